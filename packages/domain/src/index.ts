@@ -1,0 +1,4 @@
+export * from './result';
+export * from './metrics';
+export * from './types';
+export * from './qc/flags';

@@ -1,0 +1,69 @@
+import type { MetricId } from './metrics';
+import type { QcFlag } from './qc/flags';
+
+/** Thai first, English second: every human-readable name in the city pack carries both. */
+export interface LocalizedText {
+  th: string;
+  en: string;
+}
+
+export type StationKind = 'air' | 'canal';
+
+export interface GeoPoint {
+  lat: number;
+  lon: number;
+}
+
+/** Canal stations only: levels in metres above the gauge datum, from the city pack. */
+export interface CanalLevels {
+  bankHeightM: number;
+  warningLevelM: number;
+  criticalLevelM: number;
+}
+
+export interface Station {
+  id: string;
+  city: string;
+  kind: StationKind;
+  name: LocalizedText;
+  location: GeoPoint;
+  /** Id of the district (innovation district) this station belongs to. */
+  district: string;
+  canal?: CanalLevels;
+}
+
+export type DeviceTransport = 'mqtt' | 'modbus-tcp' | 'modbus-rtu' | 'http';
+
+export interface Device {
+  id: string;
+  stationId: string;
+  /** Device model, e.g. 'pms5003' or a register-map id for Modbus probes. */
+  model: string;
+  transport: DeviceTransport;
+}
+
+export type MetricValues = Partial<Record<MetricId, number>>;
+
+/** A low-cost-sensor correction applied to one metric, kept beside the raw value. */
+export interface Correction {
+  metric: MetricId;
+  value: number;
+  /** Versioned formula id, e.g. 'epa-barkjohn-2021-extended@1'. */
+  method: string;
+}
+
+/**
+ * One device message after validation: one timestamp, several metrics. This is the unit that is
+ * spooled, stored (one point / one row) and republished on the normalised topic.
+ */
+export interface Reading {
+  city: string;
+  stationId: string;
+  deviceId: string;
+  /** Device (or poll) timestamp, epoch milliseconds. Fixed precision: ms (idempotent writes). */
+  ts: number;
+  seq?: number;
+  values: MetricValues;
+  corrections: Correction[];
+  qc: QcFlag[];
+}

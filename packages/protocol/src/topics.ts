@@ -1,0 +1,54 @@
+/**
+ * The one typed map from MQTT topic to payload type (DESIGN.md house style 3).
+ *
+ *   cnx/v1/{city}/devices/{deviceId}/telemetry   device -> gateway  TelemetryPayload | SenmlPack
+ *   cnx/v1/{city}/devices/{deviceId}/status      device, retained   DeviceStatusPayload (LWT: offline)
+ *   cnx/v1/{city}/readings/{stationId}           gateway -> bus     NormalizedReadingPayload
+ *   cnx/v1/{city}/deadletter/{deviceId}          gateway -> bus     DeadLetterPayload
+ *
+ * Ids are restricted to [A-Za-z0-9_-] (see ID_PATTERN) so they can never contain MQTT wildcards or
+ * level separators, and are safe as InfluxDB tag values and SQL parameters.
+ */
+export const TOPIC_ROOT = 'cnx/v1';
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export const isValidId = (s: string): boolean => ID_PATTERN.test(s);
+
+export type TopicKind = 'telemetry' | 'status' | 'readings' | 'deadletter';
+
+export const topics = {
+  telemetry: (city: string, deviceId: string) => `${TOPIC_ROOT}/${city}/devices/${deviceId}/telemetry`,
+  status: (city: string, deviceId: string) => `${TOPIC_ROOT}/${city}/devices/${deviceId}/status`,
+  readings: (city: string, stationId: string) => `${TOPIC_ROOT}/${city}/readings/${stationId}`,
+  deadletter: (city: string, deviceId: string) => `${TOPIC_ROOT}/${city}/deadletter/${deviceId}`,
+} as const;
+
+/** Subscription filters (MQTT wildcards). */
+export const filters = {
+  allTelemetry: (city: string) => `${TOPIC_ROOT}/${city}/devices/+/telemetry`,
+  allStatus: (city: string) => `${TOPIC_ROOT}/${city}/devices/+/status`,
+  allReadings: (city: string) => `${TOPIC_ROOT}/${city}/readings/+`,
+  allDeadletter: (city: string) => `${TOPIC_ROOT}/${city}/deadletter/+`,
+} as const;
+
+export interface ParsedTopic {
+  kind: TopicKind;
+  city: string;
+  /** deviceId for telemetry/status/deadletter, stationId for readings. */
+  id: string;
+}
+
+/** Parse a topic of this map. Returns undefined for anything else (never throws). */
+export function parseTopic(topic: string): ParsedTopic | undefined {
+  const p = topic.split('/');
+  if (p[0] !== 'cnx' || p[1] !== 'v1' || p.length < 5) return undefined;
+  const city = p[2] as string;
+  if (p[3] === 'devices' && p.length === 6) {
+    const kind = p[5];
+    if (kind === 'telemetry' || kind === 'status') return { kind, city, id: p[4] as string };
+    return undefined;
+  }
+  if (p.length === 5 && (p[3] === 'readings' || p[3] === 'deadletter')) {
+    return { kind: p[3], city, id: p[4] as string };
+  }
+  return undefined;
+}

@@ -1,0 +1,85 @@
+import path from 'node:path';
+import { EnvReader } from '@cnx/runtime';
+
+export type StoreConfig =
+  | { backend: 'sqlite'; path: string }
+  | { backend: 'influxdb'; url: string; database: string; username?: string; password?: string; token?: string; retentionPolicy?: string; createDatabase: boolean };
+
+export interface GatewayConfig {
+  city: string;
+  citiesDir?: string;
+  /** External broker URL; undefined = start the embedded aedes broker. */
+  mqttUrl?: string;
+  mqttUsername?: string;
+  mqttPassword?: string;
+  mqttClientId: string;
+  embeddedBroker: { host: string; port: number };
+  /** QoS for the normalised readings the gateway republishes (the internal bus). */
+  busQos: 0 | 1;
+  store: StoreConfig;
+  spool: { dir: string; maxBytes: number; segmentBytes: number; fsync: 'always' | 'interval' | 'never'; fsyncIntervalMs: number };
+  writer: { batchSize: number; flushIntervalMs: number; maxBackoffMs: number };
+  http: { host: string; port: number };
+  /** Payloads above this size are rejected (payload_too_large) and echoed truncated. */
+  maxPayloadBytes: number;
+  dataDir: string;
+}
+
+/**
+ * Gateway configuration from the environment. Every variable has a default that makes `npm start`
+ * work on a fresh machine: embedded broker, embedded SQLite store, data under ./data.
+ * Documented in apps/gateway/README.md. Throws ConfigError listing every bad setting.
+ */
+export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
+  const r = new EnvReader(env);
+  const dataDir = path.resolve(r.string('CNX_DATA_DIR', 'data'));
+  const city = r.string('CNX_CITY', 'chiang-mai');
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(city)) r.problem(`CNX_CITY=${JSON.stringify(city)}: expected a city pack id like chiang-mai`);
+  const influxUrl = r.url('INFLUX_URL', ['http:', 'https:']);
+  const storeName = r.oneOf('GATEWAY_STORE', ['sqlite', 'influxdb'] as const, influxUrl ? 'influxdb' : 'sqlite');
+  let store: StoreConfig;
+  if (storeName === 'influxdb') {
+    if (!influxUrl) r.problem('GATEWAY_STORE=influxdb needs INFLUX_URL (e.g. http://127.0.0.1:8086)');
+    store = {
+      backend: 'influxdb',
+      url: influxUrl ?? '',
+      database: r.string('INFLUX_DB', 'cnx'),
+      username: r.optionalString('INFLUX_USERNAME'),
+      password: r.optionalString('INFLUX_PASSWORD'),
+      token: r.optionalString('INFLUX_TOKEN'),
+      retentionPolicy: r.optionalString('INFLUX_RP'),
+      createDatabase: r.bool('INFLUX_CREATE_DB', true),
+    };
+  } else {
+    store = { backend: 'sqlite', path: r.string('SQLITE_PATH', path.join(dataDir, 'cnx.sqlite')) };
+  }
+  const mqttUrl = r.url('GATEWAY_MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']);
+  const cfg: GatewayConfig = {
+    city,
+    citiesDir: r.optionalString('CNX_CITIES_DIR'),
+    mqttUrl,
+    mqttUsername: r.optionalString('GATEWAY_MQTT_USERNAME'),
+    mqttPassword: r.optionalString('GATEWAY_MQTT_PASSWORD'),
+    mqttClientId: r.string('GATEWAY_MQTT_CLIENT_ID', `cnx-gateway-${city}`),
+    embeddedBroker: { host: r.string('CNX_MQTT_HOST', '127.0.0.1'), port: r.int('CNX_MQTT_PORT', 1883, 1, 65535) },
+    busQos: r.int('GATEWAY_BUS_QOS', 1, 0, 1) as 0 | 1,
+    store,
+    spool: {
+      dir: r.string('GATEWAY_SPOOL_DIR', path.join(dataDir, 'spool')),
+      maxBytes: r.int('GATEWAY_SPOOL_MAX_MB', 512, 1, 1_000_000) * 1024 * 1024,
+      segmentBytes: r.int('GATEWAY_SPOOL_SEGMENT_MB', 16, 1, 1024) * 1024 * 1024,
+      fsync: r.oneOf('GATEWAY_SPOOL_FSYNC', ['always', 'interval', 'never'] as const, 'interval'),
+      fsyncIntervalMs: r.int('GATEWAY_SPOOL_FSYNC_MS', 200, 1, 60_000),
+    },
+    writer: {
+      batchSize: r.int('GATEWAY_BATCH_SIZE', 5000, 1, 100_000),
+      flushIntervalMs: r.int('GATEWAY_FLUSH_MS', 100, 1, 60_000),
+      maxBackoffMs: r.int('GATEWAY_MAX_BACKOFF_MS', 10_000, 100, 600_000),
+    },
+    http: { host: r.string('GATEWAY_HTTP_HOST', '127.0.0.1'), port: r.int('GATEWAY_HTTP_PORT', 8081, 0, 65535) },
+    maxPayloadBytes: r.int('GATEWAY_MAX_PAYLOAD_BYTES', 16 * 1024, 256, 1024 * 1024),
+    dataDir,
+  };
+  r.finish();
+  return cfg;
+}

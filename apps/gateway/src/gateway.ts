@@ -1,0 +1,140 @@
+import { type CityPack, loadCityPack, resolveCityDir } from '@cnx/city-pack';
+import { DEFAULT_QC_CONFIG } from '@cnx/domain';
+import type { Logger } from '@cnx/runtime';
+import { createReadingStore, type ReadingStore } from '@cnx/store';
+import type { FastifyInstance } from 'fastify';
+import type { GatewayConfig } from './config';
+import { EmbeddedBroker } from './embedded-broker';
+import { buildHttp, type HealthReport } from './http';
+import { MqttIngestAdapter } from './ingest/mqtt.adapter';
+import { IngestPipeline } from './ingest/pipeline';
+import { createMetrics, GatewayStats } from './metrics';
+import { Spool } from './spool/spool';
+import { StoreWriter } from './writer.service';
+
+/**
+ * The gateway: composes broker (embedded or external), city pack, spool, store writer, MQTT ingest
+ * and the operator HTTP endpoints. Constructor stores config only; start()/stop() do the work in
+ * dependency order (DESIGN.md house style 4).
+ */
+export class Gateway {
+  readonly stats = new GatewayStats();
+  private broker?: EmbeddedBroker;
+  private spool?: Spool;
+  private store?: ReadingStore;
+  private writer?: StoreWriter;
+  private mqtt?: MqttIngestAdapter;
+  private http?: FastifyInstance;
+  private pack?: CityPack;
+  private startedAt = 0;
+
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Where the operator endpoints and the broker ended up (ports may be 0 = any in tests). */
+  get addresses(): { http: string; mqtt: string } {
+    const a = this.http?.server.address();
+    const http = a && typeof a === 'object' ? `http://${this.config.http.host}:${a.port}` : '';
+    return { http, mqtt: this.config.mqttUrl ?? this.broker?.url ?? '' };
+  }
+
+  async start(): Promise<void> {
+    const { config, logger } = this;
+    this.startedAt = Date.now();
+    const loaded = await loadCityPack(resolveCityDir(config.city, config.citiesDir));
+    if (!loaded.ok) {
+      throw new Error(`city pack ${config.city} is invalid:\n${loaded.error.map((e) => `  - ${e.file} ${e.path}: ${e.message}`).join('\n')}`);
+    }
+    const pack = loaded.value;
+    this.pack = pack;
+
+    this.spool = new Spool({ ...config.spool, logger: logger.child({ component: 'spool' }) });
+    await this.spool.start();
+
+    this.store = createReadingStore(
+      config.store.backend === 'sqlite'
+        ? { backend: 'sqlite', path: config.store.path, logger: logger.child({ component: 'store' }) }
+        : { ...config.store, logger: logger.child({ component: 'store' }) },
+    );
+    // The gateway must ingest even when the store is down at start-up: the spool holds the data.
+    await this.store.start().catch((error) => logger.warn({ err: error }, 'store not ready at start-up; spooling until it is'));
+
+    const metrics = createMetrics(this.stats, this.spool);
+    this.writer = new StoreWriter(
+      this.spool,
+      this.store,
+      { ...config.writer, quarantineDir: config.spool.dir },
+      this.stats,
+      metrics,
+      logger.child({ component: 'writer' }),
+    );
+    this.writer.start();
+
+    let mqttUrl = config.mqttUrl;
+    if (!mqttUrl) {
+      this.broker = new EmbeddedBroker(config.embeddedBroker, logger.child({ component: 'broker' }));
+      await this.broker.start();
+      mqttUrl = this.broker.url;
+    }
+    let adapter: MqttIngestAdapter | undefined;
+    const pipeline = new IngestPipeline({
+      pack,
+      spool: this.spool,
+      stats: this.stats,
+      qcConfig: DEFAULT_QC_CONFIG,
+      publish: (topic, payload) => adapter?.publish(topic, payload),
+      logger: logger.child({ component: 'ingest' }),
+      maxPayloadBytes: config.maxPayloadBytes,
+    });
+    adapter = new MqttIngestAdapter(
+      { url: mqttUrl, clientId: config.mqttClientId, city: pack.city.id, username: config.mqttUsername, password: config.mqttPassword, busQos: config.busQos },
+      pipeline,
+      this.stats,
+      logger.child({ component: 'mqtt' }),
+    );
+    this.mqtt = adapter;
+
+    this.http = buildHttp({ logger, registry: metrics.registry, health: () => this.health() });
+    await this.http.listen({ host: config.http.host, port: config.http.port });
+    await adapter.start();
+    logger.info(
+      { city: pack.city.id, stations: pack.stations.length, devices: pack.devices.length, store: config.store.backend, ...this.addresses },
+      'gateway started',
+    );
+  }
+
+  async health(): Promise<HealthReport> {
+    const spool = this.spool?.stats();
+    const store = this.store ? await this.store.health().catch((e: Error) => ({ ok: false, backend: '?', detail: e.message })) : undefined;
+    const writer = this.writer?.status();
+    const checks: HealthReport['checks'] = {
+      mqtt: { ok: this.stats.mqttConnected },
+      store: { ok: store?.ok ?? false, detail: store },
+      spool: { ok: !!spool && !spool.full, detail: spool },
+      writer: { ok: !writer?.backingOff, detail: writer },
+    };
+    // Down: we cannot accept data. Degraded: accepting, but the store is behind or unreachable.
+    const status = !checks.mqtt?.ok || !checks.spool?.ok ? 'down' : checks.store?.ok && checks.writer?.ok ? 'ok' : 'degraded';
+    return { status, checks: { ...checks, uptime: { ok: true, detail: { seconds: Math.round((Date.now() - this.startedAt) / 1000) } } } };
+  }
+
+  /** Wait until everything accepted so far is in the store (tests, shutdown). */
+  flush(timeoutMs = 30_000): Promise<boolean> {
+    return this.writer?.flush(timeoutMs) ?? Promise.resolve(true);
+  }
+
+  async stop(): Promise<void> {
+    // Stop intake first, then drain briefly, then close the store, spool and broker.
+    await this.mqtt?.stop();
+    if (this.writer) {
+      await this.writer.flush(5_000);
+      await this.writer.stop();
+    }
+    await this.http?.close();
+    await this.store?.stop();
+    await this.spool?.stop();
+    await this.broker?.stop();
+  }
+}

@@ -1,0 +1,134 @@
+import { filters, parseTopic } from '@cnx/protocol';
+import type { Logger } from '@cnx/runtime';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { GatewayStats } from '../metrics';
+import type { IngestPipeline } from './pipeline';
+
+export interface MqttIngestOptions {
+  url: string;
+  clientId: string;
+  city: string;
+  username?: string;
+  password?: string;
+  busQos: 0 | 1;
+}
+
+/** How long to wait before offering a message to a full spool again. */
+const FULL_RETRY_MS = 100;
+
+/**
+ * MQTT transport: a persistent session (clean: false, fixed client id) subscribed with QoS 1, so the
+ * broker keeps messages while the gateway is down and redelivers any it did not acknowledge.
+ *
+ * Acknowledgement is explicit: MQTT.js sends the PUBACK when `handleMessage`'s callback runs, and
+ * we run it only after the pipeline appended the reading to the spool (or dead-lettered it). While
+ * the spool is full the callback waits, so the broker holds the backlog (back-pressure, no loss).
+ */
+export class MqttIngestAdapter {
+  private client?: MqttClient;
+  private stopped = false;
+
+  constructor(
+    private readonly opts: MqttIngestOptions,
+    private readonly pipeline: IngestPipeline,
+    private readonly stats: GatewayStats,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The bus publisher handed to the pipeline: publishes on this adapter's connection. */
+  readonly publish = (topic: string, payload: string): void => {
+    this.client?.publish(topic, payload, { qos: this.opts.busQos });
+  };
+
+  async start(): Promise<void> {
+    const options: IClientOptions = {
+      clientId: this.opts.clientId,
+      clean: false,
+      protocolVersion: 4,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      keepalive: 30,
+      username: this.opts.username,
+      password: this.opts.password,
+      // Bounded: the bus publisher must not buffer unboundedly while the broker is away.
+      queueQoSZero: false,
+    };
+    const client = mqtt.connect(this.opts.url, options);
+    this.client = client;
+    client.handleMessage = (packet, callback) => this.onPacket(packet as IPublishPacket, callback);
+    client.on('connect', (connack) => {
+      this.stats.mqttConnected = true;
+      this.logger.info({ url: this.opts.url, sessionPresent: connack.sessionPresent }, 'mqtt connected');
+      // Always (re)subscribe: harmless with a present session, required without one.
+      client.subscribe(
+        { [filters.allTelemetry(this.opts.city)]: { qos: 1 }, [filters.allStatus(this.opts.city)]: { qos: 1 } },
+        (error) => {
+          if (error) this.logger.error({ err: error }, 'mqtt subscribe failed');
+        },
+      );
+    });
+    client.on('reconnect', () => {
+      this.stats.mqttReconnects++;
+    });
+    client.on('close', () => {
+      if (this.stats.mqttConnected) this.logger.warn({ url: this.opts.url }, 'mqtt connection lost, reconnecting');
+      this.stats.mqttConnected = false;
+    });
+    client.on('error', (error) => this.logger.error({ err: error, url: this.opts.url }, 'mqtt error'));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`MQTT broker ${this.opts.url} not reachable within 15 s`)), 15_000);
+      client.once('connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private onPacket(packet: IPublishPacket, callback: (error?: Error) => void): void {
+    const receivedAt = Date.now();
+    const t = parseTopic(packet.topic);
+    if (!t || t.city !== this.opts.city) {
+      this.pipeline.reject('bad_topic', packet.topic, 'unknown', asBuffer(packet.payload), receivedAt, packet.topic);
+      callback();
+      return;
+    }
+    if (t.kind === 'status') {
+      this.onStatus(t.id, asBuffer(packet.payload));
+      callback();
+      return;
+    }
+    if (t.kind !== 'telemetry') {
+      callback();
+      return;
+    }
+    const payload = asBuffer(packet.payload);
+    const offer = () => {
+      if (this.stopped) return; // not acknowledged: the broker redelivers after restart
+      const result = this.pipeline.handle(t.id, payload, receivedAt, packet.topic);
+      if (result === 'full') {
+        this.stats.spoolBlocked++;
+        setTimeout(offer, FULL_RETRY_MS);
+        return;
+      }
+      callback();
+    };
+    offer();
+  }
+
+  private onStatus(deviceId: string, payload: Buffer): void {
+    if (payload.length === 0) return; // retained message cleared
+    const text = payload.toString('utf8');
+    if (text.includes('"online"')) this.stats.devicesOnline.add(deviceId);
+    else if (text.includes('"offline"')) this.stats.devicesOnline.delete(deviceId);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const client = this.client;
+    if (!client) return;
+    await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    this.stats.mqttConnected = false;
+  }
+}
+
+const asBuffer = (p: Buffer | string): Buffer => (typeof p === 'string' ? Buffer.from(p) : p);

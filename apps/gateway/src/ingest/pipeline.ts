@@ -1,0 +1,144 @@
+import { isUtf8 } from 'node:buffer';
+import type { CityPack } from '@cnx/city-pack';
+import {
+  applyQc,
+  type Correction,
+  correctPm25,
+  createQcState,
+  type DeviceQcState,
+  type Device,
+  type QcConfig,
+  type Station,
+} from '@cnx/domain';
+import { type DeadLetterPayload, type NormalizedReadingPayload, parseTelemetry, topics } from '@cnx/protocol';
+import type { Logger } from '@cnx/runtime';
+import { GATEWAY_ERRORS, type RejectReason } from '../errors';
+import type { GatewayStats } from '../metrics';
+
+/** What the pipeline needs from the spool: synchronous, durable-on-return appends. */
+export interface SpoolAppender {
+  appendMany(records: string[]): boolean;
+}
+
+/** How the pipeline publishes to the bus (normalised readings, dead letters). */
+export type BusPublisher = (topic: string, payload: string) => void;
+
+export type IngestResult = 'accepted' | 'rejected' | 'full';
+
+/** Dead letters echo at most this much of the rejected payload. */
+const DEADLETTER_ECHO_BYTES = 2048;
+
+interface DeviceContext {
+  device: Device;
+  station: Station;
+  qc: DeviceQcState;
+  readingsTopic: string;
+}
+
+/**
+ * validate -> QC -> correct -> spool -> republish, for one device message, independent of the
+ * transport (MQTT today; Modbus polls and HTTP push use the same path). Never throws on bad input:
+ * every rejection is counted and sent to the dead-letter topic with its reason.
+ */
+export class IngestPipeline {
+  private readonly devices = new Map<string, DeviceContext>();
+
+  constructor(
+    private readonly deps: {
+      pack: CityPack;
+      spool: SpoolAppender;
+      stats: GatewayStats;
+      qcConfig: QcConfig;
+      publish: BusPublisher;
+      logger: Logger;
+      maxPayloadBytes: number;
+    },
+  ) {}
+
+  private context(deviceId: string): DeviceContext | undefined {
+    let ctx = this.devices.get(deviceId);
+    if (ctx) return ctx;
+    const device = this.deps.pack.deviceById.get(deviceId);
+    const station = device && this.deps.pack.stationById.get(device.stationId);
+    if (!device || !station) return undefined;
+    ctx = { device, station, qc: createQcState(), readingsTopic: topics.readings(station.city, station.id) };
+    this.devices.set(deviceId, ctx);
+    return ctx;
+  }
+
+  /**
+   * Handle one message from `deviceId`. 'full' means the spool refused the reading (back-pressure):
+   * the caller must NOT acknowledge it and must offer it again later.
+   */
+  handle(deviceId: string, payload: Buffer, receivedAt: number, sourceTopic: string): IngestResult {
+    const { stats } = this.deps;
+    stats.received++;
+    if (payload.length > this.deps.maxPayloadBytes) {
+      return this.reject('payload_too_large', `${payload.length} bytes > ${this.deps.maxPayloadBytes}`, deviceId, payload, receivedAt, sourceTopic);
+    }
+    const ctx = this.context(deviceId);
+    if (!ctx) return this.reject('unknown_device', `device ${JSON.stringify(deviceId)}`, deviceId, payload, receivedAt, sourceTopic);
+    if (!isUtf8(payload)) return this.reject('invalid_utf8', 'payload bytes', deviceId, payload, receivedAt, sourceTopic);
+    const parsed = parseTelemetry(payload.toString('utf8'));
+    if (!parsed.ok) return this.reject(parsed.error.code, parsed.error.message, deviceId, payload, receivedAt, sourceTopic);
+
+    const { station } = ctx;
+    const records: string[] = [];
+    for (const r of parsed.value) {
+      if (r.ignored) stats.ignoredValues += r.ignored.length;
+      const qc = applyQc(ctx.qc, r, receivedAt, this.deps.qcConfig);
+      for (const f of qc) stats.qc.set(f, (stats.qc.get(f) ?? 0) + 1);
+      const corrections: Correction[] = [];
+      const pm25 = r.values.pm25;
+      const rh = r.values.humidity;
+      if (pm25 !== undefined && rh !== undefined && station.kind === 'air') {
+        const c = correctPm25(pm25, rh);
+        if (c) corrections.push(c);
+      }
+      const out: NormalizedReadingPayload = {
+        v: 1,
+        city: station.city,
+        station: station.id,
+        device: deviceId,
+        kind: station.kind,
+        district: station.district,
+        ts: r.ts,
+        values: r.values,
+        corrections,
+        qc,
+        receivedAt,
+      };
+      if (r.seq !== undefined) out.seq = r.seq;
+      records.push(JSON.stringify(out));
+    }
+    // Durable before anything else sees it: the record is in the kernel when appendMany returns.
+    if (!this.deps.spool.appendMany(records)) return 'full';
+    stats.spooled += records.length;
+    stats.accepted += records.length;
+    for (const rec of records) this.deps.publish(ctx.readingsTopic, rec);
+    return 'accepted';
+  }
+
+  /** Count, log (debug: bad devices can be noisy) and dead-letter one rejected message. */
+  reject(reason: RejectReason, detail: string, deviceId: string, payload: Buffer, receivedAt: number, sourceTopic: string): 'rejected' {
+    this.deps.stats.reject(reason);
+    const message = detail.startsWith(GATEWAY_ERRORS[reason]) ? detail : `${GATEWAY_ERRORS[reason]}: ${detail}`;
+    this.deps.logger.debug({ reason, device: deviceId, topic: sourceTopic, detail: message }, 'message rejected');
+    const truncated = payload.length > DEADLETTER_ECHO_BYTES;
+    const echo = truncated ? payload.subarray(0, DEADLETTER_ECHO_BYTES) : payload;
+    const utf8 = isUtf8(echo);
+    const dl: DeadLetterPayload = {
+      v: 1,
+      reason,
+      message,
+      topic: sourceTopic,
+      receivedAt,
+      payload: utf8 ? echo.toString('utf8') : echo.toString('base64'),
+      encoding: utf8 ? 'utf8' : 'base64',
+      truncated,
+    };
+    const safeId = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(deviceId) ? deviceId : 'invalid-device-id';
+    this.deps.publish(topics.deadletter(this.deps.pack.city.id, safeId), JSON.stringify(dl));
+    return 'rejected';
+  }
+}

@@ -1,0 +1,143 @@
+import type { Reading } from '@cnx/domain';
+import type { NormalizedReadingPayload } from '@cnx/protocol';
+import type { Logger } from '@cnx/runtime';
+import type { ReadingStore } from '@cnx/store';
+import { appendFileSync } from 'node:fs';
+import path from 'node:path';
+import type { GatewayMetrics, GatewayStats } from './metrics';
+import type { Spool, SpoolBatch } from './spool/spool';
+
+export interface WriterOptions {
+  batchSize: number;
+  flushIntervalMs: number;
+  maxBackoffMs: number;
+  /** Where batches the store refuses permanently are kept (never silently dropped). */
+  quarantineDir: string;
+}
+
+/**
+ * Drains the spool into the store in batches. The checkpoint advances only after the store
+ * confirmed a batch, so a crash or an outage replays from the last confirmed batch (writes are
+ * idempotent). Transient failures back off exponentially and retry the same batch forever;
+ * a batch refused permanently (e.g. a field-type conflict) is moved to a quarantine file.
+ */
+export class StoreWriter {
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private stopped = false;
+  private backoffMs = 0;
+  private inFlight?: Promise<void>;
+  private lastError?: string;
+
+  constructor(
+    private readonly spool: Spool,
+    private readonly store: ReadingStore,
+    private readonly opts: WriterOptions,
+    private readonly stats: GatewayStats,
+    private readonly metrics: GatewayMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Status for the health endpoint. */
+  status(): { backingOff: boolean; lastError?: string } {
+    return { backingOff: this.backoffMs > 0, lastError: this.lastError };
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.inFlight = this.drain().finally(() => {
+        this.inFlight = undefined;
+      });
+    }, delayMs);
+  }
+
+  /** Write batches until the spool is caught up or a write fails; then reschedule. */
+  private async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    let next = this.opts.flushIntervalMs;
+    try {
+      for (;;) {
+        if (this.stopped) return;
+        const batch = this.spool.readBatch(this.opts.batchSize);
+        if (!batch) break;
+        if (!(await this.writeBatch(batch))) {
+          next = this.backoffMs;
+          break;
+        }
+        if (batch.records.length < this.opts.batchSize) break;
+      }
+    } finally {
+      this.running = false;
+      this.schedule(next);
+    }
+  }
+
+  private async writeBatch(batch: SpoolBatch): Promise<boolean> {
+    const readings: Reading[] = new Array(batch.records.length);
+    let oldest = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < batch.records.length; i++) {
+      const p = JSON.parse(batch.records[i] as string) as NormalizedReadingPayload;
+      if (p.receivedAt < oldest) oldest = p.receivedAt;
+      const r: Reading = { city: p.city, stationId: p.station, deviceId: p.device, ts: p.ts, values: p.values, corrections: p.corrections, qc: p.qc };
+      if (p.seq !== undefined) r.seq = p.seq;
+      readings[i] = r;
+    }
+    const end = this.metrics.writeDuration.startTimer();
+    try {
+      await this.store.write(readings);
+      end();
+    } catch (error) {
+      end();
+      const retryable = (error as { retryable?: boolean }).retryable !== false;
+      this.stats.storeErrors++;
+      this.lastError = (error as Error).message;
+      if (!retryable) {
+        this.quarantine(batch, error as Error);
+        return true;
+      }
+      this.spool.rewind();
+      this.backoffMs = Math.min(this.opts.maxBackoffMs, Math.max(250, this.backoffMs * 2));
+      this.logger.warn({ err: error, batch: batch.records.length, retryInMs: this.backoffMs }, 'store write failed, will retry');
+      return false;
+    }
+    this.spool.commit(batch.end);
+    this.stats.written += readings.length;
+    this.metrics.ingestLag.observe((Date.now() - oldest) / 1000);
+    if (this.backoffMs > 0) this.logger.info({}, 'store writes recovered');
+    this.backoffMs = 0;
+    this.lastError = undefined;
+    return true;
+  }
+
+  private quarantine(batch: SpoolBatch, error: Error): void {
+    const file = path.join(this.opts.quarantineDir, `quarantine-${Date.now()}.ndjson`);
+    appendFileSync(file, `${batch.records.join('\n')}\n`);
+    this.spool.commit(batch.end);
+    this.stats.storeRejected += batch.records.length;
+    this.logger.error({ err: error, file, readings: batch.records.length }, 'store refused batch permanently; quarantined');
+  }
+
+  /** Stop after the in-flight batch (its checkpoint is only advanced if it succeeded). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.inFlight;
+  }
+
+  /** Wait until everything spooled so far is confirmed by the store; bounded by `timeoutMs`. */
+  async flush(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.spool.stats().pendingRecords > 0) {
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return true;
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * @cnx/firmware-sim: virtual device fleets for field technicians, tests and benchmarks.
+ *
+ *   const fleet = createFleet({ city: 'chiang-mai', devices, mqtt: { url }, timeScale: 600, maxMessages: 100 });
+ *   await fleet.start(); await fleet.finished; await fleet.stop(); fleet.stats();
+ */
+export { type CityFleet, type CityFleetSelection, fleetDevicesFromPack, loadCityFleet } from './city';
+export {
+  DEVICE_MODELS,
+  encodeReading,
+  isSimulatable,
+  MqttTelemetryNode,
+  type NodeOptions,
+  type PayloadFormat,
+  type SimReading,
+  senmlBaseName,
+  toSenmlPack,
+  toTelemetryPayload,
+} from './devices';
+export type {
+  AckedEvent,
+  DeviceErrorEvent,
+  DeviceModelDef,
+  DeviceStats,
+  PublishedEvent,
+  SensorModel,
+  SimDevice,
+  SimDeviceInfo,
+  StatusEvent,
+} from './devices/types';
+export {
+  createFaults,
+  FAULT_MODES,
+  FAULTS,
+  type Fault,
+  type FaultMode,
+  type FaultSpec,
+  MALFORMED_KINDS,
+  type MalformedKind,
+  malformedPayload,
+  parseFaultArg,
+} from './faults';
+export {
+  createFleet,
+  type FinishReason,
+  type Fleet,
+  type FleetEvents,
+  type FleetFormat,
+  type FleetOptions,
+  type FleetStats,
+} from './fleet';
+export { type AirModel, type AirSite, type AirValues, airValues, ambient, localHour } from './model/air';
+export { dailyPmFactor, seasonalBaseline } from './model/season';
+export { spatialField, toLocalKm } from './model/spatial';
+export { createScenario, SCENARIOS, type Scenario } from './scenarios';
+export { type HazeEpisode, hazeContribution, hazeEnvelope, hazeEpisodeFrom } from './scenarios/haze';
+export {
+  createMemoryBroker,
+  type LinkFactory,
+  type MemoryBroker,
+  type MemoryMessage,
+  mqttLinkFactory,
+} from './transport';
+export { createSimClock, type SimClock, utcOffsetMinutes } from './util/clock';
+export { formatDuration, parseDuration } from './util/duration';
+export { gaussian, hash32, mulberry32, signed, unit, valueNoise } from './util/random';

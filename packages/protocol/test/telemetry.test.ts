@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { parseTelemetry } from '../src/telemetry';
+import { parseTopic, topics } from '../src/topics';
+
+const TS = 1_742_000_000_000; // 2025-03-15
+
+const parse = (v: unknown) => parseTelemetry(typeof v === 'string' ? v : JSON.stringify(v));
+
+describe('parseTelemetry: our JSON', () => {
+  it('accepts a well-formed message', () => {
+    const r = parse({ ts: TS, seq: 7, values: { pm25: 31.4, pm10: 40.2, humidity: 71 } });
+    expect(r).toEqual({ ok: true, value: [{ ts: TS, seq: 7, values: { pm25: 31.4, pm10: 40.2, humidity: 71 } }] });
+  });
+
+  it('accepts RFC 3339 timestamps with an offset', () => {
+    const r = parse({ ts: '2025-03-15T07:00:00+07:00', values: { pm25: 10 } });
+    expect(r.ok && r.value[0]?.ts).toBe(Date.parse('2025-03-15T00:00:00Z'));
+  });
+
+  it.each([
+    ['not json', '{"ts":', 'malformed_json'],
+    ['an empty payload', '', 'malformed_json'],
+    ['a string value', { ts: TS, values: { pm25: '12' } }, 'schema_violation'],
+    ['missing values', { ts: TS }, 'schema_violation'],
+    ['missing ts', { values: { pm25: 1 } }, 'schema_violation'],
+    ['a negative seq', { ts: TS, seq: -1, values: { pm25: 1 } }, 'schema_violation'],
+    ['seconds instead of ms', { ts: 1_742_000_000, values: { pm25: 1 } }, 'bad_timestamp'],
+    ['a garbage date string', { ts: 'yesterday', values: { pm25: 1 } }, 'bad_timestamp'],
+    ['a wrong unit', { ts: TS, values: { temperature: 80 }, units: { temperature: 'degF' } }, 'unit_mismatch'],
+    ['negative PM', { ts: TS, values: { pm25: -5 } }, 'impossible_value'],
+    ['humidity 150 %', { ts: TS, values: { humidity: 150 } }, 'impossible_value'],
+    ['only unknown metrics', { ts: TS, values: { co2: 400 } }, 'no_values'],
+    ['a JSON number', '42', 'schema_violation'],
+    ['JSON null', 'null', 'schema_violation'],
+  ])('rejects %s with a stable reason', (_name, input, code) => {
+    const r = parse(input);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error.code).toBe(code);
+      expect(r.error.message.length).toBeGreaterThan(10);
+    }
+  });
+
+  it('names the bad value in the message', () => {
+    const r = parse({ ts: TS, values: { pm25: -5 } });
+    expect(!r.ok && r.error.message).toContain('pm25=-5');
+    const u = parse({ ts: TS, values: { temperature: 80 }, units: { temperature: 'degF' } });
+    expect(!u.ok && u.error.message).toContain('"degF"');
+  });
+
+  it('accepts unit aliases and ignores (but reports) unknown metrics', () => {
+    const r = parse({ ts: TS, values: { pm25: 12, co2: 400 }, units: { pm25: 'µg/m3' } });
+    expect(r.ok && r.value[0]).toEqual({ ts: TS, values: { pm25: 12 }, ignored: ['co2'] });
+  });
+
+  it('does not let prototype keys through', () => {
+    const r = parseTelemetry(`{"ts":${TS},"values":{"__proto__":1,"pm25":3}}`);
+    expect(r.ok && r.value[0]?.values).toEqual({ pm25: 3 });
+  });
+});
+
+describe('parseTelemetry: SenML (RFC 8428)', () => {
+  it('resolves base name, base time and units into one reading', () => {
+    const pack = [
+      { bn: 'urn:dev:cnx:dev1:', bt: TS / 1000, n: 'pm25', u: 'ug/m3', v: 20.5 },
+      { n: 'temperature', u: 'Cel', v: 30.1 },
+      { n: 'humidity', u: '%RH', v: 55 },
+    ];
+    expect(parse(pack)).toEqual({ ok: true, value: [{ ts: TS, values: { pm25: 20.5, temperature: 30.1, humidity: 55 } }] });
+  });
+
+  it('groups records with different times into separate readings, oldest first', () => {
+    const pack = [
+      { bn: 'd:', bt: TS / 1000, n: 'pm25', v: 1, t: 60 },
+      { n: 'pm25', v: 2 },
+    ];
+    const r = parse(pack);
+    expect(r.ok && r.value.map((x) => [x.ts, x.values.pm25])).toEqual([
+      [TS, 2],
+      [TS + 60_000, 1],
+    ]);
+  });
+
+  it('rejects relative times, bad units and invalid packs', () => {
+    const rel = parse([{ n: 'pm25', v: 1, t: -5 }]);
+    expect(!rel.ok && rel.error.code).toBe('bad_timestamp');
+    const unit = parse([{ bt: TS / 1000, n: 'pm25', u: 'kg/m3', v: 1 }]);
+    expect(!unit.ok && unit.error.code).toBe('unit_mismatch');
+    const invalid = parse([{ n: 5 }]);
+    expect(!invalid.ok && invalid.error.code).toBe('senml_invalid');
+    const empty = parse([]);
+    expect(!empty.ok && empty.error.code).toBe('senml_invalid');
+  });
+});
+
+describe('topics', () => {
+  it('round-trips every topic of the map', () => {
+    expect(parseTopic(topics.telemetry('chiang-mai', 'dev-1'))).toEqual({ kind: 'telemetry', city: 'chiang-mai', id: 'dev-1' });
+    expect(parseTopic(topics.status('chiang-mai', 'dev-1'))).toEqual({ kind: 'status', city: 'chiang-mai', id: 'dev-1' });
+    expect(parseTopic(topics.readings('chiang-mai', 'st-1'))).toEqual({ kind: 'readings', city: 'chiang-mai', id: 'st-1' });
+    expect(parseTopic(topics.deadletter('chiang-mai', 'dev-1'))).toEqual({ kind: 'deadletter', city: 'chiang-mai', id: 'dev-1' });
+  });
+
+  it('rejects anything else', () => {
+    for (const t of ['', 'cnx/v1', 'cnx/v2/x/devices/d/telemetry', 'cnx/v1/x/devices/d/other', 'cnx/v1/x/devices/d/telemetry/extra', 'a/b/c/d/e']) {
+      expect(parseTopic(t)).toBeUndefined();
+    }
+  });
+});

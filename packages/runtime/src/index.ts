@@ -1,0 +1,3 @@
+export * from './logger';
+export * from './env';
+export * from './lifecycle';

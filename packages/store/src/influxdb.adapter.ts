@@ -1,0 +1,249 @@
+import { promisify } from 'node:util';
+import { gzip as gzipCb } from 'node:zlib';
+import { METRIC_IDS, type Reading } from '@cnx/domain';
+import { STORE_ERROR_CODES, StoreError, show } from './errors';
+import { type HttpAnswer, httpError, InfluxHttp } from './influxdb.http';
+import { type InfluxQL, ident, iql, int, join, measurementRef, tagIn, timeRange } from './influxql';
+import { ReadingEncoder } from './line-protocol';
+import { type StoreLogger, silentLogger } from './logger';
+import type { ReadingQuery, ReadingStore, StoredReading, StoreHealth } from './reading-store';
+import { byCityStation, FIELD_QC, FIELD_SEQ, metricColumns, RowDecoder, TAG_CITY, TAG_DEVICE, TAG_STATION } from './schema';
+import { type FilterQuery, validateFilter, validateQuery, validateRange } from './validate';
+
+const gzip = promisify(gzipCb);
+
+export interface InfluxDbStoreOptions {
+  /** e.g. http://127.0.0.1:8086 — InfluxDB 1.x, 2.x (v1-compatibility API) or 3 Core/Enterprise. */
+  url: string;
+  /** 1.x database; 2.x bucket through its DBRP mapping; 3.x database. */
+  database: string;
+  /** 1.x user (sent as Basic auth). */
+  username?: string;
+  password?: string;
+  /** 2.x/3.x token, sent as `Authorization: Token <token>`. Exclusive with username/password. */
+  token?: string;
+  retentionPolicy?: string;
+  /** Default 'reading'. */
+  measurement?: string;
+  /** Bound on every HTTP request (default 10 000 ms). */
+  timeoutMs?: number;
+  logger?: StoreLogger;
+  /** start() sends `CREATE DATABASE` (1.x only; 2.x/3.x create buckets/databases elsewhere). Default false. */
+  createDatabase?: boolean;
+  /** gzip request bodies (less network, more CPU). Default false. */
+  gzip?: boolean;
+  /** Lines per /write request; larger batches are split (InfluxData advises ~5000). Default 5000. */
+  maxLinesPerRequest?: number;
+  /** Keep-alive connections (default 4). */
+  connections?: number;
+}
+
+interface QueryResponse {
+  error?: string;
+  results?: Array<{
+    error?: string;
+    partial?: boolean;
+    series?: Array<{ tags?: Record<string, string>; columns: string[]; values: unknown[][]; partial?: boolean }>;
+  }>;
+}
+
+const ALL_COLUMNS = metricColumns(METRIC_IDS);
+
+/**
+ * ReadingStore over InfluxDB's v1 HTTP API: line protocol to POST /write (precision=ms) and InfluxQL
+ * to POST /query (epoch=ms). One point per reading; the series (city, device, station tags) plus the
+ * ms timestamp is its identity, so a rewrite overwrites (InfluxDB merges the field sets: fields in the
+ * new point win, fields only in the old one stay).
+ */
+export class InfluxDbReadingStore implements ReadingStore {
+  readonly backend = 'influxdb' as const;
+  private readonly http: InfluxHttp;
+  private readonly encoder: ReadingEncoder;
+  private readonly log: StoreLogger;
+  private readonly from: InfluxQL;
+  private readonly maxLines: number;
+  private started = false;
+
+  constructor(private readonly opts: InfluxDbStoreOptions) {
+    this.http = new InfluxHttp({ ...opts, timeoutMs: opts.timeoutMs ?? 10_000 });
+    this.encoder = new ReadingEncoder(opts.measurement ?? 'reading');
+    this.log = opts.logger ?? silentLogger;
+    this.from = measurementRef(opts.measurement ?? 'reading', opts.retentionPolicy);
+    this.maxLines = opts.maxLinesPerRequest ?? 5000;
+  }
+
+  async start(): Promise<void> {
+    const o = this.opts;
+    const bad = (msg: string) => new StoreError(STORE_ERROR_CODES.invalidConfig, msg, { retryable: false });
+    if (!o.database) throw bad('InfluxDB store: database is required');
+    if (o.token && o.username !== undefined) throw bad('InfluxDB store: give either token or username/password');
+    if (!Number.isSafeInteger(this.maxLines) || this.maxLines < 1) {
+      throw bad(`InfluxDB store: maxLinesPerRequest ${show(this.maxLines)} must be a positive integer`);
+    }
+    this.http.open();
+    this.started = true;
+    try {
+      const answer = await this.http.send('ping', 'GET', '/ping', {});
+      if (answer.status < 200 || answer.status > 299) throw httpError('ping', answer);
+      if (o.createDatabase) await this.influxql('create database', iql`CREATE DATABASE ${ident(o.database)}`);
+      this.log.info({ url: this.http.origin, database: o.database, version: answer.version }, 'influxdb store started');
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    await this.http.close();
+  }
+
+  async write(readings: readonly Reading[]): Promise<void> {
+    this.assertStarted('write');
+    if (readings.length === 0) return;
+    // Encode everything first: an invalid reading rejects the whole batch before anything is sent.
+    const bodies: string[] = [];
+    for (let i = 0; i < readings.length; i += this.maxLines) {
+      bodies.push(this.encoder.encodeBatch(readings, i, Math.min(readings.length, i + this.maxLines)));
+    }
+    for (const body of bodies) await this.post(body);
+  }
+
+  private async post(lines: string): Promise<void> {
+    const params = { db: this.opts.database, rp: this.opts.retentionPolicy, precision: 'ms' };
+    const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
+    let body: string | Buffer = lines;
+    if (this.opts.gzip) {
+      body = await gzip(lines);
+      headers['content-encoding'] = 'gzip';
+    }
+    const answer = await this.http.send('write', 'POST', '/write', params, body, headers);
+    if (answer.status >= 200 && answer.status <= 299) return;
+    const err = httpError('write', answer);
+    this.log.warn({ status: err.status, code: err.code, retryable: err.retryable, body: err.body }, 'influxdb write failed');
+    throw err;
+  }
+
+  async query(q: ReadingQuery): Promise<StoredReading[]> {
+    this.assertStarted('query');
+    if (!validateQuery(q)) return [];
+    const fields = q.metrics ? metricColumns(q.metrics) : ALL_COLUMNS;
+    const select = join(
+      [...[FIELD_QC, FIELD_SEQ, ...fields].map(ident), ...[TAG_CITY, TAG_STATION, TAG_DEVICE].map(tagRef)],
+      ', ',
+    );
+    const order = q.order === 'desc' ? iql` ORDER BY time DESC` : iql``;
+    const stmt = iql`SELECT ${select} FROM ${this.from} WHERE ${this.where(q)}${order} LIMIT ${int(q.limit)}`;
+    const series = await this.select('query', stmt);
+    const out: StoredReading[] = [];
+    for (const s of series) {
+      const decoder = new RowDecoder(s.columns, s.tags);
+      for (const row of s.values) out.push(decoder.decode(row));
+    }
+    return out;
+  }
+
+  async count(q: FilterQuery): Promise<number> {
+    this.assertStarted('count');
+    if (!validateFilter(q)) return 0;
+    // qc is written on every point, so counting it counts points.
+    const series = await this.select('count', iql`SELECT count(${ident(FIELD_QC)}) FROM ${this.from} WHERE ${this.where(q)}`);
+    let total = 0;
+    for (const s of series) for (const row of s.values) total += Number(row[1] ?? 0);
+    return total;
+  }
+
+  async latestPerStation(since: number, stationIds?: string[]): Promise<StoredReading[]> {
+    this.assertStarted('latestPerStation');
+    const now = Date.now();
+    validateRange(since, now);
+    if (!validateFilter({ from: since, to: now + 1, ...(stationIds ? { stationIds } : {}) })) return [];
+    // Whole rows: last() per field could mix values from different points. GROUP BY puts city and
+    // station in the series tags; LIMIT 1 then applies per station. Upper bound: now (a reading
+    // flagged `future` must not pin a station's "now" view).
+    const select = join([...[FIELD_QC, FIELD_SEQ, ...ALL_COLUMNS].map(ident), tagRef(TAG_DEVICE)], ', ');
+    const filter = stationIds ? iql` AND ${tagIn(TAG_STATION, stationIds)}` : iql``;
+    const stmt = iql`SELECT ${select} FROM ${this.from} WHERE ${timeRange(since, now, { toInclusive: true })}${filter} GROUP BY ${ident(TAG_CITY)}, ${ident(TAG_STATION)} ORDER BY time DESC LIMIT 1`;
+    const out: StoredReading[] = [];
+    for (const s of await this.select('latestPerStation', stmt)) {
+      const decoder = new RowDecoder(s.columns, s.tags);
+      const row = s.values[0];
+      if (row) out.push(decoder.decode(row));
+    }
+    return out.sort(byCityStation);
+  }
+
+  async health(): Promise<StoreHealth> {
+    if (!this.started) return { ok: false, backend: this.backend, detail: 'not started' };
+    try {
+      const answer = await this.http.send('ping', 'GET', '/ping', {});
+      if (answer.status >= 200 && answer.status <= 299) {
+        return { ok: true, backend: this.backend, detail: `InfluxDB ${answer.version ?? '(version unknown)'}` };
+      }
+      return { ok: false, backend: this.backend, detail: httpError('ping', answer).message };
+    } catch (err) {
+      return { ok: false, backend: this.backend, detail: (err as Error).message };
+    }
+  }
+
+  private where(q: FilterQuery): InfluxQL {
+    const parts = [timeRange(q.from, q.to)];
+    if (q.stationIds) parts.push(tagIn(TAG_STATION, q.stationIds));
+    if (q.deviceIds) parts.push(tagIn(TAG_DEVICE, q.deviceIds));
+    return join(parts, ' AND ');
+  }
+
+  private assertStarted(what: string): void {
+    if (!this.started) {
+      throw new StoreError(STORE_ERROR_CODES.notStarted, `InfluxDB ${what}: call start() first`, { retryable: false });
+    }
+  }
+
+  /** Runs one statement; returns its series, throwing on any error or truncated answer. */
+  private async select(what: string, stmt: InfluxQL) {
+    const result = (await this.influxql(what, stmt)).results?.[0];
+    if (result?.partial || result?.series?.some((s) => s.partial)) {
+      throw new StoreError(
+        STORE_ERROR_CODES.queryFailed,
+        `InfluxDB ${what}: the server truncated the answer (its [http] max-row-limit); ask for a smaller limit`,
+        { retryable: false },
+      );
+    }
+    return result?.series ?? [];
+  }
+
+  private async influxql(what: string, stmt: InfluxQL): Promise<QueryResponse> {
+    const params = { db: this.opts.database, epoch: 'ms' };
+    const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+    const body = new URLSearchParams({ q: stmt.text }).toString();
+    const answer = await this.http.send(what, 'POST', '/query', params, body, headers);
+    if (answer.status < 200 || answer.status > 299) throw httpError(what, answer);
+    const json = parseJson(what, answer);
+    const failed = json.error ?? json.results?.find((r) => r.error)?.error;
+    if (failed !== undefined) {
+      const notFound = /database not found/i.test(failed);
+      const code = notFound ? STORE_ERROR_CODES.databaseNotFound : STORE_ERROR_CODES.queryFailed;
+      throw new StoreError(code, `InfluxDB ${what} failed: ${failed} (query: ${stmt.text.slice(0, 300)})`, {
+        retryable: notFound,
+        status: answer.status,
+        body: answer.text.slice(0, 500),
+      });
+    }
+    return json;
+  }
+}
+
+/** `"tag"::tag`: select a tag as a column (the cast keeps it a tag even if a field of that name appeared). */
+const tagRef = (tag: string): InfluxQL => iql`${ident(tag)}::tag`;
+
+function parseJson(what: string, answer: HttpAnswer): QueryResponse {
+  try {
+    return JSON.parse(answer.text) as QueryResponse;
+  } catch (err) {
+    throw new StoreError(STORE_ERROR_CODES.queryFailed, `InfluxDB ${what}: unreadable answer: ${answer.text.slice(0, 200)}`, {
+      retryable: true,
+      status: answer.status,
+      cause: err,
+    });
+  }
+}

@@ -1,0 +1,240 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { METRIC_IDS, type MetricId, type Reading } from '@cnx/domain';
+import Database from 'better-sqlite3';
+import { STORE_ERROR_CODES, StoreError, show } from './errors';
+import { type StoreLogger, silentLogger } from './logger';
+import type { ReadingQuery, ReadingStore, StoredReading, StoreHealth } from './reading-store';
+import { byCityStation, correctedField, correctionField, encodeQc, metricColumns, RowDecoder } from './schema';
+import { type FilterQuery, validateFilter, validateQuery, validateRange, validateReading } from './validate';
+
+export interface SqliteStoreOptions {
+  /** File path (parent directories are created) or ':memory:'. */
+  path: string;
+  logger?: StoreLogger;
+  /**
+   * NORMAL (default) in WAL mode survives a crash of the process; a power loss may lose the last
+   * transactions, never corrupt the file. FULL also survives power loss, at an fsync per commit.
+   */
+  synchronous?: 'NORMAL' | 'FULL';
+}
+
+const TABLE = 'readings';
+const q = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+const ID_COLUMNS = ['city', 'station', 'device', 'ts'] as const;
+const METRIC_COLUMNS = metricColumns(METRIC_IDS);
+const ALL_COLUMNS = [...ID_COLUMNS, 'seq', 'qc', ...METRIC_COLUMNS];
+const SELECT_BASE = ['city', 'station', 'device', 'ts', 'seq', 'qc'];
+
+/**
+ * The embedded default ReadingStore: one SQLite table, one row per reading, a column per metric (and
+ * its correction pair). The primary key is the reading's identity, and an upsert merges like
+ * InfluxDB: columns present in the new reading win, metric columns it lacks keep their old values.
+ */
+export class SqliteReadingStore implements ReadingStore {
+  readonly backend = 'sqlite' as const;
+  private db: Database.Database | undefined;
+  private insertMany: ((rows: readonly Reading[]) => void) | undefined;
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly log: StoreLogger;
+
+  constructor(private readonly opts: SqliteStoreOptions) {
+    this.log = opts.logger ?? silentLogger;
+  }
+
+  async start(): Promise<void> {
+    if (this.db) return;
+    const path = this.opts.path;
+    try {
+      if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
+      const db = new Database(path);
+      this.db = db;
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${this.opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+      db.pragma('busy_timeout = 5000');
+      this.migrate(db);
+      this.prepareInsert(db);
+    } catch (err) {
+      this.db?.close();
+      this.db = undefined;
+      throw sqliteError('start', err);
+    }
+    this.log.info({ path }, 'sqlite store started');
+  }
+
+  async stop(): Promise<void> {
+    this.statements.clear();
+    this.insertMany = undefined;
+    const db = this.db;
+    this.db = undefined;
+    db?.close();
+  }
+
+  private migrate(db: Database.Database): void {
+    db.exec(`CREATE TABLE IF NOT EXISTS ${TABLE} (
+      city TEXT NOT NULL, station TEXT NOT NULL, device TEXT NOT NULL, ts INTEGER NOT NULL,
+      seq INTEGER, qc TEXT NOT NULL DEFAULT '',
+      PRIMARY KEY (city, station, device, ts)
+    ) WITHOUT ROWID`);
+    // New metrics in the registry just work: add their columns to an existing table.
+    const existing = new Set((db.pragma(`table_info(${TABLE})`) as Array<{ name: string }>).map((c) => c.name));
+    for (const m of METRIC_IDS) {
+      for (const [col, type] of [
+        [m, 'REAL'],
+        [correctedField(m), 'REAL'],
+        [correctionField(m), 'TEXT'],
+      ] as const) {
+        if (!existing.has(col)) db.exec(`ALTER TABLE ${TABLE} ADD COLUMN ${q(col)} ${type}`);
+      }
+    }
+    db.exec(`CREATE INDEX IF NOT EXISTS ${TABLE}_station_ts ON ${TABLE} (station, ts)`);
+    db.exec(`CREATE INDEX IF NOT EXISTS ${TABLE}_ts ON ${TABLE} (ts)`);
+  }
+
+  private prepareInsert(db: Database.Database): void {
+    const merge = [
+      'seq = coalesce(excluded.seq, seq)',
+      'qc = excluded.qc',
+      ...METRIC_COLUMNS.map((c) => `${q(c)} = coalesce(excluded.${q(c)}, ${q(c)})`),
+    ];
+    const stmt = db.prepare(
+      `INSERT INTO ${TABLE} (${ALL_COLUMNS.map(q).join(', ')}) VALUES (${ALL_COLUMNS.map(() => '?').join(', ')})
+       ON CONFLICT (city, station, device, ts) DO UPDATE SET ${merge.join(', ')}`,
+    );
+    const slot = new Map<string, number>(ALL_COLUMNS.map((c, i) => [c, i]));
+    const toRow = (r: Reading): unknown[] => {
+      const row: unknown[] = new Array(ALL_COLUMNS.length).fill(null);
+      row[0] = r.city;
+      row[1] = r.stationId;
+      row[2] = r.deviceId;
+      row[3] = r.ts;
+      row[4] = r.seq ?? null;
+      row[5] = encodeQc(r.qc);
+      for (const key in r.values) {
+        const v = r.values[key as MetricId];
+        if (v !== undefined) row[slot.get(key)!] = v;
+      }
+      for (const c of r.corrections) {
+        row[slot.get(correctedField(c.metric))!] = c.value;
+        row[slot.get(correctionField(c.metric))!] = c.method;
+      }
+      return row;
+    };
+    this.insertMany = db.transaction((rows: readonly Reading[]) => {
+      for (const r of rows) stmt.run(toRow(r));
+    });
+  }
+
+  async write(readings: readonly Reading[]): Promise<void> {
+    const insertMany = this.insertMany;
+    if (!insertMany) throw notStarted('write');
+    if (readings.length === 0) return;
+    // Validate the whole batch first: an invalid reading rejects the batch before anything is stored.
+    for (const r of readings) validateReading(r);
+    try {
+      insertMany(readings);
+    } catch (err) {
+      throw sqliteError('write', err);
+    }
+  }
+
+  async query(rq: ReadingQuery): Promise<StoredReading[]> {
+    if (!this.db) throw notStarted('query');
+    if (!validateQuery(rq)) return [];
+    const columns = [...SELECT_BASE, ...(rq.metrics ? metricColumns(rq.metrics) : METRIC_COLUMNS)];
+    const { sql, params } = where(rq);
+    const dir = rq.order === 'desc' ? 'DESC' : 'ASC';
+    const stmt = this.statement(
+      `SELECT ${columns.map(q).join(', ')} FROM ${TABLE} WHERE ${sql} ORDER BY ts ${dir}, city, station, device LIMIT ?`,
+    );
+    return this.decode(stmt, [...params, rq.limit]);
+  }
+
+  async count(fq: FilterQuery): Promise<number> {
+    if (!this.db) throw notStarted('count');
+    if (!validateFilter(fq)) return 0;
+    const { sql, params } = where(fq);
+    const row = this.run('count', () => this.statement(`SELECT count(*) AS n FROM ${TABLE} WHERE ${sql}`).get(params));
+    return Number((row as { n: number }).n);
+  }
+
+  async latestPerStation(since: number, stationIds?: string[]): Promise<StoredReading[]> {
+    if (!this.db) throw notStarted('latestPerStation');
+    const now = Date.now();
+    validateRange(since, now);
+    const filter = { from: since, to: now + 1, ...(stationIds ? { stationIds } : {}) };
+    if (!validateFilter(filter)) return [];
+    const { sql, params } = where(filter);
+    // SQLite guarantees bare columns in an aggregate query with max() come from the row holding the
+    // max (https://sqlite.org/lang_select.html#bare_columns_in_an_aggregate_query).
+    const columns = [...SELECT_BASE, ...METRIC_COLUMNS];
+    const stmt = this.statement(
+      `SELECT ${columns.map(q).join(', ')}, max(ts) AS max_ts FROM ${TABLE} WHERE ${sql} GROUP BY city, station`,
+    );
+    return (await this.decode(stmt, params)).sort(byCityStation);
+  }
+
+  async health(): Promise<StoreHealth> {
+    if (!this.db) return { ok: false, backend: this.backend, detail: 'not started' };
+    try {
+      this.db.prepare('SELECT 1').get();
+      return { ok: true, backend: this.backend, detail: `SQLite ${this.opts.path}` };
+    } catch (err) {
+      return { ok: false, backend: this.backend, detail: (err as Error).message };
+    }
+  }
+
+  private async decode(stmt: Database.Statement, params: unknown[]): Promise<StoredReading[]> {
+    const rows = this.run('query', () => stmt.raw(true).all(params) as unknown[][]);
+    const decoder = new RowDecoder(stmt.columns().map((c) => c.name));
+    return rows.map((row) => decoder.decode(row));
+  }
+
+  private statement(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      if (this.statements.size >= 256) this.statements.clear();
+      stmt = this.db!.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  private run<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw sqliteError(what, err);
+    }
+  }
+}
+
+/** WHERE clause with placeholders only: ids never enter the SQL text. */
+function where(fq: FilterQuery): { sql: string; params: unknown[] } {
+  const parts = ['ts >= ?', 'ts < ?'];
+  const params: unknown[] = [fq.from, fq.to];
+  if (fq.stationIds) {
+    parts.push(`station IN (${fq.stationIds.map(() => '?').join(', ')})`);
+    params.push(...fq.stationIds);
+  }
+  if (fq.deviceIds) {
+    parts.push(`device IN (${fq.deviceIds.map(() => '?').join(', ')})`);
+    params.push(...fq.deviceIds);
+  }
+  return { sql: parts.join(' AND '), params };
+}
+
+const notStarted = (what: string): StoreError =>
+  new StoreError(STORE_ERROR_CODES.notStarted, `SQLite ${what}: call start() first`, { retryable: false });
+
+// Busy/locked, disk full and I/O errors may pass; a constraint or schema error will not.
+const RETRYABLE_SQLITE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|PROTOCOL)/;
+
+function sqliteError(what: string, err: unknown): StoreError {
+  if (err instanceof StoreError) return err;
+  const code = (err as { code?: string }).code ?? '';
+  return new StoreError(STORE_ERROR_CODES.sqlite, `SQLite ${what} failed: ${code} ${(err as Error).message ?? show(err)}`, {
+    retryable: RETRYABLE_SQLITE.test(code),
+    cause: err,
+  });
+}

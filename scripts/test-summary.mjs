@@ -1,0 +1,19 @@
+// Adds up every workspace's vitest JSON report (test-results/*.json) into one closing line.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const dir = path.resolve('test-results');
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+for (const f of files) {
+  const r = JSON.parse(readFileSync(path.join(dir, f), 'utf8'));
+  passed += r.numPassedTests ?? 0;
+  failed += r.numFailedTests ?? 0;
+  skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  if ((r.numFailedTestSuites ?? 0) > 0 && !r.numFailedTests) failed += r.numFailedTestSuites;
+}
+console.log(`\n${files.length} workspaces reported`);
+console.log(`Tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+if (files.length === 0 || failed > 0 || skipped > 0) process.exit(1);

@@ -69,12 +69,25 @@ async function shutdown(code: number): Promise<void> {
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
-run('gateway', 'apps/gateway/src/main.ts', [], { CNX_MQTT_PORT: String(mqttPort), GATEWAY_HTTP_PORT: String(gatewayHttp) });
+run('gateway', 'apps/gateway/src/main.ts', [], {
+  CNX_MQTT_PORT: String(mqttPort),
+  GATEWAY_HTTP_PORT: String(gatewayHttp),
+});
 await waitForHealth(`http://127.0.0.1:${gatewayHttp}/health`, 60_000).catch((error) => {
   console.error(`[start] ${(error as Error).message}`);
   void shutdown(1);
 });
-run('sim', 'firmware-sim/src/cli.ts', ['run', '--city', env.CNX_CITY ?? 'chiang-mai', '--mqtt', `mqtt://127.0.0.1:${mqttPort}`, '--time-scale', '60', '--status-interval', '10s']);
+run('sim', 'firmware-sim/src/cli.ts', [
+  'run',
+  '--city',
+  env.CNX_CITY ?? 'chiang-mai',
+  '--mqtt',
+  `mqtt://127.0.0.1:${mqttPort}`,
+  '--time-scale',
+  '60',
+  '--status-interval',
+  '10s',
+]);
 
 console.log(`
 cnx-sense is running on embedded defaults (embedded MQTT broker, SQLite store in ${env.CNX_DATA_DIR}).

@@ -361,8 +361,13 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const publisher = opts.publisher ?? 'raw';
   const runId = randomBytes(3).toString('hex');
   // Device d -> connection d % clients; connection c -> thread c % threads.
-  const conns = Array.from({ length: clients }, (_, c) => ({ clientId: `cnx-bench-${runId}-${c}`, devices: [] as string[] }));
-  opts.deviceIds.forEach((d, i) => conns[i % clients]!.devices.push(d));
+  const conns = Array.from({ length: clients }, (_, c) => ({
+    clientId: `cnx-bench-${runId}-${c}`,
+    devices: [] as string[],
+  }));
+  opts.deviceIds.forEach((d, i) => {
+    conns[i % clients]!.devices.push(d);
+  });
 
   const workers: Worker[] = [];
   const progress = new Map<number, Omit<LoadProgress, 'elapsedS'>>();
@@ -533,7 +538,10 @@ if (!isMainThread && (workerData as WorkerConfig | undefined)?.kind === 'cnx-loa
   });
   const deviceIds = values['device-ids']
     ? values['device-ids'].split(',')
-    : Array.from({ length: Math.min(10_000, Number(values.devices)) }, (_, i) => `bench-dev-${String(i + 1).padStart(3, '0')}`);
+    : Array.from(
+        { length: Math.min(10_000, Number(values.devices)) },
+        (_, i) => `bench-dev-${String(i + 1).padStart(3, '0')}`,
+      );
   const t = Date.now();
   runLoad({
     url: values.url,

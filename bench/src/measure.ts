@@ -93,7 +93,10 @@ export class ProcSampler {
   private timer: NodeJS.Timeout | undefined;
   private readonly t0 = nowMs();
   readonly series = new Map<string, ProcSample[]>();
-  private readonly marks = new Map<string, { t: number; cpu: Map<string, number | undefined>; box: ReturnType<typeof readBoxJiffies> }>();
+  private readonly marks = new Map<
+    string,
+    { t: number; cpu: Map<string, number | undefined>; box: ReturnType<typeof readBoxJiffies> }
+  >();
   private readonly peakRss = new Map<string, number>();
   private readonly lastHwm = new Map<string, number>();
   private readonly maxSamples: number;
@@ -133,6 +136,10 @@ export class ProcSampler {
     const cpu = new Map<string, number | undefined>();
     for (const [name, pid] of Object.entries(this.pids)) cpu.set(name, readCpuSeconds(pid));
     this.marks.set(label, { t: nowMs(), cpu, box: readBoxJiffies() });
+  }
+
+  hasMark(label: string): boolean {
+    return this.marks.has(label);
   }
 
   /** Mean whole-box CPU busy fraction between two marks (0..1). */
@@ -185,7 +192,8 @@ export async function influxQuery(url: string, db: string, q: string, timeoutMs 
     signal: AbortSignal.timeout(timeoutMs),
   });
   const body = (await res.json()) as InfluxResponse;
-  if (!res.ok || body.error) throw new Error(`influx query failed (${res.status}): ${body.error ?? ''} [${q.slice(0, 120)}]`);
+  if (!res.ok || body.error)
+    throw new Error(`influx query failed (${res.status}): ${body.error ?? ''} [${q.slice(0, 120)}]`);
   return body;
 }
 
@@ -215,7 +223,13 @@ export interface QuiesceResult {
 export async function waitForQuiesce(
   count: () => Promise<number>,
   target: number,
-  opts: { stableMs?: number; maxMs?: number; pollMs?: number; onGrowth?: (n: number) => void; onPoll?: (n: number) => void } = {},
+  opts: {
+    stableMs?: number;
+    maxMs?: number;
+    pollMs?: number;
+    onGrowth?: (n: number) => void;
+    onPoll?: (n: number) => void;
+  } = {},
 ): Promise<QuiesceResult> {
   const { stableMs = 3000, maxMs = 60_000, pollMs = 250 } = opts;
   const t0 = Date.now();
@@ -230,7 +244,8 @@ export async function waitForQuiesce(
     }
     opts.onPoll?.(n);
     if (n >= target) return { count: n, lastGrowthAt, waitedMs: Date.now() - t0, timedOut: false };
-    if (Date.now() - lastGrowthAt >= stableMs) return { count: n, lastGrowthAt, waitedMs: Date.now() - t0, timedOut: false };
+    if (Date.now() - lastGrowthAt >= stableMs)
+      return { count: n, lastGrowthAt, waitedMs: Date.now() - t0, timedOut: false };
     if (Date.now() - t0 >= maxMs) return { count: n, lastGrowthAt, waitedMs: Date.now() - t0, timedOut: true };
     await sleep(pollMs);
   }
@@ -290,7 +305,7 @@ export class LatencyProber {
     private readonly url: string,
     private readonly db: string,
     private readonly intervalMs = 25,
-    private readonly batch = 40,
+    private readonly batch = 20,
     private readonly maxSamples = 5000,
   ) {}
 
@@ -317,7 +332,9 @@ export class LatencyProber {
   private async pollOnce(): Promise<void> {
     if (this.pending.length === 0) return;
     const batch = this.pending.slice(0, this.batch);
-    const q = batch.map((p) => `SELECT count(pm25) FROM reading WHERE device='${p.device}' AND time = ${p.ts}ms`).join(';');
+    const q = batch
+      .map((p) => `SELECT count(pm25) FROM reading WHERE device='${p.device}' AND time = ${p.ts}ms`)
+      .join(';');
     const sentAt = nowMs();
     const r = await influxQuery(this.url, this.db, q, 5000);
     const answeredAt = nowMs();
@@ -345,7 +362,9 @@ export class LatencyProber {
     const still: Pending[] = [];
     for (let i = 0; i < this.pending.length; i += this.batch) {
       const batch = this.pending.slice(i, i + this.batch);
-      const q = batch.map((p) => `SELECT count(pm25) FROM reading WHERE device='${p.device}' AND time = ${p.ts}ms`).join(';');
+      const q = batch
+        .map((p) => `SELECT count(pm25) FROM reading WHERE device='${p.device}' AND time = ${p.ts}ms`)
+        .join(';');
       const r = await influxQuery(this.url, this.db, q, 10_000).catch(() => undefined);
       const seen = new Set<number>();
       for (const res of r?.results ?? []) if ((res.series?.length ?? 0) > 0) seen.add(res.statement_id ?? -1);

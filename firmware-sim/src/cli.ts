@@ -125,6 +125,9 @@ async function run(o: RunOpts): Promise<number> {
       (o.fault.length ? `, ${o.fault.length} fault(s)` : ''),
   );
   if (city.skipped.length) log(`  not simulated yet: ${city.skipped.join(', ')}`);
+  // Publish rate is devices x time-scale / interval: make a surprising number visible before it hurts.
+  const rate = (city.devices.length * o.timeScale * 1000) / parseDuration(o.interval);
+  log(`  ~${rate < 10 ? rate.toFixed(2) : Math.round(rate)} telemetry msg/s (devices x time-scale / interval)`);
 
   await fleet.start();
   const status = createStatusReporter({

@@ -111,7 +111,7 @@ describe('fleet against a real Mosquitto', () => {
       const msgs = telemetry()
         .filter((m) => parseTopic(m.topic)?.id === id)
         .map((m) => JSON.parse(String(m.payload)) as unknown);
-      msgs.forEach((p) => expectTelemetryPayload(p));
+      for (const p of msgs) expectTelemetryPayload(p);
       const seqs = (msgs as TelemetryPayload[]).map((p) => p.seq as number);
       expect(seqs).toEqual(seqs.map((_, i) => (seqs[0] as number) + i));
       const ts = (msgs as TelemetryPayload[]).map((p) => p.ts as number);

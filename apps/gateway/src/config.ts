@@ -3,7 +3,16 @@ import { EnvReader } from '@cnx/runtime';
 
 export type StoreConfig =
   | { backend: 'sqlite'; path: string }
-  | { backend: 'influxdb'; url: string; database: string; username?: string; password?: string; token?: string; retentionPolicy?: string; createDatabase: boolean };
+  | {
+      backend: 'influxdb';
+      url: string;
+      database: string;
+      username?: string;
+      password?: string;
+      token?: string;
+      retentionPolicy?: string;
+      createDatabase: boolean;
+    };
 
 export interface GatewayConfig {
   city: string;
@@ -17,7 +26,13 @@ export interface GatewayConfig {
   /** QoS for the normalised readings the gateway republishes (the internal bus). */
   busQos: 0 | 1;
   store: StoreConfig;
-  spool: { dir: string; maxBytes: number; segmentBytes: number; fsync: 'always' | 'interval' | 'never'; fsyncIntervalMs: number };
+  spool: {
+    dir: string;
+    maxBytes: number;
+    segmentBytes: number;
+    fsync: 'always' | 'interval' | 'never';
+    fsyncIntervalMs: number;
+  };
   writer: { batchSize: number; flushIntervalMs: number; maxBackoffMs: number };
   http: { host: string; port: number };
   /** Payloads above this size are rejected (payload_too_large) and echoed truncated. */
@@ -34,7 +49,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
   const r = new EnvReader(env);
   const dataDir = path.resolve(r.string('CNX_DATA_DIR', 'data'));
   const city = r.string('CNX_CITY', 'chiang-mai');
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(city)) r.problem(`CNX_CITY=${JSON.stringify(city)}: expected a city pack id like chiang-mai`);
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(city))
+    r.problem(`CNX_CITY=${JSON.stringify(city)}: expected a city pack id like chiang-mai`);
   const influxUrl = r.url('INFLUX_URL', ['http:', 'https:']);
   const storeName = r.oneOf('GATEWAY_STORE', ['sqlite', 'influxdb'] as const, influxUrl ? 'influxdb' : 'sqlite');
   let store: StoreConfig;

@@ -25,14 +25,18 @@ export class EmbeddedBroker {
   async start(): Promise<void> {
     const broker = await Aedes.createBroker();
     this.broker = broker;
-    broker.on('clientError', (client, error) => this.logger.debug({ client: client.id, err: error }, 'mqtt client error'));
+    broker.on('clientError', (client, error) =>
+      this.logger.debug({ client: client.id, err: error }, 'mqtt client error'),
+    );
     const server = net.createServer(broker.handle);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
         reject(
           error.code === 'EADDRINUSE'
-            ? new Error(`port ${this.opts.port} is in use: set CNX_MQTT_PORT, or GATEWAY_MQTT_URL to use an existing broker`)
+            ? new Error(
+                `port ${this.opts.port} is in use: set CNX_MQTT_PORT, or GATEWAY_MQTT_URL to use an existing broker`,
+              )
             : error,
         ),
       );

@@ -1,4 +1,4 @@
-import { type CityPack, loadCityPack, resolveCityDir } from '@cnx/city-pack';
+import { loadCityPack, resolveCityDir } from '@cnx/city-pack';
 import { DEFAULT_QC_CONFIG } from '@cnx/domain';
 import type { Logger } from '@cnx/runtime';
 import { createReadingStore, type ReadingStore } from '@cnx/store';
@@ -25,7 +25,6 @@ export class Gateway {
   private writer?: StoreWriter;
   private mqtt?: MqttIngestAdapter;
   private http?: FastifyInstance;
-  private pack?: CityPack;
   private startedAt = 0;
 
   constructor(
@@ -45,10 +44,11 @@ export class Gateway {
     this.startedAt = Date.now();
     const loaded = await loadCityPack(resolveCityDir(config.city, config.citiesDir));
     if (!loaded.ok) {
-      throw new Error(`city pack ${config.city} is invalid:\n${loaded.error.map((e) => `  - ${e.file} ${e.path}: ${e.message}`).join('\n')}`);
+      throw new Error(
+        `city pack ${config.city} is invalid:\n${loaded.error.map((e) => `  - ${e.file} ${e.path}: ${e.message}`).join('\n')}`,
+      );
     }
     const pack = loaded.value;
-    this.pack = pack;
 
     this.spool = new Spool({ ...config.spool, logger: logger.child({ component: 'spool' }) });
     await this.spool.start();
@@ -59,7 +59,9 @@ export class Gateway {
         : { ...config.store, logger: logger.child({ component: 'store' }) },
     );
     // The gateway must ingest even when the store is down at start-up: the spool holds the data.
-    await this.store.start().catch((error) => logger.warn({ err: error }, 'store not ready at start-up; spooling until it is'));
+    await this.store
+      .start()
+      .catch((error) => logger.warn({ err: error }, 'store not ready at start-up; spooling until it is'));
 
     const metrics = createMetrics(this.stats, this.spool);
     this.writer = new StoreWriter(
@@ -89,7 +91,14 @@ export class Gateway {
       maxPayloadBytes: config.maxPayloadBytes,
     });
     adapter = new MqttIngestAdapter(
-      { url: mqttUrl, clientId: config.mqttClientId, city: pack.city.id, username: config.mqttUsername, password: config.mqttPassword, busQos: config.busQos },
+      {
+        url: mqttUrl,
+        clientId: config.mqttClientId,
+        city: pack.city.id,
+        username: config.mqttUsername,
+        password: config.mqttPassword,
+        busQos: config.busQos,
+      },
       pipeline,
       this.stats,
       logger.child({ component: 'mqtt' }),
@@ -100,14 +109,22 @@ export class Gateway {
     await this.http.listen({ host: config.http.host, port: config.http.port });
     await adapter.start();
     logger.info(
-      { city: pack.city.id, stations: pack.stations.length, devices: pack.devices.length, store: config.store.backend, ...this.addresses },
+      {
+        city: pack.city.id,
+        stations: pack.stations.length,
+        devices: pack.devices.length,
+        store: config.store.backend,
+        ...this.addresses,
+      },
       'gateway started',
     );
   }
 
   async health(): Promise<HealthReport> {
     const spool = this.spool?.stats();
-    const store = this.store ? await this.store.health().catch((e: Error) => ({ ok: false, backend: '?', detail: e.message })) : undefined;
+    const store = this.store
+      ? await this.store.health().catch((e: Error) => ({ ok: false, backend: '?', detail: e.message }))
+      : undefined;
     const writer = this.writer?.status();
     const checks: HealthReport['checks'] = {
       mqtt: { ok: this.stats.mqttConnected },
@@ -116,8 +133,15 @@ export class Gateway {
       writer: { ok: !writer?.backingOff, detail: writer },
     };
     // Down: we cannot accept data. Degraded: accepting, but the store is behind or unreachable.
-    const status = !checks.mqtt?.ok || !checks.spool?.ok ? 'down' : checks.store?.ok && checks.writer?.ok ? 'ok' : 'degraded';
-    return { status, checks: { ...checks, uptime: { ok: true, detail: { seconds: Math.round((Date.now() - this.startedAt) / 1000) } } } };
+    const status =
+      !checks.mqtt?.ok || !checks.spool?.ok ? 'down' : checks.store?.ok && checks.writer?.ok ? 'ok' : 'degraded';
+    return {
+      status,
+      checks: {
+        ...checks,
+        uptime: { ok: true, detail: { seconds: Math.round((Date.now() - this.startedAt) / 1000) } },
+      },
+    };
   }
 
   /** Wait until everything accepted so far is in the store (tests, shutdown). */

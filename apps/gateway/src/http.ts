@@ -11,13 +11,20 @@ export interface HealthReport {
  * The gateway's operator endpoints: GET /health (200 ok/degraded, 503 down) and GET /metrics
  * (Prometheus text). Later transports (airrohr HTTP push, Modbus status) register routes here too.
  */
-export function buildHttp(deps: { logger: Logger; registry: Registry; health: () => Promise<HealthReport> }): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 64 * 1024 });
-  app.get('/health', async (_req, reply) => {
+export function buildHttp(deps: {
+  logger: Logger;
+  registry: Registry;
+  health: () => Promise<HealthReport>;
+}): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    bodyLimit: 64 * 1024,
+  });
+  app.get('/health', { logLevel: 'warn' }, async (_req, reply) => {
     const report = await deps.health();
     return reply.code(report.status === 'down' ? 503 : 200).send(report);
   });
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', { logLevel: 'warn' }, async (_req, reply) => {
     reply.header('content-type', deps.registry.contentType);
     return deps.registry.metrics();
   });

@@ -1,3 +1,3 @@
 export * from './config';
-export * from './gateway';
 export * from './errors';
+export * from './gateway';

@@ -54,9 +54,17 @@ export function createMetrics(stats: GatewayStats, spool: SpoolGaugeSource) {
   counter('gateway_readings_accepted_total', 'Readings accepted (validated, flagged, spooled)', () => stats.accepted);
   counter('gateway_readings_spooled_total', 'Readings appended to the durable spool', () => stats.spooled);
   counter('gateway_readings_written_total', 'Readings confirmed written by the store', () => stats.written);
-  counter('gateway_values_ignored_total', 'Values of unknown metrics ignored in accepted messages', () => stats.ignoredValues);
+  counter(
+    'gateway_values_ignored_total',
+    'Values of unknown metrics ignored in accepted messages',
+    () => stats.ignoredValues,
+  );
   counter('gateway_store_write_errors_total', 'Failed store batch writes (retried)', () => stats.storeErrors);
-  counter('gateway_store_rejected_readings_total', 'Readings the store refused permanently (quarantined on disk)', () => stats.storeRejected);
+  counter(
+    'gateway_store_rejected_readings_total',
+    'Readings the store refused permanently (quarantined on disk)',
+    () => stats.storeRejected,
+  );
   counter('gateway_mqtt_reconnects_total', 'MQTT reconnect attempts', () => stats.mqttReconnects);
   counter('gateway_spool_blocked_total', 'Times intake paused because the spool was full', () => stats.spoolBlocked);
   new Counter({
@@ -89,7 +97,11 @@ export function createMetrics(stats: GatewayStats, spool: SpoolGaugeSource) {
       },
     });
   gauge('gateway_spool_bytes', 'Bytes in the durable spool', () => spool.stats().bytes);
-  gauge('gateway_spool_pending_readings', 'Readings spooled but not yet confirmed by the store (lag)', () => spool.stats().pendingRecords);
+  gauge(
+    'gateway_spool_pending_readings',
+    'Readings spooled but not yet confirmed by the store (lag)',
+    () => spool.stats().pendingRecords,
+  );
   gauge('gateway_spool_full', '1 while the spool is full and intake is paused', () => (spool.stats().full ? 1 : 0));
   gauge('gateway_mqtt_connected', '1 while connected to the broker', () => (stats.mqttConnected ? 1 : 0));
   gauge('gateway_devices_online', 'Devices whose retained status is online', () => stats.devicesOnline.size);

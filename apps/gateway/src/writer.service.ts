@@ -1,9 +1,9 @@
+import { appendFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Reading } from '@cnx/domain';
 import type { NormalizedReadingPayload } from '@cnx/protocol';
 import type { Logger } from '@cnx/runtime';
 import type { ReadingStore } from '@cnx/store';
-import { appendFileSync } from 'node:fs';
-import path from 'node:path';
 import type { GatewayMetrics, GatewayStats } from './metrics';
 import type { Spool, SpoolBatch } from './spool/spool';
 
@@ -85,7 +85,15 @@ export class StoreWriter {
     for (let i = 0; i < batch.records.length; i++) {
       const p = JSON.parse(batch.records[i] as string) as NormalizedReadingPayload;
       if (p.receivedAt < oldest) oldest = p.receivedAt;
-      const r: Reading = { city: p.city, stationId: p.station, deviceId: p.device, ts: p.ts, values: p.values, corrections: p.corrections, qc: p.qc };
+      const r: Reading = {
+        city: p.city,
+        stationId: p.station,
+        deviceId: p.device,
+        ts: p.ts,
+        values: p.values,
+        corrections: p.corrections,
+        qc: p.qc,
+      };
       if (p.seq !== undefined) r.seq = p.seq;
       readings[i] = r;
     }
@@ -104,7 +112,10 @@ export class StoreWriter {
       }
       this.spool.rewind();
       this.backoffMs = Math.min(this.opts.maxBackoffMs, Math.max(250, this.backoffMs * 2));
-      this.logger.warn({ err: error, batch: batch.records.length, retryInMs: this.backoffMs }, 'store write failed, will retry');
+      this.logger.warn(
+        { err: error, batch: batch.records.length, retryInMs: this.backoffMs },
+        'store write failed, will retry',
+      );
       return false;
     }
     this.spool.commit(batch.end);
@@ -121,7 +132,10 @@ export class StoreWriter {
     appendFileSync(file, `${batch.records.join('\n')}\n`);
     this.spool.commit(batch.end);
     this.stats.storeRejected += batch.records.length;
-    this.logger.error({ err: error, file, readings: batch.records.length }, 'store refused batch permanently; quarantined');
+    this.logger.error(
+      { err: error, file, readings: batch.records.length },
+      'store refused batch permanently; quarantined',
+    );
   }
 
   /** Stop after the in-flight batch (its checkpoint is only advanced if it succeeded). */

@@ -1,13 +1,21 @@
 import { join } from 'node:path';
-import { type InfluxDBHandle, makeTempDir, type MosquittoHandle, removeDir, startInfluxDB, startMosquitto } from '@cnx/testkit';
 import { type DeadLetterPayload, filters, type NormalizedReadingPayload, topics } from '@cnx/protocol';
+import {
+  type InfluxDBHandle,
+  type MosquittoHandle,
+  makeTempDir,
+  removeDir,
+  startInfluxDB,
+  startMosquitto,
+} from '@cnx/testkit';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../src/gateway';
 import { chiangMaiAirDevices, collect, connect, publishQos1, startTestGateway } from './helpers';
 
 const CITY = 'chiang-mai';
-const T0 = Date.UTC(2026, 2, 15, 0, 0, 0); // a haze-season morning
+// Recent device time (older readings are legitimately flagged `stale`), on a whole minute.
+const T0 = Math.floor(Date.now() / 60_000) * 60_000 - 30 * 60_000;
 
 describe('gateway against real Mosquitto and InfluxDB', () => {
   let broker: MosquittoHandle;
@@ -19,7 +27,12 @@ describe('gateway against real Mosquitto and InfluxDB', () => {
   let devices: string[];
 
   beforeAll(async () => {
-    [broker, influx, dir, devices] = await Promise.all([startMosquitto(), startInfluxDB({ database: 'gw_it' }), makeTempDir(), chiangMaiAirDevices()]);
+    [broker, influx, dir, devices] = await Promise.all([
+      startMosquitto(),
+      startInfluxDB({ database: 'gw_it' }),
+      makeTempDir(),
+      chiangMaiAirDevices(),
+    ]);
     gateway = await startTestGateway({
       GATEWAY_MQTT_URL: broker.url,
       INFLUX_URL: influx.url,
@@ -44,7 +57,10 @@ describe('gateway against real Mosquitto and InfluxDB', () => {
     const [a, b] = devices as [string, string];
     const msgs = [
       { id: a, body: { ts: T0, seq: 1, values: { pm1: 20, pm25: 31.5, pm10: 44, temperature: 24, humidity: 60 } } },
-      { id: a, body: { ts: T0 + 60_000, seq: 2, values: { pm1: 21, pm25: 33.1, pm10: 45, temperature: 24, humidity: 92 } } },
+      {
+        id: a,
+        body: { ts: T0 + 60_000, seq: 2, values: { pm1: 21, pm25: 33.1, pm10: 45, temperature: 24, humidity: 92 } },
+      },
       { id: b, body: { ts: T0, seq: 1, values: { pm25: 1200, humidity: 40 } } },
     ];
     for (const m of msgs) await publishQos1(device, topics.telemetry(CITY, m.id), JSON.stringify(m.body));
@@ -55,7 +71,13 @@ describe('gateway against real Mosquitto and InfluxDB', () => {
     const series = res.results[0]?.series?.[0];
     expect(series?.values).toHaveLength(3);
     const col = (name: string) => series!.columns.indexOf(name);
-    const rows = series!.values.map((v) => ({ device: v[col('device')], seq: v[col('seq')], qc: v[col('qc')], pm25: v[col('pm25')], corrected: v[col('pm25_corrected')] }));
+    const rows = series!.values.map((v) => ({
+      device: v[col('device')],
+      seq: v[col('seq')],
+      qc: v[col('qc')],
+      pm25: v[col('pm25')],
+      corrected: v[col('pm25_corrected')],
+    }));
     const byKey = new Map(rows.map((r) => [`${r.device}/${r.seq}`, r]));
     expect(byKey.get(`${a}/1`)?.qc).toBe('');
     expect(byKey.get(`${a}/2`)?.qc).toContain('humidity');
@@ -90,12 +112,20 @@ describe('gateway against real Mosquitto and InfluxDB', () => {
     const tooLarge = letters.find((l) => l.reason === 'payload_too_large')!;
     expect(tooLarge.truncated).toBe(true);
     expect(letters.find((l) => l.reason === 'invalid_utf8')?.encoding).toBe('base64');
-    expect(dl.messages.find((m) => m.payload.includes('unknown_device'))?.topic).toBe(topics.deadletter(CITY, 'ghost-device'));
+    expect(dl.messages.find((m) => m.payload.includes('unknown_device'))?.topic).toBe(
+      topics.deadletter(CITY, 'ghost-device'),
+    );
 
     // Still alive and still storing.
-    await publishQos1(device, topics.telemetry(CITY, a), JSON.stringify({ ts: T0 + 120_000, seq: 3, values: { pm25: 40, humidity: 50 } }));
+    await publishQos1(
+      device,
+      topics.telemetry(CITY, a),
+      JSON.stringify({ ts: T0 + 120_000, seq: 3, values: { pm25: 40, humidity: 50 } }),
+    );
     expect(await gateway.flush(15_000)).toBe(true);
-    const res = await influx.query(`SELECT count(qc) FROM reading WHERE time >= ${T0}ms AND time < ${T0 + 3_600_000}ms`);
+    const res = await influx.query(
+      `SELECT count(qc) FROM reading WHERE time >= ${T0}ms AND time < ${T0 + 3_600_000}ms`,
+    );
     expect(res.results[0]?.series?.[0]?.values[0]?.[1]).toBe(4);
   });
 

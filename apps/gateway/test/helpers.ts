@@ -28,7 +28,9 @@ export async function connect(url: string, clientId?: string): Promise<MqttClien
 }
 
 export function publishQos1(client: MqttClient, topic: string, payload: string | Buffer): Promise<void> {
-  return new Promise((resolve, reject) => client.publish(topic, payload, { qos: 1 }, (e) => (e ? reject(e) : resolve())));
+  return new Promise((resolve, reject) =>
+    client.publish(topic, payload, { qos: 1 }, (e) => (e ? reject(e) : resolve())),
+  );
 }
 
 /** Collect messages on `filter`; `waitFor(n)` resolves once n have arrived (bounded). */

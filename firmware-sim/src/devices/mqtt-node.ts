@@ -1,6 +1,7 @@
 import { type DeviceStatusPayload, topics } from '@cnx/protocol';
 import type { Fault, MalformedKind } from '../faults/types';
 import type { DeviceLink, LinkFactory, OutMessage } from '../transport/types';
+import { Waits } from '../util/waits';
 import { encodeReading, type PayloadFormat, type SimReading } from './payload';
 import type { Budget, DeviceStats, NodeEvents, SensorModel, SimDevice, SimDeviceInfo } from './types';
 
@@ -47,8 +48,7 @@ export class MqttTelemetryNode implements SimDevice {
   private storming = false;
   private stopped = false;
   private up = false;
-  private readonly timers = new Set<() => void>();
-  private connectWaiters: Array<() => void> = [];
+  private readonly waits = new Waits();
   private readonly n = {
     connects: 0,
     published: 0,
@@ -98,8 +98,7 @@ export class MqttTelemetryNode implements SimDevice {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const finish of [...this.timers]) finish();
-    this.connectWaiters = [];
+    this.waits.cancelAll();
     const last = this.link.connected ? this.statusMessage({ state: 'offline', ts: this.deviceNow() }) : undefined;
     await this.link.close(last);
     this.markDown();
@@ -243,7 +242,7 @@ export class MqttTelemetryNode implements SimDevice {
     this.up = true;
     this.o.events.status({ deviceId: this.o.info.id, state: 'online', reason: 'connect' });
     this.link.publish(this.statusMessage({ state: 'online', ts: this.deviceNow() })).catch(() => {});
-    this.releaseWaiters();
+    this.waits.signal();
     this.flush();
   }
 
@@ -260,9 +259,11 @@ export class MqttTelemetryNode implements SimDevice {
   private setForcedDown(down: boolean): void {
     if (down === this.forcedDown) return;
     this.forcedDown = down;
-    if (down)
+    if (down) {
       this.link.drop(); // abrupt: the broker publishes our will
-    else if (!this.storming) this.link.reconnect(); // onConnect replays the buffer
+    } else if (!this.storming) {
+      this.link.reconnect(); // onConnect replays the buffer
+    }
   }
 
   private async runStorm(count: number, gapMs: number): Promise<void> {
@@ -271,49 +272,15 @@ export class MqttTelemetryNode implements SimDevice {
     try {
       for (let i = 0; i < count && !this.stopped && !this.forcedDown; i++) {
         this.link.drop();
-        await this.sleep(gapMs);
+        await this.waits.sleep(gapMs);
         if (this.stopped || this.forcedDown) break;
         this.link.reconnect();
-        await this.waitConnected(Math.max(2000, gapMs * 4));
-        await this.sleep(gapMs);
+        if (!this.link.connected) await this.waits.untilSignal(Math.max(2000, gapMs * 4));
+        await this.waits.sleep(gapMs);
       }
     } finally {
       this.storming = false;
       if (!this.stopped && !this.forcedDown && !this.link.connected) this.link.reconnect();
     }
-  }
-
-  /** A real-time wait that stop() cuts short (every pending wait lives in `timers`). */
-  private sleep(ms: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const finish = () => {
-        clearTimeout(timer);
-        this.timers.delete(finish);
-        resolve();
-      };
-      const timer = setTimeout(finish, ms);
-      this.timers.add(finish);
-    });
-  }
-
-  private waitConnected(timeoutMs: number): Promise<void> {
-    if (this.link.connected || this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const finish = () => {
-        clearTimeout(timer);
-        this.timers.delete(finish);
-        resolve();
-      };
-      const timer = setTimeout(finish, timeoutMs);
-      this.timers.add(finish);
-      this.connectWaiters.push(finish);
-    });
-  }
-
-  private releaseWaiters(): void {
-    const waiters = this.connectWaiters;
-    this.connectWaiters = [];
-    for (const w of waiters) w();
   }
 }

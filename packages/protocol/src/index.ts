@@ -1,5 +1,5 @@
-export * from './topics';
-export * from './payloads';
 export * from './errors';
+export * from './payloads';
 export * from './schemas';
 export * from './telemetry';
+export * from './topics';

@@ -44,7 +44,10 @@ export const senmlValidator = Compile(SenmlPackSchema);
 export const deviceStatusValidator = Compile(DeviceStatusSchema);
 
 /** First schema error as "path: message" for dead-letter reasons. */
-export function firstSchemaError(validator: { Errors(v: unknown): Iterable<{ instancePath: string; message: string }> }, value: unknown): string {
+export function firstSchemaError(
+  validator: { Errors(v: unknown): Iterable<{ instancePath: string; message: string }> },
+  value: unknown,
+): string {
   for (const e of validator.Errors(value)) return `${e.instancePath || '/'} ${e.message}`;
   return 'invalid';
 }

@@ -1,7 +1,16 @@
-import { checkHardLimits, err, isMetricId, METRICS, type MetricId, type MetricValues, ok, type Result } from '@cnx/domain';
+import {
+  checkHardLimits,
+  err,
+  isMetricId,
+  METRICS,
+  type MetricId,
+  type MetricValues,
+  ok,
+  type Result,
+} from '@cnx/domain';
 import { type PayloadError, payloadError } from './errors';
-import { firstSchemaError, senmlValidator, telemetryValidator } from './schemas';
 import type { SenmlPack, TelemetryPayload } from './payloads';
+import { firstSchemaError, senmlValidator, telemetryValidator } from './schemas';
 
 /** One timestamped set of values decoded from a device message. */
 export interface ParsedTelemetry {
@@ -41,19 +50,28 @@ function unitOk(metric: MetricId, unit: string): boolean {
 function fromTelemetry(doc: TelemetryPayload): Result<ParsedTelemetry[], PayloadError> {
   const ts = parseTs(doc.ts);
   if (ts === undefined) {
-    return err(payloadError('bad_timestamp', `ts must be epoch milliseconds (>= 1e12) or RFC 3339, got ${JSON.stringify(doc.ts)}`, doc.ts));
+    return err(
+      payloadError(
+        'bad_timestamp',
+        `ts must be epoch milliseconds (>= 1e12) or RFC 3339, got ${JSON.stringify(doc.ts)}`,
+        doc.ts,
+      ),
+    );
   }
   const values: MetricValues = {};
   let ignored: string[] | undefined;
   let n = 0;
   for (const key in doc.values) {
     if (!isMetricId(key)) {
-      (ignored ??= []).push(key);
+      if (!ignored) ignored = [];
+      ignored.push(key);
       continue;
     }
     const unit = doc.units?.[key];
     if (unit !== undefined && !unitOk(key, unit)) {
-      return err(payloadError('unit_mismatch', `${key} in ${JSON.stringify(unit)}, expected ${METRICS[key].unit}`, unit));
+      return err(
+        payloadError('unit_mismatch', `${key} in ${JSON.stringify(unit)}, expected ${METRICS[key].unit}`, unit),
+      );
     }
     values[key] = doc.values[key] as number;
     n++;
@@ -87,7 +105,8 @@ function fromSenml(pack: SenmlPack): Result<ParsedTelemetry[], PayloadError> {
     if (r.v === undefined) continue; // string/boolean values carry nothing we store
     const name = senmlMetric(bn + (r.n ?? ''));
     if (!isMetricId(name)) {
-      (ignored ??= []).push(name);
+      if (!ignored) ignored = [];
+      ignored.push(name);
       continue;
     }
     const t = bt + (r.t ?? 0);
@@ -95,10 +114,13 @@ function fromSenml(pack: SenmlPack): Result<ParsedTelemetry[], PayloadError> {
       return err(payloadError('bad_timestamp', `relative SenML time ${t} s: devices must send absolute time (bt)`, t));
     }
     const ts = Math.round(t * 1000);
-    if (ts < MIN_TS_MS || ts >= MAX_TS_MS) return err(payloadError('bad_timestamp', `SenML time ${t} s out of range`, t));
+    if (ts < MIN_TS_MS || ts >= MAX_TS_MS)
+      return err(payloadError('bad_timestamp', `SenML time ${t} s out of range`, t));
     const unit = r.u ?? bu;
     if (unit !== undefined && !unitOk(name, unit)) {
-      return err(payloadError('unit_mismatch', `${name} in ${JSON.stringify(unit)}, expected ${METRICS[name].unit}`, unit));
+      return err(
+        payloadError('unit_mismatch', `${name} in ${JSON.stringify(unit)}, expected ${METRICS[name].unit}`, unit),
+      );
     }
     let reading = byTime.get(ts);
     if (!reading) {

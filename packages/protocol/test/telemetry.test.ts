@@ -66,7 +66,10 @@ describe('parseTelemetry: SenML (RFC 8428)', () => {
       { n: 'temperature', u: 'Cel', v: 30.1 },
       { n: 'humidity', u: '%RH', v: 55 },
     ];
-    expect(parse(pack)).toEqual({ ok: true, value: [{ ts: TS, values: { pm25: 20.5, temperature: 30.1, humidity: 55 } }] });
+    expect(parse(pack)).toEqual({
+      ok: true,
+      value: [{ ts: TS, values: { pm25: 20.5, temperature: 30.1, humidity: 55 } }],
+    });
   });
 
   it('groups records with different times into separate readings, oldest first', () => {
@@ -95,14 +98,37 @@ describe('parseTelemetry: SenML (RFC 8428)', () => {
 
 describe('topics', () => {
   it('round-trips every topic of the map', () => {
-    expect(parseTopic(topics.telemetry('chiang-mai', 'dev-1'))).toEqual({ kind: 'telemetry', city: 'chiang-mai', id: 'dev-1' });
-    expect(parseTopic(topics.status('chiang-mai', 'dev-1'))).toEqual({ kind: 'status', city: 'chiang-mai', id: 'dev-1' });
-    expect(parseTopic(topics.readings('chiang-mai', 'st-1'))).toEqual({ kind: 'readings', city: 'chiang-mai', id: 'st-1' });
-    expect(parseTopic(topics.deadletter('chiang-mai', 'dev-1'))).toEqual({ kind: 'deadletter', city: 'chiang-mai', id: 'dev-1' });
+    expect(parseTopic(topics.telemetry('chiang-mai', 'dev-1'))).toEqual({
+      kind: 'telemetry',
+      city: 'chiang-mai',
+      id: 'dev-1',
+    });
+    expect(parseTopic(topics.status('chiang-mai', 'dev-1'))).toEqual({
+      kind: 'status',
+      city: 'chiang-mai',
+      id: 'dev-1',
+    });
+    expect(parseTopic(topics.readings('chiang-mai', 'st-1'))).toEqual({
+      kind: 'readings',
+      city: 'chiang-mai',
+      id: 'st-1',
+    });
+    expect(parseTopic(topics.deadletter('chiang-mai', 'dev-1'))).toEqual({
+      kind: 'deadletter',
+      city: 'chiang-mai',
+      id: 'dev-1',
+    });
   });
 
   it('rejects anything else', () => {
-    for (const t of ['', 'cnx/v1', 'cnx/v2/x/devices/d/telemetry', 'cnx/v1/x/devices/d/other', 'cnx/v1/x/devices/d/telemetry/extra', 'a/b/c/d/e']) {
+    for (const t of [
+      '',
+      'cnx/v1',
+      'cnx/v2/x/devices/d/telemetry',
+      'cnx/v1/x/devices/d/other',
+      'cnx/v1/x/devices/d/telemetry/extra',
+      'a/b/c/d/e',
+    ]) {
       expect(parseTopic(t)).toBeUndefined();
     }
   });

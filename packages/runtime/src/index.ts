@@ -1,3 +1,3 @@
-export * from './logger';
 export * from './env';
 export * from './lifecycle';
+export * from './logger';

@@ -13,6 +13,9 @@ export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'inf
     base: { app: name },
     timestamp: pino.stdTimeFunctions.isoTime,
     // Never log contact details or credentials by accident (alerts subscriptions, API keys).
-    redact: { paths: ['*.password', '*.token', '*.email', '*.phone', '*.lineUserId', 'headers.authorization'], censor: '[redacted]' },
+    redact: {
+      paths: ['*.password', '*.token', '*.email', '*.phone', '*.lineUserId', 'headers.authorization'],
+      censor: '[redacted]',
+    },
   });
 }

@@ -5,7 +5,19 @@ import { SqliteReadingStore, type SqliteStoreOptions } from './sqlite.adapter';
 
 export * from './errors';
 export { InfluxDbReadingStore, type InfluxDbStoreOptions } from './influxdb.adapter';
-export { type InfluxQL, ident, int, iql, join, measurementRef, str, tagIn, timeMs, timeNs, timeRange } from './influxql';
+export {
+  type InfluxQL,
+  ident,
+  int,
+  iql,
+  join,
+  measurementRef,
+  str,
+  tagIn,
+  timeMs,
+  timeNs,
+  timeRange,
+} from './influxql';
 export {
   escapeMeasurement,
   escapeTag,
@@ -37,9 +49,13 @@ export function createReadingStore(config: ReadingStoreConfig): ReadingStore {
   if (!make) {
     const backend = JSON.stringify((config as { backend: unknown }).backend);
     const known = Object.keys(READING_STORE_ADAPTERS).join(', ');
-    throw new StoreError(STORE_ERROR_CODES.invalidConfig, `unknown reading store backend ${backend} (known: ${known})`, {
-      retryable: false,
-    });
+    throw new StoreError(
+      STORE_ERROR_CODES.invalidConfig,
+      `unknown reading store backend ${backend} (known: ${known})`,
+      {
+        retryable: false,
+      },
+    );
   }
   return make(config);
 }

@@ -3,11 +3,20 @@ import { gzip as gzipCb } from 'node:zlib';
 import { METRIC_IDS, type Reading } from '@cnx/domain';
 import { STORE_ERROR_CODES, StoreError, show } from './errors';
 import { type HttpAnswer, httpError, InfluxHttp } from './influxdb.http';
-import { type InfluxQL, ident, iql, int, join, measurementRef, tagIn, timeRange } from './influxql';
+import { type InfluxQL, ident, int, iql, join, measurementRef, tagIn, timeRange } from './influxql';
 import { ReadingEncoder } from './line-protocol';
 import { type StoreLogger, silentLogger } from './logger';
 import type { ReadingQuery, ReadingStore, StoredReading, StoreHealth } from './reading-store';
-import { byCityStation, FIELD_QC, FIELD_SEQ, metricColumns, RowDecoder, TAG_CITY, TAG_DEVICE, TAG_STATION } from './schema';
+import {
+  byCityStation,
+  FIELD_QC,
+  FIELD_SEQ,
+  metricColumns,
+  RowDecoder,
+  TAG_CITY,
+  TAG_DEVICE,
+  TAG_STATION,
+} from './schema';
 import { type FilterQuery, validateFilter, validateQuery, validateRange } from './validate';
 
 const gzip = promisify(gzipCb);
@@ -120,7 +129,10 @@ export class InfluxDbReadingStore implements ReadingStore {
     const answer = await this.http.send('write', 'POST', '/write', params, body, headers);
     if (answer.status >= 200 && answer.status <= 299) return;
     const err = httpError('write', answer);
-    this.log.warn({ status: err.status, code: err.code, retryable: err.retryable, body: err.body }, 'influxdb write failed');
+    this.log.warn(
+      { status: err.status, code: err.code, retryable: err.retryable, body: err.body },
+      'influxdb write failed',
+    );
     throw err;
   }
 
@@ -147,7 +159,10 @@ export class InfluxDbReadingStore implements ReadingStore {
     this.assertStarted('count');
     if (!validateFilter(q)) return 0;
     // qc is written on every point, so counting it counts points.
-    const series = await this.select('count', iql`SELECT count(${ident(FIELD_QC)}) FROM ${this.from} WHERE ${this.where(q)}`);
+    const series = await this.select(
+      'count',
+      iql`SELECT count(${ident(FIELD_QC)}) FROM ${this.from} WHERE ${this.where(q)}`,
+    );
     let total = 0;
     for (const s of series) for (const row of s.values) total += Number(row[1] ?? 0);
     return total;
@@ -240,10 +255,14 @@ function parseJson(what: string, answer: HttpAnswer): QueryResponse {
   try {
     return JSON.parse(answer.text) as QueryResponse;
   } catch (err) {
-    throw new StoreError(STORE_ERROR_CODES.queryFailed, `InfluxDB ${what}: unreadable answer: ${answer.text.slice(0, 200)}`, {
-      retryable: true,
-      status: answer.status,
-      cause: err,
-    });
+    throw new StoreError(
+      STORE_ERROR_CODES.queryFailed,
+      `InfluxDB ${what}: unreadable answer: ${answer.text.slice(0, 200)}`,
+      {
+        retryable: true,
+        status: answer.status,
+        cause: err,
+      },
+    );
   }
 }

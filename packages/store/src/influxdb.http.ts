@@ -107,7 +107,8 @@ export class InfluxHttp {
     headers: Record<string, string> = {},
   ): Promise<HttpAnswer> {
     const pool = this.pool;
-    if (!pool) throw new StoreError(STORE_ERROR_CODES.notStarted, `InfluxDB ${what}: store not started`, { retryable: false });
+    if (!pool)
+      throw new StoreError(STORE_ERROR_CODES.notStarted, `InfluxDB ${what}: store not started`, { retryable: false });
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') query.set(k, v);
     const qs = query.toString();
@@ -137,7 +138,9 @@ export class InfluxHttp {
     const e = err as { code?: string; name?: string; message?: string };
     const timedOut = TIMEOUT_CODES.has(e.code ?? '') || e.name === 'TimeoutError' || e.name === 'AbortError';
     const code = timedOut ? STORE_ERROR_CODES.timeout : STORE_ERROR_CODES.network;
-    const reason = timedOut ? `no answer within ${this.opts.timeoutMs} ms` : `${e.code ?? e.name ?? 'error'}: ${e.message}`;
+    const reason = timedOut
+      ? `no answer within ${this.opts.timeoutMs} ms`
+      : `${e.code ?? e.name ?? 'error'}: ${e.message}`;
     return new StoreError(code, `InfluxDB ${what} failed (${this.base.origin}): ${reason}`, {
       retryable: true,
       cause: err,

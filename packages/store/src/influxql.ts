@@ -85,7 +85,8 @@ export function iql(strings: TemplateStringsArray, ...parts: InfluxQL[]): Influx
 
 /** Joins fragments with a fixed separator. */
 export function join(parts: readonly InfluxQL[], separator: ', ' | ' AND ' | ' OR '): InfluxQL {
-  for (const p of parts) if (!(p instanceof InfluxQL)) throw invalidQuery(`join: ${show(p)} is not an InfluxQL fragment`);
+  for (const p of parts)
+    if (!(p instanceof InfluxQL)) throw invalidQuery(`join: ${show(p)} is not an InfluxQL fragment`);
   return trusted(parts.map((p) => p.text).join(separator));
 }
 

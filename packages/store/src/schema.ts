@@ -28,8 +28,7 @@ export function metricColumns(metrics: readonly MetricId[]): string[] {
 }
 
 export const encodeQc = (qc: readonly string[]): string => (qc.length === 0 ? '' : qc.join(','));
-export const decodeQc = (s: unknown): QcFlag[] =>
-  typeof s === 'string' && s !== '' ? (s.split(',') as QcFlag[]) : [];
+export const decodeQc = (s: unknown): QcFlag[] => (typeof s === 'string' && s !== '' ? (s.split(',') as QcFlag[]) : []);
 
 interface MetricSlots {
   metric: MetricId;
@@ -64,7 +63,12 @@ export class RowDecoder {
     this.seq = at(FIELD_SEQ);
     this.qc = at(FIELD_QC);
     for (const metric of METRIC_IDS) {
-      const slots = { metric, value: at(metric), corrected: at(correctedField(metric)), correction: at(correctionField(metric)) };
+      const slots = {
+        metric,
+        value: at(metric),
+        corrected: at(correctedField(metric)),
+        correction: at(correctionField(metric)),
+      };
       if (slots.value >= 0 || slots.corrected >= 0) this.metrics.push(slots);
     }
   }

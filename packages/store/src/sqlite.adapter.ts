@@ -233,8 +233,12 @@ const RETRYABLE_SQLITE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|PROTOCOL)/;
 function sqliteError(what: string, err: unknown): StoreError {
   if (err instanceof StoreError) return err;
   const code = (err as { code?: string }).code ?? '';
-  return new StoreError(STORE_ERROR_CODES.sqlite, `SQLite ${what} failed: ${code} ${(err as Error).message ?? show(err)}`, {
-    retryable: RETRYABLE_SQLITE.test(code),
-    cause: err,
-  });
+  return new StoreError(
+    STORE_ERROR_CODES.sqlite,
+    `SQLite ${what} failed: ${code} ${(err as Error).message ?? show(err)}`,
+    {
+      retryable: RETRYABLE_SQLITE.test(code),
+      cause: err,
+    },
+  );
 }

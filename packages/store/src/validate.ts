@@ -132,7 +132,8 @@ export function validateFilter(q: FilterQuery): boolean {
 /** Validates a full query; returns false when it can match nothing. */
 export function validateQuery(q: ReadingQuery): boolean {
   const possible = validateFilter(q);
-  if (!Number.isSafeInteger(q.limit) || q.limit < 0) throw invalidQuery(`limit ${show(q.limit)} must be an integer >= 0`);
+  if (!Number.isSafeInteger(q.limit) || q.limit < 0)
+    throw invalidQuery(`limit ${show(q.limit)} must be an integer >= 0`);
   if (q.order !== undefined && q.order !== 'asc' && q.order !== 'desc') {
     throw invalidQuery(`order ${show(q.order)} must be 'asc' or 'desc'`);
   }

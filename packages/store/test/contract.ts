@@ -1,6 +1,6 @@
 import type { Reading } from '@cnx/domain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ReadingStore, STORE_ERROR_CODES, StoreError, type StoredReading } from '../src/index';
+import { type ReadingStore, STORE_ERROR_CODES, type StoredReading, StoreError } from '../src/index';
 
 /** A fresh, empty, not yet started store, and how to dispose of its backing data afterwards. */
 export interface ContractSubject {
@@ -25,7 +25,10 @@ const r = (over: Partial<Reading> = {}): Reading => ({
 });
 
 const byTs = (a: StoredReading, b: StoredReading) =>
-  a.ts - b.ts || a.city.localeCompare(b.city) || a.stationId.localeCompare(b.stationId) || a.deviceId.localeCompare(b.deviceId);
+  a.ts - b.ts ||
+  a.city.localeCompare(b.city) ||
+  a.stationId.localeCompare(b.stationId) ||
+  a.deviceId.localeCompare(b.deviceId);
 
 async function rejection(p: Promise<unknown>): Promise<StoreError> {
   const e = await p.then(
@@ -95,7 +98,12 @@ export function runReadingStoreContract(name: string, factory: () => Promise<Con
       await store.write([
         r({ seq: 1, values: { pm25: 50 }, qc: ['spike'], corrections: [{ metric: 'pm25', value: 40, method: 'a@1' }] }),
       ]);
-      const replay = r({ seq: 7, values: { pm25: 51 }, qc: [], corrections: [{ metric: 'pm25', value: 41, method: 'b@2' }] });
+      const replay = r({
+        seq: 7,
+        values: { pm25: 51 },
+        qc: [],
+        corrections: [{ metric: 'pm25', value: 41, method: 'b@2' }],
+      });
       await store.write([replay]);
       expect(await store.count(ALL)).toBe(1);
       expect(await store.query(ALL)).toEqual([replay]);
@@ -112,18 +120,17 @@ export function runReadingStoreContract(name: string, factory: () => Promise<Con
       ]);
       await store.write([r({ values: { pm25: 55 }, qc: [] })]);
       expect(await store.query(ALL)).toEqual([
-        r({ seq: 3, values: { pm25: 55, pm10: 70 }, qc: [], corrections: [{ metric: 'pm25', value: 40, method: 'a@1' }] }),
+        r({
+          seq: 3,
+          values: { pm25: 55, pm10: 70 },
+          qc: [],
+          corrections: [{ metric: 'pm25', value: 40, method: 'a@1' }],
+        }),
       ]);
     });
 
     it('identity is (city, station, device, ts): any difference is another reading', async () => {
-      const batch = [
-        r(),
-        r({ deviceId: 'd2' }),
-        r({ stationId: 's2' }),
-        r({ city: 'lpn' }),
-        r({ ts: T0 + 1 }),
-      ];
+      const batch = [r(), r({ deviceId: 'd2' }), r({ stationId: 's2' }), r({ city: 'lpn' }), r({ ts: T0 + 1 })];
       await store.write(batch);
       expect(await store.count(ALL)).toBe(5);
       expect((await store.query(ALL)).sort(byTs)).toEqual([...batch].sort(byTs));
@@ -222,7 +229,7 @@ export function runReadingStoreContract(name: string, factory: () => Promise<Con
         `'; DROP MEASUREMENT reading; SELECT '`,
         'a,b=c d',
         ' leading and trailing ',
-        "it's \"quoted\"",
+        'it\'s "quoted"',
         '/.*/',
         'สถานี ช้างเผือก',
         '*',

@@ -111,7 +111,13 @@ describe('InfluxDbReadingStore against a real influxd', () => {
   });
 
   it('gzip-compressed writes land like plain ones', async () => {
-    const store = await open({ url: influx.url, database: 'gz', createDatabase: true, gzip: true, maxLinesPerRequest: 7 });
+    const store = await open({
+      url: influx.url,
+      database: 'gz',
+      createDatabase: true,
+      gzip: true,
+      maxLinesPerRequest: 7,
+    });
     const readings = batch(0, 50);
     await store.write(readings);
     expect(await store.query({ ...ALL, limit: 100 })).toEqual(readings);
@@ -269,7 +275,8 @@ describe('InfluxDbReadingStore on the wire (scripted server)', () => {
       const e = await rejection(store.query({ ...ALL, limit: 10 }));
       expect(e.code).toBe(STORE_ERROR_CODES.queryFailed);
       expect(e.message).toContain('max-select-point limit exceeded');
-      body = '{"results":[{"statement_id":0,"series":[{"name":"reading","columns":["time","qc"],"values":[[1,""]]}],"partial":true}]}';
+      body =
+        '{"results":[{"statement_id":0,"series":[{"name":"reading","columns":["time","qc"],"values":[[1,""]]}],"partial":true}]}';
       expect((await rejection(store.query({ ...ALL, limit: 10 }))).message).toMatch(/truncated/);
       body = 'not json';
       expect((await rejection(store.count(ALL))).code).toBe(STORE_ERROR_CODES.queryFailed);

@@ -1,6 +1,6 @@
 import { type InfluxDBHandle, startInfluxDB } from '@cnx/testkit';
 import { afterAll, beforeAll } from 'vitest';
-import { ident, InfluxDbReadingStore } from '../src/index';
+import { InfluxDbReadingStore, ident } from '../src/index';
 import { runReadingStoreContract } from './contract';
 
 let influx: InfluxDBHandle | undefined;

@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import {
+  ident,
+  int,
+  iql,
+  join,
+  measurementRef,
+  STORE_ERROR_CODES,
+  StoreError,
+  str,
+  tagIn,
+  timeMs,
+  timeNs,
+  timeRange,
+} from '../src/index';
 import { InfluxQL } from '../src/influxql';
-import { ident, int, iql, join, measurementRef, STORE_ERROR_CODES, StoreError, str, tagIn, timeMs, timeNs, timeRange } from '../src/index';
 
 /**
  * A scanner for one quoted InfluxQL token, following influxql's ScanString: `\` escapes n, \, ' and ";

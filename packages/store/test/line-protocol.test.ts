@@ -11,7 +11,15 @@ import {
   StoreError,
 } from '../src/index';
 
-const base: Reading = { city: 'cnx', stationId: 's1', deviceId: 'd1', ts: 1_740_787_200_000, values: {}, corrections: [], qc: [] };
+const base: Reading = {
+  city: 'cnx',
+  stationId: 's1',
+  deviceId: 'd1',
+  ts: 1_740_787_200_000,
+  values: {},
+  corrections: [],
+  qc: [],
+};
 
 function thrown(fn: () => unknown): StoreError {
   try {

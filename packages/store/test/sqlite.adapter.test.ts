@@ -21,7 +21,9 @@ describe('SqliteReadingStore specifics', () => {
   it("works in ':memory:'", async () => {
     const store = new SqliteReadingStore({ path: ':memory:' });
     await store.start();
-    await store.write([{ city: 'c', stationId: 's', deviceId: 'd', ts: T0, values: { pm25: 1 }, corrections: [], qc: [] }]);
+    await store.write([
+      { city: 'c', stationId: 's', deviceId: 'd', ts: T0, values: { pm25: 1 }, corrections: [], qc: [] },
+    ]);
     expect(await store.count({ from: T0, to: T0 + 1 })).toBe(1);
     await store.stop();
   });
@@ -35,12 +37,22 @@ describe('SqliteReadingStore specifics', () => {
     old.exec(`CREATE TABLE readings (city TEXT NOT NULL, station TEXT NOT NULL, device TEXT NOT NULL, ts INTEGER NOT NULL,
       seq INTEGER, qc TEXT NOT NULL DEFAULT '', pm25 REAL, pm25_corrected REAL, pm25_correction TEXT,
       PRIMARY KEY (city, station, device, ts)) WITHOUT ROWID`);
-    old.prepare(`INSERT INTO readings (city, station, device, ts, qc, pm25) VALUES ('c', 's', 'd', ?, '', 3.5)`).run(T0);
+    old
+      .prepare(`INSERT INTO readings (city, station, device, ts, qc, pm25) VALUES ('c', 's', 'd', ?, '', 3.5)`)
+      .run(T0);
     old.close();
 
     const store = new SqliteReadingStore({ path });
     await store.start();
-    const reading = { city: 'c', stationId: 's', deviceId: 'd', ts: T0 + 1, values: { battery: 80 }, corrections: [], qc: [] };
+    const reading = {
+      city: 'c',
+      stationId: 's',
+      deviceId: 'd',
+      ts: T0 + 1,
+      values: { battery: 80 },
+      corrections: [],
+      qc: [],
+    };
     await store.write([reading]);
     expect(await store.query({ from: T0, to: T0 + 10, limit: 10 })).toEqual([
       { city: 'c', stationId: 's', deviceId: 'd', ts: T0, values: { pm25: 3.5 }, corrections: [], qc: [] },

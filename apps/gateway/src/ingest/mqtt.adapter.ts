@@ -71,12 +71,16 @@ export class MqttIngestAdapter {
       this.stats.mqttReconnects++;
     });
     client.on('close', () => {
-      if (this.stats.mqttConnected) this.logger.warn({ url: this.opts.url }, 'mqtt connection lost, reconnecting');
+      if (this.stats.mqttConnected && !this.stopped)
+        this.logger.warn({ url: this.opts.url }, 'mqtt connection lost, reconnecting');
       this.stats.mqttConnected = false;
     });
     client.on('error', (error) => this.logger.error({ err: error, url: this.opts.url }, 'mqtt error'));
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`MQTT broker ${this.opts.url} not reachable within 15 s`)), 15_000);
+      const timer = setTimeout(
+        () => reject(new Error(`MQTT broker ${this.opts.url} not reachable within 15 s`)),
+        15_000,
+      );
       client.once('connect', () => {
         clearTimeout(timer);
         resolve();

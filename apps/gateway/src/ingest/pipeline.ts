@@ -5,8 +5,8 @@ import {
   type Correction,
   correctPm25,
   createQcState,
-  type DeviceQcState,
   type Device,
+  type DeviceQcState,
   type QcConfig,
   type Station,
 } from '@cnx/domain';
@@ -74,13 +74,30 @@ export class IngestPipeline {
     const { stats } = this.deps;
     stats.received++;
     if (payload.length > this.deps.maxPayloadBytes) {
-      return this.reject('payload_too_large', `${payload.length} bytes > ${this.deps.maxPayloadBytes}`, deviceId, payload, receivedAt, sourceTopic);
+      return this.reject(
+        'payload_too_large',
+        `${payload.length} bytes > ${this.deps.maxPayloadBytes}`,
+        deviceId,
+        payload,
+        receivedAt,
+        sourceTopic,
+      );
     }
     const ctx = this.context(deviceId);
-    if (!ctx) return this.reject('unknown_device', `device ${JSON.stringify(deviceId)}`, deviceId, payload, receivedAt, sourceTopic);
-    if (!isUtf8(payload)) return this.reject('invalid_utf8', 'payload bytes', deviceId, payload, receivedAt, sourceTopic);
+    if (!ctx)
+      return this.reject(
+        'unknown_device',
+        `device ${JSON.stringify(deviceId)}`,
+        deviceId,
+        payload,
+        receivedAt,
+        sourceTopic,
+      );
+    if (!isUtf8(payload))
+      return this.reject('invalid_utf8', 'payload bytes', deviceId, payload, receivedAt, sourceTopic);
     const parsed = parseTelemetry(payload.toString('utf8'));
-    if (!parsed.ok) return this.reject(parsed.error.code, parsed.error.message, deviceId, payload, receivedAt, sourceTopic);
+    if (!parsed.ok)
+      return this.reject(parsed.error.code, parsed.error.message, deviceId, payload, receivedAt, sourceTopic);
 
     const { station } = ctx;
     const records: string[] = [];
@@ -120,7 +137,14 @@ export class IngestPipeline {
   }
 
   /** Count, log (debug: bad devices can be noisy) and dead-letter one rejected message. */
-  reject(reason: RejectReason, detail: string, deviceId: string, payload: Buffer, receivedAt: number, sourceTopic: string): 'rejected' {
+  reject(
+    reason: RejectReason,
+    detail: string,
+    deviceId: string,
+    payload: Buffer,
+    receivedAt: number,
+    sourceTopic: string,
+  ): 'rejected' {
     this.deps.stats.reject(reason);
     const message = detail.startsWith(GATEWAY_ERRORS[reason]) ? detail : `${GATEWAY_ERRORS[reason]}: ${detail}`;
     this.deps.logger.debug({ reason, device: deviceId, topic: sourceTopic, detail: message }, 'message rejected');

@@ -1,0 +1,3 @@
+export * from './loadgen';
+export * from './measure';
+export * from './raw-publisher';

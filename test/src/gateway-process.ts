@@ -1,0 +1,69 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, ManagedProcess } from '@cnx/testkit';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * The gateway as a real OS process (as deployed), so tests can SIGKILL it and start it again on
+ * the same spool directory and MQTT client id.
+ */
+export class GatewayProcess {
+  private proc?: ManagedProcess;
+  readonly httpPort: Promise<number> = freePort();
+
+  constructor(private readonly env: Record<string, string>) {}
+
+  async start(): Promise<void> {
+    const port = await this.httpPort;
+    this.proc = ManagedProcess.spawn({
+      name: 'gateway',
+      command: process.execPath,
+      args: ['--import', 'tsx', path.join(repoRoot, 'apps/gateway/src/main.ts')],
+      cwd: repoRoot,
+      env: { ...process.env, LOG_LEVEL: 'warn', GATEWAY_HTTP_PORT: String(port), ...this.env },
+    });
+    await this.proc.waitUntilReady(async () => (await this.health()).status === 'ok', {
+      timeoutMs: 60_000,
+      what: 'GET /health to answer ok',
+    });
+  }
+
+  async health(): Promise<{ status: string; checks?: Record<string, { ok: boolean; detail?: unknown }> }> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${await this.httpPort}/health`);
+      return (await res.json()) as { status: string };
+    } catch {
+      return { status: 'unreachable' };
+    }
+  }
+
+  /** One Prometheus sample by exact name (and labels), or undefined. */
+  async metric(name: string): Promise<number | undefined> {
+    const text = await (await fetch(`http://127.0.0.1:${await this.httpPort}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line ? Number(line.slice(name.length + 1)) : undefined;
+  }
+
+  /** Wait (bounded) until everything the gateway accepted is confirmed by the store. */
+  async drained(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if ((await this.metric('gateway_spool_pending_readings')) === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`gateway did not drain its spool within ${timeoutMs} ms\n${this.output()}`);
+  }
+
+  output(): string {
+    return this.proc?.output() ?? '';
+  }
+
+  async kill(): Promise<void> {
+    await this.proc?.kill('SIGKILL');
+  }
+
+  async stop(): Promise<void> {
+    await this.proc?.stop();
+  }
+}

@@ -1,0 +1,3 @@
+export * from './gateway-process';
+export * from './influx';
+export * from './stack';

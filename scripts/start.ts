@@ -95,7 +95,8 @@ cnx-sense is running on embedded defaults (embedded MQTT broker, SQLite store in
   MQTT broker          mqtt://127.0.0.1:${mqttPort}   (devices publish to cnx/v1/<city>/devices/<id>/telemetry)
   Gateway health       http://127.0.0.1:${gatewayHttp}/health
   Gateway metrics      http://127.0.0.1:${gatewayHttp}/metrics
-  Simulated devices    the Chiang Mai fleet at 60x speed (firmware-sim)
+  Simulated devices    the Chiang Mai fleet in real time, one reading per device every 10 s
+                       (more: npm run sim -w @cnx/firmware-sim -- --help)
 
 Press Ctrl-C to stop.
 `);

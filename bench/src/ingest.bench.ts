@@ -124,8 +124,10 @@ interface Options {
   findSteps: number;
   /** --find-max: a rate is sustained only if everything was stored within this many s after the load. */
   findMaxDrainS: number;
-  /** Max wait for the stored count to stop growing after the load. */
+  /** Max wait for the stored count to reach the acked count after the load. */
   drainMaxS: number;
+  /** The stored count is final once it has not grown for this long (longer than the SUT's write retry backoff). */
+  settleS: number;
   pollMs: number;
   out: string;
   keepLogs: boolean;
@@ -144,7 +146,9 @@ const USAGE = `Usage: npm run bench:ingest -w @cnx/bench -- [options]
   --find-duration 10        seconds per search run
   --find-steps 6            max runs per system for the search (max 10)
   --find-max-drain 1        a rate counts as sustained only if all was stored within this many s after the load
-  --drain-max 60            max seconds to wait for the stored count to settle after the load
+  --drain-max 60            max seconds to wait after the load for stored == acked
+  --settle 15               ... or until the stored count has not grown for this long (must exceed the
+                            system's write retry backoff, else a pause is counted as loss)
   --poll-ms 25              latency prober poll interval
   --out <dir>               results dir (default bench/results)
   --no-rates                with --find-max: skip the fixed-rate runs`;
@@ -166,6 +170,7 @@ function parseOptions(argv: string[]): Options & { skipRates: boolean } {
       'find-steps': { type: 'string', default: '6' },
       'find-max-drain': { type: 'string', default: '1' },
       'drain-max': { type: 'string', default: '60' },
+      settle: { type: 'string', default: '15' },
       'poll-ms': { type: 'string', default: '25' },
       out: { type: 'string', default: join(BENCH_DIR, 'results') },
       'no-rates': { type: 'boolean', default: false },
@@ -204,6 +209,7 @@ function parseOptions(argv: string[]): Options & { skipRates: boolean } {
     findSteps: Math.round(num('find-steps', values['find-steps'], 1, 10)),
     findMaxDrainS: num('find-max-drain', values['find-max-drain'], 0.1, 60),
     drainMaxS: num('drain-max', values['drain-max'], 1, 300),
+    settleS: num('settle', values.settle, 1, 120),
     pollMs: num('poll-ms', values['poll-ms'], 5, 1000),
     out: resolve(values.out),
     keepLogs: values['keep-logs'],
@@ -449,7 +455,7 @@ async function runOne(sutDef: SutDef, rate: number, durationS: number, shared: S
     progress(`${label}: load done (sent ${load.sent}, acked ${load.acked}); waiting for the stored count to settle`);
     let lastDrainLog = Date.now();
     const q = await waitForQuiesce(() => countStored(inf.url, DB, load.startedAt, to), load.acked, {
-      stableMs: 3000,
+      stableMs: opts.settleS * 1000,
       maxMs: opts.drainMaxS * 1000,
       pollMs: 250,
       onGrowth: () => s.mark('end'),
@@ -559,7 +565,7 @@ function table(runs: RunResult[]): string {
       : [
           r.system,
           String(r.targetRate),
-          f0(r.achievedRate),
+          `${f0(r.achievedRate)}${generatorLimited(r) ? '!' : ''}`,
           f0(r.storedRate),
           String(r.lost),
           r.lossPct === undefined ? '-' : r.lossPct.toFixed(2),
@@ -580,7 +586,14 @@ function table(runs: RunResult[]): string {
     cols.length <= 3
       ? cols.join('  ')
       : cols.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)].join('\n');
+  const lines = [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)];
+  if (runs.some((r) => r.achievedRate !== undefined && generatorLimited(r))) {
+    lines.push(
+      '! the generator could not keep the schedule (in-flight cap reached: the broker acked too slowly, or the box ' +
+        'is saturated); see generator.missed / maxLagMs in the JSON',
+    );
+  }
+  return lines.join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -594,7 +607,9 @@ function sustained(r: RunResult, maxDrainS: number): boolean {
   return r.ok && r.lost === 0 && !r.drainTimedOut && (r.drainS ?? Number.POSITIVE_INFINITY) <= maxDrainS;
 }
 
-const generatorLimited = (r: RunResult) => (r.achievedRate ?? 0) < 0.98 * r.targetRate;
+function generatorLimited(r: RunResult): boolean {
+  return (r.achievedRate ?? 0) < 0.98 * r.targetRate;
+}
 
 interface FindMaxResult {
   system: string;
@@ -727,7 +742,8 @@ async function main(): Promise<void> {
     if (maxima.length > 0) {
       console.log('');
       console.log(
-        `Highest sustained zero-loss rate (${opts.findDurationS} s runs, at most ${opts.findSteps} per system):`,
+        `Highest sustained zero-loss rate (zero loss, all stored within ${opts.findMaxDrainS} s after the load; ` +
+          `${opts.findDurationS} s runs, at most ${opts.findSteps} per system):`,
       );
       for (const m of maxima) {
         const steps = m.steps.map((s) => `${s.rate}${s.sustained ? '✓' : '✗'}`).join(' ');

@@ -41,7 +41,7 @@ function shippedAuthSettings(): string[] {
   const wanted = ['per_listener_settings', 'allow_anonymous', 'use_username_as_clientid'];
   const lines = conf.split('\n').filter((l) => wanted.some((k) => l.startsWith(`${k} `)));
   expect(lines.map((l) => l.split(' ')[0]).sort()).toEqual([...wanted].sort());
-  // use_username_as_clientid alone also refuses clients without a username; this is the main switch.
+  // use_username_as_clientid also refuses clients without a username; this is the main switch.
   expect(lines).toContain('allow_anonymous false');
   return lines;
 }
@@ -74,8 +74,9 @@ describe('broker ACL (infra/mosquitto/acl on a real Mosquitto)', () => {
     for (const user of USERS) execFileSync(passwd, ['-b', passwordFile, user, password(user)]);
     const aclFile = join(dir, 'acl');
     writeFileSync(aclFile, readFileSync(join(infraDir, 'acl')), { mode: 0o600 });
-    // The testkit's generated config says `allow_anonymous true`; for these global options the last
-    // occurrence wins, and the anonymous test below fails loudly if that ever stops being true.
+    // extraConfig is appended after the testkit's `listener` line, so the listener option
+    // use_username_as_clientid applies to that listener; the global `allow_anonymous false` overrides
+    // the testkit's `allow_anonymous true` (Mosquitto keeps the last occurrence; checked by hand on 2.0.11).
     broker = await startMosquitto({
       extraConfig: [...shippedAuthSettings(), `password_file ${passwordFile}`, `acl_file ${aclFile}`].join('\n'),
     });
@@ -131,10 +132,10 @@ describe('broker ACL (infra/mosquitto/acl on a real Mosquitto)', () => {
 
   it('a device publishes its own telemetry and status; the gateway user receives them', async () => {
     const gateway = await connect('cnx-gateway');
-    await gateway.client.subscribeAsync(
-      { [filters.allTelemetry('+')]: { qos: 1 }, [filters.allStatus('+')]: { qos: 1 } },
-      {},
-    );
+    await gateway.client.subscribeAsync({
+      [filters.allTelemetry('+')]: { qos: 1 },
+      [filters.allStatus('+')]: { qos: 1 },
+    });
     const device = await connect(DEVICE_A);
     const telemetry = JSON.stringify({ ts: Date.now(), seq: 1, values: { pm25: 31.4 } });
     await device.client.publishAsync(topics.telemetry(CITY, DEVICE_A), telemetry, { qos: 1 });
@@ -150,10 +151,10 @@ describe('broker ACL (infra/mosquitto/acl on a real Mosquitto)', () => {
 
   it('a device cannot publish as another device, nor onto the bus; the broker drops it silently', async () => {
     const gateway = await connect('cnx-gateway');
-    await gateway.client.subscribeAsync(
-      { [filters.allTelemetry('+')]: { qos: 1 }, [filters.allStatus('+')]: { qos: 1 } },
-      {},
-    );
+    await gateway.client.subscribeAsync({
+      [filters.allTelemetry('+')]: { qos: 1 },
+      [filters.allStatus('+')]: { qos: 1 },
+    });
     const api = await connect('cnx-api');
     await api.client.subscribeAsync(filters.allReadings('+'), { qos: 1 });
     const device = await connect(DEVICE_A);

@@ -102,6 +102,7 @@ export class Gateway {
       pipeline,
       this.stats,
       logger.child({ component: 'mqtt' }),
+      () => this.spool?.full ?? false,
     );
     this.mqtt = adapter;
 

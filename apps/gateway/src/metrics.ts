@@ -9,7 +9,6 @@ import { REJECT_REASONS, type RejectReason } from './errors';
 export class GatewayStats {
   received = 0;
   accepted = 0;
-  redelivered = 0;
   ignoredValues = 0;
   spooled = 0;
   written = 0;

@@ -25,6 +25,7 @@ export interface SenmlRecord {
   bn?: string;
   bt?: number;
   bu?: string;
+  bv?: number;
   bver?: number;
   n?: string;
   u?: string;

@@ -22,6 +22,10 @@ export const SenmlRecordSchema = Type.Object({
   bn: Type.Optional(Type.String({ maxLength: 128 })),
   bt: Type.Optional(Type.Number()),
   bu: Type.Optional(Type.String({ maxLength: 16 })),
+  bv: Type.Optional(Type.Number()),
+  /** Base sum / sum (`bs`, `s`) are not supported: a pack using them is rejected, not misread. */
+  bs: Type.Optional(Type.Never()),
+  s: Type.Optional(Type.Never()),
   bver: Type.Optional(Type.Integer()),
   n: Type.Optional(Type.String({ maxLength: 128 })),
   u: Type.Optional(Type.String({ maxLength: 16 })),

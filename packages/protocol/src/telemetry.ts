@@ -29,16 +29,25 @@ const MIN_TS_MS = 1e12;
 const MAX_TS_MS = 1e13;
 /** RFC 8428 section 4.5.3: SenML times below 2**28 are relative to "now". */
 const SENML_RELATIVE_LIMIT = 2 ** 28;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Days in a month of the proleptic Gregorian calendar (month 1..12). */
+const daysIn = (y: number, m: number): number => new Date(Date.UTC(y, m, 0)).getUTCDate();
 
 function parseTs(ts: number | string): number | undefined {
+  let ms: number;
   if (typeof ts === 'number') {
-    if (!Number.isFinite(ts) || ts < MIN_TS_MS || ts >= MAX_TS_MS) return undefined;
-    return Math.floor(ts);
+    ms = ts;
+  } else {
+    const m = RFC3339.exec(ts);
+    if (!m) return undefined;
+    const [y, mo, d, h, mi, se] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+    // Date.parse rolls 2024-02-30 over to 1 March and T24:00 to the next day: refuse instead.
+    if (mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) || h > 23 || mi > 59 || se > 59) return undefined;
+    ms = Date.parse(ts);
   }
-  if (!RFC3339.test(ts)) return undefined;
-  const ms = Date.parse(ts);
-  return Number.isFinite(ms) ? ms : undefined;
+  if (!Number.isFinite(ms) || ms < MIN_TS_MS || ms >= MAX_TS_MS) return undefined;
+  return Math.floor(ms);
 }
 
 function unitOk(metric: MetricId, unit: string): boolean {
@@ -96,12 +105,14 @@ function fromSenml(pack: SenmlPack): Result<ParsedTelemetry[], PayloadError> {
   let bn = '';
   let bt = 0;
   let bu: string | undefined;
+  let bv = 0;
   const byTime = new Map<number, ParsedTelemetry>();
   let ignored: string[] | undefined;
   for (const r of pack) {
     if (r.bn !== undefined) bn = r.bn;
     if (r.bt !== undefined) bt = r.bt;
     if (r.bu !== undefined) bu = r.bu;
+    if (r.bv !== undefined) bv = r.bv;
     if (r.v === undefined) continue; // string/boolean values carry nothing we store
     const name = senmlMetric(bn + (r.n ?? ''));
     if (!isMetricId(name)) {
@@ -127,7 +138,7 @@ function fromSenml(pack: SenmlPack): Result<ParsedTelemetry[], PayloadError> {
       reading = { ts, values: {} };
       byTime.set(ts, reading);
     }
-    reading.values[name] = r.v;
+    reading.values[name] = bv + r.v; // RFC 8428 4.5.3: value = base value + value
   }
   if (byTime.size === 0) return err(payloadError('no_values', 'SenML pack has no known numeric metric'));
   const out = [...byTime.values()].sort((a, b) => a.ts - b.ts);

@@ -26,6 +26,9 @@ describe('parseTelemetry: our JSON', () => {
     ['a negative seq', { ts: TS, seq: -1, values: { pm25: 1 } }, 'schema_violation'],
     ['seconds instead of ms', { ts: 1_742_000_000, values: { pm25: 1 } }, 'bad_timestamp'],
     ['a garbage date string', { ts: 'yesterday', values: { pm25: 1 } }, 'bad_timestamp'],
+    ['the epoch as a string', { ts: '1970-01-01T00:00:00Z', values: { pm25: 1 } }, 'bad_timestamp'],
+    ['30 February', { ts: '2025-02-30T10:00:00+07:00', values: { pm25: 1 } }, 'bad_timestamp'],
+    ['hour 24', { ts: '2025-03-15T24:00:00Z', values: { pm25: 1 } }, 'bad_timestamp'],
     ['a wrong unit', { ts: TS, values: { temperature: 80 }, units: { temperature: 'degF' } }, 'unit_mismatch'],
     ['negative PM', { ts: TS, values: { pm25: -5 } }, 'impossible_value'],
     ['humidity 150 %', { ts: TS, values: { humidity: 150 } }, 'impossible_value'],
@@ -82,6 +85,16 @@ describe('parseTelemetry: SenML (RFC 8428)', () => {
       [TS, 2],
       [TS + 60_000, 1],
     ]);
+  });
+
+  it('adds the base value (bv) to each value', () => {
+    const r = parse([{ bn: 'd:', bt: TS / 1000, bv: 10, n: 'pm25', v: 1.5 }]);
+    expect(r.ok && r.value[0]?.values.pm25).toBe(11.5);
+  });
+
+  it('rejects sums (bs/s), which it does not support', () => {
+    const r = parse([{ bn: 'd:', bt: TS / 1000, n: 'pm25', s: 4 }]);
+    expect(!r.ok && r.error.code).toBe('senml_invalid');
   });
 
   it('rejects relative times, bad units and invalid packs', () => {

@@ -1,4 +1,4 @@
-import { filters, parseTopic } from '@cnx/protocol';
+import { type DeviceStatusPayload, deviceStatusValidator, filters, parseTopic } from '@cnx/protocol';
 import type { Logger } from '@cnx/runtime';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { GatewayStats } from '../metrics';
@@ -13,26 +13,32 @@ export interface MqttIngestOptions {
   busQos: 0 | 1;
 }
 
-/** How long to wait before offering a message to a full spool again. */
-const FULL_RETRY_MS = 100;
+/** How often to check whether a full spool has room again while intake is paused. */
+const RESUME_CHECK_MS = 500;
 
 /**
  * MQTT transport: a persistent session (clean: false, fixed client id) subscribed with QoS 1, so the
  * broker keeps messages while the gateway is down and redelivers any it did not acknowledge.
  *
  * Acknowledgement is explicit: MQTT.js sends the PUBACK when `handleMessage`'s callback runs, and
- * we run it only after the pipeline appended the reading to the spool (or dead-lettered it). While
- * the spool is full the callback waits, so the broker holds the backlog (back-pressure, no loss).
+ * we run it only after the pipeline appended the reading to the spool (or dead-lettered it).
+ *
+ * Back-pressure: when the spool is full the message is NOT acknowledged and the adapter disconnects
+ * (MQTT 3.1.1 has no negative acknowledgement, and blocking the callback would also block MQTT.js's
+ * keepalive handling). The broker keeps the unacknowledged message and the backlog in our persistent
+ * session; the adapter reconnects as soon as the spool has room and the broker redelivers.
  */
 export class MqttIngestAdapter {
   private client?: MqttClient;
   private stopped = false;
+  private resumeTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly opts: MqttIngestOptions,
     private readonly pipeline: IngestPipeline,
     private readonly stats: GatewayStats,
     private readonly logger: Logger,
+    private readonly spoolFull: () => boolean,
   ) {}
 
   /** The bus publisher handed to the pipeline: publishes on this adapter's connection. */
@@ -105,29 +111,50 @@ export class MqttIngestAdapter {
       callback();
       return;
     }
-    const payload = asBuffer(packet.payload);
-    const offer = () => {
-      if (this.stopped) return; // not acknowledged: the broker redelivers after restart
-      const result = this.pipeline.handle(t.id, payload, receivedAt, packet.topic);
-      if (result === 'full') {
-        this.stats.spoolBlocked++;
-        setTimeout(offer, FULL_RETRY_MS);
-        return;
-      }
-      callback();
-    };
-    offer();
+    if (this.stopped) return; // not acknowledged: the broker redelivers after restart
+    const result = this.pipeline.handle(t.id, asBuffer(packet.payload), receivedAt, packet.topic);
+    if (result === 'full') {
+      this.pause();
+      return; // not acknowledged
+    }
+    callback();
+  }
+
+  /** Spool full: disconnect without acknowledging, reconnect once there is room again. */
+  private pause(): void {
+    const client = this.client;
+    if (!client || this.resumeTimer || this.stopped) return;
+    this.stats.spoolBlocked++;
+    this.logger.warn(
+      {},
+      'spool full: pausing intake (disconnected; the broker keeps the backlog) until the store catches up',
+    );
+    client.end(true);
+    this.resumeTimer = setInterval(() => {
+      if (this.spoolFull() || this.stopped) return;
+      clearInterval(this.resumeTimer);
+      this.resumeTimer = undefined;
+      this.logger.info({}, 'spool has room again: resuming intake');
+      client.reconnect();
+    }, RESUME_CHECK_MS);
   }
 
   private onStatus(deviceId: string, payload: Buffer): void {
-    if (payload.length === 0) return; // retained message cleared
-    const text = payload.toString('utf8');
-    if (text.includes('"online"')) this.stats.devicesOnline.add(deviceId);
-    else if (text.includes('"offline"')) this.stats.devicesOnline.delete(deviceId);
+    if (payload.length === 0 || !this.pipeline.knows(deviceId)) return; // cleared retained message, or not ours
+    let status: unknown;
+    try {
+      status = JSON.parse(payload.toString('utf8'));
+    } catch {
+      return; // status is informational; a broken one is ignored, not dead-lettered
+    }
+    if (!deviceStatusValidator.Check(status)) return;
+    if ((status as DeviceStatusPayload).state === 'online') this.stats.devicesOnline.add(deviceId);
+    else this.stats.devicesOnline.delete(deviceId);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.resumeTimer) clearInterval(this.resumeTimer);
     const client = this.client;
     if (!client) return;
     await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));

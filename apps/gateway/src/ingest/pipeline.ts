@@ -7,16 +7,25 @@ import {
   createQcState,
   type Device,
   type DeviceQcState,
+  METRICS,
   type QcConfig,
+  roundTo,
   type Station,
 } from '@cnx/domain';
-import { type DeadLetterPayload, type NormalizedReadingPayload, parseTelemetry, topics } from '@cnx/protocol';
+import {
+  type DeadLetterPayload,
+  isValidId,
+  type NormalizedReadingPayload,
+  parseTelemetry,
+  topics,
+} from '@cnx/protocol';
 import type { Logger } from '@cnx/runtime';
 import { GATEWAY_ERRORS, type RejectReason } from '../errors';
 import type { GatewayStats } from '../metrics';
 
 /** What the pipeline needs from the spool: synchronous, durable-on-return appends. */
 export interface SpoolAppender {
+  readonly full: boolean;
   appendMany(records: string[]): boolean;
 }
 
@@ -66,12 +75,19 @@ export class IngestPipeline {
     return ctx;
   }
 
+  /** Whether the device is registered in the city pack. */
+  knows(deviceId: string): boolean {
+    return this.deps.pack.deviceById.has(deviceId);
+  }
+
   /**
    * Handle one message from `deviceId`. 'full' means the spool refused the reading (back-pressure):
    * the caller must NOT acknowledge it and must offer it again later.
    */
   handle(deviceId: string, payload: Buffer, receivedAt: number, sourceTopic: string): IngestResult {
     const { stats } = this.deps;
+    // Checked before anything is counted or QC state is touched: the message will be offered again.
+    if (this.deps.spool.full) return 'full';
     stats.received++;
     if (payload.length > this.deps.maxPayloadBytes) {
       return this.reject(
@@ -110,7 +126,8 @@ export class IngestPipeline {
       const rh = r.values.humidity;
       if (pm25 !== undefined && rh !== undefined && station.kind === 'air') {
         const c = correctPm25(pm25, rh);
-        if (c) corrections.push(c);
+        // Computed values carry float noise (15.797275999999997); keep the metric's precision + 1.
+        if (c) corrections.push({ ...c, value: roundTo(c.value, METRICS.pm25.decimals + 1) });
       }
       const out: NormalizedReadingPayload = {
         v: 1,
@@ -161,7 +178,7 @@ export class IngestPipeline {
       encoding: utf8 ? 'utf8' : 'base64',
       truncated,
     };
-    const safeId = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(deviceId) ? deviceId : 'invalid-device-id';
+    const safeId = isValidId(deviceId) ? deviceId : 'invalid-device-id';
     this.deps.publish(topics.deadletter(this.deps.pack.city.id, safeId), JSON.stringify(dl));
     return 'rejected';
   }

@@ -743,6 +743,11 @@ export class Spool {
 
   // ---------------------------------------------------------------------------------------------------
 
+  /** True while appends are refused (spool at its bound, or the disk is full). Cheap: no allocation. */
+  get full(): boolean {
+    return this.bytes >= this.maxBytes || this.noSpaceEpisode;
+  }
+
   stats(): SpoolStats {
     return {
       bytes: this.bytes,

@@ -132,4 +132,21 @@ describe('faults: nothing acknowledged is lost, nothing is duplicated', () => {
     expect(report('spool-full', keys, stored)).toEqual([]);
     expect(stored.length).toBe(keys.length);
   });
+
+  it('broker restarted mid-stream: the gateway reconnects by itself and resumes its session', async () => {
+    stack = await startStack('fault_broker', {}, true);
+    const s = stack;
+    const { keys, simStart } = await runFleet(s, async () => {
+      await sleep(3000);
+      await s.broker.stopProcess(); // graceful: Mosquitto saves sessions and queued messages
+      await sleep(2000);
+      await s.broker.restart();
+    });
+    const expected = new Set(keys); // a device may resend after the restart: same key, same reading
+    const stored = await storedKeys(s, simStart, expected.size);
+    expect(report('broker-restart', [...expected], stored)).toEqual([]);
+    expect(new Set(stored).size).toBe(stored.length);
+    expect(await s.gateway.metric('gateway_mqtt_reconnects_total')).toBeGreaterThan(0);
+    expect(await s.gateway.metric('gateway_mqtt_connected')).toBe(1);
+  });
 });

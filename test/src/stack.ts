@@ -18,8 +18,16 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(database: string, env: Record<string, string> = {}): Promise<Stack> {
-  const [broker, influx, dir] = await Promise.all([startMosquitto(), startInfluxDB({ database }), makeTempDir()]);
+export async function startStack(
+  database: string,
+  env: Record<string, string> = {},
+  brokerPersistence = false,
+): Promise<Stack> {
+  const [broker, influx, dir] = await Promise.all([
+    startMosquitto({ persistence: brokerPersistence }),
+    startInfluxDB({ database }),
+    makeTempDir(),
+  ]);
   const gateway = new GatewayProcess({
     GATEWAY_MQTT_URL: broker.url,
     INFLUX_URL: influx.url,

@@ -9,6 +9,7 @@
  * open-loop load (loadgen.ts), with CPU/RSS sampling and a latency prober (measure.ts). Prints a
  * table and writes bench/results/ingest-<timestamp>.json. See bench/README.md.
  */
+
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -28,6 +29,7 @@ import {
   startMosquitto,
 } from '@cnx/testkit';
 import mqtt from 'mqtt';
+import { bundle } from '../../scripts/bundle.mjs';
 import { type LoadResult, type PublisherKind, runLoad } from './loadgen';
 import {
   countStored,
@@ -62,7 +64,11 @@ interface SutContext {
 interface SutDef {
   name: string;
   description: string;
-  /** Entry file, relative to the repo root; run as `node --import tsx <entry>`. */
+  /**
+   * Entry file, relative to the repo root. Every system is bundled with the same esbuild settings
+   * (scripts/bundle.mjs, as deployed) and run as `node <bundle>`, so neither carries tsx's
+   * transpiler in its CPU time or memory.
+   */
   entry: string;
   env(ctx: SutContext): Record<string, string>;
   /** Optional readiness probe before the end-to-end warm-up (e.g. GET /health). */
@@ -380,9 +386,14 @@ async function runOne(sutDef: SutDef, rate: number, durationS: number, shared: S
     sut = ManagedProcess.spawn({
       name: sutDef.name,
       command: process.execPath,
-      args: ['--import', 'tsx', sutDef.entry],
+      args: [...(process.env.BENCH_SUT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), bundlePath(sutDef)],
       cwd: REPO_ROOT,
-      env: { ...inherited, ...sutDef.env(ctx) },
+      // BENCH_SUT_ENV='{"GATEWAY_BUS_QOS":"0"}' overrides settings of the system under test (A/B runs).
+      env: {
+        ...inherited,
+        ...sutDef.env(ctx),
+        ...(JSON.parse(process.env.BENCH_SUT_ENV ?? '{}') as Record<string, string>),
+      },
       tailLines: 60,
     });
     const sutProc = sut;
@@ -556,7 +567,7 @@ function table(runs: RunResult[]): string {
     'peak RSS MB',
     'drain s',
     'box CPU %',
-    'gen CPU %',
+    'bench CPU %',
     'other cores',
   ];
   const rows = runs.map((r) =>
@@ -575,7 +586,7 @@ function table(runs: RunResult[]): string {
           f0(r.peakRssMb),
           f1(r.drainS),
           f0((r.boxBusy ?? Number.NaN) * 100),
-          f0(((r.generator?.generatorCpuS ?? Number.NaN) / r.durationS) * 100),
+          f0((r.processes?.bench?.meanCores ?? Number.NaN) * 100),
           r.otherCores === undefined ? '-' : r.otherCores.toFixed(2),
         ],
   );
@@ -680,6 +691,11 @@ function kernelVersion(): string {
   }
 }
 
+/** Where a system's bundle goes (bench/.build/, gitignored). */
+function bundlePath(def: SutDef): string {
+  return join(REPO_ROOT, 'bench', '.build', `${def.name}.mjs`);
+}
+
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const suts: SutDef[] = [];
@@ -695,6 +711,10 @@ async function main(): Promise<void> {
     suts.push(def);
   }
   if (suts.length === 0) throw new Error('no system under test available');
+  for (const def of suts) {
+    progress(`bundling ${def.name} (${def.entry})`);
+    await bundle(join(REPO_ROOT, def.entry), bundlePath(def));
+  }
 
   const citiesDir = await makeTempDir('cnx-bench-cities-');
   try {

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { Logger } from '@cnx/runtime';
-import { Aedes } from 'aedes';
+import type { Aedes } from 'aedes';
 
 /**
  * The embedded MQTT broker (aedes, in-memory persistence) used when GATEWAY_MQTT_URL is not set, so
@@ -23,7 +23,9 @@ export class EmbeddedBroker {
   }
 
   async start(): Promise<void> {
-    const broker = await Aedes.createBroker();
+    // Imported only when used: a gateway on an external broker does not carry aedes in memory.
+    const { Aedes: AedesBroker } = await import('aedes');
+    const broker = await AedesBroker.createBroker();
     this.broker = broker;
     broker.on('clientError', (client, error) =>
       this.logger.debug({ client: client.id, err: error }, 'mqtt client error'),

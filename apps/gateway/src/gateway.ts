@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config';
 import { EmbeddedBroker } from './embedded-broker';
 import { buildHttp, type HealthReport } from './http';
+import { BatchAppender } from './ingest/batch-appender';
 import { MqttIngestAdapter } from './ingest/mqtt.adapter';
 import { IngestPipeline } from './ingest/pipeline';
 import { createMetrics, GatewayStats } from './metrics';
@@ -81,9 +82,11 @@ export class Gateway {
       mqttUrl = this.broker.url;
     }
     let adapter: MqttIngestAdapter | undefined;
+    const appender = new BatchAppender(this.spool);
+    appender.onFlush((firstIndex, _records, readings) => this.writer?.remember(firstIndex, readings));
     const pipeline = new IngestPipeline({
       pack,
-      spool: this.spool,
+      spool: appender,
       stats: this.stats,
       qcConfig: DEFAULT_QC_CONFIG,
       publish: (topic, payload) => adapter?.publish(topic, payload),

@@ -7,6 +7,9 @@ import type { ReadingStore } from '@cnx/store';
 import type { GatewayMetrics, GatewayStats } from './metrics';
 import type { Spool, SpoolBatch } from './spool/spool';
 
+/** At most this many readings are kept in memory for the writer (about 50 MB). */
+const HOT_MAX = 100_000;
+
 export interface WriterOptions {
   batchSize: number;
   flushIntervalMs: number;
@@ -22,6 +25,17 @@ export interface WriterOptions {
  * a batch refused permanently (e.g. a field-type conflict) is moved to a quarantine file.
  */
 export class StoreWriter {
+  /**
+   * Readings still in memory, in spool order: hot[i] is the record with spool index hotStart + i.
+   * When the batch read back from the spool lies in this window (the usual case: the writer keeps
+   * up), the objects are used instead of parsing the lines again. Bounded: beyond HOT_MAX (store
+   * down, writer behind) the oldest are dropped and read back from disk as usual.
+   */
+  private hot: Reading[] = [];
+  /** Receive (flush) time of each hot reading, for the ingest-to-store lag histogram. */
+  private hotAt: number[] = [];
+  private hotHead = 0;
+  private hotStart = 0;
   private timer?: NodeJS.Timeout;
   private running = false;
   private stopped = false;
@@ -37,6 +51,40 @@ export class StoreWriter {
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
   ) {}
+
+  /** Hand the writer the readings of records just appended at spool index `firstIndex` onwards. */
+  remember(firstIndex: number, readings: readonly Reading[], at = Date.now()): void {
+    if (this.hot.length - this.hotHead === 0 || firstIndex !== this.hotStart + this.hot.length - this.hotHead) {
+      this.hot = [];
+      this.hotAt = [];
+      this.hotHead = 0;
+      this.hotStart = firstIndex;
+    }
+    for (const r of readings) {
+      this.hot.push(r);
+      this.hotAt.push(at);
+    }
+    const excess = this.hot.length - this.hotHead - HOT_MAX;
+    if (excess > 0) this.dropHot(excess);
+  }
+
+  private dropHot(n: number): void {
+    this.hotHead += n;
+    this.hotStart += n;
+    if (this.hotHead > 4096 && this.hotHead * 2 > this.hot.length) {
+      this.hot = this.hot.slice(this.hotHead);
+      this.hotAt = this.hotAt.slice(this.hotHead);
+      this.hotHead = 0;
+    }
+  }
+
+  /** The readings for spool indices [from, from + n) if all still in memory. */
+  private fromHot(from: number, n: number): Reading[] | undefined {
+    const i = from - this.hotStart;
+    if (i < 0 || i + n > this.hot.length - this.hotHead) return undefined;
+    const start = this.hotHead + i;
+    return this.hot.slice(start, start + n);
+  }
 
   start(): void {
     this.stopped = false;
@@ -119,12 +167,20 @@ export class StoreWriter {
       return false;
     }
     this.spool.commit(batch.end);
+    const consumed = batch.end.index - this.hotStart;
+    if (consumed > 0) this.dropHot(Math.min(consumed, this.hot.length - this.hotHead));
     this.stats.written += readings.length;
     this.metrics.ingestLag.observe((Date.now() - oldest) / 1000);
     if (this.backoffMs > 0) this.logger.info({}, 'store writes recovered');
     this.backoffMs = 0;
     this.lastError = undefined;
     return true;
+  }
+
+  /** Receive time of the oldest reading in a batch from the hot window (for the lag histogram). */
+  private oldestReceived(firstIndex: number): number {
+    const i = firstIndex - this.hotStart;
+    return i >= 0 && i < this.hot.length - this.hotHead ? (this.hotAt[this.hotHead + i] as number) : Date.now();
   }
 
   private quarantine(batch: SpoolBatch, error: Error): void {

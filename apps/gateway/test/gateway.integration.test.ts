@@ -117,11 +117,13 @@ describe('gateway against real Mosquitto and InfluxDB', () => {
     );
 
     // Still alive and still storing.
+    const bus = await collect(observer, filters.allReadings(CITY));
     await publishQos1(
       device,
       topics.telemetry(CITY, a),
       JSON.stringify({ ts: T0 + 120_000, seq: 3, values: { pm25: 40, humidity: 50 } }),
     );
+    await bus.waitFor(1);
     expect(await gateway.flush(15_000)).toBe(true);
     const res = await influx.query(
       `SELECT count(qc) FROM reading WHERE time >= ${T0}ms AND time < ${T0 + 3_600_000}ms`,

@@ -9,6 +9,7 @@ import {
   type DeviceQcState,
   METRICS,
   type QcConfig,
+  type Reading,
   roundTo,
   type Station,
 } from '@cnx/domain';
@@ -23,10 +24,15 @@ import type { Logger } from '@cnx/runtime';
 import { GATEWAY_ERRORS, type RejectReason } from '../errors';
 import type { GatewayStats } from '../metrics';
 
-/** What the pipeline needs from the spool: synchronous, durable-on-return appends. */
+/**
+ * Where accepted readings go: the spool, usually through a BatchAppender that stages records until
+ * `flush()`. Transports acknowledge a message only after `flush()` returned true.
+ */
 export interface SpoolAppender {
   readonly full: boolean;
-  appendMany(records: string[]): boolean;
+  /** Stage records (the spool lines) with the same readings as objects (kept for the writer). */
+  appendMany(records: string[], readings: Reading[]): boolean;
+  flush(): boolean;
 }
 
 /** How the pipeline publishes to the bus (normalised readings, dead letters). */
@@ -75,6 +81,14 @@ export class IngestPipeline {
     return ctx;
   }
 
+  /**
+   * Make everything handled so far durable (one write for the batch). Acknowledge the messages only
+   * if this returns true.
+   */
+  flush(): boolean {
+    return this.deps.spool.flush();
+  }
+
   /** Whether the device is registered in the city pack. */
   knows(deviceId: string): boolean {
     return this.deps.pack.deviceById.has(deviceId);
@@ -117,6 +131,7 @@ export class IngestPipeline {
 
     const { station } = ctx;
     const records: string[] = [];
+    const readings: Reading[] = [];
     for (const r of parsed.value) {
       if (r.ignored) stats.ignoredValues += r.ignored.length;
       const qc = applyQc(ctx.qc, r, receivedAt, this.deps.qcConfig);
@@ -142,11 +157,25 @@ export class IngestPipeline {
         qc,
         receivedAt,
       };
-      if (r.seq !== undefined) out.seq = r.seq;
+      const reading: Reading = {
+        city: station.city,
+        stationId: station.id,
+        deviceId,
+        ts: r.ts,
+        values: r.values,
+        corrections,
+        qc,
+      };
+      if (r.seq !== undefined) {
+        out.seq = r.seq;
+        reading.seq = r.seq;
+      }
       records.push(JSON.stringify(out));
+      readings.push(reading);
     }
-    // Durable before anything else sees it: the record is in the kernel when appendMany returns.
-    if (!this.deps.spool.appendMany(records)) return 'full';
+    // Staged for the spool; the transport acknowledges only after flush() (the bus messages published
+    // below leave through the same corked connection, after the flush).
+    if (!this.deps.spool.appendMany(records, readings)) return 'full';
     stats.spooled += records.length;
     stats.accepted += records.length;
     for (const rec of records) this.deps.publish(ctx.readingsTopic, rec);
@@ -181,5 +210,55 @@ export class IngestPipeline {
     const safeId = isValidId(deviceId) ? deviceId : 'invalid-device-id';
     this.deps.publish(topics.deadletter(this.deps.pack.city.id, safeId), JSON.stringify(dl));
     return 'rejected';
+  }
+
+  /**
+   * `handle()` for a device that may be registered outside the city pack: an airrohr sensor from
+   * the HTTP-push registry (docs/airrohr.md) whose station is in the pack. The transport has
+   * already decoded its wire format into our JSON telemetry, so validation, QC, correction, spool,
+   * republish and dead letters are exactly those of `handle()`. A device the pack already knows
+   * keeps the pack's record.
+   */
+  handleRegistered(device: Device, payload: Buffer, receivedAt: number, sourceTopic: string): IngestResult {
+    if (!this.devices.has(device.id) && !this.deps.pack.deviceById.has(device.id)) {
+      const station = this.deps.pack.stationById.get(device.stationId);
+      // No station: leave it to handle(), which rejects it as unknown_device.
+      if (station) {
+        const readingsTopic = topics.readings(station.city, station.id);
+        this.devices.set(device.id, { device, station, qc: createQcState(), readingsTopic });
+      }
+    }
+    return this.handle(device.id, payload, receivedAt, sourceTopic);
+  }
+
+  /**
+   * A reading the gateway fetched itself (a Modbus poll) rather than received as a message: the
+   * poller decoded `values` from registers and `ts` is the poll time (ms). It goes through exactly
+   * the path of `handle()` (device lookup, hard limits, QC, correction, spool, republish, dead
+   * letters) as our JSON telemetry, and is flushed to the spool before this returns. NaN/Infinity
+   * (a float32 register holding NaN) cannot be written as JSON: such a reading is rejected here as
+   * `impossible_value`, its echo naming the bad values. `source` is the dead letters' `topic`, e.g.
+   * `modbus-tcp://canal-lan/1`.
+   */
+  ingestPolled(
+    deviceId: string,
+    reading: { ts: number; values: Readonly<Record<string, number | undefined>> },
+    receivedAt: number,
+    source: string,
+  ): IngestResult {
+    if (this.deps.spool.full) return 'full';
+    const bad = Object.entries(reading.values).filter(([, v]) => v !== undefined && !Number.isFinite(v));
+    if (bad.length > 0) {
+      this.deps.stats.received++;
+      const echo = JSON.stringify({ ts: reading.ts, values: reading.values }, (_k, v) =>
+        typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
+      );
+      const detail = bad.map(([k, v]) => `${k}=${v}`).join(', ');
+      return this.reject('impossible_value', detail, deviceId, Buffer.from(echo), receivedAt, source);
+    }
+    const payload = Buffer.from(JSON.stringify({ ts: reading.ts, values: reading.values }));
+    const result = this.handle(deviceId, payload, receivedAt, source);
+    if (result === 'accepted' && !this.flush()) return 'full';
+    return result;
   }
 }

@@ -743,6 +743,15 @@ export class Spool {
 
   // ---------------------------------------------------------------------------------------------------
 
+  /**
+   * The `index` (see SpoolPosition) the next appended record will have: records between this
+   * session's initial checkpoint and it. Lets the writer match records to readings it still holds
+   * in memory (writer.service.ts) instead of parsing them back.
+   */
+  get nextIndex(): number {
+    return this.cp.index + this.pending;
+  }
+
   /** True while appends are refused (spool at its bound, or the disk is full). Cheap: no allocation. */
   get full(): boolean {
     return this.bytes >= this.maxBytes || this.noSpaceEpisode;

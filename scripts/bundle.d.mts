@@ -1,0 +1,2 @@
+/** See bundle.mjs. */
+export function bundle(entry: string, outfile: string): Promise<void>;

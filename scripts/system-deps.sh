@@ -6,6 +6,8 @@ SYSTEM_DEPS=(
   "mosquitto:mosquitto"              # MQTT broker for integration and end-to-end tests
   "mosquitto_pub:mosquitto-clients"  # third-party MQTT client used in tests
   "influxd:influxdb"                 # InfluxDB 1.x, the production store's reference server
+  "socat:socat"                      # virtual serial lines (pty pairs) for Modbus RTU tests
+  "mbpoll:mbpoll"                    # third-party Modbus master used in tests
 )
 
 missing_system_deps() {

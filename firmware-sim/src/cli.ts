@@ -5,9 +5,12 @@
  *   tsx firmware-sim/src/cli.ts run --city chiang-mai --mqtt mqtt://127.0.0.1:1883 --scenario haze \
  *     --time-scale 1440 --sim-duration 1d --fault cm-air-nimman-01-pms:offline-buffer:30m
  *   tsx firmware-sim/src/cli.ts list
+ *   tsx firmware-sim/src/cli.ts canal --tcp-base-port 15020 --rtu /tmp/cnx-rtu --scenario flood   (canal/cli.ts)
+ *   tsx firmware-sim/src/cli.ts fleet --mqtt mqtt://127.0.0.1:1883 --tcp-base-port 15020          (air + canal)
  */
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { registerCanalCommands } from './canal/cli';
 import { loadCityFleet } from './city';
 import { formatLocal, summaryDocument, summaryText } from './cli/format';
 import { createStatusReporter } from './cli/status';
@@ -124,7 +127,8 @@ async function run(o: RunOpts): Promise<number> {
       `x${o.timeScale}, from ${formatLocal(simStart, utcOffsetMin)}` +
       (o.fault.length ? `, ${o.fault.length} fault(s)` : ''),
   );
-  if (city.skipped.length) log(`  not simulated yet: ${city.skipped.join(', ')}`);
+  if (city.skipped.length)
+    log(`  not run here: ${city.skipped.join(', ')} (canal Modbus stations: \`canal\` or \`fleet\`)`);
   // Publish rate is devices x time-scale / interval: make a surprising number visible before it hurts.
   const rate = (city.devices.length * o.timeScale * 1000) / parseDuration(o.interval);
   log(`  ~${rate < 10 ? rate.toFixed(2) : Math.round(rate)} telemetry msg/s (devices x time-scale / interval)`);
@@ -209,7 +213,7 @@ async function list(o: { city: string; citiesDir?: string; json?: boolean }): Pr
 
 const program = new Command()
   .name('cnx-sim')
-  .description('cnx-sense firmware simulator: virtual air-quality devices (canal probes to come)')
+  .description('cnx-sense firmware simulator: virtual air-quality devices (MQTT) and canal stations (Modbus)')
   .showHelpAfterError();
 
 program
@@ -247,6 +251,8 @@ program
   .option('--cities-dir <dir>', 'folder holding city packs')
   .option('--json', 'machine-readable output')
   .action(list);
+
+registerCanalCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`cnx-sim: ${(e as Error).message}\n`);

@@ -3,7 +3,52 @@
  *
  *   const fleet = createFleet({ city: 'chiang-mai', devices, mqtt: { url }, timeScale: 600, maxMessages: 100 });
  *   await fleet.start(); await fleet.finished; await fleet.stop(); fleet.stats();
+ *
+ * Canal stations (Modbus TCP / RTU, see README and docs/modbus.md):
+ *   const canal = createCanalFleet({ city: 'chiang-mai', stations, tcp: { basePort: 15020 }, rtu: { dir }, timeScale: 0 });
+ *   await canal.start(); canal.endpoints; canal.station(id).valuesAt(); await canal.stop();
  */
+export {
+  CANAL_FAULT_MODES,
+  CANAL_FAULTS,
+  CANAL_SCENARIOS,
+  type CanalClock,
+  type CanalEndpoint,
+  type CanalFault,
+  type CanalFaultMode,
+  type CanalFaultSpec,
+  type CanalFleet,
+  type CanalFleetOptions,
+  type CanalModel,
+  type CanalReading,
+  type CanalRequestEvent,
+  type CanalRtuOptions,
+  type CanalScenario,
+  type CanalSelection,
+  type CanalSite,
+  type CanalStation,
+  type CanalStationInfo,
+  type CanalStationOptions,
+  type CanalStationStats,
+  canalLevel,
+  canalReading,
+  canalStationsFromPack,
+  createCanalClock,
+  createCanalFleet,
+  createCanalScenario,
+  createCanalStation,
+  createPtyPair,
+  createRtuBus,
+  EXCEPTION as MODBUS_EXCEPTION,
+  fouling,
+  loadCanalStations,
+  type ModbusOutcome,
+  type ModbusRequest,
+  type PtyPair,
+  parseCanalFaultArg,
+  type RtuBus,
+  type RtuBusOptions,
+} from './canal';
 export { type CityFleet, type CityFleetSelection, fleetDevicesFromPack, loadCityFleet } from './city';
 export {
   DEVICE_MODELS,

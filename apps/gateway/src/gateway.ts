@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config';
 import { EmbeddedBroker } from './embedded-broker';
 import { buildHttp, type HealthReport } from './http';
+import { AirrohrPushStats, airrohrPushPlugin, loadAirrohrRegistry, registerAirrohrMetrics } from './http-push';
 import { BatchAppender } from './ingest/batch-appender';
 import { MqttIngestAdapter } from './ingest/mqtt.adapter';
 import { IngestPipeline } from './ingest/pipeline';
@@ -110,6 +111,24 @@ export class Gateway {
     this.mqtt = adapter;
 
     this.http = buildHttp({ logger, registry: metrics.registry, health: () => this.health() });
+    if (config.airrohr.enabled && config.airrohr.registryPath) {
+      const loaded = await loadAirrohrRegistry(config.airrohr.registryPath, pack);
+      if (!loaded.ok)
+        throw new Error(`airrohr registry is invalid:\n${loaded.error.map((e) => `  - ${e}`).join('\n')}`);
+      for (const warning of loaded.value.warnings) logger.warn({ warning }, 'airrohr registry');
+      const pushStats = new AirrohrPushStats();
+      registerAirrohrMetrics(metrics.registry, pushStats, () => loaded.value.registry.size);
+      await this.http.register(
+        airrohrPushPlugin({
+          pipeline,
+          stats: this.stats,
+          registry: loaded.value.registry,
+          pushStats,
+          config: config.airrohr,
+          logger: logger.child({ component: 'airrohr' }),
+        }),
+      );
+    }
     await this.http.listen({ host: config.http.host, port: config.http.port });
     await adapter.start();
     logger.info(
@@ -154,13 +173,13 @@ export class Gateway {
   }
 
   async stop(): Promise<void> {
-    // Stop intake first, then drain briefly, then close the store, spool and broker.
+    // Stop intake first (MQTT and HTTP push), then drain briefly, then close the store, spool and broker.
     await this.mqtt?.stop();
+    await this.http?.close();
     if (this.writer) {
       await this.writer.flush(5_000);
       await this.writer.stop();
     }
-    await this.http?.close();
     await this.store?.stop();
     await this.spool?.stop();
     await this.broker?.stop();

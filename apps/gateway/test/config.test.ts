@@ -34,7 +34,15 @@ describe('gateway config', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const text = error!.problems.join('\n');
-    for (const needle of ['CNX_CITY="Chiang Mai!"', 'GATEWAY_MQTT_URL="http//broker"', 'INFLUX_URL', 'GATEWAY_SPOOL_FSYNC="sometimes"', 'GATEWAY_BATCH_SIZE="0"', 'GATEWAY_HTTP_PORT="70000"', 'GATEWAY_BUS_QOS="2"']) {
+    for (const needle of [
+      'CNX_CITY="Chiang Mai!"',
+      'GATEWAY_MQTT_URL="http//broker"',
+      'INFLUX_URL',
+      'GATEWAY_SPOOL_FSYNC="sometimes"',
+      'GATEWAY_BATCH_SIZE="0"',
+      'GATEWAY_HTTP_PORT="70000"',
+      'GATEWAY_BUS_QOS="2"',
+    ]) {
       expect(text).toContain(needle);
     }
     expect(error!.problems).toHaveLength(7);

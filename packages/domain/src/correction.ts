@@ -102,3 +102,10 @@ export const correctPm25Values = (
   values: MetricValues,
   method: Pm25CorrectionMethod = DEFAULT_PM25_CORRECTION,
 ): Correction | undefined => correctPm25(values.pm25, values.humidity, method);
+
+/**
+ * Device models whose PM2.5 the EPA correction applies to: Plantower PMS sensors reporting the CF=1
+ * channel, which is what Barkjohn et al. 2021 fitted (PurpleAir = 2 x PMS5003). Other sensors
+ * (Nova SDS011 from airrohr nodes, Plantower "atmospheric" values) are stored raw, uncorrected.
+ */
+export const PM25_CORRECTION_MODELS: ReadonlySet<string> = new Set(['pms5003', 'pms7003', 'pms1003', 'pms6003']);

@@ -24,8 +24,18 @@ export class BatchAppender implements SpoolAppender {
   private stagedReadings: Reading[] = [];
   private scheduled = false;
   private readonly listeners: FlushListener[] = [];
+  private failedFlushes = 0;
 
   constructor(private readonly spool: SpoolSink) {}
+
+  /**
+   * How many flushes have failed so far. A flush writes what EVERY transport staged, so a transport
+   * that staged during a turn must also check that no flush failed since it started staging:
+   * otherwise another transport's failed flush could have dropped its records (see mqtt.adapter.ts).
+   */
+  get failures(): number {
+    return this.failedFlushes;
+  }
 
   /** Called after each successful flush (the writer's in-memory cache, the bus publisher). */
   onFlush(listener: FlushListener): void {
@@ -61,7 +71,10 @@ export class BatchAppender implements SpoolAppender {
     this.staged = [];
     this.stagedReadings = [];
     const firstIndex = this.spool.nextIndex;
-    if (!this.spool.appendMany(batch)) return false;
+    if (!this.spool.appendMany(batch)) {
+      this.failedFlushes++;
+      return false;
+    }
     for (const l of this.listeners) l(firstIndex, batch, readings);
     return true;
   }

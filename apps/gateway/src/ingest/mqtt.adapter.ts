@@ -134,9 +134,11 @@ export class MqttIngestAdapter {
     if (!stream) return;
     this.corked = stream;
     stream.cork();
+    const failuresBefore = this.pipeline.flushFailures;
     setImmediate(() => {
       this.corked = undefined;
-      if (this.pipeline.flush()) {
+      // Also fails if another transport's flush failed meanwhile: it dropped our staged records too.
+      if (this.pipeline.flush() && this.pipeline.flushFailures === failuresBefore) {
         stream.uncork();
         return;
       }

@@ -8,6 +8,7 @@ import {
   type Device,
   type DeviceQcState,
   METRICS,
+  PM25_CORRECTION_MODELS,
   type QcConfig,
   type Reading,
   roundTo,
@@ -30,6 +31,8 @@ import type { GatewayStats } from '../metrics';
  */
 export interface SpoolAppender {
   readonly full: boolean;
+  /** Number of failed flushes so far (see BatchAppender.failures). */
+  readonly failures: number;
   /** Stage records (the spool lines) with the same readings as objects (kept for the writer). */
   appendMany(records: string[], readings: Reading[]): boolean;
   flush(): boolean;
@@ -89,6 +92,11 @@ export class IngestPipeline {
     return this.deps.spool.flush();
   }
 
+  /** Failed flushes so far: a transport acknowledges only if this did not change while it staged. */
+  get flushFailures(): number {
+    return this.deps.spool.failures;
+  }
+
   /** Whether the device is registered in the city pack. */
   knows(deviceId: string): boolean {
     return this.deps.pack.deviceById.has(deviceId);
@@ -139,7 +147,7 @@ export class IngestPipeline {
       const corrections: Correction[] = [];
       const pm25 = r.values.pm25;
       const rh = r.values.humidity;
-      if (pm25 !== undefined && rh !== undefined && station.kind === 'air') {
+      if (pm25 !== undefined && rh !== undefined && PM25_CORRECTION_MODELS.has(ctx.device.model)) {
         const c = correctPm25(pm25, rh);
         // Computed values carry float noise (15.797275999999997); keep the metric's precision + 1.
         if (c) corrections.push({ ...c, value: roundTo(c.value, METRICS.pm25.decimals + 1) });

@@ -6,6 +6,8 @@ import { SqliteReadingStore, type SqliteStoreOptions } from './sqlite.adapter';
 export * from './errors';
 export { InfluxDbReadingStore, type InfluxDbStoreOptions } from './influxdb.adapter';
 export {
+  codeListRegex,
+  durationMs,
   type InfluxQL,
   ident,
   int,
@@ -27,9 +29,23 @@ export {
   ReadingEncoder,
 } from './line-protocol';
 export { type StoreLogger, silentLogger } from './logger';
-export type { ReadingQuery, ReadingStore, StoredReading, StoreHealth } from './reading-store';
+export { compareKeys, keyOf } from './paging';
+export {
+  type AggregateBucket,
+  type AggregateQuery,
+  MAX_SCAN_PAGE,
+  type QcFilter,
+  type QcMode,
+  type ReadingKey,
+  type ReadingQuery,
+  type ReadingStore,
+  type ScanQuery,
+  type StationCount,
+  type StoredReading,
+  type StoreHealth,
+} from './reading-store';
 export { SqliteReadingStore, type SqliteStoreOptions } from './sqlite.adapter';
-export { idProblem, MAX_ID_LENGTH, MAX_TEXT_LENGTH } from './validate';
+export { idProblem, MAX_BUCKET_MS, MAX_ID_LENGTH, MAX_TEXT_LENGTH } from './validate';
 
 export type ReadingStoreConfig =
   | ({ backend: 'influxdb' } & InfluxDbStoreOptions)

@@ -3,10 +3,22 @@ import { gzip as gzipCb } from 'node:zlib';
 import { METRIC_IDS, type Reading } from '@cnx/domain';
 import { STORE_ERROR_CODES, StoreError, show } from './errors';
 import { type HttpAnswer, httpError, InfluxHttp } from './influxdb.http';
-import { type InfluxQL, ident, int, iql, join, measurementRef, tagIn, timeRange } from './influxql';
+import { aggregateStatements, mergeAggregate, readingFilters, selectList, tagRef } from './influxdb.queries';
+import { type InfluxQL, ident, int, iql, join, measurementRef, tagIn, timeMs, timeRange } from './influxql';
 import { ReadingEncoder } from './line-protocol';
 import { type StoreLogger, silentLogger } from './logger';
-import type { ReadingQuery, ReadingStore, StoredReading, StoreHealth } from './reading-store';
+import { compareKeys, PageBuffer } from './paging';
+import type {
+  AggregateBucket,
+  AggregateQuery,
+  QcFilter,
+  ReadingQuery,
+  ReadingStore,
+  ScanQuery,
+  StationCount,
+  StoredReading,
+  StoreHealth,
+} from './reading-store';
 import {
   byCityStation,
   FIELD_QC,
@@ -17,7 +29,15 @@ import {
   TAG_DEVICE,
   TAG_STATION,
 } from './schema';
-import { type FilterQuery, validateFilter, validateQuery, validateRange } from './validate';
+import {
+  type FilterQuery,
+  validateAggregate,
+  validateFilter,
+  validateQc,
+  validateQuery,
+  validateRange,
+  validateScan,
+} from './validate';
 
 const gzip = promisify(gzipCb);
 
@@ -139,11 +159,7 @@ export class InfluxDbReadingStore implements ReadingStore {
   async query(q: ReadingQuery): Promise<StoredReading[]> {
     this.assertStarted('query');
     if (!validateQuery(q)) return [];
-    const fields = q.metrics ? metricColumns(q.metrics) : ALL_COLUMNS;
-    const select = join(
-      [...[FIELD_QC, FIELD_SEQ, ...fields].map(ident), ...[TAG_CITY, TAG_STATION, TAG_DEVICE].map(tagRef)],
-      ', ',
-    );
+    const select = selectList(q.metrics ? metricColumns(q.metrics) : ALL_COLUMNS);
     const order = q.order === 'desc' ? iql` ORDER BY time DESC` : iql``;
     const stmt = iql`SELECT ${select} FROM ${this.from} WHERE ${this.where(q)}${order} LIMIT ${int(q.limit)}`;
     const series = await this.select('query', stmt);
@@ -184,6 +200,79 @@ export class InfluxDbReadingStore implements ReadingStore {
       const decoder = new RowDecoder(s.columns, s.tags);
       const row = s.values[0];
       if (row) out.push(decoder.decode(row));
+    }
+    return out.sort(byCityStation);
+  }
+
+  async *scan(q: ScanQuery, pageSize: number): AsyncGenerator<StoredReading[]> {
+    this.assertStarted('scan');
+    if (!validateScan(q, pageSize)) return;
+    const select = selectList(q.metrics ? metricColumns(q.metrics) : ALL_COLUMNS);
+    const filter = readingFilters(q, q.qc);
+    const rows = async (time: InfluxQL, limit?: InfluxQL): Promise<StoredReading[]> => {
+      const cond = join([time, ...filter], ' AND ');
+      const lim = limit ? iql` LIMIT ${limit}` : iql``;
+      const out: StoredReading[] = [];
+      for (const s of await this.select(
+        'scan',
+        iql`SELECT ${select} FROM ${this.from} WHERE ${cond} ORDER BY time${lim}`,
+      )) {
+        const decoder = new RowDecoder(s.columns, s.tags);
+        for (const row of s.values) out.push(decoder.decode(row));
+      }
+      return out.sort(compareKeys);
+    };
+    // Every reading at one instant: at most one per series, so bounded by the number of devices.
+    const at = (ts: number) => rows(iql`time >= ${timeMs(ts)} AND time <= ${timeMs(ts)}`);
+    // Keyset by time. InfluxDB orders by time only, so a page that ends inside a group of readings
+    // sharing one timestamp is cut before that timestamp and the whole group is read on its own.
+    const buffer = new PageBuffer(pageSize);
+    let lower = q.from;
+    let inclusive = true;
+    const after = q.after;
+    if (after && after.ts >= q.from) {
+      buffer.push((await at(after.ts)).filter((r) => compareKeys(r, after) > 0));
+      lower = after.ts;
+      inclusive = false;
+    }
+    for (;;) {
+      yield* buffer.full();
+      const start = inclusive ? iql`time >= ${timeMs(lower)}` : iql`time > ${timeMs(lower)}`;
+      const page = await rows(iql`${start} AND time < ${timeMs(q.to)}`, int(pageSize));
+      if (page.length < pageSize) {
+        buffer.push(page);
+        break;
+      }
+      const last = page[page.length - 1]!.ts;
+      buffer.push(page.filter((r) => r.ts < last));
+      buffer.push(await at(last));
+      lower = last;
+      inclusive = false;
+    }
+    yield* buffer.rest();
+  }
+
+  async aggregate(q: AggregateQuery): Promise<AggregateBucket[]> {
+    this.assertStarted('aggregate');
+    if (!validateAggregate(q)) return [];
+    const stmts = aggregateStatements(this.from, q);
+    const [main, flagged] = await Promise.all([
+      this.select('aggregate', stmts.main),
+      stmts.flagged ? this.select('aggregate', stmts.flagged) : Promise.resolve([]),
+    ]);
+    return mergeAggregate(main, flagged, q.qc?.mode === 'only-flagged');
+  }
+
+  async countByStation(q: FilterQuery & { qc?: QcFilter }): Promise<StationCount[]> {
+    this.assertStarted('countByStation');
+    if (!validateFilter(q)) return [];
+    validateQc(q.qc);
+    const where = join([timeRange(q.from, q.to), ...readingFilters(q, q.qc)], ' AND ');
+    const stmt = iql`SELECT count(${ident(FIELD_QC)}) FROM ${this.from} WHERE ${where} GROUP BY ${ident(TAG_CITY)}, ${ident(TAG_STATION)}`;
+    const out: StationCount[] = [];
+    for (const s of await this.select('countByStation', stmt)) {
+      const count = Number(s.values[0]?.[1] ?? 0);
+      if (count > 0) out.push({ city: s.tags?.city ?? '', stationId: s.tags?.station ?? '', count });
     }
     return out.sort(byCityStation);
   }
@@ -247,9 +336,6 @@ export class InfluxDbReadingStore implements ReadingStore {
     return json;
   }
 }
-
-/** `"tag"::tag`: select a tag as a column (the cast keeps it a tag even if a field of that name appeared). */
-const tagRef = (tag: string): InfluxQL => iql`${ident(tag)}::tag`;
 
 function parseJson(what: string, answer: HttpAnswer): QueryResponse {
   try {

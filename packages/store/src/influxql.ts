@@ -110,3 +110,25 @@ export function tagIn(tag: string, values: readonly string[]): InfluxQL {
 export function measurementRef(measurement: string, retentionPolicy?: string): InfluxQL {
   return retentionPolicy ? iql`${ident(retentionPolicy)}.${ident(measurement)}` : ident(measurement);
 }
+
+/** A duration literal in milliseconds (`GROUP BY time(3600000ms)`); a positive safe integer. */
+export function durationMs(ms: number): InfluxQL {
+  if (!Number.isSafeInteger(ms) || ms < 1)
+    throw invalidQuery(`InfluxQL duration ${show(ms)} must be a positive integer (ms)`);
+  return trusted(`${ms}ms`);
+}
+
+const CODE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * A regex literal matching a comma-joined code list (the stored `qc` field) that contains any of
+ * `codes`: `/(^|,)(range|spike)(,|$)/`. Codes are restricted to [A-Za-z0-9_.-] (the QC code rule);
+ * dots are escaped, so nothing in a code can change the pattern.
+ */
+export function codeListRegex(codes: readonly string[]): InfluxQL {
+  if (codes.length === 0) throw invalidQuery('codeListRegex: empty code list');
+  for (const c of codes) {
+    if (typeof c !== 'string' || !CODE.test(c)) throw invalidQuery(`InfluxQL code ${show(c)} must match ${CODE}`);
+  }
+  return trusted(`/(^|,)(${codes.map((c) => c.replace(/\./g, '\\.')).join('|')})(,|$)/`);
+}

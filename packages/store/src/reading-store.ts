@@ -1,4 +1,4 @@
-import type { MetricId, Reading } from '@cnx/domain';
+import type { MetricId, QcFlag, Reading } from '@cnx/domain';
 
 /** A reading as read back from a store: what was written, plus nothing invented. */
 export type StoredReading = Reading;
@@ -15,6 +15,83 @@ export interface ReadingQuery {
   /** Maximum rows returned (the adapter must apply it in the backend, not after). */
   limit: number;
   order?: 'asc' | 'desc';
+}
+
+/** Which readings count, by their QC flags (docs/qc.md). */
+export type QcMode = 'include' | 'exclude-flagged' | 'only-flagged';
+
+export interface QcFilter {
+  /** include: every reading; exclude-flagged: only readings without a flag; only-flagged: the others. */
+  mode: QcMode;
+  /** The flags that count as "flagged" (default: any flag). E.g. leave out `humidity` for corrected PM2.5. */
+  flags?: readonly QcFlag[];
+}
+
+/**
+ * A reading's place in the store's total order, (ts, city, stationId, deviceId) ascending, ids
+ * compared by code unit: the keyset of `scan()`. A page's last reading is the cursor of the next.
+ */
+export interface ReadingKey {
+  ts: number;
+  city: string;
+  stationId: string;
+  deviceId: string;
+}
+
+export interface ScanQuery {
+  /** Inclusive start, epoch ms. */
+  from: number;
+  /** Exclusive end, epoch ms. */
+  to: number;
+  stationIds?: string[];
+  deviceIds?: string[];
+  /** Only return these metrics' values (as in `query`); default all. */
+  metrics?: MetricId[];
+  qc?: QcFilter;
+  /** Start strictly after this reading (keyset pagination); default: at `from`. */
+  after?: ReadingKey;
+}
+
+/** Largest page `scan()` accepts. */
+export const MAX_SCAN_PAGE = 100_000;
+
+export interface AggregateQuery {
+  from: number;
+  to: number;
+  stationIds?: string[];
+  deviceIds?: string[];
+  metric: MetricId;
+  /** Aggregate `<metric>_corrected` instead of the raw value. */
+  corrected?: boolean;
+  /** Bucket length, ms: a whole number of seconds, 1 s .. 366 days. */
+  bucketMs: number;
+  /**
+   * Buckets start at offsetMs + k × bucketMs (epoch ms); default 0 = aligned to UTC. Daily buckets in
+   * Asia/Bangkok (UTC+7) use -7 h. Normalised to 0 <= offset < bucketMs.
+   */
+  offsetMs?: number;
+  qc?: QcFilter;
+}
+
+/** One time bucket of one station: statistics of the samples (non-null values) the QC filter keeps. */
+export interface AggregateBucket {
+  city: string;
+  stationId: string;
+  /** Bucket start, epoch ms (aligned: may be before `from`; samples are still only those in from..to). */
+  start: number;
+  mean: number;
+  min: number;
+  max: number;
+  /** Samples kept by the QC filter (buckets with none are left out, like InfluxQL's fill(none)). */
+  count: number;
+  /** Samples in the bucket carrying a flag (one of `qc.flags` when given), whether kept or not. */
+  flagged: number;
+}
+
+export interface StationCount {
+  city: string;
+  stationId: string;
+  count: number;
 }
 
 export interface StoreHealth {
@@ -41,5 +118,16 @@ export interface ReadingStore {
   count(q: Omit<ReadingQuery, 'limit' | 'order' | 'metrics'>): Promise<number>;
   /** Latest reading per station (within `since`..now), for the API's "now" views. */
   latestPerStation(since: number, stationIds?: string[]): Promise<StoredReading[]>;
+  /**
+   * Every matching reading in key order (ts, city, station, device), in pages of exactly `pageSize`
+   * readings except the last (1..pageSize); nothing for an empty result. Keyset pagination by time,
+   * so memory stays bounded by one page however long the range (exports). Break out of the loop
+   * to stop early.
+   */
+  scan(q: ScanQuery, pageSize: number): AsyncIterable<StoredReading[]>;
+  /** mean/min/max/count per (city, station, time bucket), sorted by city, station, start. */
+  aggregate(q: AggregateQuery): Promise<AggregateBucket[]>;
+  /** Readings per (city, station) matching the filter, sorted by city, station; zero counts left out. */
+  countByStation(q: Omit<ReadingQuery, 'limit' | 'order' | 'metrics'> & { qc?: QcFilter }): Promise<StationCount[]>;
   health(): Promise<StoreHealth>;
 }

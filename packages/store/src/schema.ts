@@ -104,6 +104,8 @@ export class RowDecoder {
   }
 }
 
-/** Stable output order for latest-per-station results. */
-export const byCityStation = (a: StoredReading, b: StoredReading): number =>
+type CityStation = Pick<StoredReading, 'city' | 'stationId'>;
+
+/** Stable output order for latest-per-station results (and anything else keyed by city and station). */
+export const byCityStation = (a: CityStation, b: CityStation): number =>
   a.city < b.city ? -1 : a.city > b.city ? 1 : a.stationId < b.stationId ? -1 : a.stationId > b.stationId ? 1 : 0;

@@ -4,9 +4,31 @@ import { METRIC_IDS, type MetricId, type Reading } from '@cnx/domain';
 import Database from 'better-sqlite3';
 import { STORE_ERROR_CODES, StoreError, show } from './errors';
 import { type StoreLogger, silentLogger } from './logger';
-import type { ReadingQuery, ReadingStore, StoredReading, StoreHealth } from './reading-store';
+import { keyOf } from './paging';
+import type {
+  AggregateBucket,
+  AggregateQuery,
+  QcFilter,
+  ReadingKey,
+  ReadingQuery,
+  ReadingStore,
+  ScanQuery,
+  StationCount,
+  StoredReading,
+  StoreHealth,
+} from './reading-store';
 import { byCityStation, correctedField, correctionField, encodeQc, metricColumns, RowDecoder } from './schema';
-import { type FilterQuery, validateFilter, validateQuery, validateRange, validateReading } from './validate';
+import { aggregateSql, q, qcSql, STATION_TS_INDEX, TABLE, TS_INDEX, where } from './sqlite.queries';
+import {
+  type FilterQuery,
+  validateAggregate,
+  validateFilter,
+  validateQc,
+  validateQuery,
+  validateRange,
+  validateReading,
+  validateScan,
+} from './validate';
 
 export interface SqliteStoreOptions {
   /** File path (parent directories are created) or ':memory:'. */
@@ -17,10 +39,13 @@ export interface SqliteStoreOptions {
    * transactions, never corrupt the file. FULL also survives power loss, at an fsync per commit.
    */
   synchronous?: 'NORMAL' | 'FULL';
+  /**
+   * Open an existing file read-only, as a second process beside the writer (the API beside the
+   * gateway; WAL lets readers and one writer work at once). No schema changes: start() fails
+   * (retryable) until the writer has created the table, its columns and indexes; write() is refused.
+   */
+  readonly?: boolean;
 }
-
-const TABLE = 'readings';
-const q = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 const ID_COLUMNS = ['city', 'station', 'device', 'ts'] as const;
 const METRIC_COLUMNS = metricColumns(METRIC_IDS);
 const ALL_COLUMNS = [...ID_COLUMNS, 'seq', 'qc', ...METRIC_COLUMNS];
@@ -46,20 +71,27 @@ export class SqliteReadingStore implements ReadingStore {
     if (this.db) return;
     const path = this.opts.path;
     try {
-      if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
-      const db = new Database(path);
-      this.db = db;
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${this.opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
-      db.pragma('busy_timeout = 5000');
-      this.migrate(db);
-      this.prepareInsert(db);
+      if (this.opts.readonly) {
+        const db = new Database(path, { readonly: true, fileMustExist: true });
+        this.db = db;
+        db.pragma('busy_timeout = 5000');
+        checkSchema(db);
+      } else {
+        if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
+        const db = new Database(path);
+        this.db = db;
+        db.pragma('journal_mode = WAL');
+        db.pragma(`synchronous = ${this.opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+        db.pragma('busy_timeout = 5000');
+        this.migrate(db);
+        this.prepareInsert(db);
+      }
     } catch (err) {
       this.db?.close();
       this.db = undefined;
       throw sqliteError('start', err);
     }
-    this.log.info({ path }, 'sqlite store started');
+    this.log.info({ path, readonly: this.opts.readonly === true }, 'sqlite store started');
   }
 
   async stop(): Promise<void> {
@@ -87,8 +119,8 @@ export class SqliteReadingStore implements ReadingStore {
         if (!existing.has(col)) db.exec(`ALTER TABLE ${TABLE} ADD COLUMN ${q(col)} ${type}`);
       }
     }
-    db.exec(`CREATE INDEX IF NOT EXISTS ${TABLE}_station_ts ON ${TABLE} (station, ts)`);
-    db.exec(`CREATE INDEX IF NOT EXISTS ${TABLE}_ts ON ${TABLE} (ts)`);
+    db.exec(`CREATE INDEX IF NOT EXISTS ${STATION_TS_INDEX} ON ${TABLE} (station, ts)`);
+    db.exec(`CREATE INDEX IF NOT EXISTS ${TS_INDEX} ON ${TABLE} (ts)`);
   }
 
   private prepareInsert(db: Database.Database): void {
@@ -127,6 +159,11 @@ export class SqliteReadingStore implements ReadingStore {
 
   async write(readings: readonly Reading[]): Promise<void> {
     const insertMany = this.insertMany;
+    if (this.db && this.opts.readonly) {
+      throw new StoreError(STORE_ERROR_CODES.invalidConfig, `SQLite write: ${this.opts.path} is open read-only`, {
+        retryable: false,
+      });
+    }
     if (!insertMany) throw notStarted('write');
     if (readings.length === 0) return;
     // Validate the whole batch first: an invalid reading rejects the batch before anything is stored.
@@ -174,6 +211,84 @@ export class SqliteReadingStore implements ReadingStore {
     return (await this.decode(stmt, params)).sort(byCityStation);
   }
 
+  async *scan(sq: ScanQuery, pageSize: number): AsyncGenerator<StoredReading[]> {
+    if (!this.db) throw notStarted('scan');
+    if (!validateScan(sq, pageSize)) return;
+    const columns = [...SELECT_BASE, ...(sq.metrics ? metricColumns(sq.metrics) : METRIC_COLUMNS)];
+    const w = where(sq);
+    const filter = `${w.sql} AND ${qcSql(sq.qc).pass}`;
+    // One station: its (station, ts) index yields rows in time order. Several (or none): the ts
+    // index does, where the station index would make every page sort all remaining rows.
+    const index = sq.stationIds?.length === 1 ? '' : ` INDEXED BY ${TS_INDEX}`;
+    const order = 'ORDER BY ts, city, station, device LIMIT ?';
+    const select = `SELECT ${columns.map(q).join(', ')} FROM ${TABLE}${index} WHERE ${filter}`;
+    const first = this.statement(`${select} ${order}`);
+    // Keyset: `ts >= ?` keeps each page an index range scan; the row value breaks ties within one ts.
+    const next = this.statement(
+      `${select} AND ts >= ? AND (ts > ? OR (ts = ? AND (city, station, device) > (?, ?, ?))) ${order}`,
+    );
+    let after: ReadingKey | undefined = sq.after && sq.after.ts >= sq.from ? sq.after : undefined;
+    for (;;) {
+      const page = after
+        ? await this.decode(next, [
+            ...w.params,
+            after.ts,
+            after.ts,
+            after.ts,
+            after.city,
+            after.stationId,
+            after.deviceId,
+            pageSize,
+          ])
+        : await this.decode(first, [...w.params, pageSize]);
+      if (page.length > 0) yield page;
+      if (page.length < pageSize) return;
+      after = keyOf(page[page.length - 1]!);
+    }
+  }
+
+  async aggregate(aq: AggregateQuery): Promise<AggregateBucket[]> {
+    if (!this.db) throw notStarted('aggregate');
+    if (!validateAggregate(aq)) return [];
+    const { sql, params } = aggregateSql(aq);
+    const rows = this.run('aggregate', () => this.statement(sql).all(params)) as Array<{
+      city: string;
+      station: string;
+      start: number;
+      mean: number;
+      min: number;
+      max: number;
+      n: number;
+      flagged: number;
+    }>;
+    return rows
+      .map((r) => ({
+        city: r.city,
+        stationId: r.station,
+        start: Number(r.start),
+        mean: r.mean,
+        min: r.min,
+        max: r.max,
+        count: Number(r.n),
+        flagged: Number(r.flagged),
+      }))
+      .sort((a, b) => byCityStation(a, b) || a.start - b.start);
+  }
+
+  async countByStation(fq: FilterQuery & { qc?: QcFilter }): Promise<StationCount[]> {
+    if (!this.db) throw notStarted('countByStation');
+    if (!validateFilter(fq)) return [];
+    validateQc(fq.qc);
+    const w = where(fq);
+    const sql = `SELECT city, station, count(*) AS n FROM ${TABLE} WHERE ${w.sql} AND ${qcSql(fq.qc).pass} GROUP BY city, station`;
+    const rows = this.run('countByStation', () => this.statement(sql).all(w.params)) as Array<{
+      city: string;
+      station: string;
+      n: number;
+    }>;
+    return rows.map((r) => ({ city: r.city, stationId: r.station, count: Number(r.n) })).sort(byCityStation);
+  }
+
   async health(): Promise<StoreHealth> {
     if (!this.db) return { ok: false, backend: this.backend, detail: 'not started' };
     try {
@@ -209,19 +324,22 @@ export class SqliteReadingStore implements ReadingStore {
   }
 }
 
-/** WHERE clause with placeholders only: ids never enter the SQL text. */
-function where(fq: FilterQuery): { sql: string; params: unknown[] } {
-  const parts = ['ts >= ?', 'ts < ?'];
-  const params: unknown[] = [fq.from, fq.to];
-  if (fq.stationIds) {
-    parts.push(`station IN (${fq.stationIds.map(() => '?').join(', ')})`);
-    params.push(...fq.stationIds);
+/** A read-only store needs the writer's schema: the table, every metric column and both indexes. */
+function checkSchema(db: Database.Database): void {
+  const columns = new Set((db.pragma(`table_info(${TABLE})`) as Array<{ name: string }>).map((c) => c.name));
+  const indexes = new Set((db.pragma(`index_list(${TABLE})`) as Array<{ name: string }>).map((c) => c.name));
+  const missing = [
+    ...ALL_COLUMNS.filter((c) => !columns.has(c)),
+    ...[TS_INDEX, STATION_TS_INDEX].filter((i) => !indexes.has(i)),
+  ];
+  if (missing.length > 0) {
+    const what = columns.size === 0 ? `no table ${TABLE}` : `missing ${missing.join(', ')}`;
+    throw new StoreError(
+      STORE_ERROR_CODES.sqlite,
+      `SQLite (read-only): ${what}; the writer (the gateway) creates the schema at its start`,
+      { retryable: true },
+    );
   }
-  if (fq.deviceIds) {
-    parts.push(`device IN (${fq.deviceIds.map(() => '?').join(', ')})`);
-    params.push(...fq.deviceIds);
-  }
-  return { sql: parts.join(' AND '), params };
 }
 
 const notStarted = (what: string): StoreError =>

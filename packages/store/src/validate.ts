@@ -1,6 +1,6 @@
 import { isMetricId, type MetricId, type Reading } from '@cnx/domain';
 import { invalidQuery, invalidReading, show } from './errors';
-import type { ReadingQuery } from './reading-store';
+import { type AggregateQuery, MAX_SCAN_PAGE, type QcFilter, type ReadingQuery, type ScanQuery } from './reading-store';
 
 /**
  * Rules every adapter applies before touching its backend, so all backends accept and reject the
@@ -137,10 +137,69 @@ export function validateQuery(q: ReadingQuery): boolean {
   if (q.order !== undefined && q.order !== 'asc' && q.order !== 'desc') {
     throw invalidQuery(`order ${show(q.order)} must be 'asc' or 'desc'`);
   }
-  if (q.metrics !== undefined) {
-    if (!Array.isArray(q.metrics)) throw invalidQuery('metrics must be an array');
-    for (const m of q.metrics) if (!isMetricId(m)) throw invalidQuery(`unknown metric ${show(m)}`);
-  }
+  validateMetrics(q.metrics);
   // limit 0 returns nothing; note InfluxQL's LIMIT 0 would mean "no limit", so it never reaches a backend.
   return possible && q.limit > 0;
+}
+
+/** Validates a QC filter (mode and flag codes; an empty flag list would mean "nothing is flagged"). */
+export function validateQc(qc: QcFilter | undefined): void {
+  if (qc === undefined) return;
+  if (qc === null || typeof qc !== 'object') throw invalidQuery(`qc must be an object, got ${show(qc)}`);
+  if (qc.mode !== 'include' && qc.mode !== 'exclude-flagged' && qc.mode !== 'only-flagged') {
+    throw invalidQuery(`qc.mode ${show(qc.mode)} must be 'include', 'exclude-flagged' or 'only-flagged'`);
+  }
+  if (qc.flags === undefined) return;
+  if (!Array.isArray(qc.flags) || qc.flags.length === 0) throw invalidQuery('qc.flags must be a non-empty array');
+  for (const f of qc.flags) {
+    if (typeof f !== 'string' || !QC_CODE.test(f)) throw invalidQuery(`qc flag ${show(f)} must match ${QC_CODE}`);
+  }
+}
+
+/** Validates a scan; returns false when it can match nothing. */
+export function validateScan(q: ScanQuery, pageSize: number): boolean {
+  const possible = validateFilter(q);
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > MAX_SCAN_PAGE) {
+    throw invalidQuery(`pageSize ${show(pageSize)} must be an integer in 1..${MAX_SCAN_PAGE}`);
+  }
+  validateMetrics(q.metrics);
+  validateQc(q.qc);
+  if (q.after !== undefined) {
+    const a = q.after;
+    if (a === null || typeof a !== 'object') throw invalidQuery(`after must be a reading key, got ${show(a)}`);
+    if (!Number.isSafeInteger(a.ts)) throw invalidQuery(`after.ts ${show(a.ts)} must be an integer (epoch ms)`);
+    for (const k of ['city', 'stationId', 'deviceId'] as const) {
+      const problem = idProblem(a[k]);
+      if (problem) throw invalidQuery(`after.${k} ${show(a[k])} ${problem}`);
+    }
+    if (a.ts >= q.to) return false;
+  }
+  return possible;
+}
+
+/** Longest aggregation bucket: a leap year. */
+export const MAX_BUCKET_MS = 366 * 86_400_000;
+
+/** Validates an aggregation; returns false when it can match nothing. */
+export function validateAggregate(q: AggregateQuery): boolean {
+  const possible = validateFilter(q);
+  if (typeof q.metric !== 'string' || !isMetricId(q.metric)) throw invalidQuery(`unknown metric ${show(q.metric)}`);
+  const b = q.bucketMs;
+  if (!Number.isSafeInteger(b) || b < 1000 || b > MAX_BUCKET_MS || b % 1000 !== 0) {
+    throw invalidQuery(`bucketMs ${show(b)} must be a whole number of seconds from 1 s to 366 days`);
+  }
+  if (q.offsetMs !== undefined && !Number.isSafeInteger(q.offsetMs)) {
+    throw invalidQuery(`offsetMs ${show(q.offsetMs)} must be an integer (ms)`);
+  }
+  validateQc(q.qc);
+  return possible;
+}
+
+/** offsetMs normalised into 0..bucketMs-1. */
+export const normalOffset = (q: AggregateQuery): number => (((q.offsetMs ?? 0) % q.bucketMs) + q.bucketMs) % q.bucketMs;
+
+function validateMetrics(metrics: readonly MetricId[] | undefined): void {
+  if (metrics === undefined) return;
+  if (!Array.isArray(metrics)) throw invalidQuery('metrics must be an array');
+  for (const m of metrics) if (!isMetricId(m)) throw invalidQuery(`unknown metric ${show(m)}`);
 }

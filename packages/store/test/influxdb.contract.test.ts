@@ -1,7 +1,8 @@
 import { type InfluxDBHandle, startInfluxDB } from '@cnx/testkit';
 import { afterAll, beforeAll } from 'vitest';
 import { InfluxDbReadingStore, ident } from '../src/index';
-import { runReadingStoreContract } from './contract';
+import { type ContractSubject, runReadingStoreContract } from './contract';
+import { runReadingStoreReadContract } from './contract-reads';
 
 let influx: InfluxDBHandle | undefined;
 let n = 0;
@@ -15,7 +16,7 @@ afterAll(async () => {
 });
 
 // A fresh database per test on one real influxd (Debian's 1.x), started by the suite itself.
-runReadingStoreContract('influxdb', async () => {
+const subject = async (): Promise<ContractSubject> => {
   const server = influx!;
   const database = `contract_${++n}`;
   return {
@@ -24,4 +25,7 @@ runReadingStoreContract('influxdb', async () => {
       await server.query(`DROP DATABASE ${ident(database).text}`);
     },
   };
-});
+};
+
+runReadingStoreContract('influxdb', subject);
+runReadingStoreReadContract('influxdb', subject);

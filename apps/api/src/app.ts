@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import type { CityPack } from '@cnx/city-pack';
+import type { Logger } from '@cnx/runtime';
+import type { ReadingStore } from '@cnx/store';
+import etag from '@fastify/etag';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { ApiConfig } from './config';
+import { authPlugin } from './plugins/auth.plugin';
+import { errorsPlugin, frameworkErrors } from './plugins/errors.plugin';
+import { metricsPlugin } from './plugins/metrics.plugin';
+import { pressurePlugin } from './plugins/pressure.plugin';
+import { securityPlugin } from './plugins/security.plugin';
+import { swaggerPlugin } from './plugins/swagger.plugin';
+import { adminRoutes } from './routes/admin';
+import { canalRoutes } from './routes/canal';
+import { districtRoutes } from './routes/districts';
+import { exportRoutes } from './routes/exports';
+import { latestRoutes } from './routes/latest';
+import { metaRoutes } from './routes/meta';
+import { seriesRoutes } from './routes/series';
+import { stationRoutes } from './routes/stations';
+import { streamRoutes } from './routes/stream';
+import type { LiveSource } from './services/bus.service';
+import { ViewCache } from './services/cache';
+import { CanalService } from './services/canal.service';
+import { CityContext } from './services/city';
+import { DistrictService } from './services/district.service';
+import { ExportService } from './services/export.service';
+import { NowService } from './services/now.service';
+import { SeriesService } from './services/series.service';
+import { StreamRegistry } from './services/streams';
+
+export const API_VERSION = '1.0.0';
+
+export interface AppDeps {
+  config: ApiConfig;
+  pack: CityPack;
+  store: ReadingStore;
+  /** The live stream's source; undefined: GET /v1/stream answers 503. */
+  live?: LiveSource;
+  logger: Logger;
+  /** Clock for the "now" views (tests). */
+  now?: () => number;
+}
+
+/** What the route plugins use, decorated on the instance as `app.cnx`. */
+export interface ApiServices {
+  config: ApiConfig;
+  city: CityContext;
+  store: ReadingStore;
+  live: LiveSource | undefined;
+  cache: ViewCache;
+  now: NowService;
+  series: SeriesService;
+  districts: DistrictService;
+  canal: CanalService;
+  exports: ExportService;
+  clock: () => number;
+  startedAt: number;
+  publicUrl: string;
+  streams: StreamRegistry;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    cnx: ApiServices;
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * Builds the API (not listening: see server.ts / main.ts). The plugin tree (DESIGN.md house style 5):
+ * external plugins first (errors/validation, load shedding, metrics, CORS + rate limit, ETag,
+ * OpenAPI, keys), then one plugin per route group under routes/<group>/.
+ */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const { config } = deps;
+  const clock = deps.now ?? Date.now;
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    bodyLimit: 16 * 1024,
+    // A client must send its whole request within this (slow-request protection; SSE is unaffected).
+    requestTimeout: 30_000,
+    // Long ids must reach the schema (a clear 400), not fall off the router as a 404.
+    routerOptions: { maxParamLength: 1000 },
+    frameworkErrors,
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const city = new CityContext(deps.pack);
+  const cache = new ViewCache(config.cacheTtlMs, clock);
+  const now = new NowService(city, deps.store, cache, config, clock);
+  const series = new SeriesService(city, deps.store, config.limits, config.expectedIntervalMs, clock);
+  const canal = new CanalService(city, deps.store, now, cache, clock);
+  // Without API_PUBLIC_URL, links are relative (the OpenAPI server is "/").
+  const publicUrl = config.publicUrl ?? '';
+  const services: ApiServices = {
+    config,
+    city,
+    store: deps.store,
+    live: deps.live,
+    cache,
+    now,
+    series,
+    districts: new DistrictService(city, now, canal, clock),
+    canal,
+    exports: new ExportService(city, deps.store, series, config.limits, publicUrl),
+    clock,
+    startedAt: Date.now(),
+    publicUrl,
+    streams: new StreamRegistry(config.stream.maxStreams, config.stream.maxPerClient),
+  };
+  app.decorate('cnx', services);
+  // Set early, so error answers and hijacked (SSE) responses carry it too.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  // External plugins.
+  app.register(errorsPlugin);
+  app.register(pressurePlugin);
+  app.register(metricsPlugin);
+  app.register(securityPlugin, { rateLimit: config.rateLimit });
+  app.register(etag, { weak: true });
+  app.register(swaggerPlugin, {
+    version: API_VERSION,
+    publicUrl: publicUrl || '/',
+    cityName: deps.pack.city.name.en,
+    licence: city.licence,
+  });
+  app.register(authPlugin, { keys: config.adminKeys });
+
+  // Routes.
+  app.register(metaRoutes);
+  app.register(stationRoutes, { prefix: '/v1' });
+  app.register(latestRoutes, { prefix: '/v1' });
+  app.register(seriesRoutes, { prefix: '/v1' });
+  app.register(districtRoutes, { prefix: '/v1' });
+  app.register(canalRoutes, { prefix: '/v1' });
+  app.register(exportRoutes, { prefix: '/v1' });
+  app.register(streamRoutes, { prefix: '/v1' });
+  app.register(adminRoutes, { prefix: '/admin' });
+  return app as unknown as FastifyInstance;
+}

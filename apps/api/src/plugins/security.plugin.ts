@@ -1,0 +1,54 @@
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { ApiError } from '../errors';
+
+export interface SecurityOptions {
+  rateLimit: { max: number; windowMs: number };
+}
+
+/** Headers a browser script may read on a cross-origin response. */
+const EXPOSED = [
+  'etag',
+  'link',
+  'retry-after',
+  'content-disposition',
+  'x-request-id',
+  'x-ratelimit-limit',
+  'x-ratelimit-remaining',
+  'x-ratelimit-reset',
+];
+
+/**
+ * Open reads, guarded: CORS allows any origin for GET/HEAD only (admin routes cannot be called from a
+ * browser page of another site), and a per-client rate limit (client = IP, or X-Forwarded-For behind
+ * a trusted proxy) with the x-ratelimit-* headers on every response and 429 + Retry-After past it.
+ * Routes tune it with `config.rateLimit` (exports are stricter; /health and /metrics are exempt).
+ */
+export const securityPlugin = fp(async (app: FastifyInstance, opts: SecurityOptions) => {
+  await app.register(cors, {
+    origin: '*',
+    methods: ['GET', 'HEAD'],
+    exposedHeaders: EXPOSED,
+    maxAge: 86_400,
+  });
+  await app.register(rateLimit, {
+    global: true,
+    max: opts.rateLimit.max,
+    timeWindow: opts.rateLimit.windowMs,
+    cache: 100_000,
+    addHeadersOnExceeding: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true },
+    addHeaders: {
+      'x-ratelimit-limit': true,
+      'x-ratelimit-remaining': true,
+      'x-ratelimit-reset': true,
+      'retry-after': true,
+    },
+    errorResponseBuilder: (_req, ctx) =>
+      new ApiError(
+        'rate_limited',
+        `rate limit of ${ctx.max} requests per ${Math.round(ctx.ttl / 1000) || 1} s window exceeded; retry in ${ctx.after}`,
+      ),
+  });
+});

@@ -1,0 +1,54 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { CanalList, CanalParams, CanalStatus, errorResponses, NoQuery, NotModified, ok } from '../../schemas';
+import { cacheFor, licenceLinks } from '../../util/http';
+
+const DESCRIPTION =
+  'Water level against the bank, warning and critical levels of the city pack (placeholders until surveyed: ' +
+  'levels.source), the rate of rise over the last hour (risingFast at the city pack threshold) and the Thai ' +
+  'surface-water class from DO and pH (partial: BOD and NH3-N are not measured, so the class may be optimistic).';
+
+/** GET /v1/canal and GET /v1/canal/{stationId}. */
+export const canalRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { city, canal } = app.cnx;
+
+  app.get(
+    '/canal',
+    {
+      schema: {
+        tags: ['canal'],
+        operationId: 'listCanalStations',
+        summary: 'Status of every canal station',
+        description: DESCRIPTION,
+        querystring: NoQuery,
+        response: { 200: ok(CanalList, 'Canal stations'), ...NotModified, ...errorResponses() },
+      },
+    },
+    async (_req, reply) => {
+      const data = await canal.all();
+      cacheFor(reply, 15);
+      licenceLinks(reply, city.licence.url);
+      return { meta: { city: city.id, count: data.length, generatedAt: await app.cnx.now.asOf() }, data };
+    },
+  );
+
+  app.get(
+    '/canal/:stationId',
+    {
+      schema: {
+        tags: ['canal'],
+        operationId: 'getCanalStation',
+        summary: 'Status of one canal station',
+        description: DESCRIPTION,
+        params: CanalParams,
+        querystring: NoQuery,
+        response: { 200: ok(CanalStatus, 'The canal station'), ...NotModified, ...errorResponses(404) },
+      },
+    },
+    async (req, reply) => {
+      const data = await canal.one(req.params.stationId);
+      cacheFor(reply, 15);
+      licenceLinks(reply, city.licence.url);
+      return data;
+    },
+  );
+};

@@ -1,0 +1,54 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { DistrictDetail, DistrictList, DistrictParams, errorResponses, NoQuery, NotModified, ok } from '../../schemas';
+import { cacheFor, licenceLinks } from '../../util/http';
+
+const SUMMARY =
+  'Per innovation district: the worst air station (highest AQI, Thai first), both AQIs, the mean PM2.5 of its ' +
+  'stations, the trend (slope of the district mean over the last three hourly means; steady within ±2 µg/m³ per ' +
+  'hour) and the worst canal state.';
+
+/** GET /v1/districts and GET /v1/districts/{districtId}. */
+export const districtRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { city, districts } = app.cnx;
+
+  app.get(
+    '/districts',
+    {
+      schema: {
+        tags: ['districts'],
+        operationId: 'listDistricts',
+        summary: 'Summaries of every district',
+        description: SUMMARY,
+        querystring: NoQuery,
+        response: { 200: ok(DistrictList, 'District summaries'), ...NotModified, ...errorResponses() },
+      },
+    },
+    async (_req, reply) => {
+      const data = await districts.summaries();
+      cacheFor(reply, 15);
+      licenceLinks(reply, city.licence.url);
+      return { meta: { city: city.id, count: data.length, generatedAt: await app.cnx.now.asOf() }, data };
+    },
+  );
+
+  app.get(
+    '/districts/:districtId',
+    {
+      schema: {
+        tags: ['districts'],
+        operationId: 'getDistrict',
+        summary: 'One district: summary and the latest state of each of its stations',
+        description: SUMMARY,
+        params: DistrictParams,
+        querystring: NoQuery,
+        response: { 200: ok(DistrictDetail, 'The district'), ...NotModified, ...errorResponses(404) },
+      },
+    },
+    async (req, reply) => {
+      const data = await districts.detail(req.params.districtId);
+      cacheFor(reply, 15);
+      licenceLinks(reply, city.licence.url);
+      return { meta: { city: city.id, generatedAt: await app.cnx.now.asOf() }, data };
+    },
+  );
+};

@@ -1,0 +1,60 @@
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { EXPORT_MEDIA_TYPES, ExportBody, ExportQuery, errorResponses, NotModified } from '../../schemas';
+import { licenceLinks } from '../../util/http';
+
+/** GET /v1/exports/readings: CSV, JSON, NDJSON or GeoJSON, streamed from the store in pages. */
+export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { city, exports, config } = app.cnx;
+  const body = { schema: ExportBody };
+
+  app.get(
+    '/exports/readings',
+    {
+      exposeHeadRoute: false,
+      config: { rateLimit: { max: config.rateLimit.exportMax, timeWindow: config.rateLimit.windowMs } },
+      schema: {
+        tags: ['exports'],
+        operationId: 'exportReadings',
+        summary: 'Download readings as CSV, JSON, NDJSON or GeoJSON',
+        description:
+          'Streamed from the store in pages, so any range up to the limit works without loading it. Every file ' +
+          `carries the licence (${city.licence.id}) and attribution: CSV in leading # comment lines (pandas: ` +
+          "`pd.read_csv(url, comment='#')`), JSON and GeoJSON in a `meta` member, NDJSON on its first line. " +
+          `At most ${config.limits.exportMaxDays} days per export; ${config.rateLimit.exportMax} exports per ` +
+          'rate-limit window. Past ranges (ending more than an hour ago) carry an ETag.',
+        querystring: ExportQuery,
+        response: {
+          200: {
+            description: 'The export file, streamed (Content-Disposition: attachment)',
+            content: {
+              'text/csv': body,
+              'application/json': body,
+              'application/x-ndjson': body,
+              'application/geo+json': body,
+            },
+          },
+          ...NotModified,
+          ...errorResponses(404),
+        },
+      },
+    },
+    async (req, reply) => {
+      const plan = exports.plan(req.query);
+      reply.header('content-disposition', `attachment; filename="${plan.filename}"`);
+      licenceLinks(reply, city.licence.url);
+      if (app.cnx.series.settled(plan.to)) {
+        // A past range changes only if late or replayed readings arrive: the count is a cheap detector.
+        const tag = `W/"${plan.fingerprint}-${await exports.count(plan)}"`;
+        reply.header('etag', tag).header('cache-control', 'public, max-age=3600');
+        const inm = req.headers['if-none-match'];
+        if (inm === tag || inm === tag.slice(2)) return reply.code(304).send(null);
+      } else reply.header('cache-control', 'no-cache');
+      const chunks = await exports.open(plan);
+      const stream = Readable.from(chunks, { objectMode: false });
+      stream.on('error', (err) => req.log.error({ err }, 'export stream failed'));
+      // The body is a stream (no serialisation): the string type is only the schema's description of it.
+      return reply.type(EXPORT_MEDIA_TYPES[plan.format]).send(stream as unknown as string);
+    },
+  );
+};

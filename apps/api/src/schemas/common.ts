@@ -1,0 +1,140 @@
+/**
+ * Shared schemas (DESIGN.md house style 5): every route builds its schemas from these. A schema with a
+ * `title` becomes a named component of the OpenAPI document (plugins/swagger.plugin.ts hoists it),
+ * so a generated client gets named types (Station, ErrorResponse...).
+ */
+import { METRIC_IDS, QC_FLAG_LIST } from '@cnx/domain';
+import Type, { type TSchema } from 'typebox';
+import { API_ERROR_CODES } from '../errors';
+import { TIME_PATTERN } from '../util/time';
+
+/** City-pack ids: lowercase, digits and '-', 1-63 characters (packages/city-pack ID_PATTERN). */
+export const ID_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
+/** A comma-separated list of 1..100 ids. */
+export const ID_LIST_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}(,[a-z0-9][a-z0-9-]{0,62}){0,99}$';
+
+export const StationId = Type.String({
+  pattern: ID_PATTERN,
+  maxLength: 63,
+  description: 'A station id of the city pack (lowercase letters, digits and -)',
+  examples: ['cm-air-oldcity-01'],
+});
+
+export const CanalStationId = Type.String({
+  pattern: ID_PATTERN,
+  maxLength: 63,
+  description: 'The id of a canal station of the city pack',
+  examples: ['cm-canal-sriphum'],
+});
+
+export const DistrictId = Type.String({
+  pattern: ID_PATTERN,
+  maxLength: 63,
+  description: 'A district id of the city pack',
+  examples: ['old-city'],
+});
+
+export const StationParams = Type.Object({ stationId: StationId }, { additionalProperties: false });
+export const CanalParams = Type.Object({ stationId: CanalStationId }, { additionalProperties: false });
+export const DistrictParams = Type.Object({ districtId: DistrictId }, { additionalProperties: false });
+
+export const Time = (description: string) =>
+  Type.String({ pattern: TIME_PATTERN, maxLength: 40, description, examples: ['2025-03-01T13:00:00+07:00'] });
+
+/** An RFC 3339 UTC time in a response. */
+export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339, UTC' });
+
+export const StationKind = Type.Enum(['air', 'canal'], {
+  description: 'air: PM stations; canal: level/quality stations',
+});
+export const MetricId = Type.Enum([...METRIC_IDS], { description: 'A metric of the registry (GET /v1/meta)' });
+export const QcFlag = Type.Enum([...QC_FLAG_LIST], { description: 'A quality-control flag (docs/qc.md)' });
+
+const QC_MODES = ['include', 'exclude-flagged', 'only-flagged'] as const;
+const QC_MODE_DESCRIPTION =
+  'include: all readings; exclude-flagged: only readings without QC flags; only-flagged: only flagged ones';
+export const QcMode = Type.Enum([...QC_MODES], { description: QC_MODE_DESCRIPTION });
+/** The qc query parameter with its default. */
+export const qcParam = (fallback: (typeof QC_MODES)[number]) =>
+  Type.Enum([...QC_MODES], { description: QC_MODE_DESCRIPTION, default: fallback });
+
+export const IdList = (what: string) =>
+  Type.String({
+    pattern: ID_LIST_PATTERN,
+    maxLength: 6400,
+    description: `Comma-separated ${what} ids (at most 100)`,
+  });
+
+export const BBox = Type.String({
+  pattern: '^-?\\d{1,3}(\\.\\d{1,10})?(,-?\\d{1,3}(\\.\\d{1,10})?){3}$',
+  maxLength: 80,
+  description: 'west,south,east,north in degrees (WGS 84), as GeoJSON bbox',
+  examples: ['98.95,18.77,99.01,18.81'],
+});
+
+export const LocalizedText = Type.Object({ th: Type.String(), en: Type.String() }, { title: 'LocalizedText' });
+
+export const GeoPoint = Type.Object({ lat: Type.Number(), lon: Type.Number() }, { title: 'GeoPoint' });
+
+export const ProblemDetail = Type.Object(
+  {
+    in: Type.Enum(['path', 'query', 'header', 'body']),
+    parameter: Type.String(),
+    problem: Type.String(),
+    allowed: Type.Optional(Type.String()),
+    value: Type.Optional(Type.String()),
+  },
+  { title: 'ProblemDetail' },
+);
+
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.Enum([...API_ERROR_CODES], { description: 'Stable error code (docs/api.md, Errors)' }),
+      message: Type.String(),
+      details: Type.Optional(Type.Array(ProblemDetail)),
+    }),
+  },
+  { title: 'ErrorResponse' },
+);
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid request: `details` names each bad parameter and what is allowed',
+  401: 'Missing or wrong API key',
+  414: 'A path parameter is too long',
+  404: 'Unknown station, district or route',
+  429: 'Rate limit exceeded: retry after `Retry-After` seconds',
+  500: 'Internal error',
+  503: 'Store or bus unavailable, or the server is overloaded',
+  504: 'The store did not answer in time',
+};
+
+const described = <T extends TSchema>(schema: T, description: string): T =>
+  ({ ...schema, 'x-response-description': description }) as T;
+
+/** Error responses of a route: always 400, 429, 500, 503 and 504, plus the given statuses. */
+export function errorResponses(...extra: (401 | 404)[]): Record<number, typeof ErrorResponse> {
+  const out: Record<number, typeof ErrorResponse> = {};
+  for (const status of [400, ...extra, 414, 429, 500, 503, 504].sort()) {
+    out[status] = described(ErrorResponse, ERROR_DESCRIPTIONS[status]!);
+  }
+  return out;
+}
+
+/** A successful JSON response with its description. */
+export const ok = <T extends TSchema>(schema: T, description: string): T => described(schema, description);
+
+/** 304 for conditional GETs (ETag / If-None-Match). */
+export const NotModified = { 304: Type.Null({ 'x-response-description': 'Not modified (ETag matched)' }) };
+
+export const Licence = Type.Object(
+  {
+    id: Type.String({ description: 'SPDX id, e.g. CC-BY-4.0' }),
+    url: Type.String(),
+    attribution: Type.String({ description: 'Credit line to show with the data' }),
+  },
+  { title: 'Licence' },
+);
+
+/** For routes without query parameters: an unknown one (a typo) is a clear 400, not silently ignored. */
+export const NoQuery = Type.Object({}, { additionalProperties: false });

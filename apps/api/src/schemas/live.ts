@@ -1,0 +1,32 @@
+import Type from 'typebox';
+import { IdList, QcFlag, StationKind, Timestamp } from './common';
+import { Correction, MetricValues } from './station';
+
+export const StreamQuery = Type.Object(
+  {
+    station: Type.Optional(IdList('station')),
+    district: Type.Optional(IdList('district')),
+    kind: Type.Optional(StationKind),
+  },
+  { additionalProperties: false },
+);
+
+/** The `data` of a `reading` event on GET /v1/stream: a normalised reading from the bus. */
+export const LiveReading = Type.Object(
+  {
+    ts: Timestamp,
+    station: Type.String(),
+    device: Type.String(),
+    district: Type.String(),
+    kind: StationKind,
+    seq: Type.Optional(Type.Integer()),
+    values: MetricValues,
+    corrections: Type.Array(Correction),
+    qc: Type.Array(QcFlag),
+    receivedAt: Timestamp,
+  },
+  { title: 'LiveReading' },
+);
+
+/** The `data` of a `heartbeat` event. */
+export const Heartbeat = Type.Object({ ts: Timestamp }, { title: 'Heartbeat' });

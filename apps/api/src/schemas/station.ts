@@ -1,0 +1,96 @@
+import Type from 'typebox';
+import { BBox, DistrictId, GeoPoint, IdList, LocalizedText, MetricId, StationKind, Timestamp } from './common';
+
+/** What every station-centred response says about the station. */
+export const StationRef = Type.Object(
+  {
+    id: Type.String(),
+    kind: StationKind,
+    name: LocalizedText,
+    district: Type.String(),
+    location: GeoPoint,
+  },
+  { title: 'StationRef' },
+);
+
+export const CanalLevels = Type.Object(
+  {
+    bankHeightM: Type.Number(),
+    warningLevelM: Type.Number(),
+    criticalLevelM: Type.Number(),
+    source: Type.Enum(['placeholder', 'surveyed'], {
+      description: 'placeholder: not yet surveyed by the municipality (city pack)',
+    }),
+  },
+  { title: 'CanalLevels', description: 'Metres above the gauge datum, from the city pack' },
+);
+
+export const QcHealth = Type.Object(
+  {
+    windowHours: Type.Integer({ description: 'The window counted (24 h)' }),
+    readings: Type.Integer(),
+    flagged: Type.Integer({ description: 'Readings carrying any QC flag' }),
+    flaggedShare: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
+      description: 'flagged / readings; null without readings',
+    }),
+  },
+  { title: 'QcHealth' },
+);
+
+export const StationStatus = Type.Object(
+  {
+    lastSeen: Type.Union([Timestamp, Type.Null()], { description: 'Time of the newest reading (null: none recently)' }),
+    ageSeconds: Type.Union([Type.Integer(), Type.Null()]),
+    online: Type.Boolean({ description: 'A reading arrived within the configured silence (API_OFFLINE_AFTER_S)' }),
+    qc: QcHealth,
+  },
+  { title: 'StationStatus' },
+);
+
+export const Station = Type.Object(
+  {
+    id: Type.String(),
+    kind: StationKind,
+    name: LocalizedText,
+    district: Type.String(),
+    location: GeoPoint,
+    devices: Type.Array(Type.Object({ id: Type.String(), model: Type.String(), transport: Type.String() })),
+    canal: Type.Optional(CanalLevels),
+    status: StationStatus,
+  },
+  { title: 'Station' },
+);
+
+export const StationListQuery = Type.Object(
+  {
+    kind: Type.Optional(StationKind),
+    district: Type.Optional(DistrictId),
+    bbox: Type.Optional(BBox),
+    station: Type.Optional(IdList('station')),
+  },
+  { additionalProperties: false },
+);
+
+export const StationList = Type.Object(
+  {
+    meta: Type.Object({ city: Type.String(), count: Type.Integer(), generatedAt: Timestamp }),
+    data: Type.Array(Station),
+  },
+  { title: 'StationList' },
+);
+
+/** Metric values of one reading, by metric id (only the metrics the reading carries). */
+export const MetricValues = Type.Partial(Type.Record(MetricId, Type.Number()), {
+  title: 'MetricValues',
+  additionalProperties: false,
+});
+
+/** A low-cost-sensor correction kept beside the raw value (docs/qc.md, PM2.5 correction). */
+export const Correction = Type.Object(
+  {
+    metric: MetricId,
+    value: Type.Number(),
+    method: Type.String({ description: 'Versioned formula id, e.g. epa-barkjohn-2021-extended@1' }),
+  },
+  { title: 'Correction' },
+);

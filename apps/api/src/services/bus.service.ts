@@ -1,0 +1,173 @@
+import { randomBytes } from 'node:crypto';
+import { isMetricId, type MetricValues, QC_FLAG_LIST, type QcFlag } from '@cnx/domain';
+import { filters, parseTopic } from '@cnx/protocol';
+import type { Logger } from '@cnx/runtime';
+import mqtt, { type MqttClient } from 'mqtt';
+import Type from 'typebox';
+import { Compile } from 'typebox/compile';
+import { iso, MAX_TIME, MIN_TIME } from '../util/time';
+import type { CityContext } from './city';
+
+/** One event for live streams: the station's facts for filtering and the pre-serialised data. */
+export interface LiveEvent {
+  station: string;
+  district: string;
+  kind: 'air' | 'canal';
+  /** SSE id: `<ts>-<device>`. */
+  id: string;
+  /** JSON of a LiveReading (schemas/live.ts). */
+  data: string;
+}
+
+export type LiveListener = (event: LiveEvent) => void;
+
+/** Where live events come from (the MQTT bus in production; tests may feed their own). */
+export interface LiveSource {
+  readonly connected: boolean;
+  subscribe(listener: LiveListener): () => void;
+}
+
+export interface BusCounters {
+  count(outcome: 'accepted' | 'invalid' | 'duplicate' | 'foreign'): void;
+}
+
+/**
+ * The bus payload (NormalizedReadingPayload, packages/protocol/src/payloads.ts). @cnx/protocol has
+ * types for it but no schema yet, so the shape is checked here before anything is forwarded.
+ */
+const BusReading = Type.Object({
+  v: Type.Literal(1),
+  city: Type.String({ maxLength: 64 }),
+  station: Type.String({ maxLength: 64 }),
+  device: Type.String({ maxLength: 64 }),
+  ts: Type.Integer({ minimum: MIN_TIME, maximum: MAX_TIME }),
+  seq: Type.Optional(Type.Integer()),
+  values: Type.Record(Type.String(), Type.Number()),
+  corrections: Type.Array(
+    Type.Object({ metric: Type.String(), value: Type.Number(), method: Type.String({ maxLength: 256 }) }),
+    { maxItems: 32 },
+  ),
+  qc: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 32 }),
+  receivedAt: Type.Integer({ minimum: MIN_TIME, maximum: MAX_TIME }),
+});
+const checkBusReading = Compile(BusReading);
+
+/** The bus is at-least-once (docs/architecture.md): remember this many recent (device, ts) pairs. */
+const DEDUPE_WINDOW = 20_000;
+const MAX_PAYLOAD = 64 * 1024;
+
+/**
+ * Subscribes to the normalised readings of the city on the internal MQTT bus
+ * (`cnx/v1/{city}/readings/+`) and fans them out to live streams. Connects in the background and
+ * keeps reconnecting: the API serves stored data while the bus is down (health says "degraded").
+ */
+export class BusService implements LiveSource {
+  private client: MqttClient | undefined;
+  private readonly listeners = new Set<LiveListener>();
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly opts: { url: string; username?: string; password?: string },
+    private readonly city: CityContext,
+    private readonly logger: Logger,
+    private readonly counters: BusCounters = { count: () => undefined },
+  ) {}
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  subscribe(listener: LiveListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async start(): Promise<void> {
+    const filter = filters.allReadings(this.city.id);
+    const client = mqtt.connect(this.opts.url, {
+      clientId: `cnx-api-${this.city.id}-${randomBytes(4).toString('hex')}`,
+      clean: true,
+      reconnectPeriod: 2000,
+      connectTimeout: 10_000,
+      ...(this.opts.username ? { username: this.opts.username, password: this.opts.password } : {}),
+    });
+    this.client = client;
+    client.on('connect', () => {
+      this.logger.info({ url: this.opts.url, filter }, 'bus connected');
+      client.subscribe(filter, { qos: 0 }, (err) => {
+        if (err) this.logger.warn({ err }, 'bus subscribe failed');
+      });
+    });
+    client.on('offline', () => this.logger.warn({ url: this.opts.url }, 'bus offline; reconnecting'));
+    client.on('error', (err) => this.logger.warn({ err: err.message }, 'bus error'));
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.listeners.clear();
+    await client?.endAsync(true);
+  }
+
+  /** Handles one bus message (public for tests: the same path as MQTT deliveries). */
+  onMessage(topic: string, payload: Buffer): void {
+    const parsed = parseTopic(topic);
+    if (parsed?.kind !== 'readings' || parsed.city !== this.city.id || payload.length > MAX_PAYLOAD) {
+      this.counters.count('foreign');
+      return;
+    }
+    let msg: unknown;
+    try {
+      msg = JSON.parse(payload.toString('utf8'));
+    } catch {
+      this.counters.count('invalid');
+      return;
+    }
+    if (!checkBusReading.Check(msg)) {
+      this.counters.count('invalid');
+      return;
+    }
+    const station = this.city.pack.stationById.get(msg.station);
+    if (!station || msg.city !== this.city.id || msg.station !== parsed.id) {
+      this.counters.count('foreign');
+      return;
+    }
+    const key = `${msg.device}\u0000${msg.ts}`;
+    if (this.seen.has(key)) {
+      this.counters.count('duplicate');
+      return;
+    }
+    this.seen.add(key);
+    if (this.seen.size > DEDUPE_WINDOW) this.seen.delete(this.seen.values().next().value as string);
+    const values: MetricValues = {};
+    for (const [k, v] of Object.entries(msg.values)) if (isMetricId(k)) values[k] = v;
+    const data = JSON.stringify({
+      ts: iso(msg.ts),
+      station: station.id,
+      device: msg.device,
+      district: station.district,
+      kind: station.kind,
+      ...(msg.seq === undefined ? {} : { seq: msg.seq }),
+      values,
+      corrections: msg.corrections.filter((c) => isMetricId(c.metric)),
+      qc: msg.qc.filter((f): f is QcFlag => (QC_FLAG_LIST as readonly string[]).includes(f)),
+      receivedAt: iso(msg.receivedAt),
+    });
+    this.counters.count('accepted');
+    const event: LiveEvent = {
+      station: station.id,
+      district: station.district,
+      kind: station.kind,
+      id: `${msg.ts}-${msg.device}`,
+      data,
+    };
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch (err) {
+        this.logger.warn({ err }, 'live listener failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * A small TTL cache with single flight: the "now" views (latest, districts, canal, station status)
+ * cost several store queries, change at most every few seconds, and are asked for by every page view.
+ * Concurrent misses for one key share one computation; failures are not cached.
+ */
+export class ViewCache {
+  private readonly entries = new Map<string, { expires: number; value: Promise<unknown> }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    const t = this.now();
+    const hit = this.entries.get(key);
+    if (hit && hit.expires > t) return hit.value as Promise<T>;
+    const value = compute();
+    this.entries.set(key, { expires: t + this.ttlMs, value });
+    value.catch(() => {
+      if (this.entries.get(key)?.value === value) this.entries.delete(key);
+    });
+    return value;
+  }
+
+  /** Drops everything; returns how many entries there were. */
+  flush(): number {
+    const n = this.entries.size;
+    this.entries.clear();
+    return n;
+  }
+}

@@ -1,0 +1,107 @@
+import {
+  assessCanalLevel,
+  classifySurfaceWater,
+  rateOfRise,
+  type Station,
+  SURFACE_WATER_CLASS_INFO,
+} from '@cnx/domain';
+import type { ReadingStore } from '@cnx/store';
+import type { Static } from 'typebox';
+import type { CanalStatus } from '../schemas';
+import { HOUR_MS, iso } from '../util/time';
+import type { ViewCache } from './cache';
+import type { CityContext } from './city';
+import { AQI_EXCLUDED_FLAGS, emptyStatus, type NowService } from './now.service';
+
+/**
+ * Rate of rise over the last hour: long enough for a least-squares slope over several polls, short
+ * enough to follow a flash rise (the Mae Kha rises over tens of minutes, docs/qc.md `spike`).
+ */
+export const RISE_WINDOW_MS = HOUR_MS;
+/** Bound on the water-level samples read for the rise (5 canal stations x 60 one-minute polls is 300). */
+const RISE_PAGE = 5_000;
+const RISE_MAX_SAMPLES = 100_000;
+
+/** Canal status: level against the city pack's levels, rate of rise, surface-water class. */
+export class CanalService {
+  constructor(
+    private readonly city: CityContext,
+    private readonly store: ReadingStore,
+    private readonly now: NowService,
+    private readonly cache: ViewCache,
+    private readonly clock: () => number,
+  ) {}
+
+  all(): Promise<Static<typeof CanalStatus>[]> {
+    return this.cache.get('canal', () => this.compute(this.clock()));
+  }
+
+  async one(stationId: string): Promise<Static<typeof CanalStatus>> {
+    const s = this.city.canalStation(stationId);
+    return (await this.all()).find((c) => c.station.id === s.id)!;
+  }
+
+  private async compute(now: number): Promise<Static<typeof CanalStatus>[]> {
+    const stations = this.city.stations.filter((s) => s.kind === 'canal');
+    if (stations.length === 0) return [];
+    const [snap, samples] = await Promise.all([this.now.snapshot(), this.levelSamples(stations, now)]);
+    const rateWarning = this.city.pack.city.thresholds.canal.riseRateWarningMPerHour;
+    return stations.map((s) => {
+      const levels = this.city.levels(s)!;
+      const latest = snap.latest.get(s.id);
+      const level = latest?.values.water_level;
+      const assessed = level === undefined ? undefined : assessCanalLevel(level, levels);
+      const rate = rateOfRise(samples.get(s.id) ?? [], RISE_WINDOW_MS) ?? null;
+      const wq = latest ? classifySurfaceWater({ do: latest.values.do, ph: latest.values.ph }) : undefined;
+      return {
+        station: this.city.ref(s),
+        status: snap.status.get(s.id) ?? emptyStatus(),
+        levels,
+        level: assessed && latest && level !== undefined ? { valueM: level, ts: iso(latest.ts), ...assessed } : null,
+        rise: {
+          mPerHour: rate,
+          windowMinutes: RISE_WINDOW_MS / 60_000,
+          warningMPerHour: rateWarning,
+          risingFast: rate !== null && rate >= rateWarning,
+        },
+        waterQuality:
+          wq && latest
+            ? {
+                class: wq.class,
+                label: SURFACE_WATER_CLASS_INFO[wq.class].label,
+                uses: SURFACE_WATER_CLASS_INFO[wq.class].uses,
+                basis: wq.basis,
+                limitedBy: wq.limitedBy,
+                partial: wq.partial,
+                ts: iso(latest.ts),
+              }
+            : null,
+      };
+    });
+  }
+
+  /** Water-level samples of the last hour per station, QC-suspect readings left out. */
+  private async levelSamples(stations: Station[], now: number): Promise<Map<string, { ts: number; value: number }[]>> {
+    const out = new Map<string, { ts: number; value: number }[]>();
+    const query = {
+      from: now - RISE_WINDOW_MS,
+      to: now + 1,
+      stationIds: stations.map((s) => s.id),
+      metrics: ['water_level' as const],
+      qc: { mode: 'exclude-flagged' as const, flags: AQI_EXCLUDED_FLAGS },
+    };
+    let seen = 0;
+    for await (const page of this.store.scan(query, RISE_PAGE)) {
+      seen += page.length;
+      if (seen > RISE_MAX_SAMPLES) break; // a runaway device must not cost unbounded memory
+      for (const r of page) {
+        const v = r.values.water_level;
+        if (r.city !== this.city.id || v === undefined) continue;
+        const list = out.get(r.stationId) ?? [];
+        list.push({ ts: r.ts, value: v });
+        out.set(r.stationId, list);
+      }
+    }
+    return out;
+  }
+}

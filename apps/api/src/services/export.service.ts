@@ -1,0 +1,268 @@
+import { createHash } from 'node:crypto';
+import { METRICS, type MetricId, type Station } from '@cnx/domain';
+import type { QcMode, ReadingStore, ScanQuery, StoredReading } from '@cnx/store';
+import type { ApiLimits } from '../config';
+import { badParameter } from '../errors';
+import { CORRECTED_METRICS, type ExportFormat } from '../schemas';
+import { DAY_MS, describeDuration, iso } from '../util/time';
+import type { CityContext, StationFilter } from './city';
+import { parseMetrics, readingRecord, type SeriesService } from './series.service';
+
+/** Metrics exported by default for each station kind (the ones its devices measure). */
+export const KIND_METRICS: Record<Station['kind'], MetricId[]> = {
+  air: ['pm1', 'pm25', 'pm10', 'temperature', 'humidity'],
+  canal: ['water_level', 'do', 'ph', 'turbidity', 'conductivity', 'water_temperature'],
+};
+
+/** Readings per store page: a year of data streams through at most this many readings in memory. */
+export const EXPORT_PAGE = 5000;
+
+export interface ExportRequest extends StationFilter {
+  format?: ExportFormat;
+  from: string;
+  to: string;
+  metrics?: string;
+  qc?: QcMode;
+}
+
+export interface ExportPlan {
+  format: ExportFormat;
+  from: number;
+  to: number;
+  stations: Station[];
+  metrics: MetricId[];
+  qc: QcMode;
+  filename: string;
+  /** Identifies the request (for a weak ETag together with the row count). */
+  fingerprint: string;
+  /** The normalised query, to name the source in the file. */
+  query: string;
+}
+
+/**
+ * Exports: the selected readings streamed from the store in keyset pages, written as CSV, JSON, NDJSON
+ * or GeoJSON, each with the licence and attribution (docs/api.md, Exports).
+ */
+export class ExportService {
+  constructor(
+    private readonly city: CityContext,
+    private readonly store: ReadingStore,
+    private readonly series: SeriesService,
+    private readonly limits: ApiLimits,
+    private readonly publicUrl: string,
+  ) {}
+
+  plan(q: ExportRequest): ExportPlan {
+    const { from, to } = this.series.range(q);
+    if (to - from > this.limits.exportMaxDays * DAY_MS) {
+      throw badParameter(
+        'query',
+        'from',
+        `gives a range of ${describeDuration(to - from)}`,
+        `at most ${this.limits.exportMaxDays} days per export (split longer ranges)`,
+        q.from,
+        'range_too_large',
+      );
+    }
+    const stations = this.city.select(q);
+    const kinds = new Set(stations.map((s) => s.kind));
+    const metrics =
+      parseMetrics(q.metrics) ?? (kinds.size === 0 ? KIND_METRICS.air : [...kinds].flatMap((k) => KIND_METRICS[k]));
+    const format = q.format ?? 'csv';
+    const qc = q.qc ?? 'include';
+    const day = (t: number) => iso(t).slice(0, 10).replace(/-/g, '');
+    const filename = `cnx-${this.city.id}-readings-${day(from)}-${day(to)}.${format}`;
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify([format, from, to, stations.map((s) => s.id), metrics, qc]))
+      .digest('base64url')
+      .slice(0, 22);
+    const query = new URLSearchParams({ format, from: iso(from), to: iso(to), metrics: metrics.join(','), qc });
+    for (const k of ['station', 'district', 'kind', 'bbox'] as const) if (q[k]) query.set(k, q[k]);
+    return { format, from, to, stations, metrics, qc, filename, fingerprint, query: query.toString() };
+  }
+
+  /** Readings in the plan's range (every QC state): with the fingerprint, a change detector for ETags. */
+  count(plan: ExportPlan): Promise<number> {
+    if (plan.stations.length === 0) return Promise.resolve(0);
+    return this.store.count({ from: plan.from, to: plan.to, stationIds: plan.stations.map((s) => s.id) });
+  }
+
+  /**
+   * The file as text chunks. The first store page is read before the first byte is produced, so a
+   * store that is down still gets a proper 503 instead of a cut-off 200.
+   */
+  async open(plan: ExportPlan): Promise<AsyncGenerator<string>> {
+    const query: ScanQuery = {
+      from: plan.from,
+      to: plan.to,
+      stationIds: plan.stations.map((s) => s.id),
+      metrics: plan.metrics,
+      qc: { mode: plan.qc },
+    };
+    const pages =
+      plan.stations.length === 0 ? emptyPages() : this.store.scan(query, EXPORT_PAGE)[Symbol.asyncIterator]();
+    const first = await pages.next();
+    return this.write(plan, first, pages);
+  }
+
+  private async *write(
+    plan: ExportPlan,
+    first: IteratorResult<StoredReading[]>,
+    pages: AsyncIterator<StoredReading[]>,
+  ): AsyncGenerator<string> {
+    const byId = new Map(plan.stations.map((s) => [s.id, s]));
+    const w = WRITERS[plan.format](plan, this.header(plan), byId);
+    yield w.start();
+    let rows = 0;
+    let sep = '';
+    try {
+      for (let next = first; !next.done; next = await pages.next()) {
+        let chunk = '';
+        for (const r of next.value) {
+          if (r.city !== this.city.id) continue;
+          chunk += w.row(r, sep);
+          sep = w.separator;
+          rows++;
+        }
+        if (chunk) yield chunk;
+      }
+    } finally {
+      await pages.return?.();
+    }
+    yield w.end(rows);
+  }
+
+  private header(plan: ExportPlan): ExportHeader {
+    return {
+      dataset: `cnx-sense readings, ${this.city.id}`,
+      licence: this.city.licence,
+      source: `${this.publicUrl}/v1/exports/readings?${plan.query}`,
+      from: iso(plan.from),
+      to: iso(plan.to),
+      qc: plan.qc,
+      stations: plan.stations.map((s) => s.id),
+      metrics: plan.metrics,
+      generatedAt: iso(Date.now()),
+    };
+  }
+}
+
+async function* emptyPages(): AsyncGenerator<StoredReading[]> {}
+
+interface ExportHeader {
+  dataset: string;
+  licence: { id: string; url: string; attribution: string };
+  source: string;
+  from: string;
+  to: string;
+  qc: QcMode;
+  stations: string[];
+  metrics: MetricId[];
+  generatedAt: string;
+}
+
+interface Writer {
+  start(): string;
+  row(r: StoredReading, separator: string): string;
+  separator: string;
+  end(rows: number): string;
+}
+
+/**
+ * RFC 4180: quote a field holding a comma, quote, CR or LF (doubling the quotes); and one holding
+ * '#', so that pandas' `comment='#'` (which honours quotes) cannot cut a row short.
+ */
+const csvField = (v: string): string => (/[",\r\n#]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+const num = (v: number | undefined): string => (v === undefined ? '' : String(v));
+
+const WRITERS: Record<ExportFormat, (plan: ExportPlan, h: ExportHeader, byId: Map<string, Station>) => Writer> = {
+  csv: (plan, h, byId) => {
+    const corrected = plan.metrics.filter((m) => (CORRECTED_METRICS as readonly string[]).includes(m));
+    const columns = [
+      'time',
+      'station',
+      'device',
+      'district',
+      'kind',
+      'lat',
+      'lon',
+      ...plan.metrics,
+      ...corrected.flatMap((m) => [`${m}_corrected`, `${m}_correction`]),
+      'qc',
+      'seq',
+    ];
+    const units = plan.metrics.map((m) => `${m} ${METRICS[m].unit}`).join(', ');
+    return {
+      start: () =>
+        [
+          `# ${h.dataset}`,
+          `# licence: ${h.licence.id} ${h.licence.url}`,
+          `# attribution: ${h.licence.attribution}`,
+          `# range: ${h.from} (inclusive) to ${h.to} (exclusive), UTC; qc=${h.qc}`,
+          `# stations: ${h.stations.join(' ') || '(none)'}`,
+          `# units: ${units}; time is RFC 3339 UTC; qc lists QC flags separated by | (docs/qc.md)`,
+          `# source: ${h.source}, generated ${h.generatedAt}`,
+          `# read with pandas: pd.read_csv(url, comment='#', parse_dates=['time'])`,
+          columns.join(','),
+          '',
+        ].join('\n'),
+      row: (r) => {
+        const s = byId.get(r.stationId);
+        const fields = [
+          iso(r.ts),
+          csvField(r.stationId),
+          csvField(r.deviceId),
+          csvField(s?.district ?? ''),
+          s?.kind ?? '',
+          num(s?.location.lat),
+          num(s?.location.lon),
+          ...plan.metrics.map((m) => num(r.values[m])),
+          ...corrected.flatMap((m) => {
+            const c = r.corrections.find((x) => x.metric === m);
+            return c ? [String(c.value), csvField(c.method)] : ['', ''];
+          }),
+          r.qc.join('|'),
+          num(r.seq),
+        ];
+        return `${fields.join(',')}\n`;
+      },
+      separator: '',
+      end: (rows) => `# rows: ${rows}\n`,
+    };
+  },
+  json: (_plan, h) => ({
+    start: () => `{"meta":${JSON.stringify(h)},"data":[\n`,
+    row: (r, sep) => `${sep}${JSON.stringify(readingRecord(r))}`,
+    separator: ',\n',
+    end: (rows) => `\n],"rows":${rows}}\n`,
+  }),
+  ndjson: (_plan, h) => ({
+    start: () => `${JSON.stringify({ meta: h })}\n`,
+    row: (r) => `${JSON.stringify(readingRecord(r))}\n`,
+    separator: '',
+    end: () => '',
+  }),
+  geojson: (_plan, h, byId) => ({
+    // RFC 7946 section 6.1 allows foreign members: the licence travels inside the file.
+    start: () =>
+      `{"type":"FeatureCollection","licence":${JSON.stringify(h.licence)},"meta":${JSON.stringify(h)},"features":[\n`,
+    row: (r, sep) => {
+      const s = byId.get(r.stationId);
+      const properties: Record<string, unknown> = {
+        time: iso(r.ts),
+        station: r.stationId,
+        device: r.deviceId,
+        district: s?.district ?? null,
+        kind: s?.kind ?? null,
+        ...r.values,
+        ...Object.fromEntries(r.corrections.map((c) => [`${c.metric}_corrected`, c.value])),
+        qc: r.qc.join('|'),
+      };
+      if (r.seq !== undefined) properties.seq = r.seq;
+      const geometry = s ? { type: 'Point', coordinates: [s.location.lon, s.location.lat] } : null;
+      return `${sep}${JSON.stringify({ type: 'Feature', geometry, properties })}`;
+    },
+    separator: ',\n',
+    end: (rows) => `\n],"rows":${rows}}\n`,
+  }),
+};

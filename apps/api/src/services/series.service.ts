@@ -1,0 +1,252 @@
+import { isMetricId, METRIC_IDS, METRICS, type MetricId } from '@cnx/domain';
+import { idProblem, keyOf, type QcMode, type ReadingKey, type ReadingStore, type StoredReading } from '@cnx/store';
+import type { Static } from 'typebox';
+import type { ApiLimits } from '../config';
+import { ApiError, badParameter } from '../errors';
+import { INTERVALS, type Interval, type ReadingRecord, type ReadingsPage, type Series } from '../schemas';
+import { DAY_MS, describeDuration, HOUR_MS, iso, parseTime } from '../util/time';
+import type { CityContext } from './city';
+
+export interface RangeQuery {
+  from?: string;
+  to?: string;
+}
+
+export interface SeriesQuery extends RangeQuery {
+  metric?: string;
+  interval?: 'auto' | Interval;
+  qc?: QcMode;
+}
+
+export interface ReadingsQuery extends RangeQuery {
+  metrics?: string;
+  qc?: QcMode;
+  limit?: number;
+  cursor?: string;
+}
+
+const ORDERED_INTERVALS = Object.keys(INTERVALS) as Interval[];
+
+/** Aggregated series and raw readings of one station, bounded (docs/api.md, Limits). */
+export class SeriesService {
+  constructor(
+    private readonly city: CityContext,
+    private readonly store: ReadingStore,
+    private readonly limits: ApiLimits,
+    private readonly expectedIntervalMs: number,
+    private readonly clock: () => number,
+  ) {}
+
+  /** from/to of a request: defaults (the last 24 h), parsing and order. */
+  range(q: RangeQuery): { from: number; to: number } {
+    const to = q.to === undefined ? this.clock() : parseTime('to', q.to, this.city.offsetMs);
+    const from = q.from === undefined ? to - DAY_MS : parseTime('from', q.from, this.city.offsetMs);
+    if (from >= to) throw badParameter('query', 'from', 'must be before to', 'a time before `to`', q.from);
+    return { from, to };
+  }
+
+  async series(stationId: string, q: SeriesQuery): Promise<Static<typeof Series>> {
+    const station = this.city.station(stationId);
+    const metricParam = q.metric ?? (station.kind === 'canal' ? 'water_level' : 'pm25');
+    const corrected = metricParam.endsWith('_corrected');
+    const metric = (corrected ? metricParam.slice(0, -'_corrected'.length) : metricParam) as MetricId;
+    const { from, to } = this.range(q);
+    const span = to - from;
+    const maxSpan = this.limits.seriesMaxDays * DAY_MS;
+    if (span > maxSpan) {
+      throw badParameter(
+        'query',
+        'from',
+        `gives a range of ${describeDuration(span)}`,
+        `at most ${this.limits.seriesMaxDays} days`,
+        q.from,
+        'range_too_large',
+      );
+    }
+    const interval = this.interval(q.interval ?? 'auto', span);
+    const bucketMs = INTERVALS[interval];
+    const qc = q.qc ?? 'exclude-flagged';
+    const buckets = (
+      await this.store.aggregate({
+        from,
+        to,
+        stationIds: [station.id],
+        metric,
+        corrected,
+        bucketMs,
+        // Local clock hours and days of the city (Asia/Bangkok: daily buckets start at 17:00 UTC).
+        offsetMs: -this.city.offsetMs,
+        qc: { mode: qc },
+      })
+    ).filter((b) => b.city === this.city.id);
+    const devices = Math.max(1, this.city.devicesOf(station.id).length);
+    const expectedIn = (ms: number) => Math.max(1, Math.round(ms / this.expectedIntervalMs)) * devices;
+    const coverage = (observed: number, ms: number) => {
+      const expectedCount = expectedIn(ms);
+      const percentComplete = Math.min(100, Math.round((observed / expectedCount) * 1000) / 10);
+      return { expectedCount, observedCount: observed, percentComplete };
+    };
+    const data = buckets.map((b) => {
+      const overlap = Math.min(b.start + bucketMs, to) - Math.max(b.start, from);
+      return {
+        start: iso(b.start),
+        end: iso(b.start + bucketMs),
+        mean: b.mean,
+        min: b.min,
+        max: b.max,
+        count: b.count,
+        flagged: b.flagged,
+        coverage: coverage(b.count, overlap),
+      };
+    });
+    return {
+      meta: {
+        station: this.city.ref(station),
+        metric: metricParam as Static<typeof Series>['meta']['metric'],
+        unit: METRICS[metric].unit,
+        interval,
+        from: iso(from),
+        to: iso(to),
+        qc,
+        expectedIntervalSeconds: this.expectedIntervalMs / 1000,
+        coverage: coverage(
+          buckets.reduce((n, b) => n + b.count, 0),
+          span,
+        ),
+        count: data.length,
+      },
+      data,
+    };
+  }
+
+  /** The interval asked for, if it fits the point limit; `auto`: the finest that fits. */
+  private interval(asked: 'auto' | Interval, span: number): Interval {
+    const buckets = (i: Interval) => Math.ceil(span / INTERVALS[i]) + 1; // +1: aligned buckets may straddle both ends
+    const fits = ORDERED_INTERVALS.filter((i) => buckets(i) <= this.limits.maxPoints);
+    if (asked === 'auto') {
+      const finest = fits[0];
+      if (finest) return finest;
+    } else if (fits.includes(asked)) return asked;
+    const longest = (i: Interval) => describeDuration((this.limits.maxPoints - 1) * INTERVALS[i]);
+    const allowed = fits.length
+      ? `interval=${fits.join(' or ')} (or auto) for this range, or a range of at most ${longest(asked === 'auto' ? '1d' : asked)} at ${asked}`
+      : `a shorter range`;
+    throw badParameter(
+      'query',
+      'interval',
+      `gives ${asked === 'auto' ? 'too many' : buckets(asked)} buckets over ${describeDuration(span)}; at most ${this.limits.maxPoints} per response`,
+      allowed,
+      asked,
+      'range_too_large',
+    );
+  }
+
+  async readings(stationId: string, q: ReadingsQuery): Promise<Static<typeof ReadingsPage>> {
+    const station = this.city.station(stationId);
+    const { from, to } = this.range(q);
+    const maxSpan = this.limits.rawMaxDays * DAY_MS;
+    if (to - from > maxSpan) {
+      throw badParameter(
+        'query',
+        'from',
+        `gives a range of ${describeDuration(to - from)} of raw readings`,
+        `at most ${this.limits.rawMaxDays} days per request (page through it with cursor, use /series for aggregates, or /v1/exports/readings for files)`,
+        q.from,
+        'range_too_large',
+      );
+    }
+    const metrics = parseMetrics(q.metrics);
+    const limit = q.limit ?? 1000;
+    const qc = q.qc ?? 'include';
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, this.city.id, station.id);
+    let rows: StoredReading[] = [];
+    const scan = {
+      from,
+      to,
+      stationIds: [station.id],
+      qc: { mode: qc },
+      ...(metrics ? { metrics } : {}),
+      ...(after ? { after } : {}),
+    };
+    for await (const page of this.store.scan(scan, limit + 1)) {
+      rows = page;
+      break;
+    }
+    const more = rows.length > limit;
+    if (more) rows = rows.slice(0, limit);
+    const nextCursor = more ? encodeCursor(keyOf(rows[rows.length - 1]!)) : null;
+    const params = new URLSearchParams({ from: iso(from), to: iso(to), qc, limit: String(limit) });
+    if (q.metrics) params.set('metrics', q.metrics);
+    if (nextCursor) params.set('cursor', nextCursor);
+    return {
+      meta: {
+        station: this.city.ref(station),
+        from: iso(from),
+        to: iso(to),
+        qc,
+        limit,
+        count: rows.length,
+        nextCursor,
+        next: nextCursor ? `/v1/stations/${station.id}/readings?${params}` : null,
+      },
+      data: rows.map(readingRecord),
+    };
+  }
+
+  /** Whether a range lies wholly in the past (by an hour: late readings may still arrive before). */
+  settled(to: number): boolean {
+    return to <= this.clock() - HOUR_MS;
+  }
+}
+
+export function readingRecord(r: StoredReading): Static<typeof ReadingRecord> {
+  return {
+    ts: iso(r.ts),
+    station: r.stationId,
+    device: r.deviceId,
+    ...(r.seq === undefined ? {} : { seq: r.seq }),
+    values: r.values,
+    corrections: r.corrections,
+    qc: r.qc,
+  };
+}
+
+/** A `metrics` parameter: comma-separated registry ids, each known. */
+export function parseMetrics(text: string | undefined): MetricId[] | undefined {
+  if (text === undefined) return undefined;
+  const out: MetricId[] = [];
+  for (const m of text.split(',')) {
+    if (!isMetricId(m))
+      throw badParameter('query', 'metrics', `has unknown metric ${JSON.stringify(m)}`, METRIC_IDS.join(', '), text);
+    if (!out.includes(m)) out.push(m);
+  }
+  return out;
+}
+
+/** Cursors are the base64url JSON of the last key: opaque to clients, checked on the way back. */
+export function encodeCursor(k: ReadingKey): string {
+  return Buffer.from(JSON.stringify([k.ts, k.city, k.stationId, k.deviceId])).toString('base64url');
+}
+
+export function decodeCursor(text: string, city: string, stationId: string): ReadingKey {
+  const bad = () =>
+    new ApiError('invalid_cursor', 'cursor is not one this API issued for this station', [
+      {
+        in: 'query',
+        parameter: 'cursor',
+        problem: 'is not a cursor of this station',
+        allowed: 'meta.nextCursor of the previous page',
+      },
+    ]);
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    throw bad();
+  }
+  if (!Array.isArray(v) || v.length !== 4) throw bad();
+  const [ts, c, s, d] = v as unknown[];
+  if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || c !== city || s !== stationId) throw bad();
+  if (typeof d !== 'string' || idProblem(d) !== undefined) throw bad();
+  return { ts, city, stationId, deviceId: d };
+}

@@ -18,6 +18,7 @@ const env = {
 };
 const mqttPort = Number(env.CNX_MQTT_PORT ?? 1883);
 const gatewayHttp = Number(env.GATEWAY_HTTP_PORT ?? 8081);
+const apiPort = Number(env.API_PORT ?? 8080);
 const children: ChildProcess[] = [];
 let stopping = false;
 
@@ -77,21 +78,29 @@ await waitForHealth(`http://127.0.0.1:${gatewayHttp}/health`, 60_000).catch((err
   console.error(`[start] ${(error as Error).message}`);
   void shutdown(1);
 });
+run('api', 'apps/api/src/main.ts', [], { API_PORT: String(apiPort), API_MQTT_URL: `mqtt://127.0.0.1:${mqttPort}` });
+await waitForHealth(`http://127.0.0.1:${apiPort}/health`, 60_000).catch((error) => {
+  console.error(`[start] ${(error as Error).message}`);
+  void shutdown(1);
+});
 run('sim', 'firmware-sim/src/cli.ts', [
   'run',
   '--city',
   env.CNX_CITY ?? 'chiang-mai',
   '--mqtt',
   `mqtt://127.0.0.1:${mqttPort}`,
-  '--time-scale',
-  '60',
-  '--status-interval',
+  '--interval',
   '10s',
+  '--status-interval',
+  '30s',
 ]);
 
 console.log(`
 cnx-sense is running on embedded defaults (embedded MQTT broker, SQLite store in ${env.CNX_DATA_DIR}).
 
+  Open-data API        http://127.0.0.1:${apiPort}/docs        (reference; OpenAPI at /openapi.json)
+  Latest air quality   http://127.0.0.1:${apiPort}/v1/latest
+  Live stream (SSE)    http://127.0.0.1:${apiPort}/v1/stream
   MQTT broker          mqtt://127.0.0.1:${mqttPort}   (devices publish to cnx/v1/<city>/devices/<id>/telemetry)
   Gateway health       http://127.0.0.1:${gatewayHttp}/health
   Gateway metrics      http://127.0.0.1:${gatewayHttp}/metrics

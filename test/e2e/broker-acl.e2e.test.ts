@@ -162,7 +162,7 @@ describe('broker ACL (infra/mosquitto/acl on a real Mosquitto)', () => {
     // Denied first (MQTT 3.1.1: still PUBACKed), then allowed, on the same connection.
     await device.client.publishAsync(topics.telemetry(CITY, DEVICE_B), '{"forged":true}', { qos: 1 });
     await device.client.publishAsync(topics.status(CITY, DEVICE_B), '{"state":"offline"}', { qos: 1, retain: true });
-    await device.client.publishAsync(topics.readings(CITY, STATION_A), '{"forged":true}', { qos: 1 });
+    await device.client.publishAsync(topics.readings(CITY), '{"forged":true}', { qos: 1 });
     await device.client.publishAsync(topics.telemetry(CITY, DEVICE_A), '{"real":true}', { qos: 1 });
     await gateway.waitFor((m) => m.topic === topics.telemetry(CITY, DEVICE_A));
     const live = (p: Probe) => p.received.filter((m) => !m.retain).map(({ topic, payload }) => ({ topic, payload }));
@@ -170,9 +170,9 @@ describe('broker ACL (infra/mosquitto/acl on a real Mosquitto)', () => {
 
     // The bus: only the gateway user may publish readings. A sentinel from the gateway proves the
     // device's forged reading (published earlier) was not routed to the API.
-    await gateway.client.publishAsync(topics.readings(CITY, STATION_A), '{"v":1}', { qos: 1 });
+    await gateway.client.publishAsync(topics.readings(CITY), '{"v":1}', { qos: 1 });
     await api.waitFor((m) => m.payload === '{"v":1}');
-    expect(live(api)).toEqual([{ topic: topics.readings(CITY, STATION_A), payload: '{"v":1}' }]);
+    expect(live(api)).toEqual([{ topic: topics.readings(CITY), payload: '{"v":1}' }]);
   });
 
   it('anonymous clients and wrong passwords are refused at CONNECT', async () => {
@@ -207,12 +207,12 @@ describe('broker ACL (infra/mosquitto/acl on a real Mosquitto)', () => {
     const gateway = await connect('cnx-gateway');
     const dead = JSON.stringify({ v: 1, reason: 'malformed_json', payload: '{oops' });
     await gateway.client.publishAsync(topics.deadletter(CITY, DEVICE_B), dead, { qos: 1 });
-    await gateway.client.publishAsync(topics.readings(CITY, STATION_A), '{"v":1}', { qos: 1 });
+    await gateway.client.publishAsync(topics.readings(CITY), '{"v":1}', { qos: 1 });
 
     expect((await ops.waitFor((m) => m.topic === topics.deadletter(CITY, DEVICE_B))).payload).toBe(dead);
     // The API's sentinel (a later reading on the same gateway connection) proves non-delivery to it.
-    await api.waitFor((m) => m.topic === topics.readings(CITY, STATION_A));
-    expect(api.received.map((m) => m.topic)).toEqual([topics.readings(CITY, STATION_A)]);
+    await api.waitFor((m) => m.topic === topics.readings(CITY));
+    expect(api.received.map((m) => m.topic)).toEqual([topics.readings(CITY)]);
     // Devices may read nothing, so no sentinel can reach one: a bounded wait after ops got the same
     // message. (A late delivery could only make this pass wrongly, never fail wrongly.)
     await sleep(NON_DELIVERY_WAIT_MS);

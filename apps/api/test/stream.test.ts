@@ -33,24 +33,25 @@ async function serve(live: ManualLive | BusService | undefined, env: Record<stri
   return { app, open };
 }
 
+/** One bus message: a batch (ReadingsBatchPayload) holding one reading. */
 const busPayload = (station: string, device: string, ts: number, extra: Record<string, unknown> = {}) =>
-  Buffer.from(
-    JSON.stringify({
-      v: 1,
-      city: 'chiang-mai',
-      station,
-      device,
-      kind: 'air',
-      district: 'x',
-      ts,
-      seq: 1,
-      values: { pm25: 31.5, co2: 400 },
-      corrections: [{ metric: 'pm25', value: 20.1, method: 'epa-barkjohn-2021-extended@1' }],
-      qc: ['humidity', 'made-up-flag'],
-      receivedAt: ts + 150,
-      ...extra,
-    }),
-  );
+  Buffer.from(JSON.stringify({ v: 1, readings: [reading(station, device, ts, extra)] }));
+
+const reading = (station: string, device: string, ts: number, extra: Record<string, unknown> = {}) => ({
+  v: 1,
+  city: 'chiang-mai',
+  station,
+  device,
+  kind: 'air',
+  district: 'x',
+  ts,
+  seq: 1,
+  values: { pm25: 31.5, co2: 400 },
+  corrections: [{ metric: 'pm25', value: 20.1, method: 'epa-barkjohn-2021-extended@1' }],
+  qc: ['humidity', 'made-up-flag'],
+  receivedAt: ts + 150,
+  ...extra,
+});
 
 describe('live stream (Server-Sent Events)', () => {
   it('forwards bus readings, filtered by station, as reading events matching LiveReading', async () => {
@@ -63,22 +64,37 @@ describe('live stream (Server-Sent Events)', () => {
     expect(s.headers['cache-control']).toBe('no-cache, no-transform');
     expect(s.headers['access-control-allow-origin']).toBe('*');
     expect(s.headers['x-ratelimit-limit']).toBeDefined();
-    const topic = (station: string) => `cnx/v1/chiang-mai/readings/${station}`;
+    const topic = (_station: string) => 'cnx/v1/chiang-mai/readings';
     bus.onMessage(topic('cm-air-nimman-01'), busPayload('cm-air-nimman-01', 'cm-air-nimman-01-pms', NOW));
     bus.onMessage(topic('cm-air-oldcity-01'), busPayload('cm-air-oldcity-01', 'cm-air-oldcity-01-pms', NOW));
     // A redelivery (same device and ts), junk, a foreign city and an unknown station are not forwarded.
     bus.onMessage(topic('cm-air-oldcity-01'), busPayload('cm-air-oldcity-01', 'cm-air-oldcity-01-pms', NOW));
     bus.onMessage(topic('cm-air-oldcity-01'), Buffer.from('{"v":1,'));
     bus.onMessage(topic('cm-air-oldcity-01'), busPayload('cm-air-oldcity-01', 'd', NOW, { ts: 'yesterday' }));
-    bus.onMessage('cnx/v1/lamphun/readings/cm-air-oldcity-01', busPayload('cm-air-oldcity-01', 'd', NOW + 1));
+    bus.onMessage('cnx/v1/lamphun/readings', busPayload('cm-air-oldcity-01', 'd', NOW + 1));
+    bus.onMessage(topic('x'), Buffer.from('{"v":1,"readings":{}}'));
     bus.onMessage(topic('ghost'), busPayload('ghost', 'd', NOW + 2));
     bus.onMessage(topic('cm-air-oldcity-01'), busPayload('cm-air-oldcity-01', 'cm-air-oldcity-01-pms', NOW + 60_000));
-    await s.waitFor((e) => e.filter((x) => x.event === 'reading').length >= 2);
+    // A batch of several readings fans out to one event each (here: only one matches the filter).
+    bus.onMessage(
+      topic('x'),
+      Buffer.from(
+        JSON.stringify({
+          v: 1,
+          readings: [
+            reading('cm-air-nimman-01', 'cm-air-nimman-01-pms', NOW + 5),
+            reading('cm-air-oldcity-01', 'cm-air-oldcity-01-pms', NOW + 90_000),
+          ],
+        }),
+      ),
+    );
+    await s.waitFor((e) => e.filter((x) => x.event === 'reading').length >= 3);
     await new Promise((r) => setTimeout(r, 100));
     const readings = s.events.filter((x) => x.event === 'reading');
     expect(readings.map((r) => r.id)).toEqual([
       `${NOW}-cm-air-oldcity-01-pms`,
       `${NOW + 60_000}-cm-air-oldcity-01-pms`,
+      `${NOW + 90_000}-cm-air-oldcity-01-pms`,
     ]);
     const data = JSON.parse(readings[0]!.data);
     expect([...checkLive.Errors(data)]).toEqual([]);

@@ -64,7 +64,7 @@ describe('gateway against real Mosquitto and InfluxDB', () => {
       { id: b, body: { ts: T0, seq: 1, values: { pm25: 1200, humidity: 40 } } },
     ];
     for (const m of msgs) await publishQos1(device, topics.telemetry(CITY, m.id), JSON.stringify(m.body));
-    await bus.waitFor(3);
+    await bus.waitForReadings(3);
     expect(await gateway.flush(15_000)).toBe(true);
 
     const res = await influx.query(`SELECT * FROM reading WHERE time >= ${T0}ms AND time < ${T0 + 3_600_000}ms`);
@@ -86,7 +86,7 @@ describe('gateway against real Mosquitto and InfluxDB', () => {
     expect(byKey.get(`${a}/1`)?.pm25).toBe(31.5);
     expect(typeof byKey.get(`${a}/1`)?.corrected).toBe('number');
 
-    const normalized = bus.messages.map((m) => JSON.parse(m.payload) as NormalizedReadingPayload);
+    const normalized = bus.readings();
     expect(normalized.map((n) => n.device).sort()).toEqual([a, a, b].sort());
     expect(normalized.every((n) => n.city === CITY && n.kind === 'air' && n.station.length > 0)).toBe(true);
   });
@@ -123,7 +123,7 @@ describe('gateway against real Mosquitto and InfluxDB', () => {
       topics.telemetry(CITY, a),
       JSON.stringify({ ts: T0 + 120_000, seq: 3, values: { pm25: 40, humidity: 50 } }),
     );
-    await bus.waitFor(1);
+    await bus.waitForReadings(1);
     expect(await gateway.flush(15_000)).toBe(true);
     const res = await influx.query(
       `SELECT count(qc) FROM reading WHERE time >= ${T0}ms AND time < ${T0 + 3_600_000}ms`,

@@ -1,4 +1,5 @@
 import { loadCityPack, resolveCityDir } from '@cnx/city-pack';
+import type { NormalizedReadingPayload, ReadingsBatchPayload } from '@cnx/protocol';
 import { createLogger } from '@cnx/runtime';
 import mqtt, { type MqttClient } from 'mqtt';
 import { loadGatewayConfig } from '../src/config';
@@ -46,6 +47,18 @@ export async function collect(client: MqttClient, filter: string) {
       const deadline = Date.now() + timeoutMs;
       while (messages.length < n) {
         if (Date.now() > deadline) throw new Error(`expected ${n} messages on ${filter}, got ${messages.length}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    /** The readings carried by bus batches received so far (ReadingsBatchPayload). */
+    readings(): NormalizedReadingPayload[] {
+      return messages.flatMap((m) => (JSON.parse(m.payload) as ReadingsBatchPayload).readings);
+    },
+    async waitForReadings(n: number, timeoutMs = 15_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while (this.readings().length < n) {
+        if (Date.now() > deadline)
+          throw new Error(`expected ${n} readings on ${filter}, got ${this.readings().length}`);
         await new Promise((r) => setTimeout(r, 20));
       }
     },

@@ -43,7 +43,7 @@ export interface DeviceStatusPayload {
   fw?: string;
 }
 
-/** Published by the gateway on `.../readings/{stationId}` for each accepted reading (the bus). */
+/** One accepted reading as it travels on the bus (inside a ReadingsBatchPayload) and sits in the spool. */
 export interface NormalizedReadingPayload {
   v: 1;
   city: string;
@@ -59,6 +59,19 @@ export interface NormalizedReadingPayload {
   /** Gateway receive time, epoch ms. */
   receivedAt: number;
 }
+
+/**
+ * Published by the gateway on `cnx/v1/{city}/readings` after each flush to its spool: every reading
+ * accepted since the last flush, in order. Consumers deduplicate on (device, ts): after a crash the
+ * broker redelivers unacknowledged messages, so the bus is at-least-once.
+ */
+export interface ReadingsBatchPayload {
+  v: 1;
+  readings: NormalizedReadingPayload[];
+}
+
+/** Build a batch message from already-serialised NormalizedReadingPayload JSON strings (no re-encoding). */
+export const readingsBatchJson = (records: readonly string[]): string => `{"v":1,"readings":[${records.join(',')}]}`;
 
 /** Published by the gateway on `.../deadletter/{deviceId}` for each rejected message. */
 export interface DeadLetterPayload {

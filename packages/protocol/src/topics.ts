@@ -3,7 +3,7 @@
  *
  *   cnx/v1/{city}/devices/{deviceId}/telemetry   device -> gateway  TelemetryPayload | SenmlPack
  *   cnx/v1/{city}/devices/{deviceId}/status      device, retained   DeviceStatusPayload (LWT: offline)
- *   cnx/v1/{city}/readings/{stationId}           gateway -> bus     NormalizedReadingPayload
+ *   cnx/v1/{city}/readings                       gateway -> bus     ReadingsBatchPayload
  *   cnx/v1/{city}/deadletter/{deviceId}          gateway -> bus     DeadLetterPayload
  *
  * Ids are restricted to [A-Za-z0-9_-] (see ID_PATTERN) so they can never contain MQTT wildcards or
@@ -18,7 +18,11 @@ export type TopicKind = 'telemetry' | 'status' | 'readings' | 'deadletter';
 export const topics = {
   telemetry: (city: string, deviceId: string) => `${TOPIC_ROOT}/${city}/devices/${deviceId}/telemetry`,
   status: (city: string, deviceId: string) => `${TOPIC_ROOT}/${city}/devices/${deviceId}/status`,
-  readings: (city: string, stationId: string) => `${TOPIC_ROOT}/${city}/readings/${stationId}`,
+  /**
+   * The internal bus: batches of normalised readings, one message per gateway flush (see
+   * docs/architecture.md: one QoS 1 publish per reading cost more CPU than the rest of ingest).
+   */
+  readings: (city: string) => `${TOPIC_ROOT}/${city}/readings`,
   deadletter: (city: string, deviceId: string) => `${TOPIC_ROOT}/${city}/deadletter/${deviceId}`,
 } as const;
 
@@ -26,29 +30,28 @@ export const topics = {
 export const filters = {
   allTelemetry: (city: string) => `${TOPIC_ROOT}/${city}/devices/+/telemetry`,
   allStatus: (city: string) => `${TOPIC_ROOT}/${city}/devices/+/status`,
-  allReadings: (city: string) => `${TOPIC_ROOT}/${city}/readings/+`,
+  allReadings: (city: string) => `${TOPIC_ROOT}/${city}/readings`,
   allDeadletter: (city: string) => `${TOPIC_ROOT}/${city}/deadletter/+`,
 } as const;
 
 export interface ParsedTopic {
   kind: TopicKind;
   city: string;
-  /** deviceId for telemetry/status/deadletter, stationId for readings. */
+  /** deviceId for telemetry/status/deadletter; '' for the readings bus. */
   id: string;
 }
 
 /** Parse a topic of this map. Returns undefined for anything else (never throws). */
 export function parseTopic(topic: string): ParsedTopic | undefined {
   const p = topic.split('/');
-  if (p[0] !== 'cnx' || p[1] !== 'v1' || p.length < 5) return undefined;
+  if (p[0] !== 'cnx' || p[1] !== 'v1' || p.length < 4) return undefined;
   const city = p[2] as string;
+  if (p.length === 4) return p[3] === 'readings' ? { kind: 'readings', city, id: '' } : undefined;
   if (p[3] === 'devices' && p.length === 6) {
     const kind = p[5];
     if (kind === 'telemetry' || kind === 'status') return { kind, city, id: p[4] as string };
     return undefined;
   }
-  if (p.length === 5 && (p[3] === 'readings' || p[3] === 'deadletter')) {
-    return { kind: p[3], city, id: p[4] as string };
-  }
+  if (p.length === 5 && p[3] === 'deadletter') return { kind: 'deadletter', city, id: p[4] as string };
   return undefined;
 }

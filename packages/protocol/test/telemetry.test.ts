@@ -121,11 +121,7 @@ describe('topics', () => {
       city: 'chiang-mai',
       id: 'dev-1',
     });
-    expect(parseTopic(topics.readings('chiang-mai', 'st-1'))).toEqual({
-      kind: 'readings',
-      city: 'chiang-mai',
-      id: 'st-1',
-    });
+    expect(parseTopic(topics.readings('chiang-mai'))).toEqual({ kind: 'readings', city: 'chiang-mai', id: '' });
     expect(parseTopic(topics.deadletter('chiang-mai', 'dev-1'))).toEqual({
       kind: 'deadletter',
       city: 'chiang-mai',
@@ -135,6 +131,8 @@ describe('topics', () => {
 
   it('rejects anything else', () => {
     for (const t of [
+      'cnx/v1/x/readings/st-1',
+      'cnx/v1/x/other',
       '',
       'cnx/v1',
       'cnx/v2/x/devices/d/telemetry',
@@ -144,5 +142,15 @@ describe('topics', () => {
     ]) {
       expect(parseTopic(t)).toBeUndefined();
     }
+  });
+});
+
+describe('readings batch', () => {
+  it('wraps serialised readings without re-encoding them', async () => {
+    const { readingsBatchJson } = await import('../src/payloads');
+    const a = JSON.stringify({ station: 'a', ts: 1 });
+    const b = JSON.stringify({ station: 'b', ts: 2 });
+    expect(JSON.parse(readingsBatchJson([a, b]))).toEqual({ v: 1, readings: [JSON.parse(a), JSON.parse(b)] });
+    expect(JSON.parse(readingsBatchJson([]))).toEqual({ v: 1, readings: [] });
   });
 });

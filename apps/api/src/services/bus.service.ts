@@ -54,11 +54,12 @@ const checkBusReading = Compile(BusReading);
 
 /** The bus is at-least-once (docs/architecture.md): remember this many recent (device, ts) pairs. */
 const DEDUPE_WINDOW = 20_000;
-const MAX_PAYLOAD = 64 * 1024;
+/** A batch carries every reading of one gateway flush (at most a few thousand, ~350 bytes each). */
+const MAX_PAYLOAD = 4 * 1024 * 1024;
 
 /**
  * Subscribes to the normalised readings of the city on the internal MQTT bus
- * (`cnx/v1/{city}/readings/+`) and fans them out to live streams. Connects in the background and
+ * (`cnx/v1/{city}/readings`, batches: ReadingsBatchPayload) and fans them out to live streams. Connects in the background and
  * keeps reconnecting: the API serves stored data while the bus is down (health says "degraded").
  */
 export class BusService implements LiveSource {
@@ -110,7 +111,7 @@ export class BusService implements LiveSource {
     await client?.endAsync(true);
   }
 
-  /** Handles one bus message (public for tests: the same path as MQTT deliveries). */
+  /** Handles one bus message, a batch of readings (public for tests: the same path as MQTT deliveries). */
   onMessage(topic: string, payload: Buffer): void {
     const parsed = parseTopic(topic);
     if (parsed?.kind !== 'readings' || parsed.city !== this.city.id || payload.length > MAX_PAYLOAD) {
@@ -124,12 +125,21 @@ export class BusService implements LiveSource {
       this.counters.count('invalid');
       return;
     }
+    const readings = (msg as { v?: unknown; readings?: unknown }).readings;
+    if ((msg as { v?: unknown }).v !== 1 || !Array.isArray(readings)) {
+      this.counters.count('invalid');
+      return;
+    }
+    for (const reading of readings) this.onReading(reading);
+  }
+
+  private onReading(msg: unknown): void {
     if (!checkBusReading.Check(msg)) {
       this.counters.count('invalid');
       return;
     }
     const station = this.city.pack.stationById.get(msg.station);
-    if (!station || msg.city !== this.city.id || msg.station !== parsed.id) {
+    if (!station || msg.city !== this.city.id) {
       this.counters.count('foreign');
       return;
     }

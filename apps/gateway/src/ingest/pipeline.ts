@@ -19,6 +19,7 @@ import {
   isValidId,
   type NormalizedReadingPayload,
   parseTelemetry,
+  readingsBatchJson,
   topics,
 } from '@cnx/protocol';
 import type { Logger } from '@cnx/runtime';
@@ -36,6 +37,8 @@ export interface SpoolAppender {
   /** Stage records (the spool lines) with the same readings as objects (kept for the writer). */
   appendMany(records: string[], readings: Reading[]): boolean;
   flush(): boolean;
+  /** Called after each successful flush with the records written (the pipeline publishes them). */
+  onFlush(listener: (firstIndex: number, records: readonly string[], readings: readonly Reading[]) => void): void;
 }
 
 /** How the pipeline publishes to the bus (normalised readings, dead letters). */
@@ -50,7 +53,6 @@ interface DeviceContext {
   device: Device;
   station: Station;
   qc: DeviceQcState;
-  readingsTopic: string;
 }
 
 /**
@@ -71,7 +73,12 @@ export class IngestPipeline {
       logger: Logger;
       maxPayloadBytes: number;
     },
-  ) {}
+  ) {
+    // The bus: every flush is published as one batch message (one QoS 1 publish per reading cost
+    // more CPU than all the rest of ingest; docs/performance.md). It leaves after the spool write.
+    const topic = topics.readings(deps.pack.city.id);
+    deps.spool.onFlush((_first, records) => deps.publish(topic, readingsBatchJson(records)));
+  }
 
   private context(deviceId: string): DeviceContext | undefined {
     let ctx = this.devices.get(deviceId);
@@ -79,7 +86,7 @@ export class IngestPipeline {
     const device = this.deps.pack.deviceById.get(deviceId);
     const station = device && this.deps.pack.stationById.get(device.stationId);
     if (!device || !station) return undefined;
-    ctx = { device, station, qc: createQcState(), readingsTopic: topics.readings(station.city, station.id) };
+    ctx = { device, station, qc: createQcState() };
     this.devices.set(deviceId, ctx);
     return ctx;
   }
@@ -181,12 +188,11 @@ export class IngestPipeline {
       records.push(JSON.stringify(out));
       readings.push(reading);
     }
-    // Staged for the spool; the transport acknowledges only after flush() (the bus messages published
-    // below leave through the same corked connection, after the flush).
+    // Staged for the spool; the transport acknowledges only after flush(), which also publishes the
+    // flushed readings on the bus as one batch (constructor).
     if (!this.deps.spool.appendMany(records, readings)) return 'full';
     stats.spooled += records.length;
     stats.accepted += records.length;
-    for (const rec of records) this.deps.publish(ctx.readingsTopic, rec);
     return 'accepted';
   }
 
@@ -232,8 +238,7 @@ export class IngestPipeline {
       const station = this.deps.pack.stationById.get(device.stationId);
       // No station: leave it to handle(), which rejects it as unknown_device.
       if (station) {
-        const readingsTopic = topics.readings(station.city, station.id);
-        this.devices.set(device.id, { device, station, qc: createQcState(), readingsTopic });
+        this.devices.set(device.id, { device, station, qc: createQcState() });
       }
     }
     return this.handle(device.id, payload, receivedAt, sourceTopic);

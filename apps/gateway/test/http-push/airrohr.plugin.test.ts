@@ -75,10 +75,10 @@ describe('airrohr push: the firmware POST', () => {
       values: { pm10: 12.3, pm25: 7.5, temperature: 29.4, humidity: 71.2 },
     });
     expect(reading?.seq).toBeUndefined();
-    // The bus carries the same record, on the station's readings topic.
+    // The bus carries the same record, in a batch on the city's readings topic.
     expect(h.published).toHaveLength(1);
-    expect(h.published[0]?.topic).toBe(topics.readings('chiang-mai', STATION));
-    expect(JSON.parse(h.published[0]?.payload ?? '')).toEqual(reading);
+    expect(h.published[0]?.topic).toBe(topics.readings('chiang-mai'));
+    expect(JSON.parse(h.published[0]?.payload ?? '')).toEqual({ v: 1, readings: [reading] });
 
     expect(h.stats).toMatchObject({ received: 1, accepted: 1, spooled: 1, ignoredValues: 4 });
     const text = await h.metricsText();

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type CityPack, loadCityPack, resolveCityDir } from '@cnx/city-pack';
 import { DEFAULT_QC_CONFIG } from '@cnx/domain';
-import type { DeadLetterPayload, NormalizedReadingPayload } from '@cnx/protocol';
+import type { DeadLetterPayload, NormalizedReadingPayload, ReadingsBatchPayload } from '@cnx/protocol';
 import { createLogger } from '@cnx/runtime';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { AIRROHR_DEFAULTS, type AirrohrPushConfig } from '../../src/http-push/airrohr.config';
@@ -167,8 +167,8 @@ export async function pushHarness(
     },
     readings: () =>
       published
-        .filter((p) => p.topic.includes('/readings/'))
-        .map((p) => JSON.parse(p.payload) as NormalizedReadingPayload),
+        .filter((p) => p.topic.endsWith('/readings'))
+        .flatMap((p) => (JSON.parse(p.payload) as ReadingsBatchPayload).readings),
     deadLetters: () =>
       published
         .filter((p) => p.topic.includes('/deadletter/'))

@@ -1,0 +1,14 @@
+export { type DecodedPoll, type DevicePlan, decodePoll, planDevice, shortestFloat32 } from './codec';
+export * from './config';
+export * from './errors';
+export * from './events';
+export * from './health';
+export { registerModbusMetrics } from './metrics';
+export * from './poller.service';
+export { SerialQueue } from './queue';
+export { RtuBusAdapter, type RtuBusOptions } from './rtu.adapter';
+export { bitsPerChar, interFrameMs, type SerialLineOptions } from './rtu-port';
+export * from './scheduler';
+export { type ModbusStatusSource, modbusStatusPlugin, registerModbusStatusRoutes } from './status.route';
+export { TcpBusAdapter, type TcpBusOptions } from './tcp.adapter';
+export type { ModbusBus, ReadRequest, ReadResponse } from './transport';

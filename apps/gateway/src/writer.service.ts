@@ -7,8 +7,8 @@ import type { ReadingStore } from '@cnx/store';
 import type { GatewayMetrics, GatewayStats } from './metrics';
 import type { Spool, SpoolBatch } from './spool/spool';
 
-/** At most this many readings are kept in memory for the writer (about 50 MB). */
-const HOT_MAX = 100_000;
+/** At most this many readings are kept in memory for the writer (about 10 MB; the writer takes 5000 at a time). */
+const HOT_MAX = 20_000;
 
 export interface WriterOptions {
   batchSize: number;
@@ -54,6 +54,7 @@ export class StoreWriter {
 
   /** Hand the writer the readings of records just appended at spool index `firstIndex` onwards. */
   remember(firstIndex: number, readings: readonly Reading[], at = Date.now()): void {
+    if (process.env.CNX_NO_HOT === '1') return;
     if (this.hot.length - this.hotHead === 0 || firstIndex !== this.hotStart + this.hot.length - this.hotHead) {
       this.hot = [];
       this.hotAt = [];

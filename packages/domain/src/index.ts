@@ -10,3 +10,4 @@ export * from './types';
 export * from './util/round';
 export * from './water';
 export * from './who';
+export * from './alerts/index';

@@ -1,0 +1,284 @@
+/**
+ * The alerts service: bus consumer → evaluator (SQLite transaction per message, PUBACK after the
+ * commit) → outbox → dispatcher → channels; a wall-clock tick for offline rules, re-notification
+ * and staff escalation; the HTTP API. start()/stop() as every long-lived part.
+ */
+import { type CityPack, formatCityPackIssue, loadCityPackById } from '@cnx/city-pack';
+import type { Logger } from '@cnx/runtime';
+import type { FastifyInstance } from 'fastify';
+import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import { Gauge, Registry } from 'prom-client';
+import webpush from 'web-push';
+import { parseReadingsMessage, readingsBatchTopic } from './bus';
+import { EmailChannel } from './channels/email.adapter';
+import { LineChannel } from './channels/line.adapter';
+import { MqttAlertChannel } from './channels/mqtt.adapter';
+import type { Channel } from './channels/types';
+import { WebhookChannel } from './channels/webhook.adapter';
+import { WebPushChannel } from './channels/webpush.adapter';
+import type { AlertsConfig } from './config';
+import { Dispatcher } from './dispatcher';
+import { type CityInfo, Evaluator } from './evaluator';
+import { buildHttp } from './http';
+import { loadRuleSet } from './rules.config';
+import { AlertStore } from './store';
+
+export class StartupError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`alerts cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export function cityInfo(pack: CityPack): CityInfo {
+  return {
+    id: pack.city.id,
+    name: pack.city.name,
+    stations: new Map(
+      pack.stations.map((s) => [s.id, { id: s.id, kind: s.kind, district: s.district, name: s.name, canal: s.canal }]),
+    ),
+    districts: new Map([...pack.districtById.values()].map((d) => [d.id, d.name])),
+  };
+}
+
+export class AlertsService {
+  private store?: AlertStore;
+  private client?: MqttClient;
+  private http?: FastifyInstance;
+  private dispatcher?: Dispatcher;
+  private evaluator?: Evaluator;
+  private tickTimer?: NodeJS.Timeout;
+  private readonly channels = new Map<string, Channel>();
+  private mqttConnected = false;
+  private badMessages = 0;
+  port = 0;
+
+  constructor(
+    private readonly cfg: AlertsConfig,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async start(): Promise<void> {
+    const cfg = this.cfg;
+    const rules = loadRuleSet(cfg.rulesFile, cfg.city);
+    const pack = await loadCityPackById(cfg.city);
+    const problems = [...(rules.ok ? [] : rules.problems), ...(pack.ok ? [] : pack.error.map(formatCityPackIssue))];
+    if (!rules.ok || !pack.ok) throw new StartupError(problems);
+    const store = new AlertStore(cfg.dbFile);
+    this.store = store;
+    const evaluator = new Evaluator(
+      store,
+      cityInfo(pack.value),
+      rules.value.rules,
+      cfg,
+      this.logger.child({ component: 'evaluator' }),
+    );
+    this.evaluator = evaluator;
+    evaluator.restore();
+
+    this.channels.set('mqtt', new MqttAlertChannel(() => this.client));
+    this.channels.set('webhook', new WebhookChannel({ timeoutMs: cfg.sendTimeoutMs, now: this.now }));
+    if (cfg.smtpUrl)
+      this.channels.set(
+        'email',
+        new EmailChannel({ smtpUrl: cfg.smtpUrl, from: cfg.mailFrom, timeoutMs: cfg.sendTimeoutMs }),
+      );
+    if (cfg.lineToken)
+      this.channels.set(
+        'line',
+        new LineChannel({ baseUrl: cfg.lineBaseUrl, token: cfg.lineToken, timeoutMs: cfg.sendTimeoutMs }),
+      );
+    if (!cfg.vapid) {
+      // No keys configured: generate once and keep them (subscriptions are bound to the public key).
+      const saved = store.kvGet('vapid');
+      const keys = saved
+        ? (JSON.parse(saved) as { publicKey: string; privateKey: string })
+        : webpush.generateVAPIDKeys();
+      if (!saved) store.kvSet('vapid', JSON.stringify(keys));
+      cfg.vapid = { ...keys, subject: cfg.vapidSubject };
+    }
+    this.channels.set('webpush', new WebPushChannel({ vapid: cfg.vapid, timeoutMs: cfg.sendTimeoutMs }));
+
+    const dispatcher = new Dispatcher(
+      store,
+      evaluator,
+      this.channels,
+      cfg,
+      this.logger.child({ component: 'dispatcher' }),
+      this.now,
+    );
+    this.dispatcher = dispatcher;
+    const registry = this.metrics();
+    this.http = buildHttp({
+      logger: this.logger,
+      registry,
+      store,
+      evaluator,
+      cfg,
+      channels: new Set(this.channels.keys()),
+      kick: () => dispatcher.kick(),
+      now: this.now,
+      health: async () => ({
+        status: this.mqttConnected ? 'ok' : 'degraded',
+        checks: {
+          mqtt: { ok: this.mqttConnected },
+          outbox: { ok: true, detail: { pending: store.outboxCount('pending') } },
+        },
+      }),
+    });
+    await this.http.listen({ host: cfg.httpHost, port: cfg.httpPort });
+    const addr = this.http.server.address();
+    this.port = typeof addr === 'object' && addr ? addr.port : cfg.httpPort;
+    dispatcher.start();
+    await this.connectBus();
+    this.tickTimer = setInterval(() => this.tick(), cfg.tickMs);
+    this.logger.info(
+      { port: this.port, rules: rules.value.rules.length, channels: [...this.channels.keys()] },
+      'alerts started',
+    );
+  }
+
+  private async connectBus(): Promise<void> {
+    const cfg = this.cfg;
+    const client = mqtt.connect(cfg.mqttUrl, {
+      clientId: cfg.mqttClientId,
+      clean: false,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+    });
+    this.client = client;
+    // PUBACK only after the evaluation transaction committed (MQTT.js sends it when the callback runs).
+    client.handleMessage = (packet, callback) => {
+      try {
+        this.onMessage(packet as IPublishPacket);
+        callback();
+      } catch (e) {
+        this.logger.error({ err: e }, 'evaluation failed; not acknowledging');
+        client.end(true);
+      }
+    };
+    client.on('connect', () => {
+      this.mqttConnected = true;
+      client.subscribe({ [readingsBatchTopic(cfg.city)]: { qos: 1 } });
+      this.dispatcher?.kick();
+    });
+    client.on('close', () => {
+      this.mqttConnected = false;
+    });
+    client.on('error', (e) => this.logger.warn({ err: e.message }, 'mqtt error'));
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 5000); // start degraded when the broker is not up yet; MQTT.js keeps retrying
+      client.once('connect', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  private onMessage(packet: IPublishPacket): void {
+    const parsed = parseReadingsMessage(packet.topic, packet.payload as Buffer);
+    if (!parsed.ok) {
+      this.badMessages++;
+      this.logger.debug({ topic: packet.topic, error: parsed.error }, 'ignored bus message');
+      return;
+    }
+    if (this.evaluator!.onReadings(parsed.readings, this.now()) > 0) this.dispatcher!.kick();
+  }
+
+  private tick(): void {
+    try {
+      const now = this.now();
+      let queued = this.evaluator!.tick(now);
+      queued += this.escalate(now);
+      if (queued > 0) this.dispatcher!.kick();
+    } catch (e) {
+      this.logger.error({ err: e }, 'tick failed');
+    }
+  }
+
+  /** Tell the next on-call tier about alerts nobody acknowledged in time. */
+  escalate(now: number): number {
+    const store = this.store!;
+    let queued = 0;
+    const maxTier = Math.max(-1, ...this.cfg.staff.map((s) => s.tier));
+    store.tx(() => {
+      for (const a of store.dueEscalations(now)) {
+        const tier = a.escalation_tier + 1;
+        if (tier > maxTier) {
+          store.updateAlert(a.id, { next_escalation_at: null });
+          continue;
+        }
+        store.updateAlert(a.id, {
+          escalation_tier: tier,
+          next_escalation_at: now + this.cfg.escalateAfterMin * 60_000,
+        });
+        store.audit(now, 'system', 'escalated_to_tier', a.id, { tier });
+        const ev = store.eventsOfAlert(a.id).find((e) => e.type === 'raised');
+        if (!ev) continue;
+        for (const s of this.cfg.staff.filter((x) => x.tier === tier)) {
+          store.enqueue({
+            event_id: ev.id,
+            kind: 'alert',
+            channel: s.channel,
+            target_kind: 'staff',
+            target_id: s.id,
+            retry_key: crypto.randomUUID(),
+            status: 'pending',
+            next_attempt_at: now,
+            created_at: now,
+          });
+          queued++;
+        }
+      }
+    });
+    return queued;
+  }
+
+  private metrics(): Registry {
+    const registry = new Registry();
+    const ev = this.evaluator!;
+    const store = this.store!;
+    const g = (name: string, help: string, fn: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(fn());
+        },
+      });
+    g('alerts_readings_total', 'Readings evaluated (after de-duplication)', () => ev.stats.readings);
+    g(
+      'alerts_readings_duplicate_total',
+      'Readings ignored as already seen (at-least-once bus)',
+      () => ev.stats.duplicates,
+    );
+    g('alerts_bus_messages_ignored_total', 'Bus messages that were not readings', () => this.badMessages);
+    g('alerts_events_total', 'Alert transitions recorded', () => ev.stats.events);
+    g('alerts_active', 'Alerts firing or acknowledged', () => store.activeAlerts().length);
+    g('alerts_outbox_pending', 'Deliveries waiting', () => store.outboxCount('pending'));
+    g(
+      'alerts_deliveries_sent_total',
+      'Deliveries confirmed by their channel (this process)',
+      () => this.dispatcher?.stats.sent ?? 0,
+    );
+    g(
+      'alerts_delivery_failures_total',
+      'Failed delivery attempts (this process)',
+      () => this.dispatcher?.stats.failedAttempts ?? 0,
+    );
+    g('alerts_deliveries_failed_total', 'Deliveries given up', () => store.outboxCount('failed'));
+    g('alerts_mqtt_connected', '1 when connected to the bus', () => (this.mqttConnected ? 1 : 0));
+    return registry;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.tickTimer);
+    await this.http?.close();
+    await this.dispatcher?.stop();
+    await this.client?.endAsync().catch(() => undefined);
+    for (const c of this.channels.values()) await c.close?.();
+    this.store?.close();
+    this.store = undefined;
+  }
+}

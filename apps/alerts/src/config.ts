@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { resolveCityDir } from '@cnx/city-pack';
+import { EnvReader } from '@cnx/runtime';
+
+export interface StaffMember {
+  id: string;
+  name: string;
+  /** Bearer credential for the staff API (compared as SHA-256 digests in constant time). */
+  token: string;
+  /** On-call tier: 0 is told first, 1 after the escalation delay, … */
+  tier: number;
+  channel: 'email' | 'line' | 'webhook' | 'webpush';
+  /** Contact (personal data): email address, LINE user id, URL or push subscription JSON. */
+  address: string;
+  /** For channel 'webhook'. */
+  secret?: string;
+}
+
+export interface AlertsConfig {
+  city: string;
+  dataDir: string;
+  dbFile: string;
+  rulesFile: string;
+  mqttUrl: string;
+  mqttClientId: string;
+  httpHost: string;
+  httpPort: number;
+  publicUrl: string;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  lineBaseUrl: string;
+  lineToken: string | undefined;
+  vapid: { publicKey: string; privateKey: string; subject: string } | undefined;
+  vapidSubject: string;
+  staff: StaffMember[];
+  escalateAfterMin: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  sendTimeoutMs: number;
+  defaultDailyCap: number;
+  tickMs: number;
+  dispatchPollMs: number;
+}
+
+export function loadAlertsConfig(env: Record<string, string | undefined> = process.env): AlertsConfig {
+  const r = new EnvReader(env);
+  const city = r.string('CNX_CITY', 'chiang-mai');
+  const dataDir = path.resolve(r.string('CNX_DATA_DIR', './data'));
+  const httpPort = r.int('ALERTS_HTTP_PORT', 8082, 0, 65535);
+  const mqttUrl = r.url('ALERTS_MQTT_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:']) ?? 'mqtt://127.0.0.1:1883';
+  const publicUrl = (r.url('ALERTS_PUBLIC_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${httpPort}`).replace(
+    /\/$/,
+    '',
+  );
+  const smtpUrl = r.url('ALERTS_SMTP_URL', ['smtp:', 'smtps:']);
+  const lineBaseUrl = (r.url('ALERTS_LINE_BASE_URL', ['http:', 'https:']) ?? 'https://api.line.me').replace(/\/$/, '');
+  let rulesFile = r.optionalString('ALERTS_RULES_FILE');
+  if (!rulesFile) {
+    try {
+      rulesFile = path.join(resolveCityDir(city), 'alert-rules.json');
+    } catch (e) {
+      r.problem(`CNX_CITY=${JSON.stringify(city)}: ${(e as Error).message}`);
+      rulesFile = '';
+    }
+  }
+  const vPub = r.optionalString('ALERTS_VAPID_PUBLIC_KEY');
+  const vPriv = r.optionalString('ALERTS_VAPID_PRIVATE_KEY');
+  const vapidSubject = r.string('ALERTS_VAPID_SUBJECT', 'mailto:alerts@cnx-sense.invalid');
+  if (!!vPub !== !!vPriv) r.problem('ALERTS_VAPID_PUBLIC_KEY and ALERTS_VAPID_PRIVATE_KEY must be set together');
+  const staff = readStaff(r, r.optionalString('ALERTS_STAFF_FILE'));
+  const cfg: AlertsConfig = {
+    city,
+    dataDir,
+    dbFile: path.resolve(r.string('ALERTS_DB_FILE', path.join(dataDir, 'alerts.sqlite'))),
+    rulesFile,
+    mqttUrl,
+    mqttClientId: r.string('ALERTS_MQTT_CLIENT_ID', `cnx-alerts-${city}`),
+    httpHost: r.string('ALERTS_HTTP_HOST', '127.0.0.1'),
+    httpPort,
+    publicUrl,
+    smtpUrl,
+    mailFrom: r.string('ALERTS_MAIL_FROM', 'cnx-sense alerts <alerts@cnx-sense.invalid>'),
+    lineBaseUrl,
+    lineToken: r.optionalString('ALERTS_LINE_TOKEN'),
+    vapid: vPub && vPriv ? { publicKey: vPub, privateKey: vPriv, subject: vapidSubject } : undefined,
+    vapidSubject,
+    staff,
+    escalateAfterMin: r.int('ALERTS_ESCALATE_MIN', 15, 1, 10_080),
+    maxAttempts: r.int('ALERTS_MAX_ATTEMPTS', 8, 1, 100),
+    retryBaseMs: r.int('ALERTS_RETRY_BASE_MS', 1000, 10, 3_600_000),
+    retryMaxMs: r.int('ALERTS_RETRY_MAX_MS', 600_000, 10, 86_400_000),
+    sendTimeoutMs: r.int('ALERTS_SEND_TIMEOUT_MS', 10_000, 100, 600_000),
+    defaultDailyCap: r.int('ALERTS_DAILY_CAP', 10, 1, 1000),
+    tickMs: r.int('ALERTS_TICK_MS', 60_000, 50, 3_600_000),
+    dispatchPollMs: r.int('ALERTS_DISPATCH_POLL_MS', 500, 10, 60_000),
+  };
+  r.finish();
+  return cfg;
+}
+
+function readStaff(r: EnvReader, file: string | undefined): StaffMember[] {
+  if (!file) return [];
+  try {
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as StaffMember[];
+    if (!Array.isArray(doc)) throw new Error('expected a JSON array');
+    doc.forEach((s, i) => {
+      if (!s || typeof s.id !== 'string' || typeof s.token !== 'string' || s.token.length < 16)
+        r.problem(`ALERTS_STAFF_FILE: entry ${i} needs an id and a token of at least 16 characters`);
+      if (!['email', 'line', 'webhook', 'webpush'].includes(s?.channel))
+        r.problem(`ALERTS_STAFF_FILE: entry ${i}: bad channel`);
+      if (!Number.isInteger(s?.tier) || s.tier < 0)
+        r.problem(`ALERTS_STAFF_FILE: entry ${i}: tier must be an integer ≥ 0`);
+    });
+    return doc;
+  } catch (e) {
+    r.problem(`ALERTS_STAFF_FILE=${JSON.stringify(file)}: ${(e as Error).message}`);
+    return [];
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * Outbox worker: sends due rows, records every attempt, retries with exponential backoff (with
+ * jitter, capped), gives up after maxAttempts. A row is marked sent only after the channel confirmed;
+ * a crash in between leaves it pending and it is re-sent with the same retry key after a restart.
+ */
+import { type AlertLang, type AlertRule, alertText, formatThaiTime } from '@cnx/domain';
+import type { Logger } from '@cnx/runtime';
+import { alertTopic } from './bus';
+import type { Channel, OutgoingMessage } from './channels/types';
+import type { AlertsConfig } from './config';
+import type { Evaluator } from './evaluator';
+import type { AlertStore, OutboxRow } from './store';
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export interface DispatchStats {
+  sent: number;
+  failedAttempts: number;
+  gaveUp: number;
+  latencyMs: number[];
+}
+
+export class Dispatcher {
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private readonly inFlight = new Set<Promise<void>>();
+  readonly stats: DispatchStats = { sent: 0, failedAttempts: 0, gaveUp: 0, latencyMs: [] };
+
+  constructor(
+    private readonly store: AlertStore,
+    private readonly evaluator: Evaluator,
+    private readonly channels: ReadonlyMap<string, Channel>,
+    private readonly cfg: AlertsConfig,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => this.kick(), this.cfg.dispatchPollMs);
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    const p = this.drain()
+      .catch((e) => this.logger.error({ err: e }, 'dispatch failed'))
+      .finally(() => {
+        this.running = false;
+        this.inFlight.delete(p);
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+    this.inFlight.add(p);
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const rows = this.store.dueOutbox(this.now(), 16);
+      if (!rows.length || this.stopped) return;
+      await Promise.all(rows.map((r) => this.deliver(r)));
+    }
+  }
+
+  private async deliver(row: OutboxRow): Promise<void> {
+    const ch = this.channels.get(row.channel);
+    const at = this.now();
+    const log = this.logger.child({ outbox: row.id, channel: row.channel, target: row.target_kind });
+    let msg: OutgoingMessage | undefined;
+    try {
+      msg = this.render(row);
+    } catch (e) {
+      log.error({ err: e }, 'cannot render message');
+    }
+    if (!ch || !msg) {
+      this.store.recordAttempt(row.id, at, false, ch ? 'target or event missing' : 'channel not configured', {
+        status: 'failed',
+        attempts: row.attempts + 1,
+        last_error: ch ? 'target_missing' : 'channel_not_configured',
+      });
+      this.stats.gaveUp++;
+      log.warn({}, 'delivery dropped');
+      return;
+    }
+    let result: Awaited<ReturnType<Channel['send']>>;
+    try {
+      result = await ch.send(msg);
+    } catch (e) {
+      result = { ok: false, retryable: true, detail: (e as Error).message.slice(0, 300) };
+    }
+    const attempts = row.attempts + 1;
+    const done = this.now();
+    if (result.ok) {
+      this.store.recordAttempt(row.id, done, true, result.detail, {
+        status: 'sent',
+        attempts,
+        sent_at: done,
+        last_error: null,
+      });
+      this.stats.sent++;
+      if (row.kind === 'alert') this.stats.latencyMs.push(done - row.created_at);
+      log.debug({ attempts }, 'delivered');
+      return;
+    }
+    this.stats.failedAttempts++;
+    if (result.gone && row.target_kind === 'subscriber')
+      this.store.setSubscriptionStatus(Number(row.target_id), 'unsubscribed', done);
+    if (!result.retryable || attempts >= this.cfg.maxAttempts) {
+      this.store.recordAttempt(row.id, done, false, result.detail, {
+        status: 'failed',
+        attempts,
+        last_error: result.detail,
+      });
+      this.stats.gaveUp++;
+      log.warn({ attempts, detail: result.detail }, 'delivery failed for good');
+      return;
+    }
+    const backoff = Math.min(this.cfg.retryMaxMs, this.cfg.retryBaseMs * 2 ** (attempts - 1));
+    const next = done + Math.round(backoff * (0.8 + Math.random() * 0.4));
+    this.store.recordAttempt(row.id, done, false, result.detail, {
+      attempts,
+      next_attempt_at: next,
+      last_error: result.detail,
+    });
+    log.info({ attempts, retryInMs: next - done, detail: result.detail }, 'delivery failed, will retry');
+  }
+
+  /** Build the message for one outbox row; undefined when its target no longer exists. */
+  render(row: OutboxRow): OutgoingMessage | undefined {
+    const target = this.target(row);
+    if (!target) return undefined;
+    if (row.kind === 'confirm') {
+      const sub = this.store.subscription(Number(row.target_id))!;
+      const link = `${this.cfg.publicUrl}/v1/subscriptions/confirm?token=${sub.token}`;
+      const text =
+        `ยืนยันการรับการแจ้งเตือน cnx-sense: ${link}\nรหัสยืนยัน: ${sub.confirm_code}\n\n` +
+        `Confirm your cnx-sense alert subscription: ${link}\nConfirmation code: ${sub.confirm_code}`;
+      return {
+        retryKey: row.retry_key,
+        address: target.address,
+        secret: target.secret,
+        subject: 'ยืนยันการรับการแจ้งเตือน / Confirm your alert subscription',
+        text,
+        html: `<p>${esc(text).replace(/\n/g, '<br>')}</p><p><a href="${esc(link)}">Confirm / ยืนยัน</a></p>`,
+        payload: { type: 'subscription.confirm', confirmUrl: link, code: sub.confirm_code },
+      };
+    }
+    const ev = this.store.getEvent(row.event_id!);
+    if (!ev) return undefined;
+    const rule = this.evaluator.rule(ev.rule_id);
+    if (!rule) return undefined;
+    const subjectName = this.evaluator.subjectName(ev.subject_type, ev.subject_id);
+    const input = {
+      rule,
+      type: ev.type as never,
+      level: ev.level,
+      previousLevel: ev.previous_level,
+      value: ev.value ?? undefined,
+      subjectName,
+      ts: ev.ts,
+    };
+    const first: AlertLang = target.lang;
+    const second: AlertLang = first === 'th' ? 'en' : 'th';
+    const a = alertText(input, first);
+    const b = alertText(input, second);
+    const unsubscribeUrl = target.token ? `${this.cfg.publicUrl}/v1/unsubscribe?token=${target.token}` : undefined;
+    const unsub = unsubscribeUrl
+      ? `\n\n${first === 'th' ? 'ยกเลิกการรับ / Unsubscribe' : 'Unsubscribe / ยกเลิกการรับ'}: ${unsubscribeUrl}`
+      : '';
+    const text = `${a.body}\n\n${b.body}${unsub}`;
+    const html =
+      `<h2>${esc(a.subject)}</h2><p>${esc(a.body).replace(/\n/g, '<br>')}</p><hr>` +
+      `<h3>${esc(b.subject)}</h3><p>${esc(b.body).replace(/\n/g, '<br>')}</p>` +
+      (unsubscribeUrl ? `<p><a href="${esc(unsubscribeUrl)}">ยกเลิกการรับ / Unsubscribe</a></p>` : '');
+    return {
+      retryKey: row.retry_key,
+      address: target.address,
+      secret: target.secret,
+      subject: a.subject,
+      text,
+      html,
+      unsubscribeUrl,
+      topic: alertTopic(this.cfg.city, ev.rule_id, ev.subject_id),
+      payload: eventPayload(this.cfg.city, ev, rule, subjectName),
+    };
+  }
+
+  private target(row: OutboxRow): { address: string; lang: AlertLang; token?: string; secret?: string } | undefined {
+    if (row.target_kind === 'system') return { address: 'bus', lang: 'th' };
+    if (row.target_kind === 'staff') {
+      const s = this.cfg.staff.find((x) => x.id === row.target_id);
+      return s ? { address: s.address, lang: 'th', secret: s.secret } : undefined;
+    }
+    const sub = this.store.subscription(Number(row.target_id));
+    if (!sub || (sub.status === 'unsubscribed' && row.kind === 'alert')) return undefined;
+    const contact = JSON.parse(sub.address) as { address: string; secret?: string };
+    return { address: contact.address, lang: sub.lang, token: sub.token, secret: contact.secret };
+  }
+}
+
+/** The public event shape (webhook body, MQTT alert topic): no personal data. */
+export function eventPayload(
+  city: string,
+  ev: {
+    alert_id: number;
+    type: string;
+    rule_id: string;
+    subject_type: string;
+    subject_id: string;
+    level: number;
+    previous_level: number;
+    value: number | null;
+    ts: number;
+  },
+  rule: AlertRule,
+  subjectName: { th: string; en: string },
+): Record<string, unknown> {
+  const lvl = rule.levels[ev.type === 'cleared' ? ev.previous_level : ev.level];
+  return {
+    v: 1,
+    city,
+    alertId: ev.alert_id,
+    type: ev.type,
+    rule: ev.rule_id,
+    ruleName: rule.name,
+    signal: rule.signal,
+    subject: { type: ev.subject_type, id: ev.subject_id, name: subjectName },
+    level: ev.type === 'cleared' ? null : (lvl?.id ?? null),
+    severity: ev.type === 'cleared' ? null : (lvl?.severity ?? null),
+    value: ev.value,
+    ts: ev.ts,
+    time: `${formatThaiTime(ev.ts)}+07:00`,
+  };
+}

@@ -1,0 +1,343 @@
+/**
+ * Readings → samples → signals → rule engine (@cnx/domain) → alerts, events and outbox rows, all
+ * in one SQLite transaction per bus message, so a crash never loses or doubles an alert event.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type AlertRule,
+  type AlertTransition,
+  addSample,
+  aggregateSignal,
+  initialRuleState,
+  type LocalizedText,
+  type RuleState,
+  resolveThresholds,
+  type StationSeries,
+  stationSignal,
+  stepRule,
+} from '@cnx/domain';
+import type { NormalizedReadingPayload } from '@cnx/protocol';
+import type { Logger } from '@cnx/runtime';
+import { metricValues } from './bus';
+import type { AlertsConfig } from './config';
+import type { AlertStore, SubscriptionRow } from './store';
+
+const KEEP_MS = 25 * 3_600_000;
+const BKK_OFFSET_MS = 7 * 3_600_000;
+
+export interface StationInfo {
+  id: string;
+  kind: 'air' | 'canal';
+  district: string;
+  name: LocalizedText;
+  canal?: { warningLevelM: number; criticalLevelM: number; bankHeightM: number };
+}
+
+export interface CityInfo {
+  id: string;
+  name: LocalizedText;
+  stations: Map<string, StationInfo>;
+  districts: Map<string, LocalizedText>;
+}
+
+export interface EvalStats {
+  readings: number;
+  duplicates: number;
+  events: number;
+}
+
+export class Evaluator {
+  private readonly series = new Map<string, StationSeries>();
+  private readonly states = new Map<string, RuleState>();
+  readonly stats: EvalStats = { readings: 0, duplicates: 0, events: 0 };
+
+  constructor(
+    private readonly store: AlertStore,
+    readonly city: CityInfo,
+    readonly rules: readonly AlertRule[],
+    private readonly cfg: Pick<AlertsConfig, 'staff' | 'escalateAfterMin' | 'defaultDailyCap'>,
+    readonly logger: Logger,
+  ) {}
+
+  /** Restore samples and rule states after a restart. */
+  restore(): void {
+    for (const s of this.store.allSamples()) this.addToSeries(s.station, s.metric, s.ts, s.value);
+    for (const r of this.store.allRuleStates()) this.states.set(`${r.rule_id}|${r.subject}`, JSON.parse(r.state));
+  }
+
+  rule(id: string): AlertRule | undefined {
+    return this.rules.find((r) => r.id === id);
+  }
+
+  subjectName(type: string, id: string): LocalizedText {
+    if (type === 'station') return this.city.stations.get(id)?.name ?? { th: id, en: id };
+    if (type === 'district') return this.city.districts.get(id) ?? { th: id, en: id };
+    return this.city.name;
+  }
+
+  private addToSeries(station: string, metric: string, ts: number, value: number): void {
+    let st = this.series.get(station);
+    if (!st) {
+      st = { metrics: {}, lastSeen: undefined };
+      this.series.set(station, st);
+    }
+    let ser = st.metrics[metric];
+    if (!ser) {
+      ser = [];
+      st.metrics[metric] = ser;
+    }
+    addSample(ser, { ts, value }, KEEP_MS);
+    if (st.lastSeen === undefined || ts > st.lastSeen) st.lastSeen = ts;
+  }
+
+  /** Returns the number of outbox rows created. */
+  onReadings(readings: readonly NormalizedReadingPayload[], now: number): number {
+    let queued = 0;
+    this.store.tx(() => {
+      const touched = new Map<string, number>();
+      for (const r of readings) {
+        if (r.city && r.city !== this.city.id) continue;
+        let fresh = false;
+        for (const [metric, value] of Object.entries(metricValues(r))) {
+          if (this.store.insertSample(r.station, metric, r.ts, value)) {
+            fresh = true;
+            this.addToSeries(r.station, metric, r.ts, value);
+          }
+        }
+        if (!fresh) {
+          this.stats.duplicates++;
+          continue;
+        }
+        this.stats.readings++;
+        // Evaluate in reading order so durations see every step.
+        queued += this.evaluateStation(r.station, r.ts, now);
+        touched.set(r.station, Math.max(touched.get(r.station) ?? 0, r.ts));
+      }
+      this.store.pruneSamples(now - KEEP_MS - 3_600_000);
+    });
+    return queued;
+  }
+
+  private evaluateStation(stationId: string, ts: number, now: number): number {
+    const station = this.city.stations.get(stationId);
+    const st = this.series.get(stationId);
+    if (!station || !st) return 0;
+    let queued = 0;
+    for (const rule of this.rules) {
+      if (rule.stationKind !== station.kind || rule.signal === 'offline') continue;
+      if (rule.scope === 'station') {
+        const th = resolveThresholds(rule, station);
+        if (!th) continue;
+        queued += this.step(rule, 'station', stationId, th, ts, stationSignal(rule, st, ts), now);
+      } else {
+        const subject = rule.scope === 'district' ? station.district : this.city.id;
+        const members = [...this.city.stations.values()].filter(
+          (s) => s.kind === rule.stationKind && (rule.scope === 'city' || s.district === subject),
+        );
+        const values = members.map((s) => {
+          const ser = this.series.get(s.id);
+          return ser?.lastSeen === undefined ? undefined : stationSignal(rule, ser, Math.min(ts, ser.lastSeen));
+        });
+        const th = resolveThresholds(rule)!;
+        queued += this.step(rule, rule.scope, subject, th, ts, aggregateSignal(values, rule.direction), now);
+      }
+    }
+    return queued;
+  }
+
+  /** Wall-clock tick: offline rules and re-notification while no data arrives. */
+  tick(now: number): number {
+    let queued = 0;
+    this.store.tx(() => {
+      for (const rule of this.rules) {
+        if (rule.signal === 'offline') {
+          for (const station of this.city.stations.values()) {
+            if (station.kind !== rule.stationKind) continue;
+            const st = this.series.get(station.id);
+            if (!st) continue;
+            queued += this.step(
+              rule,
+              'station',
+              station.id,
+              resolveThresholds(rule)!,
+              now,
+              stationSignal(rule, st, now),
+              now,
+            );
+          }
+        } else {
+          for (const [key, state] of this.states) {
+            const [ruleId, subject] = key.split('|') as [string, string];
+            if (ruleId !== rule.id || state.level < 0) continue;
+            const th = resolveThresholds(rule, this.city.stations.get(subject)) ?? resolveThresholds(rule) ?? [];
+            queued += this.step(rule, rule.scope, subject, th, now, undefined, now);
+          }
+        }
+      }
+    });
+    return queued;
+  }
+
+  private step(
+    rule: AlertRule,
+    subjectType: string,
+    subject: string,
+    th: number[],
+    ts: number,
+    value: number | undefined,
+    now: number,
+  ): number {
+    const key = `${rule.id}|${subject}`;
+    const prev = this.states.get(key) ?? initialRuleState(th.length);
+    const { state, events } = stepRule(rule, th, prev, { ts, value });
+    if (state === prev) return 0;
+    this.states.set(key, state);
+    this.store.saveRuleState(rule.id, subject, state);
+    let queued = 0;
+    for (const e of events) queued += this.record(rule, subjectType, subject, e, now);
+    return queued;
+  }
+
+  private record(rule: AlertRule, subjectType: string, subject: string, t: AlertTransition, now: number): number {
+    this.stats.events++;
+    let alert = t.type === 'raised' ? undefined : this.store.openAlert(rule.id, subject);
+    let alertId: number;
+    if (!alert) {
+      if (t.type !== 'raised') {
+        // The staff resolved it by hand meanwhile: keep recording against that alert, notify nobody else.
+        const last = this.store.latestAlert(rule.id, subject);
+        if (!last) return 0;
+        alertId = last.id;
+      } else {
+        const hasStaff = this.cfg.staff.length > 0;
+        alertId = this.store.createAlert({
+          rule_id: rule.id,
+          subject_type: subjectType,
+          subject_id: subject,
+          level: t.level,
+          status: 'firing',
+          since: t.ts,
+          updated_at: now,
+          value: t.value ?? null,
+          escalation_tier: 0,
+          next_escalation_at: hasStaff ? now + this.cfg.escalateAfterMin * 60_000 : null,
+        });
+        this.store.audit(now, 'system', 'raised', alertId, { level: rule.levels[t.level]?.id, value: t.value });
+      }
+      alert = this.store.getAlert(alertId);
+    } else {
+      alertId = alert.id;
+      const patch: Record<string, unknown> = {
+        level: Math.max(t.level, 0),
+        updated_at: now,
+        value: t.value ?? alert.value,
+      };
+      if (t.type === 'cleared') Object.assign(patch, { status: 'cleared', next_escalation_at: null });
+      this.store.updateAlert(alertId, patch);
+      if (t.type !== 'renotify')
+        this.store.audit(now, 'system', t.type, alertId, { level: rule.levels[t.level]?.id ?? null, value: t.value });
+    }
+    const eventId = this.store.insertEvent({
+      alert_id: alertId,
+      type: t.type,
+      rule_id: rule.id,
+      subject_type: subjectType,
+      subject_id: subject,
+      level: t.level,
+      previous_level: t.previousLevel,
+      value: t.value ?? null,
+      ts: t.ts,
+      created_at: now,
+    });
+    const humanClosed = alert?.status === 'resolved';
+    let queued = 0;
+    const add = (
+      channel: string,
+      kind: 'system' | 'staff' | 'subscriber',
+      id: string,
+      at = now,
+      status: 'pending' | 'suppressed' = 'pending',
+      why: string | null = null,
+    ) => {
+      this.store.enqueue({
+        event_id: eventId,
+        kind: 'alert',
+        channel,
+        target_kind: kind,
+        target_id: id,
+        retry_key: randomUUID(),
+        status,
+        next_attempt_at: at,
+        created_at: now,
+        last_error: why,
+      });
+      if (status === 'pending') queued++;
+    };
+    add('mqtt', 'system', 'bus');
+    if (humanClosed) return queued;
+    if (t.type !== 'renotify') {
+      const tier = alert?.escalation_tier ?? 0;
+      for (const s of this.cfg.staff) if (s.tier <= tier) add(s.channel, 'staff', s.id);
+    }
+    if (t.type === 'deescalated') return queued;
+    const station = subjectType === 'station' ? this.city.stations.get(subject) : undefined;
+    for (const sub of this.store.activeSubscriptions()) {
+      if (!this.matches(sub, rule, subjectType, subject, station)) continue;
+      if (t.type === 'cleared') {
+        if (this.store.subscriberToldAbout(sub.id, alertId))
+          add(sub.channel, 'subscriber', String(sub.id), quietEnd(sub, now));
+        continue;
+      }
+      if (
+        sub.threshold !== null &&
+        t.value !== undefined &&
+        (rule.direction === 'above' ? t.value < sub.threshold : t.value > sub.threshold)
+      )
+        continue;
+      const cap = sub.daily_cap || this.cfg.defaultDailyCap;
+      if (this.store.subscriberDeliveriesSince(sub.id, bangkokDayStart(now)) >= cap) {
+        add(sub.channel, 'subscriber', String(sub.id), now, 'suppressed', 'daily_cap');
+        continue;
+      }
+      add(sub.channel, 'subscriber', String(sub.id), quietEnd(sub, now));
+    }
+    return queued;
+  }
+
+  private matches(
+    sub: SubscriptionRow,
+    rule: AlertRule,
+    subjectType: string,
+    subject: string,
+    station?: StationInfo,
+  ): boolean {
+    if (sub.rules) {
+      const allowed = JSON.parse(sub.rules) as string[];
+      if (!allowed.includes(rule.id)) return false;
+    }
+    if (sub.scope_type === 'city' || subjectType === 'city') return true;
+    if (sub.scope_type === 'station') {
+      if (subjectType === 'station') return sub.scope_id === subject;
+      return this.city.stations.get(sub.scope_id)?.district === subject;
+    }
+    return subjectType === 'district' ? sub.scope_id === subject : station?.district === sub.scope_id;
+  }
+}
+
+/** Start of the Thai (UTC+7) calendar day holding `now`. */
+export function bangkokDayStart(now: number): number {
+  const day = 86_400_000;
+  return Math.floor((now + BKK_OFFSET_MS) / day) * day - BKK_OFFSET_MS;
+}
+
+/** When a delivery to `sub` may go out: now, or the end of its quiet hours (Thai time). */
+export function quietEnd(sub: Pick<SubscriptionRow, 'quiet_start' | 'quiet_end'>, now: number): number {
+  if (sub.quiet_start === null || sub.quiet_end === null || sub.quiet_start === sub.quiet_end) return now;
+  const dayStart = bangkokDayStart(now);
+  const minute = Math.floor((now - dayStart) / 60_000);
+  const { quiet_start: a, quiet_end: b } = sub;
+  const inside = a < b ? minute >= a && minute < b : minute >= a || minute < b;
+  if (!inside) return now;
+  const endToday = dayStart + b * 60_000;
+  return endToday > now ? endToday : endToday + 86_400_000;
+}

@@ -1,0 +1,343 @@
+/**
+ * Durable state in SQLite (better-sqlite3, WAL): samples (25 h per station and metric, for the
+ * 24-hour mean after a restart), rule states, alerts, events, the outbox and every delivery
+ * attempt, subscriptions (personal data: only here), staff audit trail.
+ *
+ * Exactly-once: a rule state change and the outbox rows it causes are written in ONE transaction;
+ * the dispatcher marks a row sent only after the channel confirmed it, and re-sends a row left
+ * pending by a crash with the same retry key (LINE X-Line-Retry-Key, webhook X-Cnx-Delivery).
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export type OutboxStatus = 'pending' | 'sent' | 'failed' | 'suppressed';
+export type TargetKind = 'subscriber' | 'staff' | 'system';
+
+export interface OutboxRow {
+  id: number;
+  event_id: number | null;
+  kind: 'alert' | 'confirm';
+  channel: string;
+  target_kind: TargetKind;
+  target_id: string;
+  retry_key: string;
+  status: OutboxStatus;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+export interface EventRow {
+  id: number;
+  alert_id: number;
+  type: string;
+  rule_id: string;
+  subject_type: string;
+  subject_id: string;
+  level: number;
+  previous_level: number;
+  value: number | null;
+  ts: number;
+  created_at: number;
+}
+
+export interface AlertRow {
+  id: number;
+  rule_id: string;
+  subject_type: string;
+  subject_id: string;
+  level: number;
+  status: 'firing' | 'acknowledged' | 'resolved' | 'cleared';
+  since: number;
+  updated_at: number;
+  value: number | null;
+  acked_by: string | null;
+  acked_at: number | null;
+  resolved_by: string | null;
+  resolved_at: number | null;
+  escalation_tier: number;
+  next_escalation_at: number | null;
+}
+
+export interface SubscriptionRow {
+  id: number;
+  token: string;
+  channel: string;
+  address: string;
+  scope_type: 'station' | 'district' | 'city';
+  scope_id: string;
+  threshold: number | null;
+  quiet_start: number | null;
+  quiet_end: number | null;
+  lang: 'th' | 'en';
+  daily_cap: number;
+  rules: string | null;
+  status: 'pending' | 'active' | 'unsubscribed';
+  confirm_code: string;
+  created_at: number;
+  confirmed_at: number | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS samples (station TEXT NOT NULL, metric TEXT NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL,
+  PRIMARY KEY (station, metric, ts)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rule_state (rule_id TEXT NOT NULL, subject TEXT NOT NULL, state TEXT NOT NULL,
+  PRIMARY KEY (rule_id, subject));
+CREATE TABLE IF NOT EXISTS alerts (id INTEGER PRIMARY KEY, rule_id TEXT NOT NULL, subject_type TEXT NOT NULL,
+  subject_id TEXT NOT NULL, level INTEGER NOT NULL, status TEXT NOT NULL, since INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+  value REAL, acked_by TEXT, acked_at INTEGER, resolved_by TEXT, resolved_at INTEGER, escalation_tier INTEGER NOT NULL DEFAULT 0,
+  next_escalation_at INTEGER);
+CREATE INDEX IF NOT EXISTS alerts_open ON alerts (rule_id, subject_id) WHERE status IN ('firing','acknowledged');
+CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL, type TEXT NOT NULL, rule_id TEXT NOT NULL,
+  subject_type TEXT NOT NULL, subject_id TEXT NOT NULL, level INTEGER NOT NULL, previous_level INTEGER NOT NULL, value REAL,
+  ts INTEGER NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, event_id INTEGER, kind TEXT NOT NULL, channel TEXT NOT NULL,
+  target_kind TEXT NOT NULL, target_id TEXT NOT NULL, retry_key TEXT NOT NULL UNIQUE, status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, last_error TEXT, created_at INTEGER NOT NULL,
+  sent_at INTEGER);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at) WHERE status = 'pending';
+CREATE TABLE IF NOT EXISTS delivery_attempts (id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL, at INTEGER NOT NULL,
+  ok INTEGER NOT NULL, detail TEXT);
+CREATE TABLE IF NOT EXISTS subscriptions (id INTEGER PRIMARY KEY, token TEXT NOT NULL UNIQUE, channel TEXT NOT NULL,
+  address TEXT NOT NULL, scope_type TEXT NOT NULL, scope_id TEXT NOT NULL, threshold REAL, quiet_start INTEGER,
+  quiet_end INTEGER, lang TEXT NOT NULL, daily_cap INTEGER NOT NULL, rules TEXT, status TEXT NOT NULL,
+  confirm_code TEXT NOT NULL, created_at INTEGER NOT NULL, confirmed_at INTEGER);
+CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+  alert_id INTEGER, detail TEXT);
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+export class AlertStore {
+  readonly db: Database.Database;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: a committed outbox row survives a power cut, not only a process kill.
+    this.db.pragma('synchronous = FULL');
+    this.db.exec(SCHEMA);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  tx<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  kvGet(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM kv WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+  kvSet(key: string, value: string): void {
+    this.db
+      .prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+      .run(key, value);
+  }
+
+  // samples -----------------------------------------------------------------
+  insertSample(station: string, metric: string, ts: number, value: number): boolean {
+    return (
+      this.db.prepare('INSERT OR IGNORE INTO samples VALUES (?, ?, ?, ?)').run(station, metric, ts, value).changes > 0
+    );
+  }
+  pruneSamples(before: number): void {
+    this.db.prepare('DELETE FROM samples WHERE ts < ?').run(before);
+  }
+  allSamples(): { station: string; metric: string; ts: number; value: number }[] {
+    return this.db.prepare('SELECT * FROM samples ORDER BY ts').all() as never;
+  }
+
+  // rule state --------------------------------------------------------------
+  allRuleStates(): { rule_id: string; subject: string; state: string }[] {
+    return this.db.prepare('SELECT * FROM rule_state').all() as never;
+  }
+  saveRuleState(ruleId: string, subject: string, state: unknown): void {
+    this.db
+      .prepare(
+        'INSERT INTO rule_state VALUES (?, ?, ?) ON CONFLICT(rule_id, subject) DO UPDATE SET state = excluded.state',
+      )
+      .run(ruleId, subject, JSON.stringify(state));
+  }
+
+  // alerts + events ---------------------------------------------------------
+  openAlert(ruleId: string, subjectId: string): AlertRow | undefined {
+    return this.db
+      .prepare(
+        "SELECT * FROM alerts WHERE rule_id = ? AND subject_id = ? AND status IN ('firing','acknowledged') ORDER BY id DESC LIMIT 1",
+      )
+      .get(ruleId, subjectId) as AlertRow | undefined;
+  }
+  latestAlert(ruleId: string, subjectId: string): AlertRow | undefined {
+    return this.db
+      .prepare('SELECT * FROM alerts WHERE rule_id = ? AND subject_id = ? ORDER BY id DESC LIMIT 1')
+      .get(ruleId, subjectId) as AlertRow | undefined;
+  }
+  createAlert(a: Omit<AlertRow, 'id' | 'acked_by' | 'acked_at' | 'resolved_by' | 'resolved_at'>): number {
+    return Number(
+      this.db
+        .prepare(
+          `INSERT INTO alerts (rule_id, subject_type, subject_id, level, status, since, updated_at, value, escalation_tier, next_escalation_at)
+           VALUES (@rule_id, @subject_type, @subject_id, @level, @status, @since, @updated_at, @value, @escalation_tier, @next_escalation_at)`,
+        )
+        .run(a).lastInsertRowid,
+    );
+  }
+  updateAlert(id: number, patch: Partial<AlertRow>): void {
+    const keys = Object.keys(patch);
+    if (!keys.length) return;
+    this.db
+      .prepare(`UPDATE alerts SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE id = @id`)
+      .run({ ...patch, id });
+  }
+  getAlert(id: number): AlertRow | undefined {
+    return this.db.prepare('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow | undefined;
+  }
+  activeAlerts(): AlertRow[] {
+    return this.db
+      .prepare("SELECT * FROM alerts WHERE status IN ('firing','acknowledged') ORDER BY id")
+      .all() as AlertRow[];
+  }
+  dueEscalations(now: number): AlertRow[] {
+    return this.db
+      .prepare(
+        "SELECT * FROM alerts WHERE status = 'firing' AND next_escalation_at IS NOT NULL AND next_escalation_at <= ?",
+      )
+      .all(now) as AlertRow[];
+  }
+  insertEvent(e: Omit<EventRow, 'id'>): number {
+    return Number(
+      this.db
+        .prepare(
+          `INSERT INTO events (alert_id, type, rule_id, subject_type, subject_id, level, previous_level, value, ts, created_at)
+           VALUES (@alert_id, @type, @rule_id, @subject_type, @subject_id, @level, @previous_level, @value, @ts, @created_at)`,
+        )
+        .run(e).lastInsertRowid,
+    );
+  }
+  getEvent(id: number): EventRow | undefined {
+    return this.db.prepare('SELECT * FROM events WHERE id = ?').get(id) as EventRow | undefined;
+  }
+  eventsOfAlert(alertId: number): EventRow[] {
+    return this.db.prepare('SELECT * FROM events WHERE alert_id = ? ORDER BY id').all(alertId) as EventRow[];
+  }
+
+  // outbox ------------------------------------------------------------------
+  enqueue(
+    o: Pick<
+      OutboxRow,
+      | 'event_id'
+      | 'kind'
+      | 'channel'
+      | 'target_kind'
+      | 'target_id'
+      | 'retry_key'
+      | 'status'
+      | 'next_attempt_at'
+      | 'created_at'
+    > & { last_error?: string | null },
+  ): number {
+    return Number(
+      this.db
+        .prepare(
+          `INSERT INTO outbox (event_id, kind, channel, target_kind, target_id, retry_key, status, next_attempt_at, created_at, last_error)
+           VALUES (@event_id, @kind, @channel, @target_kind, @target_id, @retry_key, @status, @next_attempt_at, @created_at, @last_error)`,
+        )
+        .run({ last_error: null, ...o }).lastInsertRowid,
+    );
+  }
+  dueOutbox(now: number, limit: number): OutboxRow[] {
+    return this.db
+      .prepare("SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?")
+      .all(now, limit) as OutboxRow[];
+  }
+  nextDueAt(): number | undefined {
+    return (
+      (
+        this.db.prepare("SELECT MIN(next_attempt_at) AS t FROM outbox WHERE status = 'pending'").get() as {
+          t: number | null;
+        }
+      ).t ?? undefined
+    );
+  }
+  recordAttempt(id: number, at: number, ok: boolean, detail: string, patch: Partial<OutboxRow>): void {
+    this.tx(() => {
+      this.db
+        .prepare('INSERT INTO delivery_attempts (outbox_id, at, ok, detail) VALUES (?, ?, ?, ?)')
+        .run(id, at, ok ? 1 : 0, detail);
+      const keys = Object.keys(patch);
+      this.db
+        .prepare(`UPDATE outbox SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE id = @id`)
+        .run({ ...patch, id });
+    });
+  }
+  outboxCount(status: OutboxStatus): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE status = ?').get(status) as { n: number }).n;
+  }
+  /** Alert deliveries to one subscription since `from` (daily cap). */
+  subscriberDeliveriesSince(subId: number, from: number): number {
+    return (
+      this.db
+        .prepare(
+          "SELECT COUNT(*) AS n FROM outbox WHERE target_kind = 'subscriber' AND target_id = ? AND kind = 'alert' AND status IN ('pending','sent') AND created_at >= ?",
+        )
+        .get(String(subId), from) as { n: number }
+    ).n;
+  }
+  /** Was this subscription told about this alert (so it should hear that it cleared)? */
+  subscriberToldAbout(subId: number, alertId: number): boolean {
+    return !!this.db
+      .prepare(
+        "SELECT 1 FROM outbox o JOIN events e ON e.id = o.event_id WHERE o.target_kind = 'subscriber' AND o.target_id = ? AND e.alert_id = ? AND o.status IN ('pending','sent') LIMIT 1",
+      )
+      .get(String(subId), alertId);
+  }
+  deliveriesOfAlert(alertId: number) {
+    return this.db
+      .prepare(
+        `SELECT o.id, o.channel, o.target_kind, o.status, o.attempts, o.last_error, o.sent_at, e.type AS event
+         FROM outbox o JOIN events e ON e.id = o.event_id WHERE e.alert_id = ? ORDER BY o.id`,
+      )
+      .all(alertId);
+  }
+
+  // subscriptions -----------------------------------------------------------
+  insertSubscription(s: Omit<SubscriptionRow, 'id' | 'confirmed_at'>): number {
+    return Number(
+      this.db
+        .prepare(
+          `INSERT INTO subscriptions (token, channel, address, scope_type, scope_id, threshold, quiet_start, quiet_end, lang, daily_cap, rules, status, confirm_code, created_at)
+           VALUES (@token, @channel, @address, @scope_type, @scope_id, @threshold, @quiet_start, @quiet_end, @lang, @daily_cap, @rules, @status, @confirm_code, @created_at)`,
+        )
+        .run(s).lastInsertRowid,
+    );
+  }
+  subscription(id: number): SubscriptionRow | undefined {
+    return this.db.prepare('SELECT * FROM subscriptions WHERE id = ?').get(id) as SubscriptionRow | undefined;
+  }
+  subscriptionByToken(token: string): SubscriptionRow | undefined {
+    return this.db.prepare('SELECT * FROM subscriptions WHERE token = ?').get(token) as SubscriptionRow | undefined;
+  }
+  activeSubscriptions(): SubscriptionRow[] {
+    return this.db.prepare("SELECT * FROM subscriptions WHERE status = 'active'").all() as SubscriptionRow[];
+  }
+  setSubscriptionStatus(id: number, status: SubscriptionRow['status'], at: number): void {
+    if (status === 'active')
+      this.db.prepare('UPDATE subscriptions SET status = ?, confirmed_at = ? WHERE id = ?').run(status, at, id);
+    else this.db.prepare('UPDATE subscriptions SET status = ? WHERE id = ?').run(status, id);
+  }
+
+  // audit -------------------------------------------------------------------
+  audit(at: number, actor: string, action: string, alertId: number | null, detail?: unknown): void {
+    this.db
+      .prepare('INSERT INTO audit (at, actor, action, alert_id, detail) VALUES (?, ?, ?, ?, ?)')
+      .run(at, actor, action, alertId, detail === undefined ? null : JSON.stringify(detail));
+  }
+  auditOf(alertId: number) {
+    return this.db.prepare('SELECT at, actor, action, detail FROM audit WHERE alert_id = ? ORDER BY id').all(alertId);
+  }
+}

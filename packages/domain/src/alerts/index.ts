@@ -1,0 +1,4 @@
+export * from './engine';
+export * from './signals';
+export * from './text';
+export * from './types';

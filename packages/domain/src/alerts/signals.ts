@@ -1,0 +1,112 @@
+/**
+ * Signals for alert rules, computed from a station's recent samples. Pure; the caller keeps the
+ * samples (apps/alerts keeps 25 h per station and metric, restored from SQLite after a restart).
+ */
+import { hourlyMeans, rolling24hMean } from '../stats/rolling';
+import { rateOfRise } from '../water';
+import type { AlertDirection, AlertRule } from './types';
+
+const MIN_MS = 60_000;
+
+export interface Sample {
+  ts: number;
+  value: number;
+}
+
+/** Keep samples sorted by ts, drop exact-ts duplicates and anything older than `keepMs` before the newest. */
+export function addSample(series: Sample[], s: Sample, keepMs: number): boolean {
+  if (!Number.isFinite(s.value) || !Number.isFinite(s.ts)) return false;
+  let i = series.length;
+  while (i > 0 && series[i - 1]!.ts > s.ts) i--;
+  if (i > 0 && series[i - 1]!.ts === s.ts) return false;
+  series.splice(i, 0, s);
+  const cutoff = series[series.length - 1]!.ts - keepMs;
+  let drop = 0;
+  while (drop < series.length && series[drop]!.ts < cutoff) drop++;
+  if (drop > 0) series.splice(0, drop);
+  return true;
+}
+
+/** Mean of samples in (endTs − windowMs, endTs]; undefined with fewer than `minSamples`. */
+export function trailingMean(series: readonly Sample[], endTs: number, windowMs: number, minSamples = 1) {
+  let sum = 0;
+  let n = 0;
+  for (const s of series)
+    if (s.ts > endTs - windowMs && s.ts <= endTs) {
+      sum += s.value;
+      n++;
+    }
+  return n >= minSamples && n > 0 ? sum / n : undefined;
+}
+
+/** Thai rolling 24-hour mean (hourly means, ≥ 18 of 24 hours) for the hour holding endTs. */
+export function rolling24h(series: readonly Sample[], endTs: number): number | undefined {
+  return rolling24hMean(hourlyMeans(series.filter((s) => s.ts <= endTs)), endTs).value;
+}
+
+/** Minutes the series has stayed within `epsilon` of its latest value (needs ≥ 3 samples). */
+export function stuckMinutes(series: readonly Sample[], epsilon = 0): number | undefined {
+  if (series.length < 3) return undefined;
+  const last = series[series.length - 1]!;
+  let first = last;
+  let n = 0;
+  for (let i = series.length - 1; i >= 0; i--) {
+    const s = series[i]!;
+    if (Math.abs(s.value - last.value) > epsilon) break;
+    first = s;
+    n++;
+  }
+  return n >= 3 ? (last.ts - first.ts) / MIN_MS : 0;
+}
+
+export interface StationSeries {
+  /** Samples per metric id; PM2.5 is the corrected value when the gateway gave one. */
+  metrics: Record<string, Sample[]>;
+  lastSeen: number | undefined;
+}
+
+/**
+ * The rule's signal for one station at time `now` (observation time for data signals, wall clock
+ * for `offline`). Undefined when the data does not allow one.
+ */
+export function stationSignal(rule: AlertRule, st: StationSeries, now: number): number | undefined {
+  const m = st.metrics;
+  switch (rule.signal) {
+    case 'pm25_1h':
+      return trailingMean(m.pm25 ?? [], now, 60 * MIN_MS, 1);
+    case 'pm25_24h':
+      return rolling24h(m.pm25 ?? [], now);
+    case 'canal_level':
+      return latest(m.water_level, now);
+    case 'do_low':
+      return latest(m.do, now);
+    case 'canal_rise':
+      return rateOfRise(
+        (m.water_level ?? []).filter((s) => s.ts <= now),
+        (rule.windowMin ?? 60) * MIN_MS,
+      );
+    case 'offline':
+      return st.lastSeen === undefined ? undefined : Math.max(0, (now - st.lastSeen) / MIN_MS);
+    case 'stuck':
+      return stuckMinutes(
+        (m[rule.metric ?? ''] ?? []).filter((s) => s.ts <= now && s.ts > now - (rule.windowMin ?? 1440) * MIN_MS),
+        rule.epsilon ?? 0,
+      );
+  }
+}
+
+function latest(series: readonly Sample[] | undefined, now: number): number | undefined {
+  if (!series) return undefined;
+  for (let i = series.length - 1; i >= 0; i--) if (series[i]!.ts <= now) return series[i]!.value;
+  return undefined;
+}
+
+/** District / city subjects: the worst station signal (max for 'above', min for 'below'). */
+export function aggregateSignal(values: readonly (number | undefined)[], direction: AlertDirection) {
+  let out: number | undefined;
+  for (const v of values) {
+    if (v === undefined || !Number.isFinite(v)) continue;
+    if (out === undefined || (direction === 'above' ? v > out : v < out)) out = v;
+  }
+  return out;
+}

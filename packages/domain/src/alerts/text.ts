@@ -1,0 +1,67 @@
+/**
+ * Bilingual alert text (Thai first, English second, as everywhere in the city pack). Pure, so the
+ * same words go to email, LINE, Web Push and the webhook.
+ */
+import type { LocalizedText } from '../types';
+import type { AlertRule, AlertTransitionType } from './types';
+
+export type AlertLang = 'th' | 'en';
+
+export interface AlertMessageInput {
+  rule: AlertRule;
+  type: AlertTransitionType;
+  level: number;
+  previousLevel: number;
+  value: number | undefined;
+  subjectName: LocalizedText;
+  /** Observation time, epoch ms. */
+  ts: number;
+}
+
+const UNITS: Record<AlertRule['signal'], string> = {
+  pm25_1h: 'µg/m³',
+  pm25_24h: 'µg/m³',
+  canal_level: 'm',
+  canal_rise: 'm/h',
+  do_low: 'mg/L',
+  offline: 'min',
+  stuck: 'min',
+};
+
+const VERB: Record<AlertTransitionType, LocalizedText> = {
+  raised: { th: 'แจ้งเตือน', en: 'Alert' },
+  escalated: { th: 'ระดับสูงขึ้น', en: 'Escalated' },
+  deescalated: { th: 'ระดับลดลง', en: 'Lowered' },
+  renotify: { th: 'ยังคงเตือน', en: 'Still active' },
+  cleared: { th: 'ยกเลิกการเตือน', en: 'Cleared' },
+};
+
+/** Thai time (UTC+7, no daylight saving) as YYYY-MM-DD HH:MM. */
+export function formatThaiTime(ts: number): string {
+  return new Date(ts + 7 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+export function formatAlertValue(rule: AlertRule, value: number | undefined): string {
+  if (value === undefined) return '–';
+  const digits = rule.signal === 'offline' || rule.signal === 'stuck' ? 0 : 2;
+  return `${value.toFixed(digits)} ${UNITS[rule.signal]}`;
+}
+
+export interface AlertText {
+  subject: string;
+  body: string;
+}
+
+export function alertText(m: AlertMessageInput, lang: AlertLang): AlertText {
+  const lvl = m.rule.levels[m.type === 'cleared' ? m.previousLevel : m.level];
+  const levelLabel = lvl ? lvl.label[lang] : '';
+  const verb = VERB[m.type][lang];
+  const subject = `[${verb}] ${m.rule.name[lang]}${levelLabel ? ` – ${levelLabel}` : ''} – ${m.subjectName[lang]}`;
+  const when = `${formatThaiTime(m.ts)} (${lang === 'th' ? 'เวลาประเทศไทย' : 'Thai time'})`;
+  const value = formatAlertValue(m.rule, m.value);
+  const body =
+    lang === 'th'
+      ? `${verb}: ${m.rule.name.th} ที่ ${m.subjectName.th}\nระดับ: ${levelLabel}\nค่าที่วัดได้: ${value}\nเวลา: ${when}`
+      : `${verb}: ${m.rule.name.en} at ${m.subjectName.en}\nLevel: ${levelLabel}\nMeasured: ${value}\nTime: ${when}`;
+  return { subject, body };
+}

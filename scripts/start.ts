@@ -5,7 +5,8 @@
  *
  * Each app runs as its own process (as in production), with its logs prefixed by its name.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -19,11 +20,18 @@ const env = {
 const mqttPort = Number(env.CNX_MQTT_PORT ?? 1883);
 const gatewayHttp = Number(env.GATEWAY_HTTP_PORT ?? 8081);
 const apiPort = Number(env.API_PORT ?? 8080);
+const dashboardPort = Number(env.DASHBOARD_PORT ?? 3000);
 const children: ChildProcess[] = [];
 let stopping = false;
 
-function run(name: string, script: string, args: string[], extraEnv: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script), ...args], {
+function run(
+  name: string,
+  script: string,
+  args: string[],
+  extraEnv: Record<string, string> = {},
+  useTsx = true,
+): ChildProcess {
+  const child = spawn(process.execPath, [...(useTsx ? ['--import', 'tsx'] : []), path.join(root, script), ...args], {
     cwd: root,
     env: { ...env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -83,6 +91,23 @@ await waitForHealth(`http://127.0.0.1:${apiPort}/health`, 60_000).catch((error) 
   console.error(`[start] ${(error as Error).message}`);
   void shutdown(1);
 });
+// The dashboard is a SvelteKit app: built once (about half a minute), then served by Node.
+if (!existsSync(path.join(root, 'apps/dashboard/build/index.js'))) {
+  console.log('[start] building the dashboard (first start only) ...');
+  const built = spawnSync('npm', ['run', 'build', '-w', '@cnx/dashboard'], { cwd: root, stdio: 'inherit' });
+  if (built.status !== 0) {
+    console.error('[start] dashboard build failed');
+    await shutdown(1);
+  }
+}
+run(
+  'dashboard',
+  'apps/dashboard/build/index.js',
+  [],
+  { HOST: '127.0.0.1', PORT: String(dashboardPort), DASHBOARD_API_URL: `http://127.0.0.1:${apiPort}` },
+  false,
+);
+run('alerts', 'apps/alerts/src/main.ts', [], { ALERTS_MQTT_URL: `mqtt://127.0.0.1:${mqttPort}` });
 run('sim', 'firmware-sim/src/cli.ts', [
   'run',
   '--city',
@@ -98,10 +123,12 @@ run('sim', 'firmware-sim/src/cli.ts', [
 console.log(`
 cnx-sense is running on embedded defaults (embedded MQTT broker, SQLite store in ${env.CNX_DATA_DIR}).
 
+  Dashboard            http://127.0.0.1:${dashboardPort}/        (Thai; English via the switch)
   Open-data API        http://127.0.0.1:${apiPort}/docs        (reference; OpenAPI at /openapi.json)
   Latest air quality   http://127.0.0.1:${apiPort}/v1/latest
   Live stream (SSE)    http://127.0.0.1:${apiPort}/v1/stream
   MQTT broker          mqtt://127.0.0.1:${mqttPort}   (devices publish to cnx/v1/<city>/devices/<id>/telemetry)
+  Alerts               http://127.0.0.1:8082/v1/alerts   (subscriptions, staff ack: apps/alerts/README.md)
   Gateway health       http://127.0.0.1:${gatewayHttp}/health
   Gateway metrics      http://127.0.0.1:${gatewayHttp}/metrics
   Simulated devices    the Chiang Mai fleet in real time, one reading per device every 10 s

@@ -8,12 +8,15 @@ SYSTEM_DEPS=(
   "influxd:influxdb"                 # InfluxDB 1.x, the production store's reference server
   "socat:socat"                      # virtual serial lines (pty pairs) for Modbus RTU tests
   "mbpoll:mbpoll"                    # third-party Modbus master used in tests
+  "chromium:chromium"                # headless browser for the dashboard e2e tests (playwright-core)
+  "/usr/share/fonts/truetype/tlwg/Garuda.ttf:fonts-thai-tlwg"  # Thai glyphs for the dashboard screenshots
 )
 
 missing_system_deps() {
   local entry bin pkg out=()
   for entry in "${SYSTEM_DEPS[@]}"; do
     bin=${entry%%:*}; pkg=${entry#*:}
+    if [[ $bin == /* ]]; then [ -e "$bin" ] || out+=("$pkg"); continue; fi  # a file, e.g. a font
     if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$bin" ] && [ ! -x "/usr/bin/$bin" ]; then out+=("$pkg"); fi
   done
   echo "${out[@]:-}"

@@ -24,7 +24,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 const CITY = 'chiang-mai';
 const DEVICE_A = 'cm-air-oldcity-01-pms';
 const DEVICE_B = 'cm-air-oldcity-02-pms';
-const STATION_A = 'cm-air-oldcity-01';
+const _STATION_A = 'cm-air-oldcity-01';
 const USERS = [DEVICE_A, DEVICE_B, 'cnx-gateway', 'cnx-api', 'cnx-ops'] as const;
 type User = (typeof USERS)[number];
 const password = (user: string) => `pw-${user}-${user.length}`;

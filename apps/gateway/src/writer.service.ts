@@ -54,7 +54,6 @@ export class StoreWriter {
 
   /** Hand the writer the readings of records just appended at spool index `firstIndex` onwards. */
   remember(firstIndex: number, readings: readonly Reading[], at = Date.now()): void {
-    if (process.env.CNX_NO_HOT === '1') return;
     if (this.hot.length - this.hotHead === 0 || firstIndex !== this.hotStart + this.hot.length - this.hotHead) {
       this.hot = [];
       this.hotAt = [];
@@ -129,22 +128,29 @@ export class StoreWriter {
   }
 
   private async writeBatch(batch: SpoolBatch): Promise<boolean> {
-    const readings: Reading[] = new Array(batch.records.length);
-    let oldest = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < batch.records.length; i++) {
-      const p = JSON.parse(batch.records[i] as string) as NormalizedReadingPayload;
-      if (p.receivedAt < oldest) oldest = p.receivedAt;
-      const r: Reading = {
-        city: p.city,
-        stationId: p.station,
-        deviceId: p.device,
-        ts: p.ts,
-        values: p.values,
-        corrections: p.corrections,
-        qc: p.qc,
-      };
-      if (p.seq !== undefined) r.seq = p.seq;
-      readings[i] = r;
+    const n = batch.records.length;
+    const firstIndex = batch.end.index - n;
+    // Usually the readings are still in memory (the writer keeps up): no parsing back.
+    let readings = this.fromHot(firstIndex, n);
+    let oldest = this.oldestReceived(firstIndex);
+    if (!readings) {
+      readings = new Array<Reading>(n);
+      oldest = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < n; i++) {
+        const p = JSON.parse(batch.records[i] as string) as NormalizedReadingPayload;
+        if (p.receivedAt < oldest) oldest = p.receivedAt;
+        const r: Reading = {
+          city: p.city,
+          stationId: p.station,
+          deviceId: p.device,
+          ts: p.ts,
+          values: p.values,
+          corrections: p.corrections,
+          qc: p.qc,
+        };
+        if (p.seq !== undefined) r.seq = p.seq;
+        readings[i] = r;
+      }
     }
     const end = this.metrics.writeDuration.startTimer();
     try {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type DeadLetterPayload, filters, type NormalizedReadingPayload, topics } from '@cnx/protocol';
+import { type DeadLetterPayload, filters, topics } from '@cnx/protocol';
 import {
   type InfluxDBHandle,
   type MosquittoHandle,

@@ -1,3 +1,4 @@
+export * from './alerts/index';
 export * from './aqi/index';
 export * from './correction';
 export * from './metrics';
@@ -10,4 +11,3 @@ export * from './types';
 export * from './util/round';
 export * from './water';
 export * from './who';
-export * from './alerts/index';

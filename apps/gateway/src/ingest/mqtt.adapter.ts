@@ -113,7 +113,10 @@ export class MqttIngestAdapter {
     const topic = packet.topic;
     if (topic.startsWith(this.telemetryPrefix) && topic.endsWith('/telemetry')) {
       const id = topic.slice(this.telemetryPrefix.length, -'/telemetry'.length);
-      if (id.length > 0 && !id.includes('/')) return this.onTelemetry(id, packet, receivedAt, callback);
+      if (id.length > 0 && !id.includes('/')) {
+        this.onTelemetry(id, packet, receivedAt, callback);
+        return;
+      }
     }
     const t = parseTopic(topic);
     if (!t || t.city !== this.opts.city) {
@@ -133,7 +136,12 @@ export class MqttIngestAdapter {
     this.onTelemetry(t.id, packet, receivedAt, callback);
   }
 
-  private onTelemetry(deviceId: string, packet: IPublishPacket, receivedAt: number, callback: (error?: Error) => void): void {
+  private onTelemetry(
+    deviceId: string,
+    packet: IPublishPacket,
+    receivedAt: number,
+    callback: (error?: Error) => void,
+  ): void {
     if (this.stopped) return; // not acknowledged: the broker redelivers after restart
     this.corkForTurn();
     const result = this.pipeline.handle(deviceId, asBuffer(packet.payload), receivedAt, packet.topic);

@@ -1,0 +1,13 @@
+import type { Handle } from '@sveltejs/kit';
+import { LANG_COOKIE, langFrom } from '$lib/i18n';
+
+/** The remembered language (cookie) decides what the server renders: Thai unless English was chosen. */
+export const handle: Handle = async ({ event, resolve }) => {
+  event.locals.lang = langFrom(event.cookies.get(LANG_COOKIE));
+  const response = await resolve(event, {
+    transformPageChunk: ({ html }) => html.replace('<html lang="th">', `<html lang="${event.locals.lang}">`),
+  });
+  response.headers.set('X-Content-Type-Options', 'nosniff');
+  response.headers.set('Referrer-Policy', 'strict-origin-when-cross-origin');
+  return response;
+};

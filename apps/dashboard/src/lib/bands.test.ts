@@ -1,0 +1,59 @@
+import type { AqiIndex, DistrictSummary, StationLatest } from '@cnx/api-client';
+import { AQI_BANDS } from '@cnx/domain';
+import { describe, expect, it } from 'vitest';
+import {
+  BAND_SHAPES,
+  contrastRatio,
+  shapeOf,
+  shapePath,
+  sortDistrictsWorstFirst,
+  sortStationsWorstFirst,
+  textOn,
+} from './bands';
+
+const idx = (level: number, value: number): AqiIndex =>
+  ({ level, value, band: `b${level}`, color: '#000000' }) as unknown as AqiIndex;
+const station = (id: string, th: AqiIndex | null, hour1: number | null = null): StationLatest =>
+  ({
+    station: { id },
+    air: { aqi: { th, us: null }, pm25: { hour1: hour1 == null ? null : { value: hour1 } } },
+  }) as unknown as StationLatest;
+
+describe('bands', () => {
+  it('gives each band level its own marker shape, so colour is not the only cue', () => {
+    expect(new Set(BAND_SHAPES).size).toBe(BAND_SHAPES.length);
+    expect(BAND_SHAPES.length).toBeGreaterThanOrEqual(AQI_BANDS['th-pcd-2023'].length);
+    expect(shapeOf(null)).toBe('none');
+    expect(shapeOf(0)).toBe('circle');
+    expect(shapeOf(4)).toBe('octagon');
+    expect(shapeOf(9)).toBe('octagon');
+    for (const s of [...BAND_SHAPES, 'none' as const]) expect(shapePath(s, 10)).toMatch(/^M.*Z$/);
+  });
+
+  it('puts readable text on every band colour of both schemes (WCAG AA for large text, 3:1)', () => {
+    for (const bands of Object.values(AQI_BANDS)) {
+      for (const b of bands) expect(contrastRatio(b.color, textOn(b.color)), b.id).toBeGreaterThanOrEqual(3);
+    }
+    expect(textOn('#ffffff')).toBe('#000000');
+    expect(textOn('#000000')).toBe('#ffffff');
+  });
+
+  it('sorts stations worst first; stations without an index last, by their current hour', () => {
+    const list = [
+      station('a', idx(1, 40)),
+      station('b', null, 80),
+      station('c', idx(3, 150)),
+      station('d', idx(3, 120)),
+      station('e', null, null),
+    ];
+    expect(sortStationsWorstFirst(list).map((s) => s.station.id)).toEqual(['c', 'd', 'a', 'b', 'e']);
+  });
+
+  it('sorts districts worst first', () => {
+    const d = (id: string, th: AqiIndex | null, hour1Mean: number | null = null) =>
+      ({ district: { id }, aqi: { th, us: null }, pm25: { hour1Mean } }) as unknown as DistrictSummary;
+    expect(
+      sortDistrictsWorstFirst([d('x', null, 5), d('y', idx(4, 210)), d('z', idx(0, 10))]).map((x) => x.district.id),
+    ).toEqual(['y', 'z', 'x']);
+  });
+});

@@ -1,0 +1,77 @@
+import type { AqiIndex, DistrictSummary, StationLatest } from '@cnx/api-client';
+
+/**
+ * Marker symbols per band level (0 = best), so that colour is never the only cue (WCAG 1.4.1): each
+ * band has its own shape, and every marker also carries its AQI number as text.
+ */
+export const BAND_SHAPES = ['circle', 'square', 'triangle', 'diamond', 'octagon'] as const;
+export type BandShape = (typeof BAND_SHAPES)[number] | 'none';
+
+export const NO_DATA_COLOR = '#9aa0a6';
+
+export const shapeOf = (level: number | null | undefined): BandShape =>
+  level == null ? 'none' : (BAND_SHAPES[Math.min(Math.max(level, 0), BAND_SHAPES.length - 1)] ?? 'octagon');
+
+/** SVG path of a marker shape centred on 0,0 with "radius" r. */
+export function shapePath(shape: BandShape, r: number): string {
+  const poly = (n: number, rot: number) =>
+    `${Array.from({ length: n }, (_, i) => {
+      const a = rot + (i * 2 * Math.PI) / n;
+      return `${i ? 'L' : 'M'}${(r * Math.cos(a)).toFixed(2)},${(r * Math.sin(a)).toFixed(2)}`;
+    }).join('')}Z`;
+  switch (shape) {
+    case 'square':
+      return poly(4, Math.PI / 4);
+    case 'triangle':
+      return poly(3, -Math.PI / 2);
+    case 'diamond':
+      return poly(4, 0);
+    case 'octagon':
+      return poly(8, Math.PI / 8);
+    default:
+      return `M${-r},0a${r},${r} 0 1,0 ${2 * r},0a${r},${r} 0 1,0 ${-2 * r},0Z`;
+  }
+}
+
+/** Relative luminance (WCAG 2.x) of #RRGGBB. */
+export function luminance(hex: string): number {
+  const m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
+  if (!m) return 0;
+  const [r, g, b] = [m[1], m[2], m[3]].map((h) => {
+    const c = Number.parseInt(h ?? '0', 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  }) as [number, number, number];
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+export const contrastRatio = (a: string, b: string): number => {
+  const [l1, l2] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+  return (l1 + 0.05) / (l2 + 0.05);
+};
+
+/** Black or white, whichever reads better on the band colour. */
+export const textOn = (background: string): '#000000' | '#ffffff' =>
+  contrastRatio(background, '#000000') >= contrastRatio(background, '#ffffff') ? '#000000' : '#ffffff';
+
+/** The index a station is ranked and coloured by: the Thai AQI (the city's primary scale), else US. */
+export const primaryIndex = (s: Pick<StationLatest, 'air'>): AqiIndex | null => s.air?.aqi.th ?? s.air?.aqi.us ?? null;
+
+/** A sort key: higher is worse; stations with no index sort last, by their current-hour PM2.5. */
+export function badness(s: Pick<StationLatest, 'air'>): number {
+  const idx = primaryIndex(s);
+  if (idx) return 1_000_000 + idx.level * 10_000 + idx.value;
+  return s.air?.pm25.hour1?.value ?? -1;
+}
+
+/** Stations worst first (ties by id, so the order is stable). */
+export const sortStationsWorstFirst = <T extends Pick<StationLatest, 'air' | 'station'>>(list: readonly T[]): T[] =>
+  [...list].sort((a, b) => badness(b) - badness(a) || a.station.id.localeCompare(b.station.id));
+
+export function districtBadness(d: DistrictSummary): number {
+  const idx = d.aqi.th ?? d.aqi.us;
+  if (idx) return 1_000_000 + idx.level * 10_000 + idx.value;
+  return d.pm25.hour1Mean ?? -1;
+}
+
+export const sortDistrictsWorstFirst = (list: readonly DistrictSummary[]): DistrictSummary[] =>
+  [...list].sort((a, b) => districtBadness(b) - districtBadness(a) || a.district.id.localeCompare(b.district.id));

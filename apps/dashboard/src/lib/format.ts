@@ -1,0 +1,63 @@
+import type { Lang } from './i18n';
+
+/** The city's time zone: every time on the dashboard is Chiang Mai time. */
+export const TIME_ZONE = 'Asia/Bangkok';
+
+/** BCP 47 tag per language: Thai readers expect Buddhist-era years (2568 = 2025). */
+export const LOCALE: Readonly<Record<Lang, string>> = { th: 'th-TH-u-ca-buddhist', en: 'en-GB' };
+
+const cache = new Map<string, Intl.DateTimeFormat | Intl.NumberFormat>();
+function dtf(lang: Lang, key: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const k = `d:${lang}:${key}`;
+  let f = cache.get(k) as Intl.DateTimeFormat | undefined;
+  if (!f) {
+    f = new Intl.DateTimeFormat(LOCALE[lang], { timeZone: TIME_ZONE, ...options });
+    cache.set(k, f);
+  }
+  return f;
+}
+function nf(lang: Lang, digits: number): Intl.NumberFormat {
+  const k = `n:${lang}:${digits}`;
+  let f = cache.get(k) as Intl.NumberFormat | undefined;
+  if (!f) {
+    f = new Intl.NumberFormat(lang === 'th' ? 'th-TH' : 'en-GB', {
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    });
+    cache.set(k, f);
+  }
+  return f;
+}
+
+const toDate = (t: string | number | Date): Date => (t instanceof Date ? t : new Date(t));
+
+/** A number in the locale with a fixed number of decimals; `–` for missing values. */
+export function formatNumber(value: number | null | undefined, lang: Lang, digits = 1): string {
+  return value == null || !Number.isFinite(value) ? '–' : nf(lang, digits).format(value);
+}
+
+/** Date and time, e.g. "5 มี.ค. 2568 13:00" (Thai, Buddhist era) or "5 Mar 2025, 13:00". */
+export function formatDateTime(t: string | number | Date, lang: Lang): string {
+  return dtf(lang, 'dt', {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+  }).format(toDate(t));
+}
+
+/** Time of day only, "13:05". */
+export function formatTime(t: string | number | Date, lang: Lang): string {
+  return dtf(lang, 't', { hour: '2-digit', minute: '2-digit', hour12: false }).format(toDate(t));
+}
+
+/** A date only, "5 มี.ค. 2568". */
+export function formatDate(t: string | number | Date, lang: Lang): string {
+  return dtf(lang, 'd', { day: 'numeric', month: 'short', year: 'numeric' }).format(toDate(t));
+}
+
+/** The Buddhist-era year of a date in the city (Gregorian + 543). */
+export const buddhistYear = (t: string | number | Date): number =>
+  Number(dtf('en', 'y', { year: 'numeric' }).format(toDate(t))) + 543;

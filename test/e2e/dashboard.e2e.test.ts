@@ -1,0 +1,258 @@
+/// <reference lib="dom" />
+// (page.evaluate callbacks run in the browser)
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { createClient, type StationLatest } from '@cnx/api-client';
+import { overallAqi } from '@cnx/domain';
+import mqtt from 'mqtt';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CITY,
+  type DashboardStack,
+  ensureDashboardBuild,
+  HOSTILE_NAME,
+  repoRoot,
+  startDashboardStack,
+} from './dashboard.stack';
+
+const SHOTS = path.join(repoRoot, 'test-results/screenshots');
+const VIEWPORTS = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 800 } } as const;
+const HAZE_DISTRICT = 'old-city';
+
+describe('dashboard in a real browser over the whole stack', () => {
+  let stack: DashboardStack;
+  let browser: Browser;
+  let api: ReturnType<typeof createClient>;
+  const contexts: BrowserContext[] = [];
+  /** Script errors of every page opened (none expected). */
+  const errors: string[] = [];
+
+  async function open(
+    url: string,
+    opts: { lang?: 'th' | 'en'; viewport?: keyof typeof VIEWPORTS } = {},
+  ): Promise<Page> {
+    const context = await browser.newContext({ viewport: VIEWPORTS[opts.viewport ?? 'desktop'] });
+    contexts.push(context);
+    if (opts.lang) await context.addCookies([{ name: 'lang', value: opts.lang, url: stack.dashboardUrl }]);
+    const page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(`${url}: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`${url}: ${m.text()}`);
+    });
+    await page.goto(`${stack.dashboardUrl}${url}`, { waitUntil: 'load' });
+    return page;
+  }
+
+  const latestById = async (): Promise<Map<string, StationLatest>> =>
+    new Map((await api.listLatest()).data.map((s) => [s.station.id, s]));
+
+  beforeAll(async () => {
+    ensureDashboardBuild();
+    stack = await startDashboardStack();
+    api = createClient({ baseUrl: stack.apiUrl });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    mkdirSync(SHOTS, { recursive: true });
+    // A day of normal air everywhere except the old city (its turn comes with the haze test).
+    const stations = new Map((await api.listStations()).data.map((s) => [s.id, s]));
+    const normal = stack.devices.filter((d) => stations.get(d.stationId)?.district !== HAZE_DISTRICT);
+    const acked = await stack.backfill({ devices: normal, scenario: 'normal', hours: 26 });
+    expect(acked).toBeGreaterThan(normal.length * 250);
+  }, 300_000);
+
+  // Each open page holds a live stream, and the API allows a client only a few (API_MAX_STREAMS_PER_CLIENT).
+  afterEach(async () => {
+    for (const c of contexts.splice(0)) await c.close().catch(() => {});
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('the overview shows every station, on the map and in the worst-first list, in Thai by default', async () => {
+    const page = await open('/');
+    expect(await page.getAttribute('html', 'lang')).toBe('th');
+    const stations = (await api.listStations()).data;
+    const markers = await page.$$eval('[data-testid="marker"]', (els) =>
+      els.map((e) => e.getAttribute('data-station')),
+    );
+    expect(markers.sort()).toEqual(stations.map((s) => s.id).sort());
+    const listed = await page.$$eval('[data-testid="station-list"] li', (els) =>
+      els.map((e) => e.getAttribute('data-station')),
+    );
+    expect(listed.sort()).toEqual(
+      stations
+        .filter((s) => s.kind === 'air')
+        .map((s) => s.id)
+        .sort(),
+    );
+
+    // SSR: the numbers are in the HTML itself, before any script runs.
+    const html = await (await fetch(`${stack.dashboardUrl}/`)).text();
+    expect(html).toContain('data-testid="marker"');
+    const latest = await latestById();
+    const banded = [...latest.values()].filter((s) => s.air?.aqi.th);
+    expect(banded.length).toBeGreaterThan(5);
+    for (const s of banded) {
+      const band = await page.getAttribute(`[data-testid="marker"][data-station="${s.station.id}"]`, 'data-band');
+      expect(band, s.station.id).toBe(s.air!.aqi.th!.band);
+    }
+    // Worst first: the Thai AQI never increases down the list.
+    const values = await page.$$eval('[data-testid="station-list"] li [data-band] strong', (els) =>
+      els.map((e) => Number(e.textContent)).filter((v) => Number.isFinite(v)),
+    );
+    expect(values).toEqual([...values].sort((a, b) => b - a));
+  });
+
+  it('device-supplied names are text: a <script> in a station name never runs', async () => {
+    const page = await open('/');
+    const item = page.locator('[data-testid="station-list"] li[data-station="cm-air-nimman-01"] a');
+    expect(await item.textContent()).toBe(HOSTILE_NAME);
+    const station = await open('/station/cm-air-nimman-01');
+    expect(await station.textContent('[data-testid="station-name"]')).toBe(HOSTILE_NAME);
+    for (const p of [page, station]) {
+      expect(await p.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+      expect(await p.locator('main script, main img').count()).toBe(0);
+    }
+  });
+
+  it("a station page draws the trend with data, both 1-hour and 24-hour values, and the band's advice", async () => {
+    const id = (await api.listStations({ kind: 'air', district: 'nimman' })).data[1]!.id;
+    const page = await open(`/station/${id}`);
+    const chart = page.locator('[data-testid="trend-chart"][data-ready="true"]');
+    await chart.waitFor({ timeout: 15_000 });
+    expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(100);
+    expect(await page.locator('[data-testid="trend-chart"] canvas').count()).toBeGreaterThan(0);
+    expect(await page.textContent('[data-testid="hour1"] .value')).toMatch(/\d/);
+    expect(await page.textContent('[data-testid="rolling24h"] .value')).toMatch(/\d/);
+    const latest = await api.getStationLatest(id);
+    expect(await page.textContent('[data-testid="advice-general"]')).toBe(latest.air!.aqi.th!.advice.general.th);
+    // Longer ranges: hourly buckets.
+    await Promise.all([page.waitForURL(/range=7d/), page.click('a[href="?range=7d"]')]);
+    await page.locator('[data-testid="trend-chart"][data-ready="true"]').waitFor({ timeout: 15_000 });
+    expect(page.url()).toContain('range=7d');
+    expect(Number(await page.getAttribute('[data-testid="trend-chart"]', 'data-points'))).toBeGreaterThan(20);
+  });
+
+  it('the language switch changes the text, is remembered, and dates use the Buddhist era in Thai', async () => {
+    const page = await open('/station/cm-air-cmu-01');
+    const thaiYear = new Date().getUTCFullYear() + 543;
+    expect(await page.textContent('main')).toContain(String(thaiYear));
+    expect(await page.textContent('h2')).toContain('ค่าเฉลี่ย 1 ชั่วโมง');
+    await page.click('[data-testid="lang-switch"]');
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
+    expect(page.url()).toContain('/station/cm-air-cmu-01');
+    expect(await page.textContent('h2')).toContain('1-hour mean');
+    expect(await page.textContent('main')).not.toContain(String(thaiYear));
+    await page.goto(`${stack.dashboardUrl}/`);
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+    expect(await page.textContent('h1')).toContain('PM2.5 smoke');
+    await page.click('[data-testid="lang-switch"]');
+    await page.waitForFunction(() => document.documentElement.lang === 'th');
+    expect(await page.textContent('h1')).toContain('ฝุ่น');
+  });
+
+  it('a live reading appears without a reload', async () => {
+    const page = await open('/');
+    await page
+      .locator('[data-testid="live-status"][data-connected="true"]')
+      .waitFor({ timeout: 15_000 })
+      .catch(() => {
+        throw new Error(`live stream not connected; page errors: ${errors.join('\n')}`);
+      });
+    await page.evaluate(() => {
+      (window as unknown as { __sameDocument: boolean }).__sameDocument = true;
+    });
+    const device = stack.devices.find((d) => d.stationId === 'cm-air-cmu-01')!;
+    const ts = Date.now();
+    const client = await mqtt.connectAsync(stack.broker.url, { clientId: `${device.id}-e2e` });
+    await client.publishAsync(
+      `cnx/v1/${CITY}/devices/${device.id}/telemetry`,
+      JSON.stringify({ ts, values: { pm1: 20, pm25: 42.4, pm10: 50, temperature: 30, humidity: 55 } }),
+      { qos: 1 },
+    );
+    await client.endAsync();
+    const cell = page.locator(
+      `[data-testid="station-list"] li[data-station="cm-air-cmu-01"] [data-live-ts="${new Date(ts).toISOString()}"]`,
+    );
+    await cell.waitFor({ timeout: 15_000 });
+    expect(errors).toEqual([]);
+    expect(await cell.textContent()).toMatch(/\d/);
+    expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+  });
+
+  it('a haze scenario turns the markers to the right band, live', async () => {
+    const page = await open('/');
+    const stations = (await api.listStations({ district: HAZE_DISTRICT, kind: 'air' })).data.map((s) => s.id);
+    expect(stations.length).toBeGreaterThan(1);
+    for (const id of stations) {
+      expect(await page.getAttribute(`[data-testid="marker"][data-station="${id}"]`, 'data-band')).toBe('none');
+    }
+    await page.evaluate(() => {
+      (window as unknown as { __sameDocument: boolean }).__sameDocument = true;
+    });
+    const devices = stack.devices.filter((d) => stations.includes(d.stationId));
+    await stack.backfill({ devices, scenario: 'haze:peak=250', hours: 26, seed: 3 });
+
+    // The open page refreshes its "now" data as the readings stream in: no reload.
+    await page.waitForFunction(
+      (ids) =>
+        ids.every((id) => Number(document.querySelector(`[data-station="${id}"]`)?.getAttribute('data-level')) >= 3),
+      stations,
+      { timeout: 45_000, polling: 500 },
+    );
+    expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+    const latest = await latestById();
+    for (const id of stations) {
+      const air = latest.get(id)!.air!;
+      // The band the 24-hour means call for, computed independently by the domain package.
+      const expected = overallAqi('th-pcd-2023', {
+        pm25: air.pm25.rolling24h.value!,
+        ...(air.pm10.rolling24h.value == null ? {} : { pm10: air.pm10.rolling24h.value }),
+      })!.overall;
+      const marker = page.locator(`[data-testid="marker"][data-station="${id}"]`);
+      expect(await marker.getAttribute('data-band'), id).toBe(expected.band);
+      expect(await marker.getAttribute('data-shape'), id).toBe(
+        ['circle', 'square', 'triangle', 'diamond', 'octagon'][expected.level],
+      );
+    }
+  }, 120_000);
+
+  it('every page renders in Thai and English on a phone and a desktop (screenshots)', async () => {
+    const district = HAZE_DISTRICT;
+    const pages = {
+      overview: '/',
+      station: '/station/cm-air-oldcity-01',
+      district: `/district/${district}`,
+      canal: '/canal',
+      data: '/data',
+    };
+    for (const lang of ['th', 'en'] as const) {
+      for (const viewport of ['phone', 'desktop'] as const) {
+        for (const [name, url] of Object.entries(pages)) {
+          const page = await open(url, { lang, viewport });
+          expect(await page.getAttribute('html', 'lang')).toBe(lang);
+          if (name === 'station') await page.locator('[data-testid="trend-chart"][data-ready="true"]').waitFor();
+          expect(await page.locator('main h1').count()).toBe(1);
+          await page.screenshot({
+            path: path.join(SHOTS, `dashboard-${name}-${lang}-${viewport}.png`),
+            fullPage: true,
+          });
+          await page.context().close();
+        }
+      }
+    }
+    const data = await open('/data');
+    const links = await data.$$eval('[data-testid="downloads"] a', (els) =>
+      els.map((e) => (e as HTMLAnchorElement).href),
+    );
+    expect(links).toHaveLength(4);
+    const csv = await fetch(links[0]!);
+    expect(csv.status).toBe(200);
+    expect(await data.textContent('[data-testid="licence"]')).toContain('CC-BY-4.0');
+  }, 180_000);
+});

@@ -1,0 +1,161 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createFleet, loadCityFleet, type SimDeviceInfo } from '@cnx/firmware-sim';
+import { freePort, ManagedProcess, type MosquittoHandle, makeTempDir, removeDir, startMosquitto } from '@cnx/testkit';
+import { GatewayProcess } from '../src/gateway-process';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const dashboardDir = path.join(repoRoot, 'apps/dashboard');
+export const CITY = 'chiang-mai';
+
+/** A station name a device owner could set: it must be shown as text, never run. */
+export const HOSTILE_STATION = 'cm-air-nimman-01';
+export const HOSTILE_NAME = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">Nimman';
+
+/** Builds the dashboard when build/ is missing or older than any of its sources. */
+export function ensureDashboardBuild(): void {
+  const built = path.join(dashboardDir, 'build/handler.js');
+  const newest = (p: string): number => {
+    const st = statSync(p);
+    if (!st.isDirectory()) return st.mtimeMs;
+    return Math.max(st.mtimeMs, ...readdirSync(p).map((f) => newest(path.join(p, f))));
+  };
+  const sources = ['src', 'package.json', 'svelte.config.js', 'vite.config.ts'].map((f) => path.join(dashboardDir, f));
+  const srcTime = Math.max(...sources.map(newest), newest(path.join(repoRoot, 'packages/api-client/src')));
+  if (existsSync(built) && statSync(built).mtimeMs >= srcTime) return;
+  execFileSync('npm', ['run', 'build', '-w', '@cnx/dashboard'], { cwd: repoRoot, stdio: 'pipe', timeout: 300_000 });
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url);
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+export interface DashboardStack {
+  broker: MosquittoHandle;
+  gateway: GatewayProcess;
+  apiUrl: string;
+  dashboardUrl: string;
+  citiesDir: string;
+  devices: SimDeviceInfo[];
+  /** Runs the simulated fleet over past simulated time, as fast as the stack takes it. */
+  backfill(opts: { devices: SimDeviceInfo[]; scenario: string; hours: number; seed?: number }): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Real Mosquitto + the gateway (SQLite store) + the API (reading that SQLite file read-only, following
+ * the bus) + the built dashboard server (`node build`), on free loopback ports, with a copy of the
+ * city pack in which one station has a hostile name.
+ */
+export async function startDashboardStack(): Promise<DashboardStack> {
+  const dir = await makeTempDir();
+  const citiesDir = path.join(dir, 'cities');
+  cpSync(path.join(repoRoot, 'cities', CITY), path.join(citiesDir, CITY), { recursive: true });
+  const stationsFile = path.join(citiesDir, CITY, 'stations.json');
+  const pack = JSON.parse(readFileSync(stationsFile, 'utf8')) as {
+    stations: { id: string; name: { th: string; en: string } }[];
+  };
+  const hostile = pack.stations.find((s) => s.id === HOSTILE_STATION);
+  if (!hostile) throw new Error(`station ${HOSTILE_STATION} not in the city pack`);
+  hostile.name = { th: HOSTILE_NAME, en: HOSTILE_NAME };
+  writeFileSync(stationsFile, JSON.stringify(pack, null, 2));
+
+  const broker = await startMosquitto();
+  const common = { CNX_CITY: CITY, CNX_CITIES_DIR: citiesDir, CNX_DATA_DIR: dir, LOG_LEVEL: 'warn' };
+  const gateway = new GatewayProcess({
+    ...common,
+    GATEWAY_MQTT_URL: broker.url,
+    GATEWAY_SPOOL_DIR: path.join(dir, 'spool'),
+  });
+  const procs: ManagedProcess[] = [];
+  const stop = async () => {
+    for (const p of procs.reverse()) await p.stop();
+    await gateway.stop();
+    await broker.stop();
+    await removeDir(dir);
+  };
+  try {
+    await gateway.start();
+    const apiPort = await freePort();
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const api = ManagedProcess.spawn({
+      name: 'api',
+      command: process.execPath,
+      args: ['--import', 'tsx', path.join(repoRoot, 'apps/api/src/main.ts')],
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        ...common,
+        API_HOST: '127.0.0.1',
+        API_PORT: String(apiPort),
+        API_MQTT_URL: broker.url,
+        API_CACHE_TTL_S: '1',
+        API_RATE_LIMIT_MAX: '100000',
+      },
+    });
+    procs.push(api);
+    await api.waitUntilReady(() => httpOk(`${apiUrl}/health`), { timeoutMs: 60_000, what: 'API /health' });
+
+    const webPort = await freePort();
+    const dashboardUrl = `http://127.0.0.1:${webPort}`;
+    const web = ManagedProcess.spawn({
+      name: 'dashboard',
+      command: process.execPath,
+      args: [path.join(dashboardDir, 'build/index.js')],
+      cwd: dashboardDir,
+      env: {
+        ...process.env,
+        ...common,
+        HOST: '127.0.0.1',
+        PORT: String(webPort),
+        DASHBOARD_API_URL: apiUrl,
+      },
+    });
+    procs.push(web);
+    await web.waitUntilReady(() => httpOk(`${dashboardUrl}/data`), { timeoutMs: 30_000, what: 'dashboard /data' });
+
+    const { devices } = await loadCityFleet(CITY, {}, citiesDir);
+    return {
+      broker,
+      gateway,
+      apiUrl,
+      dashboardUrl,
+      citiesDir,
+      devices,
+      async backfill({ devices: chosen, scenario, hours, seed = 11 }) {
+        const simStart = Date.now() - hours * 3_600_000;
+        // 5-minute readings over `hours` of simulated time in about 12 s of real time.
+        const fleet = createFleet({
+          city: CITY,
+          devices: chosen,
+          mqtt: { url: broker.url },
+          scenario,
+          seed,
+          timeScale: (hours * 3_600_000) / 12_000,
+          interval: '5m',
+          simStart,
+          simDuration: hours * 3_600_000 - 60_000,
+        });
+        let acked = 0;
+        fleet.on('acked', () => acked++);
+        await fleet.start();
+        await fleet.finished;
+        await fleet.stop();
+        await gateway.drained();
+        return acked;
+      },
+      stop,
+    };
+  } catch (e) {
+    const out = procs.map((p) => `--- ${p.name} ---\n${p.output()}`).join('\n');
+    await stop();
+    throw new Error(`${(e as Error).message}\n${out}\n--- gateway ---\n${gateway.output()}`);
+  }
+}

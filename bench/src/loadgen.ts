@@ -284,16 +284,17 @@ async function workerMain(cfg: WorkerConfig): Promise<void> {
         }
       }
       for (const p of pubs) p.flush();
+      // Samples go to the prober at once: a delay here would add to the measured latency's granularity.
+      if (samples.length > 0) {
+        post({ type: 'samples', samples });
+        samples = [];
+      }
       const inflight = sent - acked() - errors();
       if (inflight > maxInflight) maxInflight = inflight;
       const lag = sent < due ? elapsed - sent * periodMs : 0;
       if (lag > maxLagMs) maxLagMs = lag;
       if (now - lastReport >= 250) {
         lastReport = now;
-        if (samples.length > 0) {
-          post({ type: 'samples', samples });
-          samples = [];
-        }
         post({ type: 'progress', sent, acked: acked(), inflight, lagMs: lag });
       }
       if (sent >= cfg.planned || now >= endT) return resolve();

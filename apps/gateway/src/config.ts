@@ -39,6 +39,8 @@ export interface GatewayConfig {
   /** Payloads above this size are rejected (payload_too_large) and echoed truncated. */
   maxPayloadBytes: number;
   dataDir: string;
+  /** Modbus polling (canal probes): a JSON file of buses and devices (docs/modbus.md); unset = off. */
+  modbusConfigPath?: string;
   /** Sensor.Community (airrohr) HTTP push; enabled when GATEWAY_AIRROHR_REGISTRY is set. */
   airrohr: AirrohrPushConfig;
 }
@@ -98,6 +100,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     http: { host: r.string('GATEWAY_HTTP_HOST', '127.0.0.1'), port: r.int('GATEWAY_HTTP_PORT', 8081, 0, 65535) },
     maxPayloadBytes: r.int('GATEWAY_MAX_PAYLOAD_BYTES', 16 * 1024, 256, 1024 * 1024),
     dataDir,
+    modbusConfigPath: r.optionalString('GATEWAY_MODBUS_CONFIG'),
     airrohr: readAirrohrConfig(r),
   };
   r.finish();

@@ -1,6 +1,6 @@
 import { loadCityPack, resolveCityDir } from '@cnx/city-pack';
 import { DEFAULT_QC_CONFIG } from '@cnx/domain';
-import type { Logger } from '@cnx/runtime';
+import { ConfigError, type Logger } from '@cnx/runtime';
 import { createReadingStore, type ReadingStore } from '@cnx/store';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config';
@@ -11,6 +11,7 @@ import { BatchAppender } from './ingest/batch-appender';
 import { MqttIngestAdapter } from './ingest/mqtt.adapter';
 import { IngestPipeline } from './ingest/pipeline';
 import { createMetrics, GatewayStats } from './metrics';
+import { ModbusPoller, modbusConfigFromEnv, registerModbusMetrics, registerModbusStatusRoutes } from './modbus';
 import { Spool } from './spool/spool';
 import { StoreWriter } from './writer.service';
 
@@ -26,6 +27,7 @@ export class Gateway {
   private store?: ReadingStore;
   private writer?: StoreWriter;
   private mqtt?: MqttIngestAdapter;
+  private modbus?: ModbusPoller;
   private http?: FastifyInstance;
   private startedAt = 0;
 
@@ -110,7 +112,21 @@ export class Gateway {
     );
     this.mqtt = adapter;
 
+    const mb = await modbusConfigFromEnv({ GATEWAY_MODBUS_CONFIG: config.modbusConfigPath }, { pack });
+    if (!mb.ok) throw new ConfigError(mb.error);
+    if (mb.value) {
+      this.modbus = new ModbusPoller({
+        config: mb.value,
+        city: pack.city.id,
+        pipeline,
+        publish: (topic, payload) => adapter?.publish(topic, payload),
+        logger: logger.child({ component: 'modbus' }),
+      });
+      registerModbusMetrics(metrics.registry, this.modbus);
+    }
+
     this.http = buildHttp({ logger, registry: metrics.registry, health: () => this.health() });
+    if (this.modbus) registerModbusStatusRoutes(this.http, this.modbus);
     if (config.airrohr.enabled && config.airrohr.registryPath) {
       const loaded = await loadAirrohrRegistry(config.airrohr.registryPath, pack);
       if (!loaded.ok)
@@ -131,6 +147,7 @@ export class Gateway {
     }
     await this.http.listen({ host: config.http.host, port: config.http.port });
     await adapter.start();
+    await this.modbus?.start();
     logger.info(
       {
         city: pack.city.id,
@@ -173,7 +190,8 @@ export class Gateway {
   }
 
   async stop(): Promise<void> {
-    // Stop intake first (MQTT and HTTP push), then drain briefly, then close the store, spool and broker.
+    // Stop intake first (Modbus, MQTT and HTTP push), then drain briefly, then close store, spool, broker.
+    await this.modbus?.stop();
     await this.mqtt?.stop();
     await this.http?.close();
     if (this.writer) {

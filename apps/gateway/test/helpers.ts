@@ -5,6 +5,12 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { loadGatewayConfig } from '../src/config';
 import { Gateway } from '../src/gateway';
 
+export async function chiangMaiPack() {
+  const pack = await loadCityPack(resolveCityDir('chiang-mai'));
+  if (!pack.ok) throw new Error('chiang-mai city pack invalid');
+  return pack.value;
+}
+
 export async function chiangMaiAirDevices(): Promise<string[]> {
   const pack = await loadCityPack(resolveCityDir('chiang-mai'));
   if (!pack.ok) throw new Error('chiang-mai city pack invalid');

@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type CityPack, loadCityPack, resolveCityDir } from '@cnx/city-pack';
+import { DEFAULT_QC_CONFIG } from '@cnx/domain';
+import type { DeadLetterPayload, NormalizedReadingPayload, ReadingsBatchPayload } from '@cnx/protocol';
+import { createLogger, type Logger } from '@cnx/runtime';
+import { BatchAppender } from '../../src/ingest/batch-appender';
+import { IngestPipeline } from '../../src/ingest/pipeline';
+import { GatewayStats } from '../../src/metrics';
+import { type ModbusConfig, parseModbusConfig } from '../../src/modbus/config';
+import { Spool } from '../../src/spool/spool';
+
+export const CANAL_DEVICES = [
+  'cm-canal-changphueak-probe',
+  'cm-canal-sriphum-probe',
+  'cm-canal-rakaeng-probe',
+  'cm-canal-pratukom-probe',
+  'cm-canal-padaet-probe',
+] as const;
+
+export const quietLogger = (): Logger => createLogger('modbus-test', process.env.TEST_LOG_LEVEL ?? 'silent');
+
+let packPromise: Promise<CityPack> | undefined;
+export function chiangMai(): Promise<CityPack> {
+  packPromise ??= loadCityPack(resolveCityDir('chiang-mai')).then((r) => {
+    if (!r.ok) throw new Error('chiang-mai city pack invalid');
+    return r.value;
+  });
+  return packPromise;
+}
+
+/** parseModbusConfig that throws with every problem (tests build valid configs). */
+export function modbusConfig(pack: CityPack, doc: unknown): ModbusConfig {
+  const r = parseModbusConfig(doc, { pack });
+  if (!r.ok) throw new Error(`invalid modbus config:\n${r.error.join('\n')}`);
+  return r.value;
+}
+
+export interface Published {
+  topic: string;
+  payload: string;
+}
+
+/**
+ * The real ingest path: IngestPipeline -> BatchAppender -> Spool in a temp dir, with the bus
+ * publisher captured. `spooled()` reads back every record appended so far.
+ */
+export async function pipelineHarness() {
+  const pack = await chiangMai();
+  const dir = mkdtempSync(path.join(tmpdir(), 'cnx-modbus-spool-'));
+  const spool = new Spool({ dir, fsync: 'never' });
+  await spool.start();
+  const stats = new GatewayStats();
+  const published: Published[] = [];
+  const pipeline = new IngestPipeline({
+    pack,
+    spool: new BatchAppender(spool),
+    stats,
+    qcConfig: DEFAULT_QC_CONFIG,
+    publish: (topic, payload) => published.push({ topic, payload }),
+    logger: quietLogger(),
+    maxPayloadBytes: 16 * 1024,
+  });
+  const records: NormalizedReadingPayload[] = [];
+  return {
+    pack,
+    pipeline,
+    stats,
+    published,
+    publish: (topic: string, payload: string) => published.push({ topic, payload }),
+    spooled(): NormalizedReadingPayload[] {
+      for (;;) {
+        const batch = spool.readBatch(10_000);
+        if (!batch || batch.records.length === 0) break;
+        for (const r of batch.records) records.push(JSON.parse(r) as NormalizedReadingPayload);
+      }
+      return records;
+    },
+    readings: (device?: string) =>
+      published
+        .filter((p) => p.topic.endsWith('/readings'))
+        .flatMap((p) => (JSON.parse(p.payload) as ReadingsBatchPayload).readings)
+        .filter((r) => !device || r.device === device),
+    deadLetters: () =>
+      published
+        .filter((p) => p.topic.includes('/deadletter/'))
+        .map((p) => ({ busTopic: p.topic, ...(JSON.parse(p.payload) as DeadLetterPayload) })),
+    events: (kind: 'device-offline' | 'device-online') =>
+      published.filter((p) => p.topic.endsWith(`/events/${kind}`)).map((p) => JSON.parse(p.payload)),
+    async stop() {
+      await spool.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type PipelineHarness = Awaited<ReturnType<typeof pipelineHarness>>;
+
+/** Poll `cond` every 10 ms until true or `timeoutMs` (then throw with `what`). */
+export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * Bounds for the number of polls of a healthy device with period `intervalMs` over `windowMs`:
+ * floor(window / interval) slots, ± 1 for where the window's edges fall, − `slack` more for timer
+ * jitter on a loaded CI machine.
+ */
+export function expectedPolls(windowMs: number, intervalMs: number, slack = 1): { min: number; max: number } {
+  const n = windowMs / intervalMs;
+  return { min: Math.max(0, Math.floor(n) - 1 - slack), max: Math.ceil(n) + 1 };
+}

@@ -201,14 +201,31 @@ export class SqliteReadingStore implements ReadingStore {
     validateRange(since, now);
     const filter = { from: since, to: now + 1, ...(stationIds ? { stationIds } : {}) };
     if (!validateFilter(filter)) return [];
-    const { sql, params } = where(filter);
-    // SQLite guarantees bare columns in an aggregate query with max() come from the row holding the
-    // max (https://sqlite.org/lang_select.html#bare_columns_in_an_aggregate_query).
+    // One indexed probe per (city, station) on (station, ts): "ORDER BY ts DESC LIMIT 1" reads one
+    // row, where a GROUP BY over the window reads every reading in it (2.4 s for 30 days of a city).
+    // Distinct values come from skip-scans of the indexes (a recursive min(x) WHERE x > previous).
+    const distinct = (column: 'city' | 'station'): string[] =>
+      (
+        this.statement(
+          `WITH RECURSIVE s(v) AS (SELECT min(${column}) FROM ${TABLE} UNION ALL ` +
+            `SELECT (SELECT min(${column}) FROM ${TABLE} WHERE ${column} > s.v) FROM s WHERE s.v IS NOT NULL) ` +
+            'SELECT v FROM s WHERE v IS NOT NULL',
+        )
+          .raw(true)
+          .all() as [string][]
+      ).map((r) => r[0]);
+    const stations = stationIds ?? distinct('station');
+    const cities = distinct('city');
     const columns = [...SELECT_BASE, ...METRIC_COLUMNS];
     const stmt = this.statement(
-      `SELECT ${columns.map(q).join(', ')}, max(ts) AS max_ts FROM ${TABLE} WHERE ${sql} GROUP BY city, station`,
+      `SELECT ${columns.map(q).join(', ')} FROM ${TABLE} INDEXED BY ${STATION_TS_INDEX} ` +
+        'WHERE station = ? AND city = ? AND ts >= ? AND ts < ? ORDER BY ts DESC LIMIT 1',
     );
-    return (await this.decode(stmt, params)).sort(byCityStation);
+    const out: StoredReading[] = [];
+    for (const station of stations) {
+      for (const city of cities) out.push(...(await this.decode(stmt, [station, city, filter.from, filter.to])));
+    }
+    return out.sort(byCityStation);
   }
 
   async *scan(sq: ScanQuery, pageSize: number): AsyncGenerator<StoredReading[]> {

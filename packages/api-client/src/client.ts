@@ -1,0 +1,389 @@
+import { ApiError } from './errors';
+import {
+  type AdminConfig,
+  type CacheFlushed,
+  type CanalList,
+  type CanalStatus,
+  type DistrictDetail,
+  type DistrictList,
+  type Health,
+  type LatestList,
+  type Meta,
+  operationRoutes,
+  type operations,
+  type ReadingsPage,
+  type Series,
+  type Station,
+  type StationLatest,
+  type StationList,
+} from './generated/openapi';
+import { type LiveHandlers, type LiveOptions, type LiveSubscription, subscribe } from './live';
+
+/** An operation of the API (its OpenAPI operationId). */
+export type OperationId = keyof operations;
+
+type QueryOf<K extends OperationId> = NonNullable<operations[K]['parameters']['query']>;
+
+/** Comma lists may be given as arrays, times as Dates. */
+type QueryValue<Name, V> = Name extends 'from' | 'to'
+  ? V | Date
+  : string extends V
+    ? V | readonly (string | number)[]
+    : V;
+
+/** The query parameters of an operation as the client takes them. */
+export type QueryInput<K extends OperationId> = { [P in keyof QueryOf<K>]: QueryValue<P, QueryOf<K>[P]> };
+
+export type StationsQuery = QueryInput<'listStations'>;
+export type LatestQuery = QueryInput<'listLatest'>;
+export type SeriesQuery = QueryInput<'getStationSeries'>;
+export type ReadingsQuery = QueryInput<'listStationReadings'>;
+export type ExportQuery = QueryInput<'exportReadings'>;
+export type StreamQuery = QueryInput<'streamReadings'>;
+
+export interface ClientOptions {
+  /**
+   * The API's base URL, e.g. `https://air.example.org` or `http://127.0.0.1:8080` (a path prefix is
+   * kept). Default `''`: URLs relative to the page (same origin; browsers only).
+   */
+  baseUrl?: string;
+  /** The fetch to use (default: the global one, bound). Wrap it for retries, logging or tests. */
+  fetch?: typeof fetch;
+  /** Headers sent with every request. */
+  headers?: Record<string, string>;
+  /** An admin key (`Authorization: Bearer`), for flushCache and getConfig only. */
+  apiKey?: string;
+  /**
+   * Conditional requests: remember the ETag and body of each JSON answer (per URL, at most this many,
+   * least recently used dropped) and send `If-None-Match`; a 304 returns the remembered body. Default
+   * off (browsers already do this in their HTTP cache).
+   */
+  etagCache?: number;
+  /** Defaults for live subscriptions (EventSource implementation, transport). */
+  live?: Omit<LiveOptions, 'signal'>;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** Extra headers for this request. */
+  headers?: Record<string, string>;
+}
+
+export interface CallOptions extends RequestOptions {
+  /** Send `If-None-Match` with this ETag; a 304 then gives `notModified: true` and no data. */
+  ifNoneMatch?: string;
+}
+
+/** The full answer of a JSON operation (see `call`). */
+export interface ApiResponse<T> {
+  /** Undefined only when `notModified`. */
+  data: T | undefined;
+  status: number;
+  notModified: boolean;
+  etag: string | undefined;
+  response: Response;
+}
+
+interface Params {
+  path?: Record<string, string>;
+  query?: object | undefined;
+}
+
+type JsonOf<K extends OperationId> = operations[K]['responses'] extends {
+  200: { content: { 'application/json': infer T } };
+}
+  ? T
+  : never;
+
+/** Every operation of the document has a method of the same name (checked by the compiler). */
+type OperationMethods = { [K in OperationId]: (...args: never[]) => unknown };
+
+/**
+ * The typed client of the cnx-sense open-data API: one method per operation of its OpenAPI document
+ * (method name = operationId), typed from the document (src/generated/openapi.ts). Only `fetch` (and
+ * EventSource where there is one): it runs in browsers and in Node ≥ 20.
+ *
+ * Errors: every non-2xx answer throws an ApiError with the API's `{code, message, details}`.
+ */
+export class CnxApiClient implements OperationMethods {
+  readonly baseUrl: string;
+  private readonly fetchFn: typeof fetch;
+  private readonly options: ClientOptions;
+  private readonly etags = new Map<string, { etag: string; data: unknown }>();
+
+  constructor(options: ClientOptions = {}) {
+    this.options = options;
+    this.baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
+    if (!options.fetch && typeof globalThis.fetch !== 'function') throw new Error('no fetch here: pass options.fetch');
+    // The global fetch is called through globalThis (browsers throw on a detached `this`).
+    this.fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  }
+
+  // --- meta ---------------------------------------------------------------------------------------
+
+  /** City, licence, metric registry, QC flags, AQI bands and the limits. */
+  getMeta(options?: RequestOptions): Promise<Meta> {
+    return this.json('getMeta', {}, options);
+  }
+
+  /** Health of the API, its store and bus. A 503 (store down) is returned, not thrown: check `status`. */
+  async getHealth(options?: RequestOptions): Promise<Health> {
+    const res = await this.send('getHealth', {}, options, 'application/json');
+    if (res.ok || res.status === 503) return (await this.parseJson(res, 'getHealth')) as Health;
+    throw await ApiError.fromResponse(res, 'getHealth', this.url('getHealth'));
+  }
+
+  /** Prometheus metrics (text exposition format). */
+  async getMetrics(options?: RequestOptions): Promise<string> {
+    const res = await this.ok('getMetrics', {}, options, 'text/plain');
+    return res.text();
+  }
+
+  // --- stations and latest ------------------------------------------------------------------------
+
+  /** Stations with status; filter by kind, district, bbox (`[w, s, e, n]` or `"w,s,e,n"`) or ids. */
+  listStations(query?: StationsQuery, options?: RequestOptions): Promise<StationList> {
+    return this.json('listStations', { query }, options);
+  }
+
+  /** One station, its devices and status (404 `station_not_found`). */
+  getStation(stationId: string, options?: RequestOptions): Promise<Station> {
+    return this.json('getStation', { path: { stationId } }, options);
+  }
+
+  /** Latest reading, AQI, NowCast and 24 h means of every (filtered) station. */
+  listLatest(query?: LatestQuery, options?: RequestOptions): Promise<LatestList> {
+    return this.json('listLatest', { query }, options);
+  }
+
+  /** The same for one station. */
+  getStationLatest(stationId: string, options?: RequestOptions): Promise<StationLatest> {
+    return this.json('getStationLatest', { path: { stationId } }, options);
+  }
+
+  // --- series and readings ------------------------------------------------------------------------
+
+  /** One metric in 5m / 1h / 1d buckets with mean/min/max/count and coverage. */
+  getStationSeries(stationId: string, query?: SeriesQuery, options?: RequestOptions): Promise<Series> {
+    return this.json('getStationSeries', { path: { stationId }, query }, options);
+  }
+
+  /** One page of raw readings; follow `meta.nextCursor` (or use `stationReadingPages`). */
+  listStationReadings(stationId: string, query?: ReadingsQuery, options?: RequestOptions): Promise<ReadingsPage> {
+    return this.json('listStationReadings', { path: { stationId }, query }, options);
+  }
+
+  /** Every page of raw readings of a range, in time order (listStationReadings, following the cursor). */
+  async *stationReadingPages(
+    stationId: string,
+    query?: Omit<ReadingsQuery, 'cursor'>,
+    options?: RequestOptions,
+  ): AsyncGenerator<ReadingsPage, void, undefined> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.listStationReadings(stationId, { ...query, ...(cursor ? { cursor } : {}) }, options);
+      yield page;
+      cursor = page.meta.nextCursor ?? undefined;
+    } while (cursor);
+  }
+
+  // --- districts and canal ------------------------------------------------------------------------
+
+  /** Per innovation district: worst station, AQI, trend, canal state. */
+  listDistricts(options?: RequestOptions): Promise<DistrictList> {
+    return this.json('listDistricts', {}, options);
+  }
+
+  /** One district and the latest state of its stations (404 `district_not_found`). */
+  getDistrict(districtId: string, options?: RequestOptions): Promise<DistrictDetail> {
+    return this.json('getDistrict', { path: { districtId } }, options);
+  }
+
+  /** Canal stations: level against bank/warning/critical, rate of rise, water-quality class. */
+  listCanalStations(options?: RequestOptions): Promise<CanalList> {
+    return this.json('listCanalStations', {}, options);
+  }
+
+  /** One canal station. */
+  getCanalStation(stationId: string, options?: RequestOptions): Promise<CanalStatus> {
+    return this.json('getCanalStation', { path: { stationId } }, options);
+  }
+
+  // --- exports ------------------------------------------------------------------------------------
+
+  /**
+   * An export file (CSV by default; json, ndjson, geojson), as the streamed Response: read
+   * `response.body` (a ReadableStream) or `await response.text()`. Errors throw before the body.
+   */
+  exportReadings(query: ExportQuery, options?: RequestOptions): Promise<Response> {
+    const accept = {
+      csv: 'text/csv',
+      json: 'application/json',
+      ndjson: 'application/x-ndjson',
+      geojson: 'application/geo+json',
+    }[query.format ?? 'csv'];
+    return this.ok('exportReadings', { query }, options, accept);
+  }
+
+  /** The URL of an export, for a download link (`<a href download>`) or pandas.read_csv. */
+  exportUrl(query: ExportQuery): string {
+    return this.url('exportReadings', { query });
+  }
+
+  // --- live ---------------------------------------------------------------------------------------
+
+  /**
+   * Subscribes to GET /v1/stream (Server-Sent Events): typed `reading` and `heartbeat` callbacks.
+   * Uses EventSource where there is one (browsers), otherwise a fetch-based reader (Node 20); see
+   * LiveOptions. Returns at once; `close()` ends it.
+   */
+  streamReadings(query: StreamQuery | undefined, handlers: LiveHandlers, options?: LiveOptions): LiveSubscription {
+    const headers: Record<string, string> = { ...this.options.headers };
+    return subscribe({ url: this.url('streamReadings', { query }), fetch: this.fetchFn, headers }, handlers, {
+      ...this.options.live,
+      ...options,
+    });
+  }
+
+  /** Shorthand for streamReadings. */
+  stream(query: StreamQuery | undefined, handlers: LiveHandlers, options?: LiveOptions): LiveSubscription {
+    return this.streamReadings(query, handlers, options);
+  }
+
+  // --- admin (API key) ----------------------------------------------------------------------------
+
+  /** Empties the "now" view cache (needs `apiKey`). */
+  flushCache(options?: RequestOptions): Promise<CacheFlushed> {
+    return this.json('flushCache', {}, options);
+  }
+
+  /** The effective configuration, secrets redacted (needs `apiKey`). */
+  getConfig(options?: RequestOptions): Promise<AdminConfig> {
+    return this.json('getConfig', {}, options);
+  }
+
+  // --- generic ------------------------------------------------------------------------------------
+
+  /**
+   * Any JSON operation with the full answer: status, ETag, `notModified` (with `ifNoneMatch`), and the
+   * Response (headers such as `x-ratelimit-remaining`). Throws ApiError on error statuses.
+   */
+  async call<K extends OperationId>(
+    operation: K,
+    params: { path?: Record<string, string>; query?: QueryInput<K> } = {},
+    options: CallOptions = {},
+  ): Promise<ApiResponse<JsonOf<K>>> {
+    const headers = options.ifNoneMatch
+      ? { ...options.headers, 'if-none-match': options.ifNoneMatch }
+      : options.headers;
+    const res = await this.send(operation, params, { ...options, headers }, 'application/json');
+    const etag = res.headers.get('etag') ?? undefined;
+    if (res.status === 304) return { data: undefined, status: 304, notModified: true, etag, response: res };
+    if (!res.ok) throw await ApiError.fromResponse(res, operation, this.url(operation, params));
+    const data = (await this.parseJson(res, operation)) as JsonOf<K>;
+    return { data, status: res.status, notModified: false, etag, response: res };
+  }
+
+  /** The URL of an operation with its path and query parameters. */
+  url(operation: OperationId, params: Params = {}): string {
+    const route = operationRoutes[operation];
+    const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+      const value = params.path?.[name];
+      if (value === undefined || value === '') throw new TypeError(`${operation}: path parameter ${name} is missing`);
+      return encodeURIComponent(value);
+    });
+    const qs = queryString(params.query);
+    return `${this.baseUrl}${path}${qs ? `?${qs}` : ''}`;
+  }
+
+  /** Forgets the remembered ETags (etagCache). */
+  clearEtagCache(): void {
+    this.etags.clear();
+  }
+
+  // --- internals ----------------------------------------------------------------------------------
+
+  private async json<K extends OperationId>(
+    operation: K,
+    params: Params,
+    options?: RequestOptions,
+  ): Promise<JsonOf<K>> {
+    const url = this.url(operation, params);
+    const cached = this.options.etagCache ? this.etags.get(url) : undefined;
+    const headers = cached ? { ...options?.headers, 'if-none-match': cached.etag } : options?.headers;
+    const res = await this.send(operation, params, { ...options, headers }, 'application/json', url);
+    if (res.status === 304 && cached) {
+      this.remember(url, cached.etag, cached.data);
+      return cached.data as JsonOf<K>;
+    }
+    if (!res.ok) throw await ApiError.fromResponse(res, operation, url);
+    const data = await this.parseJson(res, operation);
+    const etag = res.headers.get('etag');
+    if (this.options.etagCache && etag) this.remember(url, etag, data);
+    return data as JsonOf<K>;
+  }
+
+  private remember(url: string, etag: string, data: unknown): void {
+    this.etags.delete(url);
+    this.etags.set(url, { etag, data });
+    const max = this.options.etagCache ?? 0;
+    while (this.etags.size > max) this.etags.delete(this.etags.keys().next().value as string);
+  }
+
+  private async parseJson(res: Response, operation: string): Promise<unknown> {
+    const text = await res.text();
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new ApiError({
+        status: res.status,
+        code: 'unexpected_response',
+        message: `${operation}: the answer is not JSON (${res.headers.get('content-type') ?? 'no content type'}): ${text.slice(0, 200)}`,
+        operation,
+        url: res.url,
+        requestId: res.headers.get('x-request-id') ?? undefined,
+      });
+    }
+  }
+
+  /** send + throw ApiError unless 2xx. */
+  private async ok(operation: OperationId, params: Params, options: RequestOptions | undefined, accept: string) {
+    const res = await this.send(operation, params, options, accept);
+    if (!res.ok) throw await ApiError.fromResponse(res, operation, this.url(operation, params));
+    return res;
+  }
+
+  private send(
+    operation: OperationId,
+    params: Params,
+    options: RequestOptions | undefined,
+    accept: string,
+    url = this.url(operation, params),
+  ): Promise<Response> {
+    const headers: Record<string, string> = { accept, ...this.options.headers, ...options?.headers };
+    if (this.options.apiKey && operationRoutes[operation].path.startsWith('/admin/')) {
+      headers.authorization = `Bearer ${this.options.apiKey}`;
+    }
+    const init: RequestInit = { method: operationRoutes[operation].method, headers };
+    if (options?.signal) init.signal = options.signal;
+    return this.fetchFn(url, init);
+  }
+}
+
+/** A query string: undefined/null dropped, arrays comma-joined, Dates as RFC 3339 (UTC). */
+export function queryString(query: object | undefined): string {
+  if (!query) return '';
+  const out = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null) continue;
+    if (Array.isArray(value)) out.set(key, value.join(','));
+    else if (value instanceof Date) out.set(key, value.toISOString());
+    else out.set(key, String(value));
+  }
+  return out.toString();
+}
+
+/** A client for the API at `baseUrl`. */
+export function createClient(options: ClientOptions = {}): CnxApiClient {
+  return new CnxApiClient(options);
+}

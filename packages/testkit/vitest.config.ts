@@ -1,10 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { workspaceConfig } from '../../vitest.shared.ts';
 
 // Integration tests start real influxd / mosquitto processes: generous timeouts, never fixed sleeps.
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-  },
-});
+export default workspaceConfig(import.meta.url, { include: ['test/**/*.test.ts'], testTimeout: 60_000 });

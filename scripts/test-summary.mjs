@@ -14,13 +14,17 @@ for (const f of files) {
   skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
   if ((r.numFailedTestSuites ?? 0) > 0 && !r.numFailedTests) failed += r.numFailedTestSuites;
 }
+
 // Every workspace with a test script must have reported (a missing report would hide its tests).
 import { execSync } from 'node:child_process';
+
 const expected = JSON.parse(execSync('npm query .workspace --json', { encoding: 'utf8' }))
   .filter((w) => w.scripts?.test)
   .map((w) => w.name.replace(/^@cnx\//, ''));
 const missing = expected.filter((n) => !files.includes(`${n}.json`));
-console.log(`\n${files.length} of ${expected.length} workspaces reported${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`);
+console.log(
+  `\n${files.length} of ${expected.length} workspaces reported${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`,
+);
 if (missing.length > 0) failed += missing.length;
 console.log(`Tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 if (files.length === 0 || failed > 0 || skipped > 0) process.exit(1);

@@ -6,10 +6,11 @@
  * Each app runs as its own process (as in production), with its logs prefixed by its name.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { loadCityPackSync, resolveCityDir } from '@cnx/city-pack';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = {
@@ -21,6 +22,29 @@ const mqttPort = Number(env.CNX_MQTT_PORT ?? 1883);
 const gatewayHttp = Number(env.GATEWAY_HTTP_PORT ?? 8081);
 const apiPort = Number(env.API_PORT ?? 8080);
 const dashboardPort = Number(env.DASHBOARD_PORT ?? 3000);
+const canalBasePort = Number(env.CNX_CANAL_SIM_PORT ?? 15020);
+
+// The canal stations are simulated Modbus TCP slaves (firmware-sim `canal`: the city pack's canal
+// devices in pack order, station i on port base + i with unit id i + 1); the gateway polls them
+// exactly as it would the real probes on the municipal network.
+const pack = loadCityPackSync(resolveCityDir(env.CNX_CITY ?? 'chiang-mai'));
+if (!pack.ok) throw new Error('the city pack is invalid: run npm run validate-city -w @cnx/city-pack');
+const canalDevices = pack.value.devices.filter((d) => d.transport === 'modbus-tcp').map((d) => d.id);
+const modbusConfigPath = path.join(env.CNX_DATA_DIR, 'modbus.json');
+mkdirSync(env.CNX_DATA_DIR, { recursive: true });
+writeFileSync(
+  modbusConfigPath,
+  JSON.stringify({
+    defaults: { intervalMs: 10_000 },
+    buses: canalDevices.map((_, i) => ({
+      id: `canal-sim-${i}`,
+      transport: 'tcp',
+      host: '127.0.0.1',
+      port: canalBasePort + i,
+    })),
+    devices: canalDevices.map((deviceId, i) => ({ deviceId, bus: `canal-sim-${i}`, unitId: i + 1 })),
+  }),
+);
 const children: ChildProcess[] = [];
 let stopping = false;
 
@@ -78,7 +102,15 @@ async function shutdown(code: number): Promise<void> {
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
+run('canal-sim', 'firmware-sim/src/cli.ts', [
+  'canal',
+  '--city',
+  env.CNX_CITY ?? 'chiang-mai',
+  '--tcp-base-port',
+  String(canalBasePort),
+]);
 run('gateway', 'apps/gateway/src/main.ts', [], {
+  GATEWAY_MODBUS_CONFIG: modbusConfigPath,
   CNX_MQTT_PORT: String(mqttPort),
   GATEWAY_HTTP_PORT: String(gatewayHttp),
 });
@@ -131,7 +163,8 @@ cnx-sense is running on embedded defaults (embedded MQTT broker, SQLite store in
   Alerts               http://127.0.0.1:8082/v1/alerts   (subscriptions, staff ack: apps/alerts/README.md)
   Gateway health       http://127.0.0.1:${gatewayHttp}/health
   Gateway metrics      http://127.0.0.1:${gatewayHttp}/metrics
-  Simulated devices    the Chiang Mai fleet in real time, one reading per device every 10 s
+  Simulated devices    the Chiang Mai fleet in real time, one reading per device every 10 s;
+                       canal probes as Modbus TCP slaves on 127.0.0.1:${canalBasePort}+ (polled every 10 s)
                        (more: npm run sim -w @cnx/firmware-sim -- --help)
 
 Press Ctrl-C to stop.

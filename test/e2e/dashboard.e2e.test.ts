@@ -222,6 +222,26 @@ describe('dashboard in a real browser over the whole stack', () => {
     }
   }, 120_000);
 
+  it('the canal page shows each station polled over Modbus against its bank and warning levels', async () => {
+    // The gateway polls the simulated probes every second; wait (bounded) until the API has all five.
+    const deadline = Date.now() + 30_000;
+    let withLevel = 0;
+    while (Date.now() < deadline) {
+      const res = (await (await fetch(`${stack.apiUrl}/v1/canal`)).json()) as { data: { level: unknown }[] };
+      withLevel = res.data.filter((c) => c.level).length;
+      if (withLevel === 5) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(withLevel).toBe(5);
+    const page = await open('/canal', { lang: 'en', viewport: 'desktop' });
+    const items = page.locator('[data-testid="canal-list"] > li');
+    expect(await items.count()).toBe(5);
+    const text = (await page.textContent('[data-testid="canal-list"]')) ?? '';
+    // Every station shows a level in metres (not the "no data" dash) and its class/state.
+    expect((text.match(/\d+\.\d\d m/g) ?? []).length).toBeGreaterThanOrEqual(10);
+    await page.context().close();
+  }, 60_000);
+
   it('every page renders in Thai and English on a phone and a desktop (screenshots)', async () => {
     const district = HAZE_DISTRICT;
     const pages = {

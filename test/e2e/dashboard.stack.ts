@@ -2,7 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createFleet, loadCityFleet, type SimDeviceInfo } from '@cnx/firmware-sim';
+import { loadCityPack } from '@cnx/city-pack';
+import {
+  type CanalFleet,
+  canalStationsFromPack,
+  createCanalFleet,
+  createFleet,
+  loadCityFleet,
+  type SimDeviceInfo,
+} from '@cnx/firmware-sim';
 import { freePort, ManagedProcess, type MosquittoHandle, makeTempDir, removeDir, startMosquitto } from '@cnx/testkit';
 import { GatewayProcess } from '../src/gateway-process';
 
@@ -68,16 +76,47 @@ export async function startDashboardStack(): Promise<DashboardStack> {
   writeFileSync(stationsFile, JSON.stringify(pack, null, 2));
 
   const broker = await startMosquitto();
+  // The canal probes: one simulated Modbus TCP slave per station, polled by the gateway every second.
+  const loaded = await loadCityPack(path.join(citiesDir, CITY));
+  if (!loaded.ok) throw new Error('city pack copy is invalid');
+  const canal: CanalFleet[] = [];
+  for (const station of canalStationsFromPack(loaded.value)) {
+    const fleet = createCanalFleet({
+      city: CITY,
+      stations: [station],
+      simStart: Date.now(),
+      tcp: { basePort: await freePort() },
+    });
+    await fleet.start();
+    canal.push(fleet);
+  }
+  const endpoints = canal.flatMap((f) => f.endpoints);
+  const modbusConfig = path.join(dir, 'modbus.json');
+  writeFileSync(
+    modbusConfig,
+    JSON.stringify({
+      defaults: { intervalMs: 1000, timeoutMs: 300, retries: 0 },
+      buses: endpoints.map((e, i) => ({ id: `canal-${i}`, transport: 'tcp', host: e.tcp!.host, port: e.tcp!.port })),
+      devices: endpoints.map((e, i) => ({
+        deviceId: e.deviceId,
+        bus: `canal-${i}`,
+        unitId: e.unitId,
+        wordOrder: e.wordOrder,
+      })),
+    }),
+  );
   const common = { CNX_CITY: CITY, CNX_CITIES_DIR: citiesDir, CNX_DATA_DIR: dir, LOG_LEVEL: 'warn' };
   const gateway = new GatewayProcess({
     ...common,
     GATEWAY_MQTT_URL: broker.url,
     GATEWAY_SPOOL_DIR: path.join(dir, 'spool'),
+    GATEWAY_MODBUS_CONFIG: modbusConfig,
   });
   const procs: ManagedProcess[] = [];
   const stop = async () => {
     for (const p of procs.reverse()) await p.stop();
     await gateway.stop();
+    for (const f of canal) await f.stop();
     await broker.stop();
     await removeDir(dir);
   };

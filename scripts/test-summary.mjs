@@ -1,4 +1,5 @@
 // Adds up every workspace's vitest JSON report (test-results/*.json) into one closing line.
+import { execSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -16,8 +17,6 @@ for (const f of files) {
 }
 
 // Every workspace with a test script must have reported (a missing report would hide its tests).
-import { execSync } from 'node:child_process';
-
 const expected = JSON.parse(execSync('npm query .workspace --json', { encoding: 'utf8' }))
   .filter((w) => w.scripts?.test)
   .map((w) => w.name.replace(/^@cnx\//, ''));

@@ -65,7 +65,7 @@ describe('JSON operations', () => {
     expect(one.latest?.ts).toBe(new Date(api.now - 10 * 60_000).toISOString());
     expect(one.air?.pm25.rolling24h.valid).toBe(true);
     expect(one.air?.aqi.th?.value).toBeGreaterThan(0);
-    expect(one.air?.aqi.th?.label.th).toBeTruthy();
+    expect(one.air?.aqi.th?.label.th).toMatch(/\S/);
   });
 
   it('getStationSeries: hourly buckets with coverage, Dates accepted for from/to', async () => {
@@ -84,7 +84,7 @@ describe('JSON operations', () => {
     const to = new Date(api.now);
     const first = await client.listStationReadings('cm-air-oldcity-01', { from, to, limit: 50 });
     expect(first.data.length).toBe(50);
-    expect(first.meta.nextCursor).toBeTruthy();
+    expect(first.meta.nextCursor).toMatch(/\S/);
     const all: Reading[] = [];
     let pages = 0;
     for await (const page of client.stationReadingPages('cm-air-oldcity-01', { from, to, limit: 50 })) {
@@ -168,7 +168,7 @@ describe('typed errors', () => {
     expect(err.code).toBe('invalid_request');
     expect(err.details[0]).toMatchObject({ in: 'query', parameter: 'limit', problem: 'must be <= 10000' });
     expect(err.details[0]?.value).toContain('20000');
-    expect(err.details[0]?.allowed).toBeTruthy();
+    expect(err.details[0]?.allowed).toMatch(/\S/);
     // A value the types forbid, sent anyway (plain JavaScript callers).
     const bad = await apiError(client.listStations({ kind: 'ocean' as 'air' }));
     expect(bad.code).toBe('invalid_request');
@@ -283,7 +283,7 @@ describe('options', () => {
     const first = await client.call('getStation', { path: { stationId: 'cm-air-nimman-01' } });
     expect(first.status).toBe(200);
     expect(first.data?.id).toBe('cm-air-nimman-01');
-    expect(first.etag).toBeTruthy();
+    expect(first.etag).toMatch(/^(W\/)?".+"$/);
     expect(first.response.headers.get('x-ratelimit-limit')).toBe('100000');
     const again = await client.call(
       'getStation',

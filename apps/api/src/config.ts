@@ -1,17 +1,8 @@
 import path from 'node:path';
 import { EnvReader } from '@cnx/runtime';
+import { readStoreEnv, type StoreEnvConfig } from '@cnx/store';
 
-export type ApiStoreConfig =
-  | { backend: 'sqlite'; path: string }
-  | {
-      backend: 'influxdb';
-      url: string;
-      database: string;
-      username?: string;
-      password?: string;
-      token?: string;
-      retentionPolicy?: string;
-    };
+export type ApiStoreConfig = StoreEnvConfig;
 
 export interface ApiLimits {
   /** Most points (buckets or readings) in one JSON response. */
@@ -68,23 +59,8 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(city)) {
     r.problem(`CNX_CITY=${JSON.stringify(city)}: expected a city pack id like chiang-mai`);
   }
-  const influxUrl = r.url('INFLUX_URL', ['http:', 'https:']);
-  const storeName = r.oneOf('API_STORE', ['sqlite', 'influxdb'] as const, influxUrl ? 'influxdb' : 'sqlite');
-  let store: ApiStoreConfig;
-  if (storeName === 'influxdb') {
-    if (!influxUrl) r.problem('API_STORE=influxdb needs INFLUX_URL (e.g. http://127.0.0.1:8086)');
-    store = {
-      backend: 'influxdb',
-      url: influxUrl ?? '',
-      database: r.string('INFLUX_DB', 'cnx'),
-      username: r.optionalString('INFLUX_USERNAME'),
-      password: r.optionalString('INFLUX_PASSWORD'),
-      token: r.optionalString('INFLUX_TOKEN'),
-      retentionPolicy: r.optionalString('INFLUX_RP'),
-    };
-  } else {
-    store = { backend: 'sqlite', path: r.string('SQLITE_PATH', path.join(dataDir, 'cnx.sqlite')) };
-  }
+  // The API never writes: it does not create the database.
+  const store: ApiStoreConfig = readStoreEnv(r, { selector: 'API_STORE', dataDir, mayCreateDatabase: false });
   const live = r.bool('API_LIVE', true);
   const mqttUrl = r.url('API_MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']) ?? 'mqtt://127.0.0.1:1883';
   const adminKeys = (r.optionalString('API_ADMIN_KEYS') ?? '')

@@ -1,19 +1,9 @@
 import path from 'node:path';
 import { EnvReader } from '@cnx/runtime';
+import { readStoreEnv, type StoreEnvConfig } from '@cnx/store';
 import { type AirrohrPushConfig, readAirrohrConfig } from './http-push/airrohr.config';
 
-export type StoreConfig =
-  | { backend: 'sqlite'; path: string }
-  | {
-      backend: 'influxdb';
-      url: string;
-      database: string;
-      username?: string;
-      password?: string;
-      token?: string;
-      retentionPolicy?: string;
-      createDatabase: boolean;
-    };
+export type StoreConfig = StoreEnvConfig;
 
 export interface GatewayConfig {
   city: string;
@@ -56,24 +46,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
   const city = r.string('CNX_CITY', 'chiang-mai');
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(city))
     r.problem(`CNX_CITY=${JSON.stringify(city)}: expected a city pack id like chiang-mai`);
-  const influxUrl = r.url('INFLUX_URL', ['http:', 'https:']);
-  const storeName = r.oneOf('GATEWAY_STORE', ['sqlite', 'influxdb'] as const, influxUrl ? 'influxdb' : 'sqlite');
-  let store: StoreConfig;
-  if (storeName === 'influxdb') {
-    if (!influxUrl) r.problem('GATEWAY_STORE=influxdb needs INFLUX_URL (e.g. http://127.0.0.1:8086)');
-    store = {
-      backend: 'influxdb',
-      url: influxUrl ?? '',
-      database: r.string('INFLUX_DB', 'cnx'),
-      username: r.optionalString('INFLUX_USERNAME'),
-      password: r.optionalString('INFLUX_PASSWORD'),
-      token: r.optionalString('INFLUX_TOKEN'),
-      retentionPolicy: r.optionalString('INFLUX_RP'),
-      createDatabase: r.bool('INFLUX_CREATE_DB', true),
-    };
-  } else {
-    store = { backend: 'sqlite', path: r.string('SQLITE_PATH', path.join(dataDir, 'cnx.sqlite')) };
-  }
+  const store: StoreConfig = readStoreEnv(r, { selector: 'GATEWAY_STORE', dataDir, mayCreateDatabase: true });
   const mqttUrl = r.url('GATEWAY_MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']);
   const cfg: GatewayConfig = {
     city,

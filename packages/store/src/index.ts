@@ -75,3 +75,4 @@ export function createReadingStore(config: ReadingStoreConfig): ReadingStore {
   }
   return make(config);
 }
+export { readStoreEnv, type StoreEnvConfig, type StoreEnvReader } from './config';

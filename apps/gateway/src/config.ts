@@ -47,7 +47,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(city))
     r.problem(`CNX_CITY=${JSON.stringify(city)}: expected a city pack id like chiang-mai`);
   const store: StoreConfig = readStoreEnv(r, { selector: 'GATEWAY_STORE', dataDir, mayCreateDatabase: true });
-  const mqttUrl = r.url('GATEWAY_MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']);
+  const mqttUrl = r.url('GATEWAY_MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'ssl:']);
   const cfg: GatewayConfig = {
     city,
     citiesDir: r.optionalString('CNX_CITIES_DIR'),

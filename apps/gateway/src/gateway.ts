@@ -104,6 +104,8 @@ export class Gateway {
         username: config.mqttUsername,
         password: config.mqttPassword,
         busQos: config.busQos,
+        // Payload limit + the largest PUBLISH header (2 + 65,535 topic + 2 id): bigger is skipped.
+        maxPacketBytes: config.maxPayloadBytes + 65_539,
       },
       pipeline,
       this.stats,

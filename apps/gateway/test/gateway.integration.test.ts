@@ -102,6 +102,9 @@ describe('gateway against real Mosquitto and InfluxDB', () => {
       ['impossible_value', a, JSON.stringify({ ts: T0, values: { humidity: 150 } })],
       ['bad_timestamp', a, JSON.stringify({ ts: 1_700_000, values: { pm25: 1 } })],
       ['payload_too_large', a, JSON.stringify({ ts: T0, values: { pm25: 1 }, fw: 'x'.repeat(40_000) })],
+      // Beyond what the MQTT decoder buffers at all (payload limit + largest header): skipped as it
+      // streams by, acknowledged, dead-lettered with its head; the connection stays up.
+      ['payload_too_large', a, JSON.stringify({ ts: T0, values: { pm25: 1 }, fw: 'y'.repeat(300_000) })],
       ['invalid_utf8', a, Buffer.from([0x7b, 0xff, 0xfe, 0x7d])],
     ];
     for (const [, id, payload] of bad) await publishQos1(device, topics.telemetry(CITY, id), payload);
@@ -109,8 +112,13 @@ describe('gateway against real Mosquitto and InfluxDB', () => {
     const letters = dl.messages.map((m) => JSON.parse(m.payload) as DeadLetterPayload);
     expect(letters.map((l) => l.reason)).toEqual(bad.map(([reason]) => reason));
     for (const l of letters) expect(l.message.length).toBeGreaterThan(10);
-    const tooLarge = letters.find((l) => l.reason === 'payload_too_large')!;
-    expect(tooLarge.truncated).toBe(true);
+    const tooLarge = letters.filter((l) => l.reason === 'payload_too_large');
+    expect(tooLarge.map((l) => [l.truncated, l.payload.length])).toEqual([
+      [true, 2048],
+      [true, 2048],
+    ]);
+    expect(tooLarge[1]?.message).toContain(`${Buffer.byteLength(bad[7]![2])} bytes`);
+    expect(tooLarge[1]?.payload.startsWith('{"ts":')).toBe(true);
     expect(letters.find((l) => l.reason === 'invalid_utf8')?.encoding).toBe('base64');
     expect(dl.messages.find((m) => m.payload.includes('unknown_device'))?.topic).toBe(
       topics.deadletter(CITY, 'ghost-device'),
@@ -140,6 +148,9 @@ describe('gateway against real Mosquitto and InfluxDB', () => {
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(text).toMatch(/gateway_messages_rejected_total\{reason="malformed_json"\} 1\b/);
     expect(text).toMatch(/gateway_messages_rejected_total\{reason="unknown_device"\} 1\b/);
+    // Exactly 2: an unacknowledged (or connection-breaking) oversized message would come back.
+    expect(text).toMatch(/gateway_messages_rejected_total\{reason="payload_too_large"\} 2\b/);
+    expect(text).toMatch(/gateway_mqtt_reconnects_total 0\b/);
     expect(text).toMatch(/gateway_readings_written_total 4\b/);
     expect(text).toMatch(/gateway_qc_flags_total\{flag="humidity"\} 1\b/);
     expect(text).toMatch(/gateway_store_write_duration_seconds_count [1-9]/);

@@ -1,4 +1,5 @@
 export * from './errors';
+export * from './normalized-json';
 export * from './payloads';
 export * from './schemas';
 export * from './telemetry';

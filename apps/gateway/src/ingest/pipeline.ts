@@ -17,7 +17,8 @@ import {
 import {
   type DeadLetterPayload,
   isValidId,
-  type NormalizedReadingPayload,
+  normalizedReadingHead,
+  normalizedReadingJson,
   parseTelemetry,
   readingsBatchJson,
   topics,
@@ -46,6 +47,22 @@ export type BusPublisher = (topic: string, payload: string) => void;
 
 export type IngestResult = 'accepted' | 'rejected' | 'full';
 
+function newContext(device: Device, station: Station): DeviceContext {
+  return {
+    device,
+    station,
+    qc: createQcState(),
+    head: normalizedReadingHead({
+      city: station.city,
+      station: station.id,
+      device: device.id,
+      kind: station.kind,
+      district: station.district,
+    }),
+    corrects: PM25_CORRECTION_MODELS.has(device.model),
+  };
+}
+
 /** Dead letters echo at most this much of the rejected payload. */
 const DEADLETTER_ECHO_BYTES = 2048;
 
@@ -53,6 +70,9 @@ interface DeviceContext {
   device: Device;
   station: Station;
   qc: DeviceQcState;
+  /** The device's constant JSON head of a normalised reading (normalizedReadingHead). */
+  head: string;
+  corrects: boolean;
 }
 
 /**
@@ -86,7 +106,7 @@ export class IngestPipeline {
     const device = this.deps.pack.deviceById.get(deviceId);
     const station = device && this.deps.pack.stationById.get(device.stationId);
     if (!device || !station) return undefined;
-    ctx = { device, station, qc: createQcState() };
+    ctx = newContext(device, station);
     this.devices.set(deviceId, ctx);
     return ctx;
   }
@@ -152,26 +172,14 @@ export class IngestPipeline {
       const qc = applyQc(ctx.qc, r, receivedAt, this.deps.qcConfig);
       for (const f of qc) stats.qc.set(f, (stats.qc.get(f) ?? 0) + 1);
       const corrections: Correction[] = [];
-      const pm25 = r.values.pm25;
-      const rh = r.values.humidity;
-      if (pm25 !== undefined && rh !== undefined && PM25_CORRECTION_MODELS.has(ctx.device.model)) {
-        const c = correctPm25(pm25, rh);
+      if (ctx.corrects) {
+        const c = correctPm25(r.values.pm25, r.values.humidity);
         // Computed values carry float noise (15.797275999999997); keep the metric's precision + 1.
-        if (c) corrections.push({ ...c, value: roundTo(c.value, METRICS.pm25.decimals + 1) });
+        if (c) {
+          c.value = roundTo(c.value, METRICS.pm25.decimals + 1);
+          corrections.push(c);
+        }
       }
-      const out: NormalizedReadingPayload = {
-        v: 1,
-        city: station.city,
-        station: station.id,
-        device: deviceId,
-        kind: station.kind,
-        district: station.district,
-        ts: r.ts,
-        values: r.values,
-        corrections,
-        qc,
-        receivedAt,
-      };
       const reading: Reading = {
         city: station.city,
         stationId: station.id,
@@ -181,11 +189,9 @@ export class IngestPipeline {
         corrections,
         qc,
       };
-      if (r.seq !== undefined) {
-        out.seq = r.seq;
-        reading.seq = r.seq;
-      }
-      records.push(JSON.stringify(out));
+      if (r.seq !== undefined) reading.seq = r.seq;
+      // The normalised reading (spool line and bus) is serialised from the same object.
+      records.push(normalizedReadingJson(ctx.head, reading, receivedAt));
       readings.push(reading);
     }
     // Staged for the spool; the transport acknowledges only after flush(), which also publishes the
@@ -196,6 +202,23 @@ export class IngestPipeline {
     return 'accepted';
   }
 
+  /**
+   * A message too big for the transport to even buffer (the MQTT decoder skipped all but `head`, the
+   * start of its payload): counted as received and rejected as payload_too_large.
+   */
+  rejectOversized(deviceId: string, head: Buffer, payloadBytes: number, receivedAt: number, sourceTopic: string): void {
+    this.deps.stats.received++;
+    this.reject(
+      'payload_too_large',
+      `${payloadBytes} bytes > ${this.deps.maxPayloadBytes}`,
+      deviceId,
+      head,
+      receivedAt,
+      sourceTopic,
+      payloadBytes > head.length,
+    );
+  }
+
   /** Count, log (debug: bad devices can be noisy) and dead-letter one rejected message. */
   reject(
     reason: RejectReason,
@@ -204,11 +227,13 @@ export class IngestPipeline {
     payload: Buffer,
     receivedAt: number,
     sourceTopic: string,
+    /** The payload given is already only the head of a bigger one. */
+    cut = false,
   ): 'rejected' {
     this.deps.stats.reject(reason);
     const message = detail.startsWith(GATEWAY_ERRORS[reason]) ? detail : `${GATEWAY_ERRORS[reason]}: ${detail}`;
     this.deps.logger.debug({ reason, device: deviceId, topic: sourceTopic, detail: message }, 'message rejected');
-    const truncated = payload.length > DEADLETTER_ECHO_BYTES;
+    const truncated = cut || payload.length > DEADLETTER_ECHO_BYTES;
     const echo = truncated ? payload.subarray(0, DEADLETTER_ECHO_BYTES) : payload;
     const utf8 = isUtf8(echo);
     const dl: DeadLetterPayload = {
@@ -238,7 +263,7 @@ export class IngestPipeline {
       const station = this.deps.pack.stationById.get(device.stationId);
       // No station: leave it to handle(), which rejects it as unknown_device.
       if (station) {
-        this.devices.set(device.id, { device, station, qc: createQcState() });
+        this.devices.set(device.id, newContext(device, station));
       }
     }
     return this.handle(device.id, payload, receivedAt, sourceTopic);

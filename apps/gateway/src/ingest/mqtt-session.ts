@@ -1,0 +1,383 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Logger } from '@cnx/runtime';
+import mqttPacket from 'mqtt-packet';
+import {
+  CONNACK_REASONS,
+  type DecodeHandler,
+  DISCONNECT,
+  encodePubacks,
+  encodePublish,
+  MqttDecoder,
+  PINGREQ,
+} from './mqtt-codec';
+
+export interface MqttSessionOptions {
+  /** mqtt:// or tcp:// (plain), mqtts:// or ssl:// (TLS, verified against the system CAs). */
+  url: string;
+  clientId: string;
+  username?: string;
+  password?: string;
+  /** Topic filters and their QoS (0 or 1), subscribed after every CONNACK. */
+  subscriptions: Readonly<Record<string, 0 | 1>>;
+  /** Bigger PUBLISH packets are skipped and reported as oversized (see MqttDecoder). */
+  maxPacketBytes: number;
+  keepaliveSec?: number;
+  reconnectMs?: number;
+  connectTimeoutMs?: number;
+  /** Our QoS 1 publishes waiting for the broker's PUBACK; beyond it new ones are dropped and counted. */
+  maxInflight?: number;
+  logger: Logger;
+}
+
+/** What the session hands its owner. Every call is synchronous, inside the socket's read. */
+export interface SessionHandler {
+  /**
+   * One PUBLISH (payload valid only during the call). True: acknowledge it (QoS 1) once `commit()`
+   * succeeds; false: leave it unacknowledged (the broker redelivers it on the next connection).
+   */
+  message(topic: string, payload: Buffer, receivedAt: number): boolean;
+  /** A PUBLISH above maxPacketBytes; it is acknowledged (it can never be accepted). */
+  oversized(topic: string, head: Buffer, payloadBytes: number, receivedAt: number): void;
+  /**
+   * End of an event-loop turn that received messages: make them durable. True: the PUBACKs for
+   * the accepted ones leave now; false: the connection is dropped without them.
+   */
+  commit(): boolean;
+  connected(sessionPresent: boolean): void;
+  disconnected(): void;
+  /** A new connection attempt after a failed or lost one. */
+  reconnecting(): void;
+}
+
+const RESUBSCRIBE_ID = 1;
+
+/**
+ * A lean MQTT 3.1.1 client for the gateway's intake: one persistent session (clean session off),
+ * subscribed with QoS 1, acknowledging in batches, and publishing the bus on the same connection.
+ *
+ * Why not MQTT.js here: per message it costs a nextTick, a handler chain, events and two stream
+ * writes for the PUBACK; at 10k messages/s that was a third of the gateway's CPU. This client reads
+ * the socket with `onread` (no stream machinery, one reused buffer), decodes PUBLISH packets in
+ * place (mqtt-codec.ts) and writes the turn's PUBACKs as one buffer after the spool write, which is
+ * also what makes "acknowledged = durable" hold (docs/performance.md, docs/architecture.md).
+ *
+ * Behaviour kept from MQTT.js: reconnect every `reconnectMs`, connect timeout, keepalive pings,
+ * (re)subscribe after every CONNACK, QoS 1 publishes re-sent with DUP after a reconnect. MQTT 3.1.1
+ * (4.6) wants PUBACKs in the order the PUBLISH packets came: they are written in that order.
+ */
+export class MqttSession {
+  private socket?: net.Socket;
+  private readonly decoder: MqttDecoder;
+  private readonly readBuffer = Buffer.allocUnsafe(64 * 1024);
+  private stopped = true;
+  private paused = false;
+  private isConnected = false;
+  private reconnectTimer?: NodeJS.Timeout;
+  private connectTimer?: NodeJS.Timeout;
+  private keepaliveTimer?: NodeJS.Timeout;
+  private lastWrite = 0;
+  private pingSentAt = 0;
+  /** Message ids to acknowledge after this turn's commit. */
+  private acks: number[] = [];
+  private turnScheduled = false;
+  private nextId = 1;
+  private readonly inflight = new Map<number, Buffer>();
+  private droppedPublishes = 0;
+  /** Connection errors since the last successful CONNACK (logged first and every 60th). */
+  private failures = 0;
+  private readonly url: URL;
+
+  constructor(
+    private readonly opts: MqttSessionOptions,
+    private readonly handler: SessionHandler,
+  ) {
+    this.url = new URL(opts.url);
+    if (!['mqtt:', 'tcp:', 'mqtts:', 'ssl:'].includes(this.url.protocol))
+      throw new Error(`MQTT URL ${opts.url}: the gateway connects with mqtt://, tcp://, mqtts:// or ssl://`);
+    this.decoder = new MqttDecoder(this.decodeHandler(), opts.maxPacketBytes);
+  }
+
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
+  /** QoS 1 publishes dropped because too many were waiting for the broker (see maxInflight). */
+  get dropped(): number {
+    return this.droppedPublishes;
+  }
+
+  /** Connect; resolves at the first CONNACK, rejects if none came within `timeoutMs`. */
+  start(timeoutMs = 15_000): Promise<void> {
+    this.stopped = false;
+    this.paused = false;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.onFirstConnect = undefined;
+        reject(new Error(`MQTT broker ${this.opts.url} not reachable within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      this.onFirstConnect = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.connect();
+    });
+  }
+
+  private onFirstConnect?: () => void;
+
+  /**
+   * Publish on the connection. QoS 1 publishes are kept until the broker acknowledges them and are
+   * sent again after a reconnect. While disconnected, QoS 0 publishes are dropped and QoS 1 ones
+   * wait (bounded by maxInflight).
+   */
+  publish(topic: string, payload: string, qos: 0 | 1): void {
+    if (qos === 0) {
+      if (this.isConnected) this.write(encodePublish(topic, payload, 0));
+      return;
+    }
+    if (this.inflight.size >= (this.opts.maxInflight ?? 1000)) {
+      this.droppedPublishes++;
+      if (this.droppedPublishes === 1 || this.droppedPublishes % 1000 === 0)
+        this.opts.logger.warn(
+          { inflight: this.inflight.size, dropped: this.droppedPublishes },
+          'mqtt: broker is not acknowledging our publishes; dropping bus messages (readings are in the spool)',
+        );
+      return;
+    }
+    const id = this.allocateId();
+    const packet = encodePublish(topic, payload, 1, id);
+    this.inflight.set(id, packet);
+    if (this.isConnected) this.write(packet);
+  }
+
+  /**
+   * Stop taking messages: what was accepted so far is committed and acknowledged, then the
+   * connection closes; messages after it stay unacknowledged (the broker keeps them in the session).
+   * No reconnect until `resume()`.
+   */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    const socket = this.socket;
+    const acks = this.acks;
+    this.acks = [];
+    if (!socket) return;
+    if (acks.length > 0 && this.handler.commit()) socket.end(encodePubacks(acks));
+    else socket.destroy();
+  }
+
+  resume(): void {
+    if (!this.paused || this.stopped) return;
+    this.paused = false;
+    this.connect();
+  }
+
+  /** Send DISCONNECT and close (bounded). Nothing staged and not yet committed is acknowledged. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.acks = [];
+    clearTimeout(this.reconnectTimer);
+    const socket = this.socket;
+    if (!socket || socket.destroyed) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        socket.destroy();
+      }, 2_000);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      if (this.isConnected) socket.end(DISCONNECT);
+      else socket.destroy();
+    });
+  }
+
+  private allocateId(): number {
+    for (;;) {
+      const id = this.nextId;
+      this.nextId = id === 65_535 ? 1 : id + 1;
+      if (id !== RESUBSCRIBE_ID && !this.inflight.has(id)) return id;
+    }
+  }
+
+  private connect(): void {
+    if (this.stopped || this.paused) return;
+    const { url } = this;
+    const secure = url.protocol === 'mqtts:' || url.protocol === 'ssl:';
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const port = Number(url.port) || (secure ? 8883 : 1883);
+    // Plain TCP is read with `onread` into one reused buffer (no stream machinery, no allocation per
+    // read); TLS through its stream ('data' events).
+    const onread = { buffer: this.readBuffer, callback: (n: number, buf: Buffer) => this.onRead(n, buf) };
+    const socket: net.Socket = secure
+      ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host })
+      : net.connect({ host, port, onread });
+    if (secure) socket.on('data', (chunk: Buffer) => this.decoder.push(chunk));
+    socket.setNoDelay(true);
+    this.socket = socket;
+    this.decoder.reset();
+    this.acks = [];
+    socket.once(secure ? 'secureConnect' : 'connect', () => {
+      if (this.socket !== socket) return;
+      const connect = mqttPacket.generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clean: false,
+        clientId: this.opts.clientId,
+        keepalive: this.opts.keepaliveSec ?? 30,
+        ...(this.opts.username !== undefined ? { username: this.opts.username } : {}),
+        ...(this.opts.password !== undefined ? { password: Buffer.from(this.opts.password) } : {}),
+      });
+      this.write(connect);
+    });
+    this.connectTimer = setTimeout(() => {
+      if (this.socket === socket && !this.isConnected) {
+        this.opts.logger.error({ url: this.opts.url }, 'mqtt: no CONNACK in time, retrying');
+        socket.destroy();
+      }
+    }, this.opts.connectTimeoutMs ?? 10_000);
+    socket.on('error', (error) => {
+      this.failures++;
+      if (this.failures === 1 || this.failures % 60 === 0)
+        this.opts.logger.error({ err: error, url: this.opts.url, attempts: this.failures }, 'mqtt connection error');
+    });
+    socket.on('close', () => this.onClose(socket));
+  }
+
+  private onClose(socket: net.Socket): void {
+    if (this.socket !== socket) return;
+    clearTimeout(this.connectTimer);
+    clearInterval(this.keepaliveTimer);
+    this.socket = undefined;
+    this.acks = [];
+    const was = this.isConnected;
+    this.isConnected = false;
+    if (was) this.handler.disconnected();
+    if (this.stopped || this.paused) return;
+    if (was) this.opts.logger.warn({ url: this.opts.url }, 'mqtt connection lost, reconnecting');
+    this.reconnectTimer = setTimeout(() => {
+      this.handler.reconnecting();
+      this.connect();
+    }, this.opts.reconnectMs ?? 1000);
+  }
+
+  private write(buf: Buffer): void {
+    const socket = this.socket;
+    if (!socket || socket.destroyed) return;
+    socket.write(buf);
+    this.lastWrite = Date.now();
+  }
+
+  private onRead(n: number, buf: Buffer): boolean {
+    this.decoder.push(buf.subarray(0, n));
+    return true;
+  }
+
+  private decodeHandler(): DecodeHandler {
+    return {
+      publish: (topic, payload, qos, messageId) => {
+        if (this.stopped || this.paused || !this.isConnected) return;
+        const ok = this.handler.message(topic, payload, Date.now());
+        if (this.paused) return; // the handler paused intake: nothing more is acknowledged
+        if (ok && qos > 0) this.ack(messageId);
+      },
+      oversized: (topic, head, payloadBytes, qos, messageId) => {
+        if (this.stopped || this.paused || !this.isConnected) return;
+        this.handler.oversized(topic, head, payloadBytes, Date.now());
+        if (qos > 0) this.ack(messageId);
+      },
+      connack: (sessionPresent, returnCode) => this.onConnack(sessionPresent, returnCode),
+      puback: (messageId) => {
+        this.inflight.delete(messageId);
+      },
+      suback: (_messageId, granted) => {
+        const refused = granted.filter((g) => g === 0x80).length;
+        if (refused > 0)
+          this.opts.logger.error(
+            { url: this.opts.url, refused, filters: Object.keys(this.opts.subscriptions) },
+            'mqtt: the broker refused a subscription (check the ACL for this user)',
+          );
+      },
+      pingresp: () => {
+        this.pingSentAt = 0;
+      },
+      protocolError: (message) => {
+        this.opts.logger.error({ url: this.opts.url, problem: message }, 'mqtt: protocol error, reconnecting');
+        this.socket?.destroy();
+      },
+    };
+  }
+
+  private onConnack(sessionPresent: boolean, returnCode: number): void {
+    clearTimeout(this.connectTimer);
+    if (returnCode !== 0) {
+      this.opts.logger.error(
+        { url: this.opts.url, returnCode, reason: CONNACK_REASONS[returnCode] ?? 'unknown' },
+        'mqtt: connection refused by the broker',
+      );
+      this.socket?.destroy();
+      return;
+    }
+    this.isConnected = true;
+    this.failures = 0;
+    this.pingSentAt = 0;
+    // Always (re)subscribe: harmless with a present session, required without one.
+    this.write(
+      mqttPacket.generate({
+        cmd: 'subscribe',
+        messageId: RESUBSCRIBE_ID,
+        subscriptions: Object.entries(this.opts.subscriptions).map(([topic, qos]) => ({ topic, qos })),
+      }),
+    );
+    // Our unacknowledged QoS 1 publishes go again, in order, marked DUP (MQTT 3.1.1, 4.4).
+    for (const packet of this.inflight.values()) {
+      packet[0] = (packet[0] as number) | 0x08;
+      this.write(packet);
+    }
+    const keepaliveMs = (this.opts.keepaliveSec ?? 30) * 1000;
+    clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer = setInterval(() => this.keepalive(keepaliveMs), Math.max(250, keepaliveMs / 4));
+    this.keepaliveTimer.unref();
+    this.handler.connected(sessionPresent);
+    const first = this.onFirstConnect;
+    this.onFirstConnect = undefined;
+    first?.();
+  }
+
+  private keepalive(keepaliveMs: number): void {
+    const now = Date.now();
+    if (this.pingSentAt > 0 && now - this.pingSentAt > keepaliveMs) {
+      this.opts.logger.warn({ url: this.opts.url }, 'mqtt: no PINGRESP, connection presumed dead');
+      this.socket?.destroy();
+      return;
+    }
+    if (this.pingSentAt === 0 && now - this.lastWrite >= keepaliveMs / 2) {
+      this.pingSentAt = now;
+      this.write(PINGREQ);
+    }
+  }
+
+  private ack(messageId: number): void {
+    this.acks.push(messageId);
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    const socket = this.socket;
+    setImmediate(() => this.endOfTurn(socket));
+  }
+
+  /** After the turn's reads: commit (spool write), then the PUBACKs in one write. */
+  private endOfTurn(socket: net.Socket | undefined): void {
+    this.turnScheduled = false;
+    const acks = this.acks;
+    this.acks = [];
+    if (acks.length === 0 || socket !== this.socket || this.paused || this.stopped) return;
+    if (!this.handler.commit()) {
+      this.opts.logger.error({}, 'spool write failed: dropping the connection so the broker redelivers');
+      socket?.destroy();
+      return;
+    }
+    this.write(encodePubacks(acks));
+  }
+}

@@ -7,8 +7,8 @@ import type { ReadingStore } from '@cnx/store';
 import type { GatewayMetrics, GatewayStats } from './metrics';
 import type { Spool, SpoolBatch } from './spool/spool';
 
-/** At most this many readings are kept in memory for the writer (about 10 MB; the writer takes 5000 at a time). */
-const HOT_MAX = 20_000;
+/** At most this many readings are kept in memory for the writer (about 5 MB: two of its 5000-reading batches). */
+const HOT_MAX = Number(process.env.HOT_MAX_EXP ?? 10_000);
 
 export interface WriterOptions {
   batchSize: number;
@@ -31,7 +31,7 @@ export class StoreWriter {
    * up), the objects are used instead of parsing the lines again. Bounded: beyond HOT_MAX (store
    * down, writer behind) the oldest are dropped and read back from disk as usual.
    */
-  private hot: Reading[] = [];
+  private hot: (Reading | undefined)[] = [];
   /** Receive (flush) time of each hot reading, for the ingest-to-store lag histogram. */
   private hotAt: number[] = [];
   private hotHead = 0;
@@ -69,6 +69,8 @@ export class StoreWriter {
   }
 
   private dropHot(n: number): void {
+    // Clear the slots so the dropped readings can be collected before the array is compacted.
+    for (let i = this.hotHead, end = this.hotHead + n; i < end; i++) this.hot[i] = undefined;
     this.hotHead += n;
     this.hotStart += n;
     if (this.hotHead > 4096 && this.hotHead * 2 > this.hot.length) {
@@ -78,12 +80,19 @@ export class StoreWriter {
     }
   }
 
+  /** How many consecutive readings from spool index `from` on are still in memory. */
+  private hotFrom(from: number): number {
+    const i = from - this.hotStart;
+    const have = this.hot.length - this.hotHead;
+    return i >= 0 && i < have ? have - i : 0;
+  }
+
   /** The readings for spool indices [from, from + n) if all still in memory. */
   private fromHot(from: number, n: number): Reading[] | undefined {
     const i = from - this.hotStart;
     if (i < 0 || i + n > this.hot.length - this.hotHead) return undefined;
     const start = this.hotHead + i;
-    return this.hot.slice(start, start + n);
+    return this.hot.slice(start, start + n) as Reading[];
   }
 
   start(): void {
@@ -113,13 +122,18 @@ export class StoreWriter {
     try {
       for (;;) {
         if (this.stopped) return;
-        const batch = this.spool.readBatch(this.opts.batchSize);
+        // Records the writer still holds as objects are only stepped over on disk, not decoded.
+        const hot = this.hotFrom(this.spool.readIndex);
+        const batch =
+          hot > 0
+            ? this.spool.readBatch(Math.min(hot, this.opts.batchSize), Number.POSITIVE_INFINITY, false)
+            : this.spool.readBatch(this.opts.batchSize);
         if (!batch) break;
         if (!(await this.writeBatch(batch))) {
           next = this.backoffMs;
           break;
         }
-        if (batch.records.length < this.opts.batchSize) break;
+        if (batch.count < this.opts.batchSize && hot === 0) break;
       }
     } finally {
       this.running = false;
@@ -128,12 +142,13 @@ export class StoreWriter {
   }
 
   private async writeBatch(batch: SpoolBatch): Promise<boolean> {
-    const n = batch.records.length;
+    const n = batch.count;
     const firstIndex = batch.end.index - n;
     // Usually the readings are still in memory (the writer keeps up): no parsing back.
-    let readings = this.fromHot(firstIndex, n);
+    let readings: Reading[] | undefined = this.fromHot(firstIndex, n);
     let oldest = this.oldestReceived(firstIndex);
     if (!readings) {
+      if (batch.records.length !== n) throw new Error('writer: undecoded spool batch is no longer in memory');
       readings = new Array<Reading>(n);
       oldest = Number.POSITIVE_INFINITY;
       for (let i = 0; i < n; i++) {
@@ -152,9 +167,16 @@ export class StoreWriter {
         readings[i] = r;
       }
     }
+    // Let go of the objects now: the store encodes them before its first await, and objects held
+    // across the write's round trip survive two scavenges and get promoted (old-space growth, RSS;
+    // docs/performance.md). A retry reads the spool lines again.
+    const consumed = batch.end.index - this.hotStart;
+    if (consumed > 0) this.dropHot(Math.min(consumed, this.hot.length - this.hotHead));
     const end = this.metrics.writeDuration.startTimer();
     try {
-      await this.store.write(readings);
+      const pending = this.store.write(readings);
+      readings = undefined;
+      await pending;
       end();
     } catch (error) {
       end();
@@ -167,16 +189,11 @@ export class StoreWriter {
       }
       this.spool.rewind();
       this.backoffMs = Math.min(this.opts.maxBackoffMs, Math.max(250, this.backoffMs * 2));
-      this.logger.warn(
-        { err: error, batch: batch.records.length, retryInMs: this.backoffMs },
-        'store write failed, will retry',
-      );
+      this.logger.warn({ err: error, batch: batch.count, retryInMs: this.backoffMs }, 'store write failed, will retry');
       return false;
     }
     this.spool.commit(batch.end);
-    const consumed = batch.end.index - this.hotStart;
-    if (consumed > 0) this.dropHot(Math.min(consumed, this.hot.length - this.hotHead));
-    this.stats.written += readings.length;
+    this.stats.written += n;
     this.metrics.ingestLag.observe((Date.now() - oldest) / 1000);
     if (this.backoffMs > 0) this.logger.info({}, 'store writes recovered');
     this.backoffMs = 0;
@@ -191,14 +208,20 @@ export class StoreWriter {
   }
 
   private quarantine(batch: SpoolBatch, error: Error): void {
+    let records = batch.records;
+    if (records.length !== batch.count) {
+      // Read without decoding (the readings were in memory): read the same records again as text.
+      this.spool.rewind();
+      const again = this.spool.readBatch(batch.count);
+      if (!again || again.count !== batch.count || again.end.index !== batch.end.index)
+        throw new Error('writer: could not re-read a refused batch for quarantine');
+      records = again.records;
+    }
     const file = path.join(this.opts.quarantineDir, `quarantine-${Date.now()}.ndjson`);
-    appendFileSync(file, `${batch.records.join('\n')}\n`);
+    appendFileSync(file, `${records.join('\n')}\n`);
     this.spool.commit(batch.end);
-    this.stats.storeRejected += batch.records.length;
-    this.logger.error(
-      { err: error, file, readings: batch.records.length },
-      'store refused batch permanently; quarantined',
-    );
+    this.stats.storeRejected += batch.count;
+    this.logger.error({ err: error, file, readings: batch.count }, 'store refused batch permanently; quarantined');
   }
 
   /** Stop after the in-flight batch (its checkpoint is only advanced if it succeeded). */

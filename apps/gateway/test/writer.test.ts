@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Reading } from '@cnx/domain';
@@ -58,12 +58,17 @@ function captureStore(): ReadingStore & { written: Reading[] } {
   } as unknown as ReadingStore & { written: Reading[] };
 }
 
-async function drain(spool: Spool, store: ReturnType<typeof captureStore>, feed: (w: StoreWriter) => void) {
+async function drain(
+  spool: Spool,
+  store: ReturnType<typeof captureStore>,
+  feed: (w: StoreWriter) => void,
+  quarantineDir = tmpdir(),
+) {
   const stats = new GatewayStats();
   const writer = new StoreWriter(
     spool,
     store,
-    { batchSize: 7, flushIntervalMs: 5, maxBackoffMs: 100, quarantineDir: tmpdir() },
+    { batchSize: 7, flushIntervalMs: 5, maxBackoffMs: 100, quarantineDir },
     stats,
     createMetrics(stats, spool),
     createLogger('writer-test', 'silent'),
@@ -109,5 +114,39 @@ describe('StoreWriter', () => {
     expect(hot.written.every((r, i) => r === items[i]?.reading)).toBe(true);
     expect(cold.written.some((r, i) => r === items[i]?.reading)).toBe(false);
     expect(cold.written).toEqual(hot.written);
+  });
+
+  it('quarantines a batch the store refuses with its spool text, also when it was taken from memory', async () => {
+    const items = Array.from({ length: 21 }, (_, i) => reading(i));
+    const dir = mkdtempSync(path.join(tmpdir(), 'cnx-writer-'));
+    const qdir = mkdtempSync(path.join(tmpdir(), 'cnx-quarantine-'));
+    dirs.push(dir, qdir);
+    const spool = new Spool({ dir, fsync: 'never' });
+    await spool.start();
+    // Refuses (permanently) any batch holding reading 9: the second batch of 7 (7..13).
+    const store = captureStore();
+    const write = store.write.bind(store);
+    store.write = async (rs: readonly Reading[]) => {
+      if (rs.some((r) => r.seq === 9)) throw Object.assign(new Error('field type conflict'), { retryable: false });
+      await write(rs);
+    };
+    const stats = await drain(
+      spool,
+      store,
+      (writer) => {
+        const appender = new BatchAppender(spool);
+        appender.onFlush((first, _records, readings) => writer.remember(first, readings));
+        for (const it of items) appender.appendMany([it.record], [it.reading]);
+        expect(appender.flush()).toBe(true);
+      },
+      qdir,
+    );
+    await spool.stop();
+    expect(store.written.map((r) => r.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 14, 15, 16, 17, 18, 19, 20]);
+    expect(stats.storeRejected).toBe(7);
+    const files = readdirSync(qdir);
+    expect(files).toHaveLength(1);
+    const lines = readFileSync(path.join(qdir, files[0]!), 'utf8').trimEnd().split('\n');
+    expect(lines).toEqual(items.slice(7, 14).map((x) => x.record));
   });
 });

@@ -5,7 +5,9 @@
  * Why not mqtt-packet's parser: at 10k messages/s its per-packet objects, BufferList and event
  * emission were a large share of the gateway's CPU (docs/performance.md). A server sends a client
  * only CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK and PINGRESP; all have a
- * fixed layout. Rarely sent packets (CONNECT, SUBSCRIBE) are still generated with mqtt-packet.
+ * fixed layout. The client's own packets are as simple. The tests check both directions against
+ * mqtt-packet, the reference codec MQTT.js and aedes use (not loaded here: it builds a 7 MB cache of
+ * packet-id buffers at load).
  */
 
 /** Control packet types (MQTT 3.1.1, 2.2.1). */
@@ -311,6 +313,63 @@ export function encodePublish(topic: string, payload: string | Buffer, qos: 0 | 
   if (typeof payload === 'string') out.write(payload, o);
   else payload.copy(out, o);
   return out;
+}
+
+/** A packet of `type`/`flags` around `body`, with the remaining-length header (2.2.3). */
+function withHeader(first: number, body: Buffer): Buffer {
+  const rem = body.length;
+  const lenBytes = rem < 128 ? 1 : rem < 16_384 ? 2 : rem < 2_097_152 ? 3 : 4;
+  const out = Buffer.allocUnsafe(1 + lenBytes + rem);
+  out[0] = first;
+  let o = 1;
+  let x = rem;
+  do {
+    let b = x % 128;
+    x = Math.floor(x / 128);
+    if (x > 0) b |= 0x80;
+    out[o++] = b;
+  } while (x > 0);
+  body.copy(out, o);
+  return out;
+}
+
+/** A UTF-8 string or binary field with its 2-byte length prefix (1.5.3). */
+function field(value: string | Buffer): Buffer {
+  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+  if (bytes.length > 65_535) throw new RangeError('MQTT string longer than 65535 bytes');
+  const out = Buffer.allocUnsafe(2 + bytes.length);
+  out.writeUInt16BE(bytes.length, 0);
+  bytes.copy(out, 2);
+  return out;
+}
+
+/** CONNECT, MQTT 3.1.1 (3.1), without a will. */
+export function encodeConnect(o: {
+  clientId: string;
+  clean: boolean;
+  keepaliveSec: number;
+  username?: string;
+  password?: string;
+}): Buffer {
+  let flags = o.clean ? 0x02 : 0;
+  const payload = [field(o.clientId)];
+  if (o.username !== undefined) {
+    flags |= 0x80;
+    payload.push(field(o.username));
+  }
+  if (o.password !== undefined) {
+    flags |= 0x40;
+    payload.push(field(Buffer.from(o.password, 'utf8')));
+  }
+  const variable = Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, flags, o.keepaliveSec >> 8, o.keepaliveSec & 0xff]);
+  return withHeader(0x10, Buffer.concat([variable, ...payload]));
+}
+
+/** SUBSCRIBE, MQTT 3.1.1 (3.8): fixed flags 0b0010. */
+export function encodeSubscribe(messageId: number, subscriptions: Readonly<Record<string, 0 | 1>>): Buffer {
+  const parts = [Buffer.from([messageId >> 8, messageId & 0xff])];
+  for (const [filter, qos] of Object.entries(subscriptions)) parts.push(field(filter), Buffer.from([qos]));
+  return withHeader(0x82, Buffer.concat(parts));
 }
 
 /** PINGREQ and DISCONNECT have no body. */

@@ -1,13 +1,14 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from '@cnx/runtime';
-import mqttPacket from 'mqtt-packet';
 import {
   CONNACK_REASONS,
   type DecodeHandler,
   DISCONNECT,
+  encodeConnect,
   encodePubacks,
   encodePublish,
+  encodeSubscribe,
   MqttDecoder,
   PINGREQ,
 } from './mqtt-codec';
@@ -220,17 +221,15 @@ export class MqttSession {
     this.acks = [];
     socket.once(secure ? 'secureConnect' : 'connect', () => {
       if (this.socket !== socket) return;
-      const connect = mqttPacket.generate({
-        cmd: 'connect',
-        protocolId: 'MQTT',
-        protocolVersion: 4,
-        clean: false,
-        clientId: this.opts.clientId,
-        keepalive: this.opts.keepaliveSec ?? 30,
-        ...(this.opts.username !== undefined ? { username: this.opts.username } : {}),
-        ...(this.opts.password !== undefined ? { password: Buffer.from(this.opts.password) } : {}),
-      });
-      this.write(connect);
+      this.write(
+        encodeConnect({
+          clientId: this.opts.clientId,
+          clean: false,
+          keepaliveSec: this.opts.keepaliveSec ?? 30,
+          username: this.opts.username,
+          password: this.opts.password,
+        }),
+      );
     });
     this.connectTimer = setTimeout(() => {
       if (this.socket === socket && !this.isConnected) {
@@ -324,13 +323,7 @@ export class MqttSession {
     this.failures = 0;
     this.pingSentAt = 0;
     // Always (re)subscribe: harmless with a present session, required without one.
-    this.write(
-      mqttPacket.generate({
-        cmd: 'subscribe',
-        messageId: RESUBSCRIBE_ID,
-        subscriptions: Object.entries(this.opts.subscriptions).map(([topic, qos]) => ({ topic, qos })),
-      }),
-    );
+    this.write(encodeSubscribe(RESUBSCRIBE_ID, this.opts.subscriptions));
     // Our unacknowledged QoS 1 publishes go again, in order, marked DUP (MQTT 3.1.1, 4.4).
     for (const packet of this.inflight.values()) {
       packet[0] = (packet[0] as number) | 0x08;

@@ -63,6 +63,9 @@ function newContext(device: Device, station: Station): DeviceContext {
   };
 }
 
+/** Shared by every reading without a correction (frozen: nothing may add to it). */
+const NO_CORRECTIONS = Object.freeze([]) as unknown as Correction[];
+
 /** Dead letters echo at most this much of the rejected payload. */
 const DEADLETTER_ECHO_BYTES = 2048;
 
@@ -171,13 +174,13 @@ export class IngestPipeline {
       if (r.ignored) stats.ignoredValues += r.ignored.length;
       const qc = applyQc(ctx.qc, r, receivedAt, this.deps.qcConfig);
       for (const f of qc) stats.qc.set(f, (stats.qc.get(f) ?? 0) + 1);
-      const corrections: Correction[] = [];
+      let corrections = NO_CORRECTIONS;
       if (ctx.corrects) {
         const c = correctPm25(r.values.pm25, r.values.humidity);
         // Computed values carry float noise (15.797275999999997); keep the metric's precision + 1.
         if (c) {
           c.value = roundTo(c.value, METRICS.pm25.decimals + 1);
-          corrections.push(c);
+          corrections = [c];
         }
       }
       const reading: Reading = {

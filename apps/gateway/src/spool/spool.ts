@@ -82,7 +82,10 @@ export interface SpoolPosition {
 }
 
 export interface SpoolBatch {
+  /** The records' text; empty when read with `decode` false. */
   records: string[];
+  /** How many records the batch spans. */
+  count: number;
   /** opaque position to commit */
   end: SpoolPosition;
 }
@@ -550,23 +553,26 @@ export class Spool {
   /**
    * The next records after the read cursor (at most `maxRecords`, and at most `maxBytes` of record bytes
    * unless a single record is bigger), or undefined when caught up. Advances the read cursor, not the
-   * checkpoint.
+   * checkpoint. With `decode` false the records are only counted and stepped over, not turned into
+   * strings (`records` is empty): the writer does that when it still holds them in memory.
    */
-  readBatch(maxRecords: number, maxBytes = Number.POSITIVE_INFINITY): SpoolBatch | undefined {
+  readBatch(maxRecords: number, maxBytes = Number.POSITIVE_INFINITY, decode = true): SpoolBatch | undefined {
     if (!this.started) throw new Error('spool: not started');
     if (!(maxRecords >= 1)) throw new RangeError('spool: maxRecords must be >= 1');
     const records: string[] = [];
+    let count = 0;
     let bytes = 0;
     let buf = this.rbuf;
     let view = this.rview;
     let pos = this.rPos;
     let off = this.rOff;
-    while (records.length < maxRecords) {
+    while (count < maxRecords) {
       const nl = view.indexOf(NEWLINE, pos);
       if (nl !== -1) {
         const n = nl - pos;
-        if (bytes + n > maxBytes && records.length > 0) break;
-        records.push(buf.toString('utf8', pos, nl));
+        if (bytes + n > maxBytes && count > 0) break;
+        if (decode) records.push(buf.toString('utf8', pos, nl));
+        count++;
         bytes += n;
         off += n + 1;
         pos = nl + 1;
@@ -590,11 +596,11 @@ export class Spool {
     }
     this.rPos = pos;
     this.rOff = off;
-    if (records.length === 0) return undefined;
-    this.rIndex += records.length;
+    if (count === 0) return undefined;
+    this.rIndex += count;
     const end: SpoolPosition = { segment: this.rSeg.seq, offset: off, index: this.rIndex, session: this.session };
     if (this.rIndex > this.delivered.index) this.delivered = { segment: end.segment, offset: off, index: this.rIndex };
-    return { records, end };
+    return { records, count, end };
   }
 
   /** Read more bytes of the current read segment into the buffer; false when at its known end. */
@@ -750,6 +756,11 @@ export class Spool {
    */
   get nextIndex(): number {
     return this.cp.index + this.pending;
+  }
+
+  /** The `index` of the next record `readBatch` will return. */
+  get readIndex(): number {
+    return this.rIndex;
   }
 
   /** True while appends are refused (spool at its bound, or the disk is full). Cheap: no allocation. */

@@ -2,8 +2,10 @@ import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import {
   type DecodeHandler,
+  encodeConnect,
   encodePubacks,
   encodePublish,
+  encodeSubscribe,
   MqttDecoder,
   OVERSIZED_HEAD_BYTES,
 } from '../../src/ingest/mqtt-codec';
@@ -113,12 +115,35 @@ describe('MqttDecoder', () => {
     const big = Buffer.alloc(1_000_000, 'x');
     big.write('{"ts":1', 0);
     const packets = Buffer.concat([
-      mqttPacket.generate({ cmd: 'publish', topic: 'a/b', payload: big, qos: 1, messageId: 9, dup: false, retain: false }),
-      mqttPacket.generate({ cmd: 'publish', topic: 'a/c', payload: 'ok', qos: 1, messageId: 10, dup: false, retain: false }),
+      mqttPacket.generate({
+        cmd: 'publish',
+        topic: 'a/b',
+        payload: big,
+        qos: 1,
+        messageId: 9,
+        dup: false,
+        retain: false,
+      }),
+      mqttPacket.generate({
+        cmd: 'publish',
+        topic: 'a/c',
+        payload: 'ok',
+        qos: 1,
+        messageId: 10,
+        dup: false,
+        retain: false,
+      }),
     ]);
     for (let i = 0; i < packets.length; i += 4096) d.push(packets.subarray(i, i + 4096));
     expect(r.events).toEqual([
-      { t: 'oversized', topic: 'a/b', head: big.subarray(0, OVERSIZED_HEAD_BYTES).toString('latin1'), bytes: 1_000_000, qos: 1, id: 9 },
+      {
+        t: 'oversized',
+        topic: 'a/b',
+        head: big.subarray(0, OVERSIZED_HEAD_BYTES).toString('latin1'),
+        bytes: 1_000_000,
+        qos: 1,
+        id: 9,
+      },
       { t: 'publish', topic: 'a/c', payload: 'ok', qos: 1, id: 10, dup: false },
     ]);
   });
@@ -170,5 +195,40 @@ describe('encoders', () => {
     ]);
     const q0 = got[5] as mqttPacket.IPublishPacket;
     expect([q0.topic, q0.qos, [...(q0.payload as Buffer)]]).toEqual(['t', 0, [0, 1, 2]]);
+  });
+
+  it('CONNECT and SUBSCRIBE parse back with mqtt-packet', () => {
+    const parser = mqttPacket.parser({ protocolVersion: 4 });
+    const got: mqttPacket.Packet[] = [];
+    parser.on('packet', (p) => got.push(p));
+    parser.on('error', (e) => {
+      throw e;
+    });
+    parser.parse(encodeConnect({ clientId: 'cnx-gateway-chiang-mai', clean: false, keepaliveSec: 30 }));
+    parser.parse(
+      encodeConnect({ clientId: 'gw', clean: true, keepaliveSec: 600, username: 'gateway', password: 'pässword' }),
+    );
+    parser.parse(
+      encodeSubscribe(1, { 'cnx/v1/chiang-mai/devices/+/telemetry': 1, 'cnx/v1/chiang-mai/devices/+/status': 0 }),
+    );
+    const [c1, c2, sub] = got as [mqttPacket.IConnectPacket, mqttPacket.IConnectPacket, mqttPacket.ISubscribePacket];
+    expect([c1.cmd, c1.protocolId, c1.protocolVersion, c1.clean, c1.clientId, c1.keepalive, c1.username]).toEqual([
+      'connect',
+      'MQTT',
+      4,
+      false,
+      'cnx-gateway-chiang-mai',
+      30,
+      undefined,
+    ]);
+    expect([c2.clean, c2.keepalive, c2.username, c2.password?.toString()]).toEqual([true, 600, 'gateway', 'pässword']);
+    expect([sub.cmd, sub.messageId, sub.subscriptions.map((s) => [s.topic, s.qos])]).toEqual([
+      'subscribe',
+      1,
+      [
+        ['cnx/v1/chiang-mai/devices/+/telemetry', 1],
+        ['cnx/v1/chiang-mai/devices/+/status', 0],
+      ],
+    ]);
   });
 });

@@ -237,7 +237,7 @@ function evaluate(s: DeviceQcState, i: number, v: number, ts: number, config: Qc
 
 /**
  * Quality-control one reading of one device. Mutates `state`; returns the flags in QC_FLAG_LIST
- * order without duplicates (an empty array when clean). `receivedAt` is the gateway's clock, ms.
+ * order without duplicates (a shared, frozen empty array when clean: do not mutate the result). `receivedAt` is the gateway's clock, ms.
  * Keys of `values` that are not metric ids are ignored.
  */
 export function applyQc(
@@ -299,8 +299,11 @@ export function applyQc(
     state.seqBits[k] = stateful;
     state.seqNext = (k + 1) % QC_SEQ_WINDOW;
   }
-  return mask === 0 ? [] : qcFlagsFromMask(mask);
+  return mask === 0 ? NO_FLAGS : qcFlagsFromMask(mask);
 }
+
+/** What a clean reading gets: one shared, frozen empty list (no allocation per clean reading). */
+const NO_FLAGS = Object.freeze([]) as unknown as QcFlag[];
 
 /**
  * The first impossible value (outside METRICS[m].hardMin..hardMax, or not finite), in METRIC_IDS

@@ -21,6 +21,7 @@ const env = {
 const mqttPort = Number(env.CNX_MQTT_PORT ?? 1883);
 const gatewayHttp = Number(env.GATEWAY_HTTP_PORT ?? 8081);
 const apiPort = Number(env.API_PORT ?? 8080);
+const alertsPort = Number(env.ALERTS_HTTP_PORT ?? 8082);
 const dashboardPort = Number(env.DASHBOARD_PORT ?? 3000);
 const canalBasePort = Number(env.CNX_CANAL_SIM_PORT ?? 15020);
 
@@ -118,7 +119,12 @@ await waitForHealth(`http://127.0.0.1:${gatewayHttp}/health`, 60_000).catch((err
   console.error(`[start] ${(error as Error).message}`);
   void shutdown(1);
 });
-run('api', 'apps/api/src/main.ts', [], { API_PORT: String(apiPort), API_MQTT_URL: `mqtt://127.0.0.1:${mqttPort}` });
+// The API's staff routes (/v1/staff/...) forward to the alerts service started below.
+run('api', 'apps/api/src/main.ts', [], {
+  API_PORT: String(apiPort),
+  API_MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`,
+  API_ALERTS_URL: env.API_ALERTS_URL ?? `http://127.0.0.1:${alertsPort}`,
+});
 await waitForHealth(`http://127.0.0.1:${apiPort}/health`, 60_000).catch((error) => {
   console.error(`[start] ${(error as Error).message}`);
   void shutdown(1);
@@ -160,7 +166,8 @@ cnx-sense is running on embedded defaults (embedded MQTT broker, SQLite store in
   Latest air quality   http://127.0.0.1:${apiPort}/v1/latest
   Live stream (SSE)    http://127.0.0.1:${apiPort}/v1/stream
   MQTT broker          mqtt://127.0.0.1:${mqttPort}   (devices publish to cnx/v1/<city>/devices/<id>/telemetry)
-  Alerts               http://127.0.0.1:8082/v1/alerts   (subscriptions, staff ack: apps/alerts/README.md)
+  Alerts               http://127.0.0.1:${alertsPort}/v1/alerts   (subscriptions: apps/alerts/README.md;
+                       staff ack/resolve: http://127.0.0.1:${apiPort}/v1/staff/alerts with a staff token)
   Gateway health       http://127.0.0.1:${gatewayHttp}/health
   Gateway metrics      http://127.0.0.1:${gatewayHttp}/metrics
   Simulated devices    the Chiang Mai fleet in real time, one reading per device every 10 s;

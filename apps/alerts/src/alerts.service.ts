@@ -97,7 +97,10 @@ export class AlertsService {
       if (!saved) store.kvSet('vapid', JSON.stringify(keys));
       cfg.vapid = { ...keys, subject: cfg.vapidSubject };
     }
-    this.channels.set('webpush', new WebPushChannel({ vapid: cfg.vapid, timeoutMs: cfg.sendTimeoutMs }));
+    this.channels.set(
+      'webpush',
+      new WebPushChannel({ vapid: cfg.vapid, timeoutMs: cfg.sendTimeoutMs, allowHttp: cfg.webpushAllowHttp }),
+    );
 
     const dispatcher = new Dispatcher(
       store,
@@ -185,14 +188,21 @@ export class AlertsService {
     if (this.evaluator!.onReadings(parsed.readings, this.now()) > 0) this.dispatcher!.kick();
   }
 
-  private tick(): void {
+  /**
+   * The wall-clock tick (every ALERTS_TICK_MS): offline rules, re-notification, staff escalation.
+   * Public so that tests with an injected clock can run it right after moving the clock.
+   * Returns the number of deliveries queued.
+   */
+  tick(): number {
     try {
       const now = this.now();
       let queued = this.evaluator!.tick(now);
       queued += this.escalate(now);
       if (queued > 0) this.dispatcher!.kick();
+      return queued;
     } catch (e) {
       this.logger.error({ err: e }, 'tick failed');
+      return 0;
     }
   }
 
@@ -200,11 +210,11 @@ export class AlertsService {
   escalate(now: number): number {
     const store = this.store!;
     let queued = 0;
-    const maxTier = Math.max(-1, ...this.cfg.staff.map((s) => s.tier));
     store.tx(() => {
       for (const a of store.dueEscalations(now)) {
-        const tier = a.escalation_tier + 1;
-        if (tier > maxTier) {
+        // The next tier that has someone in it (tiers may have gaps).
+        const tier = Math.min(...this.cfg.staff.filter((s) => s.tier > a.escalation_tier).map((s) => s.tier));
+        if (!Number.isFinite(tier)) {
           store.updateAlert(a.id, { next_escalation_at: null });
           continue;
         }
@@ -213,7 +223,11 @@ export class AlertsService {
           next_escalation_at: now + this.cfg.escalateAfterMin * 60_000,
         });
         store.audit(now, 'system', 'escalated_to_tier', a.id, { tier });
-        const ev = store.eventsOfAlert(a.id).find((e) => e.type === 'raised');
+        // The newest raise/escalation: the next tier hears the alert as it stands now.
+        const ev = store
+          .eventsOfAlert(a.id)
+          .filter((e) => e.type === 'raised' || e.type === 'escalated')
+          .at(-1);
         if (!ev) continue;
         for (const s of this.cfg.staff.filter((x) => x.tier === tier)) {
           store.enqueue({

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { resolveCityDir } from '@cnx/city-pack';
 import { EnvReader } from '@cnx/runtime';
+import { pushSubscriptionProblem } from './channels/webpush.adapter';
 
 export interface StaffMember {
   id: string;
@@ -33,6 +34,8 @@ export interface AlertsConfig {
   lineToken: string | undefined;
   vapid: { publicKey: string; privateKey: string; subject: string } | undefined;
   vapidSubject: string;
+  /** Accept http:// push endpoints (a local test push service only: RFC 8030 requires HTTPS). */
+  webpushAllowHttp: boolean;
   staff: StaffMember[];
   escalateAfterMin: number;
   maxAttempts: number;
@@ -69,7 +72,8 @@ export function loadAlertsConfig(env: Record<string, string | undefined> = proce
   const vPriv = r.optionalString('ALERTS_VAPID_PRIVATE_KEY');
   const vapidSubject = r.string('ALERTS_VAPID_SUBJECT', 'mailto:alerts@cnx-sense.invalid');
   if (!!vPub !== !!vPriv) r.problem('ALERTS_VAPID_PUBLIC_KEY and ALERTS_VAPID_PRIVATE_KEY must be set together');
-  const staff = readStaff(r, r.optionalString('ALERTS_STAFF_FILE'));
+  const webpushAllowHttp = r.bool('ALERTS_WEBPUSH_ALLOW_HTTP', false);
+  const staff = readStaff(r, r.optionalString('ALERTS_STAFF_FILE'), webpushAllowHttp);
   const cfg: AlertsConfig = {
     city,
     dataDir,
@@ -86,6 +90,7 @@ export function loadAlertsConfig(env: Record<string, string | undefined> = proce
     lineToken: r.optionalString('ALERTS_LINE_TOKEN'),
     vapid: vPub && vPriv ? { publicKey: vPub, privateKey: vPriv, subject: vapidSubject } : undefined,
     vapidSubject,
+    webpushAllowHttp,
     staff,
     escalateAfterMin: r.int('ALERTS_ESCALATE_MIN', 15, 1, 10_080),
     maxAttempts: r.int('ALERTS_MAX_ATTEMPTS', 8, 1, 100),
@@ -100,7 +105,7 @@ export function loadAlertsConfig(env: Record<string, string | undefined> = proce
   return cfg;
 }
 
-function readStaff(r: EnvReader, file: string | undefined): StaffMember[] {
+function readStaff(r: EnvReader, file: string | undefined, allowHttp: boolean): StaffMember[] {
   if (!file) return [];
   try {
     const doc = JSON.parse(readFileSync(file, 'utf8')) as StaffMember[];
@@ -112,7 +117,22 @@ function readStaff(r: EnvReader, file: string | undefined): StaffMember[] {
         r.problem(`ALERTS_STAFF_FILE: entry ${i}: bad channel`);
       if (!Number.isInteger(s?.tier) || s.tier < 0)
         r.problem(`ALERTS_STAFF_FILE: entry ${i}: tier must be an integer ≥ 0`);
+      if (typeof s?.address !== 'string') r.problem(`ALERTS_STAFF_FILE: entry ${i}: address must be a string`);
+      else if (s.channel === 'webpush') {
+        let problem: string | undefined;
+        try {
+          problem = pushSubscriptionProblem(JSON.parse(s.address), allowHttp);
+        } catch {
+          problem = 'must be a PushSubscription as JSON text';
+        }
+        if (problem) r.problem(`ALERTS_STAFF_FILE: entry ${i}: address ${problem}`);
+      } else if (s.channel === 'webhook' && !/^https?:\/\//.test(s.address))
+        r.problem(`ALERTS_STAFF_FILE: entry ${i}: address must be an http(s) URL`);
     });
+    const ids = doc.map((s) => s?.id);
+    if (new Set(ids).size !== ids.length) r.problem('ALERTS_STAFF_FILE: staff ids must be unique');
+    if (new Set(doc.map((s) => s?.token)).size !== doc.length)
+      r.problem('ALERTS_STAFF_FILE: every staff member needs their own token');
     return doc;
   } catch (e) {
     r.problem(`ALERTS_STAFF_FILE=${JSON.stringify(file)}: ${(e as Error).message}`);

@@ -98,10 +98,22 @@ export class Dispatcher {
       return;
     }
     let result: Awaited<ReturnType<Channel['send']>>;
+    // Each channel bounds its own request (fetch signal, SMTP socket timeouts); this guard catches one
+    // that never settles (an MQTT publish waiting for a PUBACK across an outage), which would otherwise
+    // hold the whole outbox. The late send may still happen: a retry can then repeat it (at-least-once).
+    const guardMs = 2 * this.cfg.sendTimeoutMs;
+    let guard: NodeJS.Timeout | undefined;
     try {
-      result = await ch.send(msg);
+      result = await Promise.race([
+        ch.send(msg),
+        new Promise<never>((_, reject) => {
+          guard = setTimeout(() => reject(new Error(`no answer within ${guardMs} ms`)), guardMs);
+        }),
+      ]);
     } catch (e) {
       result = { ok: false, retryable: true, detail: (e as Error).message.slice(0, 300) };
+    } finally {
+      clearTimeout(guard);
     }
     const attempts = row.attempts + 1;
     const done = this.now();
@@ -118,9 +130,21 @@ export class Dispatcher {
       return;
     }
     this.stats.failedAttempts++;
-    if (result.gone && row.target_kind === 'subscriber')
-      this.store.setSubscriptionStatus(Number(row.target_id), 'unsubscribed', done);
-    if (!result.retryable || attempts >= this.cfg.maxAttempts) {
+    if (result.gone) {
+      // RFC 8030 §7.3 (push 404/410), webhook 410: the recipient is gone; never send to it again.
+      if (row.target_kind === 'subscriber') {
+        this.store.tx(() => {
+          this.store.setSubscriptionStatus(Number(row.target_id), 'unsubscribed', done);
+          this.store.audit(done, 'system', 'subscription_gone', null, {
+            subscription: Number(row.target_id),
+            channel: row.channel,
+          });
+        });
+        log.info({ subscription: Number(row.target_id) }, 'recipient gone: subscription ended');
+      } else if (row.target_kind === 'staff')
+        log.error({ staff: row.target_id }, 'staff contact is gone: update ALERTS_STAFF_FILE');
+    }
+    if (result.gone || !result.retryable || attempts >= this.cfg.maxAttempts) {
       this.store.recordAttempt(row.id, done, false, result.detail, {
         status: 'failed',
         attempts,
@@ -131,7 +155,9 @@ export class Dispatcher {
       return;
     }
     const backoff = Math.min(this.cfg.retryMaxMs, this.cfg.retryBaseMs * 2 ** (attempts - 1));
-    const next = done + Math.round(backoff * (0.8 + Math.random() * 0.4));
+    // Never sooner than the server asked (Retry-After on 429/503), never later than the cap.
+    const wait = Math.max(Math.round(backoff * (0.8 + Math.random() * 0.4)), result.retryAfterMs ?? 0);
+    const next = done + Math.min(wait, this.cfg.retryMaxMs);
     this.store.recordAttempt(row.id, done, false, result.detail, {
       attempts,
       next_attempt_at: next,
@@ -158,6 +184,7 @@ export class Dispatcher {
         text,
         html: `<p>${esc(text).replace(/\n/g, '<br>')}</p><p><a href="${esc(link)}">Confirm / ยืนยัน</a></p>`,
         payload: { type: 'subscription.confirm', confirmUrl: link, code: sub.confirm_code },
+        urgency: 'normal',
       };
     }
     const ev = this.store.getEvent(row.event_id!);
@@ -197,6 +224,8 @@ export class Dispatcher {
       unsubscribeUrl,
       topic: alertTopic(this.cfg.city, ev.rule_id, ev.subject_id),
       payload: eventPayload(this.cfg.city, ev, rule, subjectName),
+      urgency: pushUrgency(ev.type, rule.levels[ev.level]?.severity),
+      collapseKey: `cnx-alert-${ev.alert_id}`,
     };
   }
 
@@ -211,6 +240,15 @@ export class Dispatcher {
     const contact = JSON.parse(sub.address) as { address: string; secret?: string };
     return { address: contact.address, lang: sub.lang, token: sub.token, secret: contact.secret };
   }
+}
+
+/**
+ * Web Push Urgency (RFC 8030 §5.3): 'high' ("time-sensitive alert") for warnings and critical levels
+ * as they start or worsen; 'normal' for information (offline, stuck) and for good news.
+ */
+export function pushUrgency(type: string, severity: string | undefined): 'normal' | 'high' {
+  if (type === 'cleared' || type === 'deescalated') return 'normal';
+  return severity === 'warning' || severity === 'critical' ? 'high' : 'normal';
 }
 
 /** The public event shape (webhook body, MQTT alert topic): no personal data. */

@@ -4,39 +4,24 @@
  * ALERTS_STAFF_FILE): list, acknowledge, resolve, audit trail, deliveries. Contact details never
  * leave this service through any route.
  */
-import { createHash, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { Logger } from '@cnx/runtime';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { AlertsConfig, StaffMember } from './config';
+import { pushSubscriptionProblem } from './channels/webpush.adapter';
+import type { AlertsConfig } from './config';
 import type { Evaluator } from './evaluator';
-import type { AlertRow, AlertStore } from './store';
+import { publicAlert, staffRoutes } from './staff.http';
+import type { AlertStore } from './store';
 
 export interface HealthReport {
   status: 'ok' | 'degraded' | 'down';
   checks: Record<string, { ok: boolean; detail?: unknown }>;
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
 const CHANNELS = ['email', 'line', 'webhook', 'webpush'] as const;
 const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$/;
 const toMin = (s: string) => Number(s.slice(0, 2)) * 60 + Number(s.slice(3));
-
-const publicAlert = (a: AlertRow, ev: Evaluator) => {
-  const rule = ev.rule(a.rule_id);
-  const lvl = rule?.levels[a.level];
-  return {
-    id: a.id,
-    rule: a.rule_id,
-    ruleName: rule?.name,
-    subject: { type: a.subject_type, id: a.subject_id, name: ev.subjectName(a.subject_type, a.subject_id) },
-    level: lvl?.id ?? null,
-    severity: lvl?.severity ?? null,
-    status: a.status,
-    since: a.since,
-    value: a.value,
-  };
-};
 
 export function buildHttp(deps: {
   logger: Logger;
@@ -55,15 +40,6 @@ export function buildHttp(deps: {
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
   });
-  const staffKeys = cfg.staff.map((s) => ({ s, d: digest(s.token) }));
-  const staffOf = (req: FastifyRequest): StaffMember | undefined => {
-    const auth = req.headers.authorization;
-    if (typeof auth !== 'string' || !/^Bearer /i.test(auth)) return undefined;
-    const d = digest(auth.slice(7).trim());
-    let found: StaffMember | undefined;
-    for (const k of staffKeys) if (timingSafeEqual(k.d, d)) found = k.s;
-    return found;
-  };
 
   app.get('/health', { logLevel: 'warn' }, async (_req, reply) => {
     const report = await deps.health();
@@ -91,9 +67,8 @@ export function buildHttp(deps: {
     if (channel === 'webhook' && (typeof address !== 'string' || !/^https?:\/\//.test(address)))
       problems.push('address must be an http(s) URL');
     if (channel === 'webpush') {
-      const s = address as { endpoint?: unknown; keys?: { p256dh?: unknown; auth?: unknown } } | undefined;
-      if (typeof s?.endpoint !== 'string' || typeof s.keys?.p256dh !== 'string' || typeof s.keys?.auth !== 'string')
-        problems.push('address must be a PushSubscription {endpoint, keys: {p256dh, auth}}');
+      const problem = pushSubscriptionProblem(address, cfg.webpushAllowHttp);
+      if (problem) problems.push(`address ${problem}`);
     }
     let scopeType: 'station' | 'district' | 'city' = 'city';
     let scopeId = cfg.city;
@@ -203,70 +178,6 @@ export function buildHttp(deps: {
     cfg.vapid ? { publicKey: cfg.vapid.publicKey } : reply.code(404).send({ error: 'webpush_disabled' }),
   );
 
-  // staff ---------------------------------------------------------------------
-  app.register(async (staffApp) => {
-    staffApp.decorateRequest('staff', null);
-    staffApp.addHook('preHandler', async (req, reply) => {
-      const s = staffOf(req);
-      if (!s)
-        return reply.code(401).header('www-authenticate', 'Bearer realm="cnx-staff"').send({ error: 'unauthorized' });
-      (req as unknown as { staff: StaffMember }).staff = s;
-    });
-    const who = (req: FastifyRequest) => (req as unknown as { staff: StaffMember }).staff;
-    const alertOr404 = (id: string) => store.getAlert(Number(id));
-    staffApp.get('/v1/staff/alerts', async () => ({
-      alerts: store
-        .activeAlerts()
-        .map((a) => ({ ...publicAlert(a, evaluator), ackedBy: a.acked_by, escalationTier: a.escalation_tier })),
-    }));
-    staffApp.post('/v1/staff/alerts/:id/ack', async (req, reply) => {
-      const a = alertOr404((req.params as { id: string }).id);
-      if (!a) return reply.code(404).send({ error: 'not_found' });
-      if (a.status !== 'firing') return reply.code(409).send({ error: 'not_firing', status: a.status });
-      const t = now();
-      store.tx(() => {
-        store.updateAlert(a.id, {
-          status: 'acknowledged',
-          acked_by: who(req).id,
-          acked_at: t,
-          next_escalation_at: null,
-        });
-        store.audit(
-          t,
-          who(req).id,
-          'acknowledged',
-          a.id,
-          (req.body as { note?: string } | undefined)?.note ?? undefined,
-        );
-      });
-      return { id: a.id, status: 'acknowledged', by: who(req).id, at: t };
-    });
-    staffApp.post('/v1/staff/alerts/:id/resolve', async (req, reply) => {
-      const a = alertOr404((req.params as { id: string }).id);
-      if (!a) return reply.code(404).send({ error: 'not_found' });
-      if (a.status === 'resolved' || a.status === 'cleared')
-        return reply.code(409).send({ error: 'already_closed', status: a.status });
-      const t = now();
-      store.tx(() => {
-        store.updateAlert(a.id, {
-          status: 'resolved',
-          resolved_by: who(req).id,
-          resolved_at: t,
-          next_escalation_at: null,
-        });
-        store.audit(t, who(req).id, 'resolved', a.id, (req.body as { note?: string } | undefined)?.note ?? undefined);
-      });
-      return { id: a.id, status: 'resolved', by: who(req).id, at: t };
-    });
-    staffApp.get('/v1/staff/alerts/:id/audit', async (req, reply) => {
-      const a = alertOr404((req.params as { id: string }).id);
-      if (!a) return reply.code(404).send({ error: 'not_found' });
-      return {
-        alert: publicAlert(a, evaluator),
-        audit: store.auditOf(a.id),
-        deliveries: store.deliveriesOfAlert(a.id),
-      };
-    });
-  });
+  app.register(staffRoutes, { store, evaluator, staff: cfg.staff, now });
   return app as unknown as FastifyInstance;
 }

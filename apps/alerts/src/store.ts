@@ -62,6 +62,19 @@ export interface AlertRow {
   next_escalation_at: number | null;
 }
 
+export interface DeliveryRow {
+  id: number;
+  channel: string;
+  target_kind: TargetKind;
+  target_id: string;
+  status: OutboxStatus;
+  attempts: number;
+  last_error: string | null;
+  sent_at: number | null;
+  next_attempt_at: number;
+  event: string;
+}
+
 export interface SubscriptionRow {
   id: number;
   token: string;
@@ -296,13 +309,19 @@ export class AlertStore {
       )
       .get(String(subId), alertId);
   }
-  deliveriesOfAlert(alertId: number) {
-    return this.db
+  /** The newest `limit` deliveries of an alert (oldest first) and how many there are in all. */
+  deliveriesOfAlert(alertId: number, limit = 500): { rows: DeliveryRow[]; total: number } {
+    const rows = this.db
       .prepare(
-        `SELECT o.id, o.channel, o.target_kind, o.status, o.attempts, o.last_error, o.sent_at, e.type AS event
-         FROM outbox o JOIN events e ON e.id = o.event_id WHERE e.alert_id = ? ORDER BY o.id`,
+        `SELECT * FROM (SELECT o.id, o.channel, o.target_kind, o.target_id, o.status, o.attempts, o.last_error,
+           o.sent_at, o.next_attempt_at, e.type AS event
+         FROM outbox o JOIN events e ON e.id = o.event_id WHERE e.alert_id = ? ORDER BY o.id DESC LIMIT ?) ORDER BY id`,
       )
-      .all(alertId);
+      .all(alertId, limit) as DeliveryRow[];
+    const { n } = this.db
+      .prepare('SELECT COUNT(*) AS n FROM outbox o JOIN events e ON e.id = o.event_id WHERE e.alert_id = ?')
+      .get(alertId) as { n: number };
+    return { rows, total: n };
   }
 
   // subscriptions -----------------------------------------------------------
@@ -337,7 +356,9 @@ export class AlertStore {
       .prepare('INSERT INTO audit (at, actor, action, alert_id, detail) VALUES (?, ?, ?, ?, ?)')
       .run(at, actor, action, alertId, detail === undefined ? null : JSON.stringify(detail));
   }
-  auditOf(alertId: number) {
-    return this.db.prepare('SELECT at, actor, action, detail FROM audit WHERE alert_id = ? ORDER BY id').all(alertId);
+  auditOf(alertId: number): { at: number; actor: string; action: string; detail: string | null }[] {
+    return this.db
+      .prepare('SELECT at, actor, action, detail FROM audit WHERE alert_id = ? ORDER BY id')
+      .all(alertId) as never;
   }
 }

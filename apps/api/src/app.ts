@@ -19,8 +19,10 @@ import { exportRoutes } from './routes/exports';
 import { latestRoutes } from './routes/latest';
 import { metaRoutes } from './routes/meta';
 import { seriesRoutes } from './routes/series';
+import { staffRoutes } from './routes/staff';
 import { stationRoutes } from './routes/stations';
 import { streamRoutes } from './routes/stream';
+import { AlertsForwarder } from './services/alerts.client';
 import type { LiveSource } from './services/bus.service';
 import { ViewCache } from './services/cache';
 import { CanalService } from './services/canal.service';
@@ -60,6 +62,8 @@ export interface ApiServices {
   startedAt: number;
   publicUrl: string;
   streams: StreamRegistry;
+  /** The alerts service behind the staff routes; undefined when API_ALERTS_URL is not set. */
+  alerts: AlertsForwarder | undefined;
 }
 
 declare module 'fastify' {
@@ -116,6 +120,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     startedAt: Date.now(),
     publicUrl,
     streams: new StreamRegistry(config.stream.maxStreams, config.stream.maxPerClient),
+    alerts: config.alerts ? new AlertsForwarder(config.alerts.url, config.alerts.timeoutMs) : undefined,
   };
   app.decorate('cnx', services);
   // Set early, so error answers and hijacked (SSE) responses carry it too.
@@ -146,6 +151,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.register(canalRoutes, { prefix: '/v1' });
   app.register(exportRoutes, { prefix: '/v1' });
   app.register(streamRoutes, { prefix: '/v1' });
+  app.register(staffRoutes, { prefix: '/v1' });
   app.register(adminRoutes, { prefix: '/admin' });
   return app as unknown as FastifyInstance;
 }

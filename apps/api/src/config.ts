@@ -43,6 +43,11 @@ export interface ApiConfig {
   stream: { maxStreams: number; maxPerClient: number; heartbeatMs: number };
   /** Public base URL, used in links (licence, docs). */
   publicUrl?: string;
+  /**
+   * The alerts service (apps/alerts) that owns alert state and the staff audit trail: the staff
+   * routes (/v1/staff/...) forward the staff member's credential there. Undefined: they answer 503.
+   */
+  alerts?: { url: string; timeoutMs: number };
 }
 
 const MIN_ADMIN_KEY_LENGTH = 16;
@@ -73,6 +78,11 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     }
   }
   const publicUrl = r.url('API_PUBLIC_URL', ['http:', 'https:']);
+  const alertsUrl = r.url('API_ALERTS_URL', ['http:', 'https:']);
+  if (alertsUrl && (new URL(alertsUrl).username || new URL(alertsUrl).password)) {
+    r.problem('API_ALERTS_URL: must not contain credentials (staff send their own with each request)');
+  }
+  const alertsTimeoutMs = r.int('API_ALERTS_TIMEOUT_MS', 5000, 100, 60_000);
   const cfg: ApiConfig = {
     host: r.string('API_HOST', '127.0.0.1'),
     port: r.int('API_PORT', 8080, 0, 65535),
@@ -113,6 +123,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
       heartbeatMs: r.int('API_STREAM_HEARTBEAT_S', 15, 1, 3600) * 1000,
     },
     ...(publicUrl ? { publicUrl: publicUrl.replace(/\/+$/, '') } : {}),
+    ...(alertsUrl ? { alerts: { url: alertsUrl.replace(/\/+$/, ''), timeoutMs: alertsTimeoutMs } } : {}),
   };
   r.finish();
   return cfg;

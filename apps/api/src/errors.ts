@@ -12,6 +12,8 @@ export const API_ERRORS = {
   not_found: { status: 404, message: 'No such route' },
   station_not_found: { status: 404, message: 'No such station in this city' },
   district_not_found: { status: 404, message: 'No such district in this city' },
+  alert_not_found: { status: 404, message: 'No such alert' },
+  alert_conflict: { status: 409, message: 'The alert is not in a state that allows this' },
   payload_too_large: { status: 413, message: 'The request body is too large' },
   uri_too_long: { status: 414, message: 'The URL is too long' },
   unsupported_media_type: { status: 415, message: 'Unsupported content type' },
@@ -21,7 +23,9 @@ export const API_ERRORS = {
   store_unavailable: { status: 503, message: 'The data store is unavailable' },
   stream_unavailable: { status: 503, message: 'The live stream is unavailable' },
   overloaded: { status: 503, message: 'The server is overloaded' },
+  alerts_unavailable: { status: 503, message: 'The alerts service is unavailable' },
   store_timeout: { status: 504, message: 'The data store did not answer in time' },
+  alerts_timeout: { status: 504, message: 'The alerts service did not answer in time' },
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;

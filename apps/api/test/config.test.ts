@@ -11,6 +11,12 @@ describe('API configuration', () => {
     expect(c.mqtt).toEqual({ url: 'mqtt://127.0.0.1:1883', username: undefined, password: undefined });
     expect(c.adminKeys).toEqual([]);
     expect(c.limits).toEqual({ maxPoints: 10_000, rawMaxDays: 31, seriesMaxDays: 3660, exportMaxDays: 366 });
+    // Staff routes are off until the alerts service is named (npm start names it).
+    expect(c.alerts).toBeUndefined();
+    expect(loadApiConfig({ API_ALERTS_URL: 'http://127.0.0.1:8082/' }).alerts).toEqual({
+      url: 'http://127.0.0.1:8082',
+      timeoutMs: 5000,
+    });
   });
 
   it('selects InfluxDB like the gateway does, and can turn the live stream off', () => {
@@ -36,6 +42,8 @@ describe('API configuration', () => {
         API_MAX_POINTS: '5',
         CNX_CITY: '../etc',
         API_LIVE: 'maybe',
+        API_ALERTS_URL: 'http://user:pw@alerts:8082',
+        API_ALERTS_TIMEOUT_MS: '5',
       });
     } catch (e) {
       error = e;
@@ -51,6 +59,8 @@ describe('API configuration', () => {
       'API_MAX_POINTS',
       'CNX_CITY',
       'API_LIVE',
+      'API_ALERTS_URL',
+      'API_ALERTS_TIMEOUT_MS',
     ]) {
       expect(problems).toContain(name);
     }

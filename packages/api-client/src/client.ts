@@ -1,6 +1,9 @@
 import { ApiError } from './errors';
 import {
   type AdminConfig,
+  type AlertAction,
+  type AlertActionBody,
+  type AlertAudit,
   type CacheFlushed,
   type CanalList,
   type CanalStatus,
@@ -13,6 +16,7 @@ import {
   type operations,
   type ReadingsPage,
   type Series,
+  type StaffAlertList,
   type Station,
   type StationLatest,
   type StationList,
@@ -54,6 +58,11 @@ export interface ClientOptions {
   /** An admin key (`Authorization: Bearer`), for flushCache and getConfig only. */
   apiKey?: string;
   /**
+   * A staff member's own token (`Authorization: Bearer`), for the staff operations only
+   * (listStaffAlerts, acknowledgeAlert, resolveAlert, getAlertAudit): the audit trail names its owner.
+   */
+  staffToken?: string;
+  /**
    * Conditional requests: remember the ETag and body of each JSON answer (per URL, at most this many,
    * least recently used dropped) and send `If-None-Match`; a 304 returns the remembered body. Default
    * off (browsers already do this in their HTTP cache).
@@ -87,6 +96,8 @@ export interface ApiResponse<T> {
 interface Params {
   path?: Record<string, string>;
   query?: object | undefined;
+  /** A JSON request body (POST operations). */
+  body?: unknown;
 }
 
 type JsonOf<K extends OperationId> = operations[K]['responses'] extends {
@@ -262,6 +273,28 @@ export class CnxApiClient implements OperationMethods {
     return this.json('getConfig', {}, options);
   }
 
+  // --- staff (staff token) ------------------------------------------------------------------------
+
+  /** Alerts firing or acknowledged, with who acknowledged them (needs `staffToken`). */
+  listStaffAlerts(options?: RequestOptions): Promise<StaffAlertList> {
+    return this.json('listStaffAlerts', {}, options);
+  }
+
+  /** Acknowledge a firing alert (stops escalation); 409 `alert_conflict` if it is not firing. */
+  acknowledgeAlert(alertId: number, body: AlertActionBody = {}, options?: RequestOptions): Promise<AlertAction> {
+    return this.json('acknowledgeAlert', { path: { alertId: String(alertId) }, body }, options);
+  }
+
+  /** Close an alert by hand; 409 `alert_conflict` if it is already closed. */
+  resolveAlert(alertId: number, body: AlertActionBody = {}, options?: RequestOptions): Promise<AlertAction> {
+    return this.json('resolveAlert', { path: { alertId: String(alertId) }, body }, options);
+  }
+
+  /** Who did what when to an alert, and its deliveries (404 `alert_not_found`). */
+  getAlertAudit(alertId: number, options?: RequestOptions): Promise<AlertAudit> {
+    return this.json('getAlertAudit', { path: { alertId: String(alertId) } }, options);
+  }
+
   // --- generic ------------------------------------------------------------------------------------
 
   /**
@@ -309,7 +342,8 @@ export class CnxApiClient implements OperationMethods {
     options?: RequestOptions,
   ): Promise<JsonOf<K>> {
     const url = this.url(operation, params);
-    const cached = this.options.etagCache ? this.etags.get(url) : undefined;
+    const cached =
+      this.options.etagCache && operationRoutes[operation].method === 'GET' ? this.etags.get(url) : undefined;
     const headers = cached ? { ...options?.headers, 'if-none-match': cached.etag } : options?.headers;
     const res = await this.send(operation, params, { ...options, headers }, 'application/json', url);
     if (res.status === 304 && cached) {
@@ -319,7 +353,7 @@ export class CnxApiClient implements OperationMethods {
     if (!res.ok) throw await ApiError.fromResponse(res, operation, url);
     const data = await this.parseJson(res, operation);
     const etag = res.headers.get('etag');
-    if (this.options.etagCache && etag) this.remember(url, etag, data);
+    if (this.options.etagCache && etag && operationRoutes[operation].method === 'GET') this.remember(url, etag, data);
     return data as JsonOf<K>;
   }
 
@@ -361,10 +395,15 @@ export class CnxApiClient implements OperationMethods {
     url = this.url(operation, params),
   ): Promise<Response> {
     const headers: Record<string, string> = { accept, ...this.options.headers, ...options?.headers };
-    if (this.options.apiKey && operationRoutes[operation].path.startsWith('/admin/')) {
-      headers.authorization = `Bearer ${this.options.apiKey}`;
-    }
+    const path = operationRoutes[operation].path;
+    if (this.options.apiKey && path.startsWith('/admin/')) headers.authorization = `Bearer ${this.options.apiKey}`;
+    if (this.options.staffToken && path.startsWith('/v1/staff/'))
+      headers.authorization = `Bearer ${this.options.staffToken}`;
     const init: RequestInit = { method: operationRoutes[operation].method, headers };
+    if (params.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(params.body);
+    }
     if (options?.signal) init.signal = options.signal;
     return this.fetchFn(url, init);
   }

@@ -196,6 +196,35 @@ describe('typed errors', () => {
     expect(JSON.stringify(config)).not.toContain(ADMIN_KEY);
   });
 
+  it('staff operations send the staff token and a JSON body (this API has no alerts service: 503)', async () => {
+    const sent: { url: string; init: RequestInit }[] = [];
+    const staff = createClient({
+      baseUrl: api.url,
+      apiKey: ADMIN_KEY,
+      staffToken: 'staff-token-0123456789abc',
+      fetch: (url, init) => {
+        sent.push({ url: String(url), init: init ?? {} });
+        return fetch(url, init);
+      },
+    });
+    const err = await apiError(staff.acknowledgeAlert(3, { note: 'on my way' }));
+    expect(err.status).toBe(503);
+    expect(err.code).toBe('alerts_unavailable');
+    expect(err.message).toContain('API_ALERTS_URL');
+    expect(sent[0]!.url).toBe(`${api.url}/v1/staff/alerts/3/ack`);
+    expect(sent[0]!.init.method).toBe('POST');
+    expect(sent[0]!.init.headers).toMatchObject({
+      authorization: 'Bearer staff-token-0123456789abc',
+      'content-type': 'application/json',
+    });
+    expect(JSON.parse(String(sent[0]!.init.body))).toEqual({ note: 'on my way' });
+    // Each credential goes only where it belongs: the admin key to /admin, the staff token to /v1/staff.
+    await staff.flushCache();
+    expect((sent[1]!.init.headers as Record<string, string>).authorization).toBe(`Bearer ${ADMIN_KEY}`);
+    await staff.getMeta();
+    expect((sent[2]!.init.headers as Record<string, string>).authorization).toBeUndefined();
+  });
+
   it('429 rate_limited carries Retry-After', async () => {
     const limited = await startApi({ API_RATE_LIMIT_MAX: '2' });
     try {

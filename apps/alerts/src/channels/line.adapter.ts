@@ -30,6 +30,6 @@ export class LineChannel implements Channel {
     });
     const body = await res.text();
     if (res.status === 409) return { ok: true, detail: 'HTTP 409 already accepted (same X-Line-Retry-Key)' };
-    return httpResult(res.status, body);
+    return httpResult(res.status, body, res.headers.get('retry-after'));
   }
 }

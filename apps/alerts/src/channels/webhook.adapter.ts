@@ -4,6 +4,8 @@
  *   X-Cnx-Timestamp: <unix seconds>
  *   X-Cnx-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>
  * Verify in constant time and reject timestamps older than a few minutes (replay protection).
+ * A receiver answering 410 Gone ends the subscription; 5xx, 408 and 429 are retried (Retry-After
+ * honoured); other 4xx are permanent for that delivery.
  */
 import { createHmac } from 'node:crypto';
 import { type Channel, httpResult, type OutgoingMessage, type SendResult } from './types';
@@ -32,6 +34,7 @@ export class WebhookChannel implements Channel {
       redirect: 'error',
       signal: AbortSignal.timeout(this.opts.timeoutMs),
     });
-    return httpResult(res.status, await res.text());
+    const result = httpResult(res.status, await res.text(), res.headers.get('retry-after'));
+    return res.status === 410 && !result.ok ? { ...result, gone: true } : result;
   }
 }

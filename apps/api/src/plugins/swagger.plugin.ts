@@ -61,7 +61,8 @@ export const swaggerPlugin = fp(async (app: FastifyInstance, opts: SwaggerOption
         version: opts.version,
         description: [
           'Open air-quality and canal data: stations, latest readings with Thai and US AQI, series,',
-          'district summaries, canal status, exports and a live stream. Reads need no key.',
+          'district summaries, canal status, exports and a live stream. Reads need no key; staff routes need',
+          "the staff member's own credential.",
           `Data licence: ${opts.licence.id} (${opts.licence.url}); attribution: "${opts.licence.attribution}".`,
           'Guide with examples: docs/api.md in the repository.',
         ].join(' '),
@@ -77,10 +78,20 @@ export const swaggerPlugin = fp(async (app: FastifyInstance, opts: SwaggerOption
         { name: 'live', description: 'Server-Sent Events from the bus' },
         { name: 'meta', description: 'City, licence, limits, health and metrics' },
         { name: 'admin', description: 'Need an API key' },
+        {
+          name: 'staff',
+          description:
+            'Municipal on-call staff: acknowledge and resolve alerts with their own credential (forwarded to the alerts service)',
+        },
       ],
       components: {
         securitySchemes: {
           adminKey: { type: 'http', scheme: 'bearer', description: 'An API key from API_ADMIN_KEYS' },
+          staffToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: "A staff member's own token (the alerts service's ALERTS_STAFF_FILE); audited by name",
+          },
         },
         // Schemas of the live stream's event data (not a response body, so listed here).
         schemas: {

@@ -7,4 +7,5 @@ export * from './exports';
 export * from './live';
 export * from './meta';
 export * from './series';
+export * from './staff';
 export * from './station';

@@ -352,7 +352,7 @@ export function encodeConnect(o: {
   password?: string;
 }): Buffer {
   let flags = o.clean ? 0x02 : 0;
-  const payload = [field(o.clientId)];
+  const payload: Buffer[] = [field(o.clientId)];
   if (o.username !== undefined) {
     flags |= 0x80;
     payload.push(field(o.username));
@@ -367,7 +367,7 @@ export function encodeConnect(o: {
 
 /** SUBSCRIBE, MQTT 3.1.1 (3.8): fixed flags 0b0010. */
 export function encodeSubscribe(messageId: number, subscriptions: Readonly<Record<string, 0 | 1>>): Buffer {
-  const parts = [Buffer.from([messageId >> 8, messageId & 0xff])];
+  const parts: Buffer[] = [Buffer.from([messageId >> 8, messageId & 0xff])];
   for (const [filter, qos] of Object.entries(subscriptions)) parts.push(field(filter), Buffer.from([qos]));
   return withHeader(0x82, Buffer.concat(parts));
 }

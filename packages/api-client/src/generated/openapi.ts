@@ -294,6 +294,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/staff/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Alerts firing or acknowledged, with who acknowledged them and the on-call tier told */
+        get: operations["listStaffAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/alerts/{alertId}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge a firing alert: stops the escalation to the next on-call tier
+         * @description Recorded in the audit trail under the staff member of the credential, with the note if given.
+         */
+        post: operations["acknowledgeAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/alerts/{alertId}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close an alert by hand; later transitions of it go to the bus only */
+        post: operations["resolveAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/alerts/{alertId}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who did what when to an alert, and every delivery with its status and attempts */
+        get: operations["getAlertAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/cache/flush": {
         parameters: {
             query?: never;
@@ -372,7 +443,7 @@ export interface components {
                  * @description Stable error code (docs/api.md, Errors)
                  * @enum {unknown}
                  */
-                code: "invalid_request" | "invalid_time" | "range_too_large" | "invalid_cursor" | "unauthorized" | "not_found" | "station_not_found" | "district_not_found" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "rate_limited" | "too_many_streams" | "internal" | "store_unavailable" | "stream_unavailable" | "overloaded" | "store_timeout";
+                code: "invalid_request" | "invalid_time" | "range_too_large" | "invalid_cursor" | "unauthorized" | "not_found" | "station_not_found" | "district_not_found" | "alert_not_found" | "alert_conflict" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "rate_limited" | "too_many_streams" | "internal" | "store_unavailable" | "stream_unavailable" | "overloaded" | "alerts_unavailable" | "store_timeout" | "alerts_timeout";
                 message: string;
                 details?: components["schemas"]["ProblemDetail"][];
             };
@@ -961,6 +1032,106 @@ export interface components {
             };
             data: components["schemas"]["CanalStatus"][];
         };
+        /** StaffAlert */
+        StaffAlert: {
+            id: number;
+            /** @description Rule id (cities/<city>/alert-rules.json) */
+            rule: string;
+            ruleName: components["schemas"]["LocalizedText"] | null;
+            subject: {
+                /** @enum {unknown} */
+                type: "station" | "district" | "city";
+                id: string;
+                name: components["schemas"]["LocalizedText"];
+            };
+            level: string | null;
+            severity: ("info" | "warning" | "critical") | null;
+            /**
+             * @description firing: nobody acknowledged yet; acknowledged: a staff member is on it; resolved: closed by staff; cleared: the condition ended
+             * @enum {unknown}
+             */
+            status: "firing" | "acknowledged" | "resolved" | "cleared";
+            /**
+             * Format: date-time
+             * @description When the condition started (observation time)
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description Last change
+             */
+            updatedAt: string;
+            value: number | null;
+            ackedBy: string | null;
+            ackedAt: string | null;
+            resolvedBy: string | null;
+            resolvedAt: string | null;
+            /** @description Highest on-call tier told so far */
+            escalationTier: number;
+        };
+        /** StaffAlertList */
+        StaffAlertList: {
+            /** @description Alerts firing or acknowledged */
+            alerts: components["schemas"]["StaffAlert"][];
+        };
+        /** AlertActionBody */
+        AlertActionBody: {
+            /** @description Why, for the audit trail (optional) */
+            note?: string;
+        };
+        /** AlertAction */
+        AlertAction: {
+            id: number;
+            /** @enum {unknown} */
+            status: "acknowledged" | "resolved";
+            /** @description Staff id of the credential used */
+            by: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             */
+            at: string;
+        };
+        /** AlertAuditEntry */
+        AlertAuditEntry: {
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             */
+            at: string;
+            /** @description A staff id, or "system" */
+            actor: string;
+            actorName: string | null;
+            /** @description raised, escalated, deescalated, cleared, escalated_to_tier, acknowledged, resolved */
+            action: string;
+            /** @description level/value, the on-call tier, or the staff member’s note */
+            detail: unknown;
+        };
+        /** AlertDelivery */
+        AlertDelivery: {
+            id: number;
+            /** @description The transition delivered (raised, escalated, cleared, ...) */
+            event: string;
+            /** @description email, line, webhook, webpush, mqtt */
+            channel: string;
+            /** @enum {unknown} */
+            target: "subscriber" | "staff" | "system";
+            staff: string | null;
+            /** @enum {unknown} */
+            status: "pending" | "sent" | "failed" | "suppressed";
+            attempts: number;
+            lastError: string | null;
+            sentAt: string | null;
+            nextAttemptAt: string | null;
+        };
+        /** AlertAudit */
+        AlertAudit: {
+            alert: components["schemas"]["StaffAlert"];
+            audit: components["schemas"]["AlertAuditEntry"][];
+            /** @description The newest 500 deliveries, oldest first */
+            deliveries: components["schemas"]["AlertDelivery"][];
+            deliveriesTotal: number;
+        };
         /** CacheFlushed */
         CacheFlushed: {
             flushed: number;
@@ -1017,6 +1188,13 @@ export type CanalLevel = components['schemas']['CanalLevel'];
 export type WaterQuality = components['schemas']['WaterQuality'];
 export type CanalStatus = components['schemas']['CanalStatus'];
 export type CanalList = components['schemas']['CanalList'];
+export type StaffAlert = components['schemas']['StaffAlert'];
+export type StaffAlertList = components['schemas']['StaffAlertList'];
+export type AlertActionBody = components['schemas']['AlertActionBody'];
+export type AlertAction = components['schemas']['AlertAction'];
+export type AlertAuditEntry = components['schemas']['AlertAuditEntry'];
+export type AlertDelivery = components['schemas']['AlertDelivery'];
+export type AlertAudit = components['schemas']['AlertAudit'];
 export type CacheFlushed = components['schemas']['CacheFlushed'];
 export type AdminConfig = components['schemas']['AdminConfig'];
 export type $defs = Record<string, never>;
@@ -1082,7 +1260,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Store or bus unavailable, or the server is overloaded */
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1091,7 +1269,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The store did not answer in time */
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -1218,7 +1396,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district or route */
+            /** @description Unknown station, district, alert or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1254,7 +1432,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Store or bus unavailable, or the server is overloaded */
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1263,7 +1441,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The store did not answer in time */
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -1314,7 +1492,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district or route */
+            /** @description Unknown station, district, alert or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1350,7 +1528,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Store or bus unavailable, or the server is overloaded */
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1359,7 +1537,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The store did not answer in time */
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -1419,7 +1597,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district or route */
+            /** @description Unknown station, district, alert or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1455,7 +1633,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Store or bus unavailable, or the server is overloaded */
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1464,7 +1642,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The store did not answer in time */
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -1515,7 +1693,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district or route */
+            /** @description Unknown station, district, alert or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1551,7 +1729,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Store or bus unavailable, or the server is overloaded */
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1560,7 +1738,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The store did not answer in time */
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -1628,7 +1806,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district or route */
+            /** @description Unknown station, district, alert or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1664,7 +1842,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Store or bus unavailable, or the server is overloaded */
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1673,7 +1851,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The store did not answer in time */
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -1743,7 +1921,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district or route */
+            /** @description Unknown station, district, alert or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1779,7 +1957,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Store or bus unavailable, or the server is overloaded */
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1788,7 +1966,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The store did not answer in time */
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -1860,7 +2038,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Store or bus unavailable, or the server is overloaded */
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1869,7 +2047,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The store did not answer in time */
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -1920,7 +2098,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district or route */
+            /** @description Unknown station, district, alert or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1956,7 +2134,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Store or bus unavailable, or the server is overloaded */
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1965,7 +2143,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The store did not answer in time */
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -2037,7 +2215,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Store or bus unavailable, or the server is overloaded */
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2046,7 +2224,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The store did not answer in time */
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -2097,7 +2275,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district or route */
+            /** @description Unknown station, district, alert or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2133,7 +2311,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Store or bus unavailable, or the server is overloaded */
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2142,7 +2320,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The store did not answer in time */
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -2219,7 +2397,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district or route */
+            /** @description Unknown station, district, alert or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2255,7 +2433,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Store or bus unavailable, or the server is overloaded */
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2264,7 +2442,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The store did not answer in time */
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -2309,7 +2487,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district or route */
+            /** @description Unknown station, district, alert or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2345,7 +2523,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Store or bus unavailable, or the server is overloaded */
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2354,7 +2532,410 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The store did not answer in time */
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listStaffAlerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Active alerts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffAlertList"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong API key (admin) or staff credential (staff) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    acknowledgeAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description An alert id (GET /v1/staff/alerts)
+                 * @example 1
+                 */
+                alertId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertActionBody"];
+            };
+        };
+        responses: {
+            /** @description Acknowledged */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertAction"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong API key (admin) or staff credential (staff) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown station, district, alert or route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The alert is not in a state that allows this (e.g. already acknowledged) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    resolveAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description An alert id (GET /v1/staff/alerts)
+                 * @example 1
+                 */
+                alertId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertActionBody"];
+            };
+        };
+        responses: {
+            /** @description Resolved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertAction"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong API key (admin) or staff credential (staff) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown station, district, alert or route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The alert is not in a state that allows this (e.g. already acknowledged) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getAlertAudit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description An alert id (GET /v1/staff/alerts)
+                 * @example 1
+                 */
+                alertId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Audit trail */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertAudit"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong API key (admin) or staff credential (staff) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown station, district, alert or route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -2395,7 +2976,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Missing or wrong API key */
+            /** @description Missing or wrong API key (admin) or staff credential (staff) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2431,7 +3012,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Store or bus unavailable, or the server is overloaded */
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2440,7 +3021,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The store did not answer in time */
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -2481,7 +3062,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Missing or wrong API key */
+            /** @description Missing or wrong API key (admin) or staff credential (staff) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2517,7 +3098,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Store or bus unavailable, or the server is overloaded */
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2526,7 +3107,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The store did not answer in time */
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -2556,6 +3137,10 @@ export const operationRoutes = {
   getCanalStation: { method: "GET", path: "/v1/canal/{stationId}" },
   exportReadings: { method: "GET", path: "/v1/exports/readings" },
   streamReadings: { method: "GET", path: "/v1/stream" },
+  listStaffAlerts: { method: "GET", path: "/v1/staff/alerts" },
+  acknowledgeAlert: { method: "POST", path: "/v1/staff/alerts/{alertId}/ack" },
+  resolveAlert: { method: "POST", path: "/v1/staff/alerts/{alertId}/resolve" },
+  getAlertAudit: { method: "GET", path: "/v1/staff/alerts/{alertId}/audit" },
   flushCache: { method: "POST", path: "/admin/cache/flush" },
   getConfig: { method: "GET", path: "/admin/config" },
 } as const;

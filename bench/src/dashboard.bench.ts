@@ -16,6 +16,13 @@
  *    raw, QC-flagged points, Thai standard and WHO guideline lines. performance.now() from
  *    `new uPlot(...)` to its `draw` hook (the canvas holds every series), `--runs` times in a fresh
  *    element after one warm-up run, median reported. Budget: 100 ms.
+ * 3. Cumulative layout shift of every page (overview, station, district, canal, open data) in Thai and
+ *    English at phone (390×844) and desktop (1280×800) size, over the whole stack (Mosquitto, gateway,
+ *    API, the built dashboard; test/e2e/dashboard.stack.ts) after a day of simulated readings: every
+ *    `layout-shift` entry (buffered PerformanceObserver installed before the page's scripts) summed
+ *    from navigation until live data has arrived over the stream and the page has refreshed its data
+ *    (test/e2e/dashboard.measure.ts). Requirement (issue 5): no layout shift when data arrives; the
+ *    e2e asserts < 0.01 per visit. `--no-cls` skips this part (it needs mosquitto).
  *
  * Builds the dashboard first when apps/dashboard/build is missing. Writes bench/results/dashboard-<ts>.json.
  */
@@ -29,6 +36,8 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
+import { measureLayoutShifts, publishAirReading, readCls, settleWithLiveData } from '../../test/e2e/dashboard.measure';
+import { CITY, ensureDashboardBuild, startDashboardStack } from '../../test/e2e/dashboard.stack';
 
 const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const REPO_ROOT = resolve(BENCH_DIR, '..');
@@ -42,8 +51,11 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '9' },
     points: { type: 'string', default: '8760' },
     rebuild: { type: 'boolean', default: false },
+    'no-cls': { type: 'boolean', default: false },
   },
 });
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -107,7 +119,7 @@ async function drawTime(points: number, runs: number) {
   const uplotDir = join(REPO_ROOT, 'node_modules/uplot/dist');
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    args: CHROMIUM_ARGS,
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -195,8 +207,69 @@ async function drawTime(points: number, runs: number) {
   }
 }
 
+const CLS_PAGES = {
+  overview: '/',
+  station: '/station/cm-air-oldcity-01',
+  district: '/district/old-city',
+  canal: '/canal',
+  data: '/data',
+} as const;
+const CLS_VIEWPORTS = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 800 } } as const;
+
+interface ClsFigure {
+  page: string;
+  lang: 'th' | 'en';
+  viewport: keyof typeof CLS_VIEWPORTS;
+  cls: number;
+  shifts: number;
+  refreshes: number;
+}
+
+/** Layout shift of each page over the whole stack, live data included (see the header). */
+async function layoutShifts(): Promise<ClsFigure[]> {
+  const stack = await startDashboardStack();
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  try {
+    console.log('backfilling a day of readings for every air station…');
+    await stack.backfill({ devices: stack.devices, scenario: 'normal', hours: 26 });
+    const deviceOf = (station: string) => stack.devices.find((d) => d.stationId === station)!.id;
+    const out: ClsFigure[] = [];
+    for (const lang of ['th', 'en'] as const) {
+      for (const viewport of ['phone', 'desktop'] as const) {
+        for (const [name, url] of Object.entries(CLS_PAGES)) {
+          const context = await browser.newContext({ viewport: CLS_VIEWPORTS[viewport] });
+          try {
+            await context.addCookies([{ name: 'lang', value: lang, url: stack.dashboardUrl }]);
+            // tsx (esbuild keepNames) may wrap functions in __name(): give the page a no-op one.
+            await context.addInitScript({ content: 'window.__name = (f) => f;' });
+            await measureLayoutShifts(context);
+            const page = await context.newPage();
+            await page.goto(`${stack.dashboardUrl}${url}`, { waitUntil: 'load' });
+            if (name === 'station') await page.locator('[data-testid="trend-chart"][data-ready="true"]').waitFor();
+            const station = name === 'station' ? 'cm-air-oldcity-01' : 'cm-air-cmu-01';
+            const refreshes = await settleWithLiveData(
+              page,
+              () => publishAirReading(stack.broker.url, CITY, deviceOf(station), Date.now(), 33.3),
+              { refreshes: name !== 'data' },
+            );
+            const cls = await readCls(page);
+            out.push({ page: name, lang, viewport, cls: cls.value, shifts: cls.entries.length, refreshes });
+          } finally {
+            await context.close();
+          }
+        }
+      }
+    }
+    return out;
+  } finally {
+    await browser.close();
+    await stack.stop();
+  }
+}
+
 async function main() {
   ensureBuild();
+  ensureDashboardBuild(); // rebuilds when any dashboard source is newer than the build
   const js = firstLoadJs();
   const points = Number(args.points);
   const draw = await drawTime(points, Number(args.runs));
@@ -212,11 +285,31 @@ async function main() {
     `  uPlot draw of ${points} hourly points x ${draw.series} series: median ${drawMedian.toFixed(1)} ms over ${draw.times.length} runs ` +
       `(min ${Math.min(...draw.times).toFixed(1)}, max ${Math.max(...draw.times).toFixed(1)}; budget 100 ms)`,
   );
+  let cls: ClsFigure[] | null = null;
+  if (!args['no-cls']) {
+    cls = await layoutShifts();
+    console.log('  cumulative layout shift per visit, live data and one data refresh included (requirement < 0.01):');
+    console.log(
+      `    ${'page'.padEnd(10)} ${['phone th', 'phone en', 'desktop th', 'desktop en'].map((h) => h.padStart(11)).join('')}`,
+    );
+    for (const name of Object.keys(CLS_PAGES)) {
+      const cell = (viewport: string, lang: string) =>
+        cls!
+          .find((c) => c.page === name && c.viewport === viewport && c.lang === lang)!
+          .cls.toFixed(4)
+          .padStart(11);
+      console.log(
+        `    ${name.padEnd(10)} ${cell('phone', 'th')}${cell('phone', 'en')}${cell('desktop', 'th')}${cell('desktop', 'en')}`,
+      );
+    }
+    console.log(`    worst: ${Math.max(...cls.map((c) => c.cls)).toFixed(4)}`);
+  }
   const result = {
     at: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
     firstLoadJs: { ...js, budgetBytes: 150 * 1024 },
     draw: { points, series: draw.series, runsMs: draw.times, medianMs: drawMedian, budgetMs: 100 },
+    cls: cls && { pages: cls, max: Math.max(...cls.map((c) => c.cls)), requirement: 0.01 },
   };
   const out = join(BENCH_DIR, 'results');
   await mkdir(out, { recursive: true });

@@ -8,6 +8,16 @@ import mqtt from 'mqtt';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type AxeViolation,
+  axeAudit,
+  formatShifts,
+  formatViolations,
+  measureLayoutShifts,
+  publishAirReading,
+  readCls,
+  settleWithLiveData,
+} from './dashboard.measure';
+import {
   CITY,
   type DashboardStack,
   ensureDashboardBuild,
@@ -19,6 +29,18 @@ import {
 const SHOTS = path.join(repoRoot, 'test-results/screenshots');
 const VIEWPORTS = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 800 } } as const;
 const HAZE_DISTRICT = 'old-city';
+/** The pages of the dashboard, as audited and screenshotted. */
+const PAGES = {
+  overview: '/',
+  station: '/station/cm-air-oldcity-01',
+  district: `/district/${HAZE_DISTRICT}`,
+  canal: '/canal',
+  data: '/data',
+} as const;
+/** "No layout shift when data arrives": the summed layout shift of a visit must stay below this. */
+const MAX_CLS = 0.01;
+/** axe impacts that fail the suite (minor and moderate ones are printed, not failed). */
+const FAILING_IMPACTS = ['serious', 'critical'];
 
 describe('dashboard in a real browser over the whole stack', () => {
   let stack: DashboardStack;
@@ -30,11 +52,12 @@ describe('dashboard in a real browser over the whole stack', () => {
 
   async function open(
     url: string,
-    opts: { lang?: 'th' | 'en'; viewport?: keyof typeof VIEWPORTS } = {},
+    opts: { lang?: 'th' | 'en'; viewport?: keyof typeof VIEWPORTS; measureShifts?: boolean } = {},
   ): Promise<Page> {
     const context = await browser.newContext({ viewport: VIEWPORTS[opts.viewport ?? 'desktop'] });
     contexts.push(context);
     if (opts.lang) await context.addCookies([{ name: 'lang', value: opts.lang, url: stack.dashboardUrl }]);
+    if (opts.measureShifts) await measureLayoutShifts(context);
     const page = await context.newPage();
     page.on('pageerror', (e) => errors.push(`${url}: ${e.message}`));
     page.on('console', (m) => {
@@ -47,8 +70,11 @@ describe('dashboard in a real browser over the whole stack', () => {
   const latestById = async (): Promise<Map<string, StationLatest>> =>
     new Map((await api.listLatest()).data.map((s) => [s.station.id, s]));
 
+  let stackStarted = 0;
+
   beforeAll(async () => {
     ensureDashboardBuild();
+    stackStarted = Date.now();
     stack = await startDashboardStack();
     api = createClient({ baseUrl: stack.apiUrl });
     browser = await chromium.launch({
@@ -239,21 +265,31 @@ describe('dashboard in a real browser over the whole stack', () => {
     const text = (await page.textContent('[data-testid="canal-list"]')) ?? '';
     // Every station shows a level in metres (not the "no data" dash) and its class/state.
     expect((text.match(/\d+\.\d\d m/g) ?? []).length).toBeGreaterThanOrEqual(10);
+    // The rate of rise is the dashboard's own robust estimate: a rate with its uncertainty, or "not
+    // enough data" while the window holds less than the minimum span of polls.
+    const rises = await page.$$eval('[data-testid="rise"]', (els) =>
+      els.map((e) => ({ trend: e.getAttribute('data-rise-trend') ?? '', text: (e.textContent ?? '').trim() })),
+    );
+    expect(rises).toHaveLength(5);
+    for (const r of rises) {
+      expect(['unknown', 'falling', 'steady', 'rising', 'rising_fast']).toContain(r.trend);
+      if (r.trend === 'unknown') expect(r.text).toMatch(/^not enough data yet \(\d+ readings over \d+ min\)$/);
+      else expect(r.text).toMatch(/^[+−]?\d+\.\d ± \d+\.\d cm per hour/);
+    }
+    // The probes have been polled every second since the stack started: hundreds of samples, but
+    // over less than the 15 minutes required, so no rate (let alone "rising fast") is claimed yet.
+    if (Date.now() - stackStarted < 14 * 60_000) {
+      expect(rises.map((r) => r.trend)).toEqual(Array(5).fill('unknown'));
+      for (const r of rises) expect(Number(/\((\d+) readings/.exec(r.text)?.[1])).toBeGreaterThan(20);
+    }
+    expect(await page.textContent('[data-testid="rise-method"]')).toContain('least-squares');
     await page.context().close();
   }, 60_000);
 
   it('every page renders in Thai and English on a phone and a desktop (screenshots)', async () => {
-    const district = HAZE_DISTRICT;
-    const pages = {
-      overview: '/',
-      station: '/station/cm-air-oldcity-01',
-      district: `/district/${district}`,
-      canal: '/canal',
-      data: '/data',
-    };
     for (const lang of ['th', 'en'] as const) {
       for (const viewport of ['phone', 'desktop'] as const) {
-        for (const [name, url] of Object.entries(pages)) {
+        for (const [name, url] of Object.entries(PAGES)) {
           const page = await open(url, { lang, viewport });
           expect(await page.getAttribute('html', 'lang')).toBe(lang);
           if (name === 'station') await page.locator('[data-testid="trend-chart"][data-ready="true"]').waitFor();
@@ -275,4 +311,70 @@ describe('dashboard in a real browser over the whole stack', () => {
     expect(csv.status).toBe(200);
     expect(await data.textContent('[data-testid="licence"]')).toContain('CC-BY-4.0');
   }, 180_000);
+  it('every page passes an axe audit and does not shift when live data arrives, in Thai and English, phone and desktop', async () => {
+    const problems: string[] = [];
+    const report: string[] = [];
+    const deviceOf = (station: string) => stack.devices.find((d) => d.stationId === station)!.id;
+    for (const lang of ['th', 'en'] as const) {
+      for (const viewport of ['phone', 'desktop'] as const) {
+        for (const [name, url] of Object.entries(PAGES)) {
+          const where = `${name} (${lang}, ${viewport})`;
+          const page = await open(url, { lang, viewport, measureShifts: true });
+          if (name === 'station') await page.locator('[data-testid="trend-chart"][data-ready="true"]').waitFor();
+          // Live data arrives: the canal probes are polled every second anyway; an air reading is
+          // published for the station on screen. Then the page's throttled refresh of its data.
+          const station = name === 'station' ? 'cm-air-oldcity-01' : 'cm-air-cmu-01';
+          const refreshes = await settleWithLiveData(
+            page,
+            () => publishAirReading(stack.broker.url, CITY, deviceOf(station), Date.now(), 33.3),
+            { refreshes: name !== 'data' },
+          );
+          const cls = await readCls(page);
+          if (!(cls.value < MAX_CLS))
+            problems.push(`${where}: layout shift ${cls.value.toFixed(4)}\n${formatShifts(cls)}`);
+          const violations: AxeViolation[] = await axeAudit(page);
+          const failing = violations.filter((v) => FAILING_IMPACTS.includes(v.impact ?? ''));
+          if (failing.length > 0) problems.push(formatViolations(where, failing));
+          const minor = violations.filter((v) => !FAILING_IMPACTS.includes(v.impact ?? ''));
+          report.push(
+            `${where.padEnd(28)} CLS ${cls.value.toFixed(4)}  refreshes ${refreshes}  axe ${failing.length} serious/critical` +
+              (minor.length ? `, ${minor.map((v) => `${v.id} (${v.impact})`).join(', ')}` : ''),
+          );
+          await page.context().close();
+        }
+      }
+    }
+    console.log(`dashboard audit:\n${report.join('\n')}`);
+    expect(errors).toEqual([]);
+    expect(problems, problems.join('\n\n')).toEqual([]);
+  }, 420_000);
+
+  it('the audit and the layout-shift measurement see real problems (controls)', async () => {
+    const page = await open('/data', { measureShifts: true });
+    // After hydration (the live stream is opened on mount), or Svelte would drop the foreign nodes.
+    await page.locator('[data-testid="live-status"][data-connected="true"]').waitFor({ timeout: 15_000 });
+    await page.evaluate(async () => {
+      // An image without a text alternative (axe: image-alt, critical) and low-contrast text
+      // (color-contrast, serious) ...
+      const img = document.createElement('img');
+      img.src = 'data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7';
+      img.width = 20;
+      img.height = 20;
+      const faint = document.createElement('p');
+      faint.textContent = 'faint text';
+      faint.style.color = '#ddd';
+      document.querySelector('main')!.prepend(img, faint);
+      // ... and a block that appears late above the content (a layout shift).
+      await new Promise((r) => setTimeout(r, 600));
+      const late = document.createElement('div');
+      late.style.height = '300px';
+      document.querySelector('main')!.prepend(late);
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    });
+    await page.waitForTimeout(300);
+    const ids = (await axeAudit(page)).map((v) => `${v.id}:${v.impact}`);
+    expect(ids).toContain('image-alt:critical');
+    expect(ids).toContain('color-contrast:serious');
+    expect((await readCls(page)).value).toBeGreaterThan(MAX_CLS);
+  });
 });

@@ -1,5 +1,6 @@
 export * from './alerts/index';
 export * from './aqi/index';
+export * from './canal-rise';
 export * from './correction';
 export * from './metrics';
 export * from './qc/engine';

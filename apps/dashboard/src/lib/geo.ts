@@ -13,6 +13,8 @@ export interface MapLayerFeature {
   /** Label anchor (centroid for polygons). */
   x: number;
   y: number;
+  /** Width of the projected shape (map units): whether a label fits inside it. */
+  w: number;
 }
 
 export interface CityMap {
@@ -55,11 +57,13 @@ export function projectCity(
   padding = 24,
 ): MapProjector {
   districts = { ...districts, features: districts.features.map(rewind) };
-  const everything: FeatureCollection = {
+  // The frame is the districts and the stations only: the canal and the river run on for kilometres
+  // (down to the Ping), and fitting them too would shrink the city to a corner of a phone screen.
+  // Waterways are drawn at the same scale and simply leave the frame (the SVG clips them).
+  const framed: FeatureCollection = {
     type: 'FeatureCollection',
     features: [
       ...districts.features,
-      ...waterways.features,
       ...points.map(
         (p): Feature => ({ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [p.lon, p.lat] } }),
       ),
@@ -70,11 +74,17 @@ export function projectCity(
       [padding, padding],
       [width - padding, height - padding],
     ],
-    everything,
+    framed.features.length > 0 ? framed : { type: 'FeatureCollection', features: waterways.features },
   );
+  // Lines leaving the frame are cut at its edge (shorter path strings; nothing drawn off-screen).
+  projection.clipExtent([
+    [0, 0],
+    [width, height],
+  ]);
   const path = geoPath(projection);
   const layer = (f: Feature<Geometry, Props>, i: number): MapLayerFeature => {
     const [x, y] = path.centroid(f);
+    const [[x0], [x1]] = path.bounds(f);
     return {
       id: f.properties?.id ?? `f${i}`,
       name: { th: f.properties?.name_th ?? '', en: f.properties?.name_en ?? '' },
@@ -82,6 +92,7 @@ export function projectCity(
       d: path(f) ?? '',
       x: round(x),
       y: round(y),
+      w: round(x1 - x0),
     };
   };
   return {
@@ -94,3 +105,14 @@ export function projectCity(
 }
 
 const round = (v: number) => Math.round(v * 10) / 10;
+
+/** Thai vowel and tone marks drawn above or below the previous letter: they take no width. */
+const COMBINING = /[\u0E31\u0E34-\u0E3A\u0E47-\u0E4E]/g;
+
+/**
+ * Rough width of a label in map units (~0.6 em per letter, Thai marks not counted): enough to decide
+ * whether a district's name fits inside the district at a given font size.
+ */
+export function labelWidth(text: string, fontSize: number): number {
+  return text.replace(COMBINING, '').length * 0.6 * fontSize;
+}

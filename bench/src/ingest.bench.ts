@@ -368,7 +368,11 @@ async function runOne(sutDef: SutDef, rate: number, durationS: number, shared: S
   activeCleanup = cleanup;
   try {
     progress(`${label}: starting mosquitto and influxd`);
-    [mosq, influx] = await Promise.all([startMosquitto(), startInfluxDB({ database: DB })]);
+    // The broker gets the in-flight window we ship (infra/mosquitto/mosquitto.conf), for every system.
+    [mosq, influx] = await Promise.all([
+      startMosquitto({ extraConfig: `max_inflight_messages ${BROKER_MAX_INFLIGHT}` }),
+      startInfluxDB({ database: DB }),
+    ]);
     tmpDir = await makeTempDir(`cnx-bench-${sutDef.name}-`);
     const ctx: SutContext = {
       mqttUrl: mosq.url,
@@ -690,6 +694,12 @@ function kernelVersion(): string {
     return 'unknown';
   }
 }
+
+/**
+ * Mosquitto's window of unacknowledged QoS 1 messages per subscriber: our production setting
+ * (infra/mosquitto/mosquitto.conf), not the default 20, so the broker is configured as deployed.
+ */
+const BROKER_MAX_INFLIGHT = 100;
 
 /** Where a system's bundle goes (bench/.build/, gitignored). */
 function bundlePath(def: SutDef): string {

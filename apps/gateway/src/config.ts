@@ -16,6 +16,8 @@ export interface GatewayConfig {
   embeddedBroker: { host: string; port: number };
   /** QoS for the normalised readings the gateway republishes (the internal bus). */
   busQos: 0 | 1;
+  /** How long spooled readings wait to be published on the bus together, ms (0: every flush). */
+  busBatchMs: number;
   store: StoreConfig;
   spool: {
     dir: string;
@@ -57,6 +59,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     mqttClientId: r.string('GATEWAY_MQTT_CLIENT_ID', `cnx-gateway-${city}`),
     embeddedBroker: { host: r.string('CNX_MQTT_HOST', '127.0.0.1'), port: r.int('CNX_MQTT_PORT', 1883, 1, 65535) },
     busQos: r.int('GATEWAY_BUS_QOS', 1, 0, 1) as 0 | 1,
+    busBatchMs: r.int('GATEWAY_BUS_BATCH_MS', 25, 0, 1000),
     store,
     spool: {
       dir: r.string('GATEWAY_SPOOL_DIR', path.join(dataDir, 'spool')),

@@ -28,6 +28,7 @@ export class Gateway {
   private writer?: StoreWriter;
   private mqtt?: MqttIngestAdapter;
   private modbus?: ModbusPoller;
+  private pipeline?: IngestPipeline;
   private http?: FastifyInstance;
   private startedAt = 0;
 
@@ -95,7 +96,9 @@ export class Gateway {
       publish: (topic, payload) => adapter?.publish(topic, payload),
       logger: logger.child({ component: 'ingest' }),
       maxPayloadBytes: config.maxPayloadBytes,
+      busBatchMs: config.busBatchMs,
     });
+    this.pipeline = pipeline;
     adapter = new MqttIngestAdapter(
       {
         url: mqttUrl,
@@ -194,6 +197,7 @@ export class Gateway {
   async stop(): Promise<void> {
     // Stop intake first (Modbus, MQTT and HTTP push), then drain briefly, then close store, spool, broker.
     await this.modbus?.stop();
+    this.pipeline?.publishBus(); // readings still waiting for the bus go out before we disconnect
     await this.mqtt?.stop();
     await this.http?.close();
     if (this.writer) {

@@ -133,7 +133,7 @@ export class StoreWriter {
           next = this.backoffMs;
           break;
         }
-        if (batch.count < this.opts.batchSize && hot === 0) break;
+        if (batch.count < this.opts.batchSize) break;
       }
     } finally {
       this.running = false;

@@ -1,6 +1,9 @@
 import type { Reading } from '@cnx/domain';
 import type { SpoolAppender } from './pipeline';
 
+/** Staged records are flushed at the latest this long after the first of them was staged. */
+const AUTO_FLUSH_MS = 20;
+
 /** What the batch appender needs from the spool. */
 export interface SpoolSink {
   readonly full: boolean;
@@ -14,10 +17,10 @@ export type FlushListener = (firstIndex: number, records: readonly string[], rea
 /**
  * Stages spool records and writes everything staged with ONE write(2) when `flush()` is called.
  *
- * Why: appending per message costs a system call per reading. Transports stage during one turn of
- * the event loop and acknowledge only after `flush()` returned true (the MQTT adapter corks its
- * socket so PUBACKs leave after the flush; HTTP push and Modbus flush before answering). A flush is
- * also scheduled automatically, so nothing staged can linger.
+ * Why: appending per message costs a system call per reading. Transports stage, then acknowledge
+ * only after `flush()` returned true (the MQTT session acknowledges after its group commit's flush;
+ * HTTP push and Modbus flush before answering).
+ * A flush is also scheduled automatically, so nothing staged can linger.
  */
 export class BatchAppender implements SpoolAppender {
   private staged: string[] = [];
@@ -50,11 +53,13 @@ export class BatchAppender implements SpoolAppender {
     for (const r of records) this.staged.push(r);
     for (const r of readings) this.stagedReadings.push(r);
     if (!this.scheduled) {
+      // A safety net only: transports flush themselves before acknowledging (the MQTT session's group
+      // commit within a few ms, HTTP push and Modbus at once), so nothing staged can linger.
       this.scheduled = true;
-      setImmediate(() => {
+      setTimeout(() => {
         this.scheduled = false;
         this.flush();
-      });
+      }, AUTO_FLUSH_MS);
     }
     return true;
   }

@@ -26,6 +26,10 @@ export interface MqttSessionOptions {
   keepaliveSec?: number;
   reconnectMs?: number;
   connectTimeoutMs?: number;
+  /** Group commit (see ack()): at most this long a message waits for its PUBACK (default 2 ms)... */
+  ackDelayMs?: number;
+  /** ...or until this many are pending (default 16; keep it below the broker's in-flight window). */
+  ackBatch?: number;
   /** Our QoS 1 publishes waiting for the broker's PUBACK; beyond it new ones are dropped and counted. */
   maxInflight?: number;
   logger: Logger;
@@ -41,8 +45,8 @@ export interface SessionHandler {
   /** A PUBLISH above maxPacketBytes; it is acknowledged (it can never be accepted). */
   oversized(topic: string, head: Buffer, payloadBytes: number, receivedAt: number): void;
   /**
-   * End of an event-loop turn that received messages: make them durable. True: the PUBACKs for
-   * the accepted ones leave now; false: the connection is dropped without them.
+   * Group commit (see MqttSession.ack): make the messages accepted since the last commit durable.
+   * True: their PUBACKs leave now; false: the connection is dropped without them.
    */
   commit(): boolean;
   connected(sessionPresent: boolean): void;
@@ -81,7 +85,8 @@ export class MqttSession {
   private pingSentAt = 0;
   /** Message ids to acknowledge after this turn's commit. */
   private acks: number[] = [];
-  private turnScheduled = false;
+  private commitTimer?: NodeJS.Timeout;
+  private commitNow?: NodeJS.Immediate;
   private nextId = 1;
   private readonly inflight = new Map<number, Buffer>();
   private droppedPublishes = 0;
@@ -352,25 +357,46 @@ export class MqttSession {
     }
   }
 
+  /**
+   * Group commit: a message's PUBACK waits until `ackBatch` messages are pending (then at the end
+   * of the current read) or `ackDelayMs` passed, whichever is first; then one spool write and one
+   * socket write cover them all. At moderate rates messages trickle in a few per read, and a spool
+   * write plus a PUBACK write per read cost more than the messages themselves (docs/performance.md).
+   * `ackBatch` stays below the broker's in-flight window (Mosquitto's default is 20), so the broker
+   * never waits for us.
+   */
   private ack(messageId: number): void {
     this.acks.push(messageId);
-    if (this.turnScheduled) return;
-    this.turnScheduled = true;
-    const socket = this.socket;
-    setImmediate(() => this.endOfTurn(socket));
+    if (this.commitNow) return;
+    if (this.acks.length >= (this.opts.ackBatch ?? 16)) {
+      clearTimeout(this.commitTimer);
+      this.commitTimer = undefined;
+      const socket = this.socket;
+      this.commitNow = setImmediate(() => this.endOfTurn(socket));
+    } else if (!this.commitTimer) {
+      const socket = this.socket;
+      this.commitTimer = setTimeout(() => this.endOfTurn(socket), this.opts.ackDelayMs ?? 2);
+    }
   }
 
-  /** After the turn's reads: commit (spool write), then the PUBACKs in one write. */
+  /** Commit (spool write), then the pending PUBACKs in one write. */
   private endOfTurn(socket: net.Socket | undefined): void {
-    this.turnScheduled = false;
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    if (this.commitNow) clearImmediate(this.commitNow);
+    this.commitNow = undefined;
     const acks = this.acks;
     this.acks = [];
-    if (acks.length === 0 || socket !== this.socket || this.paused || this.stopped) return;
+    if (acks.length === 0 || !socket || socket !== this.socket || this.paused || this.stopped) return;
+    // The commit publishes the turn's bus batch on this socket: corked, it leaves with the PUBACKs
+    // in one writev(2).
+    socket.cork();
     if (!this.handler.commit()) {
       this.opts.logger.error({}, 'spool write failed: dropping the connection so the broker redelivers');
-      socket?.destroy();
+      socket.destroy();
       return;
     }
     this.write(encodePubacks(acks));
+    socket.uncork();
   }
 }

@@ -23,12 +23,11 @@ const RESUME_CHECK_MS = 500;
  * so the broker keeps messages while the gateway is down and redelivers any it did not acknowledge.
  * The connection is our lean MQTT 3.1.1 client (mqtt-session.ts), not MQTT.js: see there why.
  *
- * Acknowledgement is batched and comes after durability: messages received in one event-loop turn
- * are handed to the pipeline (validate, QC, stage for the spool); at the end of the turn the
- * session calls `commit()`, which writes everything staged to the spool with one write(2) (and
- * publishes it on the bus as one batch); only then are the turn's PUBACKs written, in one buffer,
- * in the order the messages came. If the spool write fails the connection is dropped without
- * them, and the broker redelivers.
+ * Acknowledgement is batched and comes after durability: each message is handed to the pipeline
+ * (validate, QC, stage for the spool) as it is decoded; the session's group commit (16 messages or
+ * 2 ms, whichever comes first) calls `commit()`, which writes everything staged to the spool with
+ * one write(2); only then are the PUBACKs written, in one buffer, in the order the messages came.
+ * If the spool write fails the connection is dropped without them, and the broker redelivers.
  *
  * Back-pressure: when the spool is full the message is NOT acknowledged and intake pauses: what was
  * accepted before it is committed and acknowledged, then the connection closes (MQTT 3.1.1 has no

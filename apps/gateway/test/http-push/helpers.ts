@@ -124,6 +124,7 @@ export async function pushHarness(
     publish: (topic, payload) => published.push({ topic, payload }),
     logger,
     maxPayloadBytes: opts.maxPayloadBytes ?? 16 * 1024,
+    busBatchMs: 0, // these tests check the bus right after each flush
   });
   const pushStats = new AirrohrPushStats();
   const metrics = createMetrics(stats, spool);

@@ -61,6 +61,7 @@ export async function pipelineHarness() {
     publish: (topic, payload) => published.push({ topic, payload }),
     logger: quietLogger(),
     maxPayloadBytes: 16 * 1024,
+    busBatchMs: 0, // these tests check the bus right after each flush
   });
   const records: NormalizedReadingPayload[] = [];
   return {

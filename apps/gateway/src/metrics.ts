@@ -15,6 +15,8 @@ export class GatewayStats {
   storeErrors = 0;
   storeRejected = 0;
   mqttReconnects = 0;
+  /** Bus messages (normalised readings, dead letters) dropped because the broker did not acknowledge. */
+  busDropped = 0;
   mqttConnected = false;
   spoolBlocked = 0;
   readonly rejected = new Map<RejectReason, number>();
@@ -65,6 +67,11 @@ export function createMetrics(stats: GatewayStats, spool: SpoolGaugeSource) {
     () => stats.storeRejected,
   );
   counter('gateway_mqtt_reconnects_total', 'MQTT reconnect attempts', () => stats.mqttReconnects);
+  counter(
+    'gateway_bus_dropped_total',
+    'Bus messages dropped: too many unacknowledged by the broker (readings stay in the spool and store)',
+    () => stats.busDropped,
+  );
   counter('gateway_spool_blocked_total', 'Times intake paused because the spool was full', () => stats.spoolBlocked);
   new Counter({
     name: 'gateway_messages_rejected_total',

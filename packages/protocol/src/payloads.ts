@@ -61,8 +61,8 @@ export interface NormalizedReadingPayload {
 }
 
 /**
- * Published by the gateway on `cnx/v1/{city}/readings` after each flush to its spool: every reading
- * accepted since the last flush, in order. Consumers deduplicate on (device, ts): after a crash the
+ * Published by the gateway on `cnx/v1/{city}/readings` every GATEWAY_BUS_BATCH_MS (25 ms): every
+ * reading spooled since the previous batch, in order. Consumers deduplicate on (device, ts): after a crash the
  * broker redelivers unacknowledged messages, so the bus is at-least-once.
  */
 export interface ReadingsBatchPayload {

@@ -30,8 +30,15 @@ export interface MqttSessionOptions {
   ackDelayMs?: number;
   /** ...or until this many are pending (default 16; keep it below the broker's in-flight window). */
   ackBatch?: number;
-  /** Our QoS 1 publishes waiting for the broker's PUBACK; beyond it new ones are dropped and counted. */
+  /**
+   * Our QoS 1 publishes waiting for the broker's PUBACK (default 1000 messages, 8 MiB); beyond
+   * either bound new ones are dropped, counted and logged (the bus is not the durable path: the
+   * readings are in the spool).
+   */
   maxInflight?: number;
+  maxInflightBytes?: number;
+  /** Called for each publish dropped that way. */
+  onDropped?: () => void;
   logger: Logger;
 }
 
@@ -89,6 +96,7 @@ export class MqttSession {
   private commitNow?: NodeJS.Immediate;
   private nextId = 1;
   private readonly inflight = new Map<number, Buffer>();
+  private inflightBytes = 0;
   private droppedPublishes = 0;
   /** Connection errors since the last successful CONNACK (logged first and every 60th). */
   private failures = 0;
@@ -142,8 +150,12 @@ export class MqttSession {
       if (this.isConnected) this.write(encodePublish(topic, payload, 0));
       return;
     }
-    if (this.inflight.size >= (this.opts.maxInflight ?? 1000)) {
+    if (
+      this.inflight.size >= (this.opts.maxInflight ?? 1000) ||
+      this.inflightBytes >= (this.opts.maxInflightBytes ?? 8 * 1024 * 1024)
+    ) {
       this.droppedPublishes++;
+      this.opts.onDropped?.();
       if (this.droppedPublishes === 1 || this.droppedPublishes % 1000 === 0)
         this.opts.logger.warn(
           { inflight: this.inflight.size, dropped: this.droppedPublishes },
@@ -154,6 +166,7 @@ export class MqttSession {
     const id = this.allocateId();
     const packet = encodePublish(topic, payload, 1, id);
     this.inflight.set(id, packet);
+    this.inflightBytes += packet.length;
     if (this.isConnected) this.write(packet);
   }
 
@@ -294,7 +307,10 @@ export class MqttSession {
       },
       connack: (sessionPresent, returnCode) => this.onConnack(sessionPresent, returnCode),
       puback: (messageId) => {
+        const packet = this.inflight.get(messageId);
+        if (!packet) return;
         this.inflight.delete(messageId);
+        this.inflightBytes -= packet.length;
       },
       suback: (_messageId, granted) => {
         const refused = granted.filter((g) => g === 0x80).length;

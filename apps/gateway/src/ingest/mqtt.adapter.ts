@@ -71,6 +71,9 @@ export class MqttIngestAdapter {
         reconnectMs: 1000,
         connectTimeoutMs: 10_000,
         logger: this.logger,
+        onDropped: () => {
+          this.stats.busDropped++;
+        },
       },
       {
         message: (topic, payload, receivedAt) => this.onMessage(topic, payload, receivedAt),

@@ -28,7 +28,6 @@ export class Gateway {
   private writer?: StoreWriter;
   private mqtt?: MqttIngestAdapter;
   private modbus?: ModbusPoller;
-  private pipeline?: IngestPipeline;
   private http?: FastifyInstance;
   private startedAt = 0;
 
@@ -98,7 +97,6 @@ export class Gateway {
       maxPayloadBytes: config.maxPayloadBytes,
       busBatchMs: config.busBatchMs,
     });
-    this.pipeline = pipeline;
     adapter = new MqttIngestAdapter(
       {
         url: mqttUrl,
@@ -197,7 +195,6 @@ export class Gateway {
   async stop(): Promise<void> {
     // Stop intake first (Modbus, MQTT and HTTP push), then drain briefly, then close store, spool, broker.
     await this.modbus?.stop();
-    this.pipeline?.publishBus(); // readings still waiting for the bus go out before we disconnect
     await this.mqtt?.stop();
     await this.http?.close();
     if (this.writer) {

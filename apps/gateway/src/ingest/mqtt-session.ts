@@ -192,13 +192,19 @@ export class MqttSession {
     this.connect();
   }
 
-  /** Send DISCONNECT and close (bounded). Nothing staged and not yet committed is acknowledged. */
-  async stop(): Promise<void> {
+  /**
+   * Commit and acknowledge what was accepted, run `beforeDisconnect`, send DISCONNECT and close
+   * (bounded). Messages that arrive after this are not acknowledged (the broker keeps them).
+   */
+  async stop(beforeDisconnect?: () => void): Promise<void> {
     this.stopped = true;
+    const acks = this.acks;
     this.acks = [];
     clearTimeout(this.reconnectTimer);
     const socket = this.socket;
     if (!socket || socket.destroyed) return;
+    if (this.isConnected && acks.length > 0 && this.handler.commit()) this.write(encodePubacks(acks));
+    if (this.isConnected) beforeDisconnect?.(); // e.g. the last bus batch, on this connection
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         socket.destroy();

@@ -174,7 +174,8 @@ export class MqttIngestAdapter {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.resumeTimer) clearInterval(this.resumeTimer);
-    await this.session?.stop();
+    // The readings committed last are published on the bus before we disconnect.
+    await this.session?.stop(() => this.pipeline.publishBus());
     this.stats.mqttConnected = false;
   }
 }

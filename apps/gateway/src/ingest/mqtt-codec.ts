@@ -292,17 +292,8 @@ export function encodePublish(topic: string, payload: string | Buffer, qos: 0 | 
   const tlen = Buffer.byteLength(topic);
   const plen = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
   const rem = 2 + tlen + (qos > 0 ? 2 : 0) + plen;
-  const lenBytes = rem < 128 ? 1 : rem < 16_384 ? 2 : rem < 2_097_152 ? 3 : 4;
-  const out = Buffer.allocUnsafe(1 + lenBytes + rem);
-  out[0] = 0x30 | (qos << 1);
-  let o = 1;
-  let x = rem;
-  do {
-    let b = x % 128;
-    x = Math.floor(x / 128);
-    if (x > 0) b |= 0x80;
-    out[o++] = b;
-  } while (x > 0);
+  const { out, offset } = fixedHeader(0x30 | (qos << 1), rem);
+  let o = offset;
   out[o++] = tlen >> 8;
   out[o++] = tlen & 0xff;
   o += out.write(topic, o);
@@ -315,9 +306,8 @@ export function encodePublish(topic: string, payload: string | Buffer, qos: 0 | 
   return out;
 }
 
-/** A packet of `type`/`flags` around `body`, with the remaining-length header (2.2.3). */
-function withHeader(first: number, body: Buffer): Buffer {
-  const rem = body.length;
+/** A buffer for a whole packet with its fixed header written: first byte, remaining length (2.2). */
+function fixedHeader(first: number, rem: number): { out: Buffer; offset: number } {
   const lenBytes = rem < 128 ? 1 : rem < 16_384 ? 2 : rem < 2_097_152 ? 3 : 4;
   const out = Buffer.allocUnsafe(1 + lenBytes + rem);
   out[0] = first;
@@ -329,7 +319,13 @@ function withHeader(first: number, body: Buffer): Buffer {
     if (x > 0) b |= 0x80;
     out[o++] = b;
   } while (x > 0);
-  body.copy(out, o);
+  return { out, offset: o };
+}
+
+/** A packet of `type`/`flags` around `body`, with the remaining-length header (2.2.3). */
+function withHeader(first: number, body: Buffer): Buffer {
+  const { out, offset } = fixedHeader(first, body.length);
+  body.copy(out, offset);
   return out;
 }
 

@@ -79,7 +79,7 @@ const on = (rule: string, station: string) =>
   seen.filter((s) => s.topic === `cnx/v1/chiang-mai/alerts/${rule}/${station}`).map((s) => s.ev);
 const sequence = (rule: string, station: string) => on(rule, station).map((e) => `${e.type}:${e.level ?? '-'}`);
 
-/** Readings every 5 minutes ending at T, one value function per metric. */
+/** Readings every `stepMin` (default 5) minutes ending at T, one value function per metric. */
 function series(
   station: string,
   device: string,
@@ -87,9 +87,10 @@ function series(
   district: string,
   n: number,
   values: (i: number) => Record<string, number>,
+  stepMin = 5,
 ) {
   return Array.from({ length: n }, (_, i) =>
-    busReading(station, device, kind, district, T - (n - 1 - i) * 5 * MIN, values(i)),
+    busReading(station, device, kind, district, T - (n - 1 - i) * stepMin * MIN, values(i)),
   );
 }
 
@@ -122,16 +123,19 @@ describe('rules through the real broker', () => {
   });
 
   it('a canal rising faster than 0.3 m/h for 10 minutes raises "rising fast"; a slow rise does not', async () => {
-    // 30 min flat at 0.60 m, 40 min rising 0.2 m/h (slow), 40 min rising 0.9 m/h (fast), 50 min flat.
+    // 30 min flat at 0.60 m, 40 min rising 0.2 m/h (slow), 40 min rising 0.9 m/h (fast), 50 min flat,
+    // one reading a minute. The rise signal is the lower end of the slope's 95 % interval and needs
+    // ≥ 10 readings spanning ≥ 15 min in the rule's 30-minute window (signals.ts canalRiseSignal):
+    // readings every 5 minutes (7 per window) would never give one; the probes poll every 10 s.
     const levels: number[] = [];
     let level = 0.6;
-    for (let i = 0; i < 7; i++) levels.push(level);
+    for (let i = 0; i < 31; i++) levels.push(level);
     for (const rate of [0.2, 0.9])
-      for (let i = 0; i < 8; i++) {
-        level += rate / 12;
+      for (let i = 0; i < 40; i++) {
+        level += rate / 60;
         levels.push(level);
       }
-    for (let i = 0; i < 10; i++) levels.push(level);
+    for (let i = 0; i < 50; i++) levels.push(level);
     const readings = series(
       'cm-canal-rakaeng',
       'cm-canal-rakaeng-probe',
@@ -142,13 +146,16 @@ describe('rules through the real broker', () => {
         water_level: Math.round(levels[i]! * 1000) / 1000,
         do: 5,
       }),
+      1,
     );
-    await publish(readings);
+    // In several bus messages, as the gateway flushes them.
+    for (let i = 0; i < readings.length; i += 40) await publish(readings.slice(i, i + 40));
     await waitFor(() => sequence('canal-rise', 'cm-canal-rakaeng').includes('cleared:-'), 'rise cleared');
     expect(sequence('canal-rise', 'cm-canal-rakaeng')).toEqual(['raised:fast', 'cleared:-']);
     const raised = on('canal-rise', 'cm-canal-rakaeng')[0]!;
-    const fastStart = readings[15]!.ts;
-    expect(raised.ts).toBeGreaterThan(fastStart); // not during the slow rise
+    const fastStart = readings[71]!.ts;
+    // Not during the slow rise, and not before the fast one is established and held for 10 minutes.
+    expect(raised.ts).toBeGreaterThanOrEqual(fastStart + 10 * MIN);
     expect(raised.value).toBeGreaterThanOrEqual(0.3);
     expect(raised.value).toBeLessThanOrEqual(0.9 + 1e-6);
     // The level itself stayed under the warning level (1.75 m): no level alert.

@@ -195,6 +195,9 @@ describe.each(['influxdb', 'sqlite'] as const)('API over the gateway path (%s)',
     expect(body.level.valueM).toBeCloseTo(1.0 + (70 / 60) * 0.5, 2);
     expect(body.rise.mPerHour).toBeCloseTo(0.5, 1);
     expect(body.rise.risingFast).toBe(true);
+    expect(body.rise).toMatchObject({ trend: 'rising_fast', reason: null, windowMinutes: 60 });
+    expect(body.rise.samples).toBeGreaterThanOrEqual(10);
+    expect(body.rise.mPerHour - body.rise.uncertaintyMPerHour).toBeGreaterThan(0.3);
     expect(body.waterQuality).toMatchObject({ class: 3, partial: true });
     const district = (await get('/v1/districts/tha-phae')).body;
     expect(district.data.summary.canal.stationId).toBe('cm-canal-sriphum');

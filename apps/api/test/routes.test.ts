@@ -228,11 +228,35 @@ describe('districts and canal', () => {
     expect(body.level.state).toBe('warning');
     expect(body.rise.mPerHour).toBeCloseTo(0.4, 2);
     expect(body.rise.risingFast).toBe(true);
+    // estimateRise: 12 five-minute readings over 55 minutes of the hour, rounded to the millimetre.
+    expect(body.rise).toMatchObject({
+      trend: 'rising_fast',
+      reason: null,
+      samples: 12,
+      spanMinutes: 55,
+      windowMinutes: 60,
+      warningMPerHour: 0.3,
+    });
+    expect(body.rise.uncertaintyMPerHour).toBeGreaterThanOrEqual(0);
+    expect(body.rise.uncertaintyMPerHour).toBeLessThan(0.01);
     expect(body.waterQuality).toMatchObject({ class: 4, partial: true, limitedBy: ['do'], basis: ['do', 'ph'] });
     expect(body.levels.source).toBe('placeholder');
     const all = (await get('/v1/canal')).body;
     expect(all.meta.count).toBe(5);
-    expect(all.data.find((c: { station: { id: string } }) => c.station.id === 'cm-canal-padaet').level).toBeNull();
+    const padaet = all.data.find((c: { station: { id: string } }) => c.station.id === 'cm-canal-padaet');
+    expect(padaet.level).toBeNull();
+    // No readings: no rate (not a bare slope of whatever there is), and never "rising fast".
+    expect(padaet.rise).toEqual({
+      mPerHour: null,
+      uncertaintyMPerHour: null,
+      trend: 'unknown',
+      reason: 'too_few_samples',
+      samples: 0,
+      spanMinutes: 0,
+      windowMinutes: 60,
+      warningMPerHour: 0.3,
+      risingFast: false,
+    });
     expect((await get('/v1/canal/cm-air-oldcity-01')).res.statusCode).toBe(404);
   });
 });

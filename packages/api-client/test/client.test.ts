@@ -109,6 +109,11 @@ describe('JSON operations', () => {
     expect(sriphum.station.id).toBe('cm-canal-sriphum');
     expect(sriphum.level?.valueM).toBeGreaterThan(1);
     expect(sriphum.rise.mPerHour).toBeCloseTo(0.4, 1);
+    // The rise with its uncertainty (typed: trend is a union, uncertaintyMPerHour number | null).
+    expect(sriphum.rise.trend).toBe('rising_fast');
+    expect(sriphum.rise.risingFast).toBe(true);
+    expect(sriphum.rise.uncertaintyMPerHour).not.toBeNull();
+    expect(sriphum.rise.samples).toBeGreaterThanOrEqual(10);
   });
 });
 

@@ -14,6 +14,10 @@
  *    threshold), `rising` / `falling` only when the interval is clear of a ±`steadyMPerHour` dead
  *    band, and `steady` otherwise.
  *
+ * Used wherever a canal's rise is shown or acted on: the dashboard's canal page, the alerts'
+ * `canal_rise` signal (alerts/signals.ts canalRiseSignal: the lower end of the interval, compared
+ * with the rule's threshold) and the open-data API's canal `rise`.
+ *
  * The standard error assumes independent noise between samples; slow sloshing or a drifting probe
  * makes it optimistic, which the minimum span (a quarter of an hour, not a few polls) keeps small.
  */

@@ -154,6 +154,8 @@ const MS_PER_HOUR = 3_600_000;
  * Rate of rise in m/h (negative when falling): least-squares slope of value against time over the
  * samples within `windowMs` of the latest sample (inclusive). Samples may be unordered; non-finite
  * ones are skipped. Undefined with fewer than 2 points or when all share one timestamp.
+ * No minimum span and no uncertainty: for a canal's rate of rise that people read or alerts act on,
+ * use `estimateRise` (canal-rise.ts).
  */
 export function rateOfRise(samples: readonly { ts: number; value: number }[], windowMs: number): number | undefined {
   let latest = Number.NEGATIVE_INFINITY;

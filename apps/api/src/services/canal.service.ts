@@ -1,7 +1,7 @@
 import {
   assessCanalLevel,
   classifySurfaceWater,
-  rateOfRise,
+  estimateRise,
   type Station,
   SURFACE_WATER_CLASS_INFO,
 } from '@cnx/domain';
@@ -16,6 +16,13 @@ import { AQI_EXCLUDED_FLAGS, emptyStatus, type NowService } from './now.service'
 /**
  * Rate of rise over the last hour: long enough for a least-squares slope over several polls, short
  * enough to follow a flash rise (the Mae Kha rises over tens of minutes, docs/qc.md `spike`).
+ *
+ * The rise is `estimateRise` (@cnx/domain canal-rise.ts, as on the dashboard and in the canal_rise
+ * alert rule): the slope with its 95 % uncertainty, null unless the window holds ≥ 10 readings
+ * spanning ≥ 15 minutes, and `risingFast` only when slope − uncertainty is above the city pack's
+ * threshold. (It used to be a bare slope of whatever the hour held: two noisy polls after a restart
+ * could read "rising fast".) The window stays an hour, as `windowMinutes` has always said; the
+ * dashboard and the Chiang Mai alert rule use 30 minutes.
  */
 export const RISE_WINDOW_MS = HOUR_MS;
 /** Bound on the water-level samples read for the rise (5 canal stations x 60 one-minute polls is 300). */
@@ -51,7 +58,11 @@ export class CanalService {
       const latest = snap.latest.get(s.id);
       const level = latest?.values.water_level;
       const assessed = level === undefined ? undefined : assessCanalLevel(level, levels);
-      const rate = rateOfRise(samples.get(s.id) ?? [], RISE_WINDOW_MS) ?? null;
+      const rise = estimateRise(samples.get(s.id) ?? [], {
+        thresholdMPerHour: rateWarning,
+        now,
+        windowMs: RISE_WINDOW_MS,
+      });
       const wq = latest ? classifySurfaceWater({ do: latest.values.do, ph: latest.values.ph }) : undefined;
       return {
         station: this.city.ref(s),
@@ -59,10 +70,15 @@ export class CanalService {
         levels,
         level: assessed && latest && level !== undefined ? { valueM: level, ts: iso(latest.ts), ...assessed } : null,
         rise: {
-          mPerHour: rate,
+          mPerHour: rise.mPerHour,
+          uncertaintyMPerHour: rise.uncertaintyMPerHour,
+          trend: rise.trend,
+          reason: rise.reason,
+          samples: rise.samples,
+          spanMinutes: rise.spanMinutes,
           windowMinutes: RISE_WINDOW_MS / 60_000,
           warningMPerHour: rateWarning,
-          risingFast: rate !== null && rate >= rateWarning,
+          risingFast: rise.trend === 'rising_fast',
         },
         waterQuality:
           wq && latest

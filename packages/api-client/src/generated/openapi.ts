@@ -223,7 +223,7 @@ export interface paths {
         };
         /**
          * Status of every canal station
-         * @description Water level against the bank, warning and critical levels of the city pack (placeholders until surveyed: levels.source), the rate of rise over the last hour (risingFast at the city pack threshold) and the Thai surface-water class from DO and pH (partial: BOD and NH3-N are not measured, so the class may be optimistic).
+         * @description Water level against the bank, warning and critical levels of the city pack (placeholders until surveyed: levels.source), the rate of rise over the last hour with its 95 % uncertainty (null until 10 readings span 15 minutes; risingFast only when the rise minus its uncertainty is above the city pack threshold) and the Thai surface-water class from DO and pH (partial: BOD and NH3-N are not measured, so the class may be optimistic).
          */
         get: operations["listCanalStations"];
         put?: never;
@@ -243,7 +243,7 @@ export interface paths {
         };
         /**
          * Status of one canal station
-         * @description Water level against the bank, warning and critical levels of the city pack (placeholders until surveyed: levels.source), the rate of rise over the last hour (risingFast at the city pack threshold) and the Thai surface-water class from DO and pH (partial: BOD and NH3-N are not measured, so the class may be optimistic).
+         * @description Water level against the bank, warning and critical levels of the city pack (placeholders until surveyed: levels.source), the rate of rise over the last hour with its 95 % uncertainty (null until 10 readings span 15 minutes; risingFast only when the rise minus its uncertainty is above the city pack threshold) and the Thai surface-water class from DO and pH (partial: BOD and NH3-N are not measured, so the class may be optimistic).
          */
         get: operations["getCanalStation"];
         put?: never;
@@ -986,6 +986,29 @@ export interface components {
             freeboardM: number;
             percentOfBank: number;
         };
+        /** CanalRise */
+        CanalRise: {
+            /** @description Least-squares slope of the level over the window, m/h (null: not enough data, see reason: fewer than 10 QC-clean readings, or spanning under 15 minutes) */
+            mPerHour: number | null;
+            /** @description Half-width of the slope's 95 % interval (Student's t × standard error), m/h: the rate is mPerHour ± this (null with mPerHour) */
+            uncertaintyMPerHour: number | null;
+            /**
+             * @description rising_fast: the whole 95 % interval is above warningMPerHour; rising / falling: it is clear of ±0.02 m/h; steady otherwise; unknown: not enough data
+             * @enum {unknown}
+             */
+            trend: "unknown" | "falling" | "steady" | "rising" | "rising_fast";
+            /** @description Why trend is unknown (null otherwise) */
+            reason: ("too_few_samples" | "too_short_span") | null;
+            /** @description Readings in the window used for the fit */
+            samples: number;
+            /** @description Minutes from the first to the last reading used */
+            spanMinutes: number;
+            windowMinutes: number;
+            /** @description City pack threshold */
+            warningMPerHour: number;
+            /** @description trend is rising_fast: mPerHour − uncertaintyMPerHour is above warningMPerHour */
+            risingFast: boolean;
+        };
         /** WaterQuality */
         WaterQuality: {
             /** @description Thai surface-water class (NEB No. 8, 1994); 1 cannot be measured */
@@ -1009,14 +1032,7 @@ export interface components {
             status: components["schemas"]["StationStatus"];
             levels: components["schemas"]["CanalLevels"];
             level: components["schemas"]["CanalLevel"] | null;
-            rise: {
-                /** @description Least-squares slope of the level over the last hour (null: fewer than 2 readings) */
-                mPerHour: number | null;
-                windowMinutes: number;
-                /** @description City pack threshold */
-                warningMPerHour: number;
-                risingFast: boolean;
-            };
+            rise: components["schemas"]["CanalRise"];
             waterQuality: components["schemas"]["WaterQuality"] | null;
         };
         /** CanalList */
@@ -1185,6 +1201,7 @@ export type DistrictSummary = components['schemas']['DistrictSummary'];
 export type DistrictList = components['schemas']['DistrictList'];
 export type DistrictDetail = components['schemas']['DistrictDetail'];
 export type CanalLevel = components['schemas']['CanalLevel'];
+export type CanalRise = components['schemas']['CanalRise'];
 export type WaterQuality = components['schemas']['WaterQuality'];
 export type CanalStatus = components['schemas']['CanalStatus'];
 export type CanalList = components['schemas']['CanalList'];

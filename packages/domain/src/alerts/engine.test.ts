@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { rateOfRise } from '../water';
 import { initialRuleState, type RuleState, resolveThresholds, ruleProblems, stepRule } from './engine';
-import { addSample, aggregateSignal, type Sample, stationSignal, stuckMinutes, trailingMean } from './signals';
+import {
+  addSample,
+  aggregateSignal,
+  canalRiseSignal,
+  type Sample,
+  type StationSeries,
+  stationSignal,
+  stuckMinutes,
+  trailingMean,
+} from './signals';
 import { alertText } from './text';
 import type { AlertRule, AlertTransition } from './types';
 
@@ -197,7 +207,121 @@ describe('canal flood scenario (pure)', () => {
   });
 });
 
+describe('canal_rise: an established rise, not a few noisy polls', () => {
+  /** The Chiang Mai rule (cities/chiang-mai/alert-rules.json). */
+  const rise: AlertRule = {
+    ...pm,
+    id: 'canal-rise',
+    signal: 'canal_rise',
+    stationKind: 'canal',
+    levels: [{ id: 'fast', severity: 'warning', threshold: 0.3, label: L('fast') }],
+    durationMin: 10,
+    hysteresis: 0.1,
+    windowMin: 30,
+  };
+  /** Seeded normal noise (Park–Miller + Box–Muller): the same series every run. */
+  function noise(seed: number): () => number {
+    let x = seed;
+    const u = () => {
+      x = (x * 16807) % 2147483647;
+      return x / 2147483647;
+    };
+    return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+  }
+  /** Level every `stepMs` in [from, to]: 0.6 m + rate(t) + σ·noise (rate in m/h from T0). */
+  function levels(from: number, to: number, stepMs: number, rate: (ts: number) => number, sigma: number, seed = 7) {
+    const rnd = noise(seed);
+    const out: Sample[] = [];
+    for (let ts = from; ts <= to; ts += stepMs) out.push({ ts, value: 0.6 + rate(ts) + sigma * rnd() });
+    return out;
+  }
+  const st = (water_level: Sample[]): StationSeries => ({ metrics: { water_level }, lastSeen: undefined });
+
+  it('a few noisy polls of a flat canal give no signal (the bare slope read "rising fast")', () => {
+    // Three polls a minute apart, 1.5 cm apart: the old signal (rateOfRise) was 0.45 m/h.
+    const polls = [
+      { ts: T0, value: 0.6 },
+      { ts: T0 + MIN, value: 0.585 },
+      { ts: T0 + 2 * MIN, value: 0.615 },
+    ];
+    expect(rateOfRise(polls, 30 * MIN)!).toBeGreaterThan(0.3);
+    expect(stationSignal(rise, st(polls), T0 + 2 * MIN)).toBeUndefined();
+    // Many polls, but over 5 minutes only (too short a span): still no signal.
+    const burst = levels(T0, T0 + 5 * MIN, 10_000, () => 0, 0.015);
+    expect(stationSignal(rise, st(burst), T0 + 5 * MIN)).toBeUndefined();
+    // And stepped through the engine for an hour of sparse noisy polls: nothing is raised.
+    const sparse = levels(T0, T0 + 60 * MIN, 5 * MIN, () => 0, 0.015, 3);
+    const obs = sparse.map((s) => stationSignal(rise, st(sparse.filter((p) => p.ts <= s.ts)), s.ts));
+    expect(obs.every((v) => v === undefined)).toBe(true);
+  });
+
+  it('noisy flat water (10-s polls, 2 cm of noise) never reaches the threshold, over many draws', () => {
+    for (let seed = 1; seed <= 100; seed++) {
+      const flat = levels(T0, T0 + 30 * MIN, 10_000, () => 0, 0.02, seed);
+      const v = canalRiseSignal(flat, T0 + 30 * MIN, 30 * MIN, 'above')!;
+      expect(v, `seed ${seed}`).toBeLessThan(0.3);
+      expect(v, `seed ${seed}`).toBeLessThan(rateOfRise(flat, 30 * MIN)! + 1e-12); // the lower bound
+    }
+  });
+
+  it('a real fast rise (0.8 m/h) gives a signal above the threshold, below the slope', () => {
+    const HOUR = 60 * MIN;
+    const up = levels(T0, T0 + 30 * MIN, 10_000, (ts) => (0.8 * (ts - T0)) / HOUR, 0.02);
+    const v = stationSignal(rise, st(up), T0 + 30 * MIN)!;
+    expect(v).toBeGreaterThan(0.3);
+    expect(v).toBeLessThan(rateOfRise(up, 30 * MIN)!);
+    expect(v).toBeGreaterThan(0.6);
+    // A 'below' rule (falling fast) takes the other end of the interval.
+    expect(canalRiseSignal(up, T0 + 30 * MIN, 30 * MIN, 'below')!).toBeGreaterThan(rateOfRise(up, 30 * MIN)!);
+    // Samples after `now` and before the window are not used.
+    const later = [...up, ...levels(T0 + 31 * MIN, T0 + 60 * MIN, 10_000, () => 5, 0)];
+    expect(stationSignal(rise, st(later), T0 + 30 * MIN)).toBe(v);
+  });
+
+  it('through the engine: noisy flat water raises nothing, a fast rise raises once after its duration and clears', () => {
+    const HOUR = 60 * MIN;
+    // 60 min flat with 1.5 cm of noise, 40 min rising 0.8 m/h, 60 min flat again; 10-s polls.
+    const riseStart = T0 + 60 * MIN;
+    const riseEnd = riseStart + 40 * MIN;
+    const rate = (ts: number) => (0.8 * (Math.min(Math.max(ts, riseStart), riseEnd) - riseStart)) / HOUR;
+    const all = levels(T0, T0 + 160 * MIN, 10_000, rate, 0.015);
+    const series: Sample[] = [];
+    let s = initialRuleState(1);
+    const events: AlertTransition[] = [];
+    for (const p of all) {
+      addSample(series, p, 25 * HOUR);
+      const r = stepRule(rise, [0.3], s, { ts: p.ts, value: stationSignal(rise, st(series), p.ts) });
+      s = r.state;
+      events.push(...r.events);
+    }
+    expect(events.map((e) => e.type)).toEqual(['raised', 'cleared']);
+    const [raised, cleared] = events;
+    // Not before the rise has held (beyond its uncertainty) for the rule's 10 minutes.
+    expect(raised!.ts).toBeGreaterThanOrEqual(riseStart + 10 * MIN);
+    expect(raised!.ts).toBeLessThan(riseEnd);
+    expect(raised!.value!).toBeGreaterThanOrEqual(0.3);
+    expect(raised!.value!).toBeLessThan(0.8);
+    expect(cleared!.ts).toBeGreaterThan(riseEnd);
+    expect(cleared!.value!).toBeLessThan(0.3 - 0.1); // hysteresis
+  });
+
+  it('the alert text says the value is a lower bound', () => {
+    const en = alertText(
+      { rule: rise, type: 'raised', level: 0, previousLevel: -1, value: 0.412, ts: T0, subjectName: L('Rakaeng') },
+      'en',
+    );
+    expect(en.body).toContain('Measured: ≥ 0.41 m/h');
+  });
+});
+
 describe('ruleProblems', () => {
+  it('a canal_rise window shorter than the 15 minutes of readings a rise needs is a problem', () => {
+    const rise: AlertRule = { ...pm, id: 'r', signal: 'canal_rise', stationKind: 'canal', windowMin: 10 };
+    expect(ruleProblems(rise).join('\n')).toMatch(/windowMin 10 is under the 15 minutes/);
+    expect(ruleProblems({ ...rise, windowMin: 30 })).toEqual([]);
+    expect(ruleProblems({ ...rise, windowMin: undefined })).toEqual([]);
+  });
+
   it('finds non-monotonic thresholds and station refs outside station scope', () => {
     const bad: AlertRule = {
       ...pm,

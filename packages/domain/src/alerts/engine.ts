@@ -13,6 +13,7 @@
  * - Flapping around a threshold therefore gives at most one raise and one clear per excursion
  *   beyond the hysteresis band, never an alert per sample.
  */
+import { RISE_DEFAULTS } from '../canal-rise';
 import type { AlertRule, AlertTransition } from './types';
 
 const MIN_MS = 60_000;
@@ -199,6 +200,10 @@ export function ruleProblems(rule: AlertRule): string[] {
   if (fixed.some((t) => t === undefined) && rule.scope !== 'station')
     p.push(`rule ${rule.id}: station-relative thresholds need scope "station", not "${rule.scope}"`);
   if (rule.signal === 'stuck' && !rule.metric) p.push(`rule ${rule.id}: a stuck rule needs "metric"`);
+  if (rule.signal === 'canal_rise' && rule.windowMin !== undefined && rule.windowMin < RISE_DEFAULTS.minSpanMs / MIN_MS)
+    p.push(
+      `rule ${rule.id}: windowMin ${rule.windowMin} is under the ${RISE_DEFAULTS.minSpanMs / MIN_MS} minutes of readings a rate of rise needs (it could never fire)`,
+    );
   if (rule.hysteresis < 0) p.push(`rule ${rule.id}: hysteresis must be ≥ 0`);
   const ids = new Set<string>();
   for (const l of rule.levels) {

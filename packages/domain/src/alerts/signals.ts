@@ -2,11 +2,13 @@
  * Signals for alert rules, computed from a station's recent samples. Pure; the caller keeps the
  * samples (apps/alerts keeps 25 h per station and metric, restored from SQLite after a restart).
  */
+import { estimateRise, RISE_DEFAULTS } from '../canal-rise';
 import { hourlyMeans, rolling24hMean } from '../stats/rolling';
-import { rateOfRise } from '../water';
 import type { AlertDirection, AlertRule } from './types';
 
 const MIN_MS = 60_000;
+/** canal_rise look-back when the rule has no `windowMin`. */
+export const DEFAULT_RISE_WINDOW_MIN = 60;
 
 export interface Sample {
   ts: number;
@@ -81,9 +83,11 @@ export function stationSignal(rule: AlertRule, st: StationSeries, now: number): 
     case 'do_low':
       return latest(m.do, now);
     case 'canal_rise':
-      return rateOfRise(
-        (m.water_level ?? []).filter((s) => s.ts <= now),
-        (rule.windowMin ?? 60) * MIN_MS,
+      return canalRiseSignal(
+        m.water_level ?? [],
+        now,
+        (rule.windowMin ?? DEFAULT_RISE_WINDOW_MIN) * MIN_MS,
+        rule.direction,
       );
     case 'offline':
       return st.lastSeen === undefined ? undefined : Math.max(0, (now - st.lastSeen) / MIN_MS);
@@ -93,6 +97,42 @@ export function stationSignal(rule: AlertRule, st: StationSeries, now: number): 
         rule.epsilon ?? 0,
       );
   }
+}
+
+/**
+ * The canal_rise signal, m/h: the rate of rise that is *established* over [now − windowMs, now],
+ * i.e. the bound of the 95 % interval of the least-squares slope on the rule's side — slope − t·SE
+ * for 'above' rules ("the water is rising at least this fast"), slope + t·SE for 'below' rules
+ * ("falling at least this fast"). The statistics are the dashboard's (`estimateRise`,
+ * canal-rise.ts): undefined (the engine's "no data": it never raises on it) unless the window
+ * holds ≥ RISE_DEFAULTS.minSamples readings spanning ≥ RISE_DEFAULTS.minSpanMs.
+ *
+ * Comparing this bound with the rule's threshold is exactly the dashboard's "rising fast"
+ * (slope − uncertainty > threshold), so a few noisy polls, or noise on a flat canal, cannot raise
+ * the alert; the rule's duration and hysteresis then apply to the bound as to any other signal.
+ * `series` must be sorted by ts (addSample keeps it so).
+ */
+export function canalRiseSignal(
+  series: readonly Sample[],
+  now: number,
+  windowMs: number,
+  direction: AlertDirection,
+): number | undefined {
+  // The series holds 25 h: hand estimateRise only the window (it filters again, inclusively).
+  let hi = series.length;
+  while (hi > 0 && series[hi - 1]!.ts > now) hi--;
+  let lo = hi;
+  while (lo > 0 && series[lo - 1]!.ts >= now - windowMs) lo--;
+  const e = estimateRise(series.slice(lo, hi), {
+    // Only the trend label depends on it; the signal is compared with the rule's own levels.
+    thresholdMPerHour: 0,
+    now,
+    windowMs,
+    minSamples: RISE_DEFAULTS.minSamples,
+    minSpanMs: RISE_DEFAULTS.minSpanMs,
+  });
+  if (e.mPerHour === null || e.uncertaintyMPerHour === null) return undefined;
+  return direction === 'above' ? e.mPerHour - e.uncertaintyMPerHour : e.mPerHour + e.uncertaintyMPerHour;
 }
 
 function latest(series: readonly Sample[] | undefined, now: number): number | undefined {

@@ -44,7 +44,9 @@ export function formatThaiTime(ts: number): string {
 export function formatAlertValue(rule: AlertRule, value: number | undefined): string {
   if (value === undefined) return '–';
   const digits = rule.signal === 'offline' || rule.signal === 'stuck' ? 0 : 2;
-  return `${value.toFixed(digits)} ${UNITS[rule.signal]}`;
+  // canal_rise is the bound of the rate's 95 % interval (signals.ts canalRiseSignal): "at least".
+  const bound = rule.signal === 'canal_rise' ? (rule.direction === 'above' ? '≥ ' : '≤ ') : '';
+  return `${bound}${value.toFixed(digits)} ${UNITS[rule.signal]}`;
 }
 
 export interface AlertText {

@@ -14,7 +14,11 @@ export type AlertSeverity = 'info' | 'warning' | 'critical';
  * - pm25_1h: trailing 60-minute mean of PM2.5 (corrected value when the gateway gives one), µg/m³
  * - pm25_24h: Thai rolling 24-hour mean of hourly means (stats/rolling.ts, 18 of 24 hours), µg/m³
  * - canal_level: latest water level, m above the gauge datum
- * - canal_rise: rate of rise, m/h (least squares over `windowMin`, water.ts rateOfRise)
+ * - canal_rise: the established rate of rise, m/h: the lower end of the 95 % interval of the
+ *   least-squares slope over `windowMin` (default 60) — the upper end for 'below' rules — and no
+ *   signal with fewer than 10 readings or under 15 minutes of them (signals.ts canalRiseSignal,
+ *   the dashboard's estimateRise in canal-rise.ts). A rule at 0.3 m/h therefore fires only when the
+ *   rise is above 0.3 m/h beyond its uncertainty, never on a few noisy polls.
  * - do_low: latest dissolved oxygen, mg/L (use direction 'below')
  * - offline: minutes since the station's last reading
  * - stuck: minutes the station's `metric` has stayed within `epsilon` of its latest value
@@ -61,7 +65,10 @@ export interface AlertRule {
   renotifyMin: number;
   /** A gap between observations longer than this restarts the duration count (default 30). */
   maxGapMin?: number;
-  /** canal_rise, stuck: look-back window in minutes. */
+  /**
+   * canal_rise, stuck: look-back window in minutes (canal_rise: default 60, at least 15, the
+   * minimum span of readings the rise needs; stuck: default 1440).
+   */
   windowMin?: number;
   /** stuck: the metric watched. */
   metric?: string;

@@ -4,7 +4,8 @@ import { cacheFor, licenceLinks } from '../../util/http';
 
 const DESCRIPTION =
   'Water level against the bank, warning and critical levels of the city pack (placeholders until surveyed: ' +
-  'levels.source), the rate of rise over the last hour (risingFast at the city pack threshold) and the Thai ' +
+  'levels.source), the rate of rise over the last hour with its 95 % uncertainty (null until 10 readings span ' +
+  '15 minutes; risingFast only when the rise minus its uncertainty is above the city pack threshold) and the Thai ' +
   'surface-water class from DO and pH (partial: BOD and NH3-N are not measured, so the class may be optimistic).';
 
 /** GET /v1/canal and GET /v1/canal/{stationId}. */

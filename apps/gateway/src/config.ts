@@ -25,6 +25,7 @@ export interface GatewayConfig {
     segmentBytes: number;
     fsync: 'always' | 'interval' | 'never';
     fsyncIntervalMs: number;
+    checkpointIntervalMs: number;
   };
   writer: { batchSize: number; flushIntervalMs: number; maxBackoffMs: number };
   http: { host: string; port: number };
@@ -67,6 +68,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       segmentBytes: r.int('GATEWAY_SPOOL_SEGMENT_MB', 16, 1, 1024) * 1024 * 1024,
       fsync: r.oneOf('GATEWAY_SPOOL_FSYNC', ['always', 'interval', 'never'] as const, 'interval'),
       fsyncIntervalMs: r.int('GATEWAY_SPOOL_FSYNC_MS', 200, 1, 60_000),
+      checkpointIntervalMs: r.int('GATEWAY_SPOOL_CHECKPOINT_MS', 1000, 0, 60_000),
     },
     writer: {
       batchSize: r.int('GATEWAY_BATCH_SIZE', 5000, 1, 100_000),

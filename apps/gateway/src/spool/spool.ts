@@ -56,6 +56,15 @@ export interface SpoolOptions {
   /** 'interval': fdatasync at most every fsyncIntervalMs (default); 'always': before append returns; 'never'. */
   fsync: 'always' | 'interval' | 'never';
   fsyncIntervalMs: number;
+  /**
+   * Write the checkpoint file at most this often (0: at every commit, the default). A commit that
+   * frees segments writes it at once (segments are only deleted behind a checkpoint on disk), and
+   * stop() writes the last one. After a crash the reader restarts from the last checkpoint written,
+   * so at most this much committed data is delivered again: harmless, store writes are idempotent.
+   * The gateway uses 1000 ms (GATEWAY_SPOOL_CHECKPOINT_MS): a checkpoint write + rename per writer
+   * batch was ~3 % of its CPU at 10k readings/s.
+   */
+  checkpointIntervalMs: number;
   logger?: SpoolLogger;
 }
 
@@ -67,6 +76,7 @@ export const SPOOL_DEFAULTS = {
   segmentBytes: 16 * 1024 * 1024,
   fsync: 'interval',
   fsyncIntervalMs: 200,
+  checkpointIntervalMs: 0,
 } as const satisfies Omit<SpoolOptions, 'dir'>;
 
 /**
@@ -123,6 +133,10 @@ export class Spool {
   private readonly segmentBytes: number;
   private readonly fsyncPolicy: SpoolOptions['fsync'];
   private readonly fsyncIntervalMs: number;
+  private readonly checkpointIntervalMs: number;
+  /** The in-memory checkpoint is ahead of the file (see checkpointIntervalMs). */
+  private cpUnwritten = false;
+  private cpTimer: NodeJS.Timeout | undefined;
   private readonly log: SpoolLogger;
 
   private started = false;
@@ -180,6 +194,9 @@ export class Spool {
     this.segmentBytes = o.segmentBytes;
     this.fsyncPolicy = o.fsync;
     this.fsyncIntervalMs = o.fsyncIntervalMs;
+    if (!Number.isSafeInteger(o.checkpointIntervalMs) || o.checkpointIntervalMs < 0)
+      throw new RangeError('spool: checkpointIntervalMs must be a non-negative integer');
+    this.checkpointIntervalMs = o.checkpointIntervalMs;
     this.log = opts.logger ?? noopLogger;
   }
 
@@ -358,6 +375,7 @@ export class Spool {
     this.started = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.flushCheckpoint();
     while (this.pendingSyncs.size > 0) await Promise.all([...this.pendingSyncs]);
     if (this.wfd >= 0) {
       try {
@@ -711,11 +729,20 @@ export class Spool {
       offset = 0;
     }
 
-    writeCheckpoint(this.dir, { segment: seg.seq, offset }, this.fsyncPolicy === 'always');
     const n = end.index - this.cp.index;
     this.committedCount += n;
     this.pending -= n;
     this.cp = { segment: seg.seq, offset, index: end.index };
+    // Segments are deleted only behind a checkpoint on disk; otherwise the file may lag (see options).
+    const frees = (this.segments[0]?.seq ?? seg.seq) < seg.seq;
+    if (frees || this.checkpointIntervalMs === 0) this.persistCheckpoint();
+    else {
+      this.cpUnwritten = true;
+      if (!this.cpTimer) {
+        this.cpTimer = setTimeout(() => this.flushCheckpoint(), this.checkpointIntervalMs);
+        this.cpTimer.unref();
+      }
+    }
 
     // Deleting after the checkpoint is written: a crash in between only leaves garbage start() removes.
     const readerGone = this.rSeg.seq < seg.seq;
@@ -729,6 +756,19 @@ export class Spool {
       this.fullEpisode = false;
       this.log.info({ bytes: this.bytes, maxBytes: this.maxBytes }, 'spool: space available again, accepting appends');
     }
+  }
+
+  /** Write the in-memory checkpoint to its file (durably with fsync 'always'). */
+  private persistCheckpoint(): void {
+    clearTimeout(this.cpTimer);
+    this.cpTimer = undefined;
+    writeCheckpoint(this.dir, { segment: this.cp.segment, offset: this.cp.offset }, this.fsyncPolicy === 'always');
+    this.cpUnwritten = false;
+  }
+
+  /** Persist the checkpoint if the file lags behind it (timer, stop). */
+  private flushCheckpoint(): void {
+    if (this.cpUnwritten) this.persistCheckpoint();
   }
 
   private deleteSegmentsBefore(segs: SegmentInfo[], seq: number, why: string): SegmentInfo[] {

@@ -1,4 +1,4 @@
-import { isMetricId, type MetricId, type Reading } from '@cnx/domain';
+import { type Correction, isMetricId, type MetricId, type Reading } from '@cnx/domain';
 import { invalidQuery, invalidReading, show } from './errors';
 import { type AggregateQuery, MAX_SCAN_PAGE, type QcFilter, type ReadingQuery, type ScanQuery } from './reading-store';
 
@@ -76,20 +76,21 @@ export function validateBody(r: Reading): void {
     }
   }
   if (!Array.isArray(r.corrections)) throw invalidReading(`${label(r)}: corrections must be an array`);
-  if (r.corrections.length > 0) {
-    const seen = new Set<string>();
-    for (const c of r.corrections) {
-      if (c === null || typeof c !== 'object' || !isMetricId(c.metric)) {
-        throw invalidReading(`${label(r)}: correction for unknown metric ${show(c?.metric)}`);
-      }
-      if (seen.has(c.metric)) throw invalidReading(`${label(r)}: two corrections for ${c.metric}`);
-      seen.add(c.metric);
-      if (typeof c.value !== 'number' || !Number.isFinite(c.value)) {
-        throw invalidReading(`${label(r)}: corrected ${c.metric} value ${show(c.value)} must be a finite number`);
-      }
-      const problem = textProblem(c.method);
-      if (problem) throw invalidReading(`${label(r)}: correction method ${show(c.method)} ${problem}`);
+  const corrections = r.corrections;
+  for (let i = 0; i < corrections.length; i++) {
+    const c = corrections[i] as Correction;
+    if (c === null || typeof c !== 'object' || !isMetricId(c.metric)) {
+      throw invalidReading(`${label(r)}: correction for unknown metric ${show(c?.metric)}`);
     }
+    // A reading has a correction or two: a scan beats a Set per reading (this runs per reading).
+    for (let j = 0; j < i; j++)
+      if ((corrections[j] as Correction).metric === c.metric)
+        throw invalidReading(`${label(r)}: two corrections for ${c.metric}`);
+    if (typeof c.value !== 'number' || !Number.isFinite(c.value)) {
+      throw invalidReading(`${label(r)}: corrected ${c.metric} value ${show(c.value)} must be a finite number`);
+    }
+    const problem = textProblem(c.method);
+    if (problem) throw invalidReading(`${label(r)}: correction method ${show(c.method)} ${problem}`);
   }
   if (!Array.isArray(r.qc)) throw invalidReading(`${label(r)}: qc must be an array`);
   for (const flag of r.qc) {

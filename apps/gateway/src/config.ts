@@ -18,6 +18,8 @@ export interface GatewayConfig {
   busQos: 0 | 1;
   /** How long spooled readings wait to be published on the bus together, ms (0: every flush). */
   busBatchMs: number;
+  /** Group commit of MQTT acknowledgements: at most this many messages or this many ms. */
+  mqttAck: { batch: number; delayMs: number };
   store: StoreConfig;
   spool: {
     dir: string;
@@ -61,6 +63,10 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     embeddedBroker: { host: r.string('CNX_MQTT_HOST', '127.0.0.1'), port: r.int('CNX_MQTT_PORT', 1883, 1, 65535) },
     busQos: r.int('GATEWAY_BUS_QOS', 1, 0, 1) as 0 | 1,
     busBatchMs: r.int('GATEWAY_BUS_BATCH_MS', 25, 0, 1000),
+    mqttAck: {
+      batch: r.int('GATEWAY_MQTT_ACK_BATCH', 16, 1, 65_535),
+      delayMs: r.int('GATEWAY_MQTT_ACK_DELAY_MS', 2, 0, 1000),
+    },
     store,
     spool: {
       dir: r.string('GATEWAY_SPOOL_DIR', path.join(dataDir, 'spool')),

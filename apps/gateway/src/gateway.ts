@@ -107,6 +107,8 @@ export class Gateway {
         busQos: config.busQos,
         // Payload limit + the largest PUBLISH header (2 + 65,535 topic + 2 id): bigger is skipped.
         maxPacketBytes: config.maxPayloadBytes + 65_539,
+        ackBatch: config.mqttAck.batch,
+        ackDelayMs: config.mqttAck.delayMs,
       },
       pipeline,
       this.stats,

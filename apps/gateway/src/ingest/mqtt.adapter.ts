@@ -13,6 +13,9 @@ export interface MqttIngestOptions {
   busQos: 0 | 1;
   /** PUBLISH packets bigger than this are skipped, acknowledged and dead-lettered (never buffered). */
   maxPacketBytes: number;
+  /** Group commit (MqttSession): acknowledge after this many messages or this many ms. */
+  ackBatch?: number;
+  ackDelayMs?: number;
 }
 
 /** How often to check whether a full spool has room again while intake is paused. */
@@ -70,6 +73,8 @@ export class MqttIngestAdapter {
         keepaliveSec: 30,
         reconnectMs: 1000,
         connectTimeoutMs: 10_000,
+        ackBatch: this.opts.ackBatch,
+        ackDelayMs: this.opts.ackDelayMs,
         logger: this.logger,
         onDropped: () => {
           this.stats.busDropped++;

@@ -10,6 +10,9 @@ describe('gateway config', () => {
     expect(c.store.backend).toBe('sqlite');
     expect(c.city).toBe('chiang-mai');
     expect(c.spool.fsync).toBe('interval');
+    expect(c.spool.checkpointIntervalMs).toBe(1000);
+    expect(c.busBatchMs).toBe(25);
+    expect(c.mqttAck).toEqual({ batch: 16, delayMs: 2 });
   });
 
   it('chooses InfluxDB when INFLUX_URL is set', () => {
@@ -28,6 +31,9 @@ describe('gateway config', () => {
         GATEWAY_BATCH_SIZE: '0',
         GATEWAY_HTTP_PORT: '70000',
         GATEWAY_BUS_QOS: '2',
+        GATEWAY_MQTT_ACK_BATCH: '0',
+        GATEWAY_BUS_BATCH_MS: 'soon',
+        GATEWAY_SPOOL_CHECKPOINT_MS: '-1',
       });
     } catch (e) {
       error = e as ConfigError;
@@ -42,9 +48,21 @@ describe('gateway config', () => {
       'GATEWAY_BATCH_SIZE="0"',
       'GATEWAY_HTTP_PORT="70000"',
       'GATEWAY_BUS_QOS="2"',
+      'GATEWAY_MQTT_ACK_BATCH="0"',
+      'GATEWAY_BUS_BATCH_MS="soon"',
+      'GATEWAY_SPOOL_CHECKPOINT_MS="-1"',
     ]) {
       expect(text).toContain(needle);
     }
-    expect(error!.problems).toHaveLength(7);
+    expect(error!.problems).toHaveLength(10);
+  });
+
+  it('accepts plain and TLS MQTT URLs, and refuses WebSocket ones (the gateway has no WebSocket transport)', () => {
+    for (const url of ['mqtt://127.0.0.1:1883', 'tcp://broker:1883', 'mqtts://broker:8883', 'ssl://broker']) {
+      expect(loadGatewayConfig({ GATEWAY_MQTT_URL: url }).mqttUrl).toBe(url);
+    }
+    expect(() => loadGatewayConfig({ GATEWAY_MQTT_URL: 'ws://broker:9001' })).toThrow(
+      /GATEWAY_MQTT_URL="ws:\/\/broker:9001"/,
+    );
   });
 });

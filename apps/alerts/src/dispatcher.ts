@@ -9,7 +9,7 @@ import { alertTopic } from './bus';
 import type { Channel, OutgoingMessage } from './channels/types';
 import type { AlertsConfig } from './config';
 import type { Evaluator } from './evaluator';
-import type { AlertStore, OutboxRow } from './store';
+import type { AlertStore, EventRow, OutboxRow } from './store';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -254,17 +254,7 @@ export function pushUrgency(type: string, severity: string | undefined): 'normal
 /** The public event shape (webhook body, MQTT alert topic): no personal data. */
 export function eventPayload(
   city: string,
-  ev: {
-    alert_id: number;
-    type: string;
-    rule_id: string;
-    subject_type: string;
-    subject_id: string;
-    level: number;
-    previous_level: number;
-    value: number | null;
-    ts: number;
-  },
+  ev: Omit<EventRow, 'id' | 'created_at'>,
   rule: AlertRule,
   subjectName: { th: string; en: string },
 ): Record<string, unknown> {

@@ -9,6 +9,7 @@ import { buildHttp, type HealthReport } from './http';
 import { AirrohrPushStats, airrohrPushPlugin, loadAirrohrRegistry, registerAirrohrMetrics } from './http-push';
 import { BatchAppender } from './ingest/batch-appender';
 import { MqttIngestAdapter } from './ingest/mqtt.adapter';
+import { MAX_PUBLISH_HEADER } from './ingest/mqtt-codec';
 import { IngestPipeline } from './ingest/pipeline';
 import { createMetrics, GatewayStats } from './metrics';
 import { ModbusPoller, modbusConfigFromEnv, registerModbusMetrics, registerModbusStatusRoutes } from './modbus';
@@ -105,8 +106,8 @@ export class Gateway {
         username: config.mqttUsername,
         password: config.mqttPassword,
         busQos: config.busQos,
-        // Payload limit + the largest PUBLISH header (2 + 65,535 topic + 2 id): bigger is skipped.
-        maxPacketBytes: config.maxPayloadBytes + 65_539,
+        // Payload limit + the largest PUBLISH header: bigger is skipped, not buffered.
+        maxPacketBytes: config.maxPayloadBytes + MAX_PUBLISH_HEADER,
         ackBatch: config.mqttAck.batch,
         ackDelayMs: config.mqttAck.delayMs,
       },

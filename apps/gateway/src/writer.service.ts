@@ -89,9 +89,8 @@ export class StoreWriter {
 
   /** The readings for spool indices [from, from + n) if all still in memory. */
   private fromHot(from: number, n: number): Reading[] | undefined {
-    const i = from - this.hotStart;
-    if (i < 0 || i + n > this.hot.length - this.hotHead) return undefined;
-    const start = this.hotHead + i;
+    if (this.hotFrom(from) < n) return undefined;
+    const start = this.hotHead + from - this.hotStart;
     return this.hot.slice(start, start + n) as Reading[];
   }
 

@@ -44,7 +44,7 @@ export interface DecodeHandler {
 /** How much of an oversized payload is kept (for the dead letter's echo). */
 export const OVERSIZED_HEAD_BYTES = 2048;
 /** A PUBLISH variable header is at most 2 + 65,535 (topic) + 2 (packet id) bytes. */
-const MAX_PUBLISH_HEADER = 2 + 65_535 + 2;
+export const MAX_PUBLISH_HEADER = 2 + 65_535 + 2;
 
 /**
  * Incremental decoder: feed it the bytes as they arrive, in any split. Whole packets are decoded

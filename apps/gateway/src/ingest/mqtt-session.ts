@@ -112,15 +112,6 @@ export class MqttSession {
     this.decoder = new MqttDecoder(this.decodeHandler(), opts.maxPacketBytes);
   }
 
-  get connected(): boolean {
-    return this.isConnected;
-  }
-
-  /** QoS 1 publishes dropped because too many were waiting for the broker (see maxInflight). */
-  get dropped(): number {
-    return this.droppedPublishes;
-  }
-
   /** Connect; resolves at the first CONNACK, rejects if none came within `timeoutMs`. */
   start(timeoutMs = 15_000): Promise<void> {
     this.stopped = false;

@@ -140,7 +140,8 @@ export class MqttIngestAdapter {
   /** Too big to be a reading: counted, dead-lettered with the head of its payload, acknowledged. */
   private onOversized(topic: string, head: Buffer, payloadBytes: number, receivedAt: number): void {
     if (this.turnFailures < 0) this.turnFailures = this.pipeline.flushFailures;
-    const id = topic.startsWith(this.telemetryPrefix) ? (topic.split('/')[4] ?? 'unknown') : 'unknown';
+    const t = parseTopic(topic);
+    const id = t && t.city === this.opts.city && t.kind === 'telemetry' ? t.id : 'unknown';
     this.pipeline.rejectOversized(id, head, payloadBytes, receivedAt, topic);
   }
 

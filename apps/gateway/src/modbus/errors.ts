@@ -12,6 +12,8 @@
  * - decode:     the registers arrived but could not be turned into values (codec error, NaN or an
  *               impossible value rejected by the pipeline).
  */
+import { performance } from 'node:perf_hooks';
+
 export const MODBUS_ERROR_KINDS = ['timeout', 'exception', 'crc', 'frame', 'connection', 'decode'] as const;
 export type ModbusErrorKind = (typeof MODBUS_ERROR_KINDS)[number];
 
@@ -103,4 +105,35 @@ export function classifyModbusError(e: unknown, rttMs?: number): ModbusRequestEr
     return new ModbusRequestError('connection', `${errno ?? err.name}: ${message}`);
   // Anything else from a transport is a connection-level problem (socket/port state we do not know).
   return new ModbusRequestError('connection', message);
+}
+
+/** Node-style callback of modbus-serial's writeFC3/writeFC4. */
+type ReadCallback = (err: unknown, res?: { data: number[] }) => void;
+
+/** What `readRegisters` needs of a modbus-serial client (TCP or RTU). */
+interface RegisterReader {
+  writeFC3(unit: number, address: number, length: number, cb: never): void;
+  writeFC4(unit: number, address: number, length: number, cb: never): void;
+}
+
+/**
+ * One function 3/4 read on a modbus-serial client, its failure classified (rtt measured from `t0`,
+ * a performance.now() value). `onPending` gets the promise's reject, so the adapter can fail the
+ * request from outside (port closed, bus stopped) instead of waiting for modbus-serial's timeout.
+ */
+export function readRegisters(
+  client: RegisterReader,
+  req: { unitId: number; fn: 3 | 4; address: number; length: number },
+  t0: number,
+  onPending: (fail: (e: ModbusRequestError) => void) => void,
+): Promise<number[]> {
+  return new Promise<number[]>((resolve, reject) => {
+    onPending(reject);
+    const cb: ReadCallback = (e, res) => {
+      if (e) reject(classifyModbusError(e, performance.now() - t0));
+      else resolve(res?.data ?? []);
+    };
+    if (req.fn === 3) client.writeFC3(req.unitId, req.address, req.length, cb as never);
+    else client.writeFC4(req.unitId, req.address, req.length, cb as never);
+  });
 }

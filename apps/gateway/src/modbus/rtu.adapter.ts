@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@cnx/runtime';
 import ModbusRTU from 'modbus-serial';
-import { classifyModbusError, ModbusRequestError } from './errors';
+import { classifyModbusError, ModbusRequestError, readRegisters } from './errors';
 import { SerialQueue } from './queue';
 import { interFrameMs, RtuFramedPort, type SerialLineOptions } from './rtu-port';
 import type { ModbusBus, ReadRequest, ReadResponse } from './transport';
@@ -12,8 +12,6 @@ export interface RtuBusOptions extends SerialLineOptions {
   /** After the port failed to open (or was lost), wait this long before trying again. */
   reopenDelayMs: number;
 }
-
-type ReadCallback = (err: unknown, res?: { data: number[] }) => void;
 
 /**
  * Modbus RTU master on one RS-485 line (a serial device, or one end of a socat pty pair in tests).
@@ -126,14 +124,8 @@ export class RtuBusAdapter implements ModbusBus {
     const sentAt = Date.now();
     const t0 = performance.now();
     try {
-      const words = await new Promise<number[]>((resolve, reject) => {
-        this.failCurrent = reject;
-        const cb: ReadCallback = (e, res) => {
-          if (e) reject(classifyModbusError(e, performance.now() - t0));
-          else resolve(res?.data ?? []);
-        };
-        if (req.fn === 3) client.writeFC3(req.unitId, req.address, req.length, cb as never);
-        else client.writeFC4(req.unitId, req.address, req.length, cb as never);
+      const words = await readRegisters(client, req, t0, (fail) => {
+        this.failCurrent = fail;
       });
       return { words, sentAt, rttMs: performance.now() - t0 };
     } catch (e) {

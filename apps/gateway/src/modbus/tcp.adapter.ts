@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '@cnx/runtime';
 import ModbusRTU from 'modbus-serial';
-import { classifyModbusError, ModbusRequestError } from './errors';
+import { classifyModbusError, ModbusRequestError, readRegisters } from './errors';
 import { SerialQueue } from './queue';
 import type { ModbusBus, ReadRequest, ReadResponse } from './transport';
 
@@ -17,9 +17,6 @@ export interface TcpBusOptions {
   connection: 'per-device' | 'shared';
   connectTimeoutMs: number;
 }
-
-/** Node-style callback of modbus-serial's writeFC3/writeFC4. */
-type ReadCallback = (err: unknown, res?: { data: number[] }) => void;
 
 /**
  * One Modbus TCP connection (MBAP framing, modbus-serial's TcpPort) with its own sequential queue.
@@ -84,14 +81,8 @@ class TcpConnection {
     const sentAt = Date.now();
     const t0 = performance.now();
     try {
-      const words = await new Promise<number[]>((resolve, reject) => {
-        this.failCurrent = reject;
-        const cb: ReadCallback = (e, res) => {
-          if (e) reject(classifyModbusError(e, performance.now() - t0));
-          else resolve(res?.data ?? []);
-        };
-        if (req.fn === 3) client.writeFC3(req.unitId, req.address, req.length, cb as never);
-        else client.writeFC4(req.unitId, req.address, req.length, cb as never);
+      const words = await readRegisters(client, req, t0, (fail) => {
+        this.failCurrent = fail;
       });
       if (words.length !== req.length) {
         throw new ModbusRequestError('frame', `expected ${req.length} registers, got ${words.length}`);

@@ -9,6 +9,7 @@ import { BatchAppender } from '../../src/ingest/batch-appender';
 import { IngestPipeline } from '../../src/ingest/pipeline';
 import { GatewayStats } from '../../src/metrics';
 import { type ModbusConfig, parseModbusConfig } from '../../src/modbus/config';
+import { ModbusPoller } from '../../src/modbus/poller.service';
 import { Spool } from '../../src/spool/spool';
 
 export const CANAL_DEVICES = [
@@ -97,6 +98,21 @@ export async function pipelineHarness() {
 }
 
 export type PipelineHarness = Awaited<ReturnType<typeof pipelineHarness>>;
+
+/** A started poller on the harness's pipeline, and the health of CANAL_DEVICES[i]. */
+export async function startPoller(h: PipelineHarness, config: ModbusConfig) {
+  const poller = new ModbusPoller({
+    config,
+    city: h.pack.city.id,
+    pipeline: h.pipeline,
+    publish: h.publish,
+    logger: quietLogger(),
+    busyRetryDelayMs: 20,
+  });
+  await poller.start();
+  const health = (i: number) => poller.healths().find((x) => x.deviceId === CANAL_DEVICES[i])!;
+  return { poller, health };
+}
 
 /** Poll `cond` every 10 ms until true or `timeoutMs` (then throw with `what`). */
 export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {

@@ -2,14 +2,14 @@ import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { requireBinary } from '@cnx/testkit';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ModbusPoller } from '../../src/modbus/poller.service';
+import type { ModbusPoller } from '../../src/modbus/poller.service';
 import {
   CANAL_DEVICES,
   expectedPolls,
   modbusConfig,
   type PipelineHarness,
   pipelineHarness,
-  quietLogger,
+  startPoller,
   waitFor,
 } from './helpers';
 import { DEFAULT_VALUES, RegisterImage } from './sim/register-image';
@@ -61,16 +61,7 @@ async function start(): Promise<Fixture> {
       { deviceId: CANAL_DEVICES[2], bus: 'rs485', unitId: 3 },
     ],
   });
-  const poller = new ModbusPoller({
-    config,
-    city: h.pack.city.id,
-    pipeline: h.pipeline,
-    publish: h.publish,
-    logger: quietLogger(),
-    busyRetryDelayMs: 20,
-  });
-  await poller.start();
-  const health = (i: number) => poller.healths().find((x) => x.deviceId === CANAL_DEVICES[i])!;
+  const { poller, health } = await startPoller(h, config);
   fx = { pty, slave, h, poller, health };
   return fx;
 }

@@ -5,14 +5,14 @@ import path from 'node:path';
 import { type CanalFaultSpec, type CanalFleet, canalStationsFromPack, createCanalFleet } from '@cnx/firmware-sim';
 import { freePort, requireBinary } from '@cnx/testkit';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ModbusPoller } from '../../src/modbus/poller.service';
+import type { ModbusPoller } from '../../src/modbus/poller.service';
 import {
   CANAL_DEVICES,
   expectedPolls,
   modbusConfig,
   type PipelineHarness,
   pipelineHarness,
-  quietLogger,
+  startPoller,
   waitFor,
 } from './helpers';
 
@@ -96,16 +96,7 @@ async function start(faults: CanalFaultSpec[] = []): Promise<Fixture> {
       })),
     ],
   });
-  const poller = new ModbusPoller({
-    config,
-    city: h.pack.city.id,
-    pipeline: h.pipeline,
-    publish: h.publish,
-    logger: quietLogger(),
-    busyRetryDelayMs: 20,
-  });
-  await poller.start();
-  const health = (i: number) => poller.healths().find((x) => x.deviceId === CANAL_DEVICES[i])!;
+  const { poller, health } = await startPoller(h, config);
   fx = { fleet, h, poller, dir, simStart, health };
   return fx;
 }

@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registerModbusMetrics } from '../../src/modbus/metrics';
-import { ModbusPoller } from '../../src/modbus/poller.service';
+import type { ModbusPoller } from '../../src/modbus/poller.service';
 import { registerModbusStatusRoutes } from '../../src/modbus/status.route';
 import {
   CANAL_DEVICES,
@@ -10,7 +10,7 @@ import {
   modbusConfig,
   type PipelineHarness,
   pipelineHarness,
-  quietLogger,
+  startPoller,
   waitFor,
 } from './helpers';
 import { DEFAULT_VALUES, RegisterImage } from './sim/register-image';
@@ -67,16 +67,7 @@ async function start(images?: { [unit: number]: RegisterImage }): Promise<Fixtur
       { deviceId: CANAL_DEVICES[4], bus: 'station-b', unitId: 1 },
     ],
   });
-  const poller = new ModbusPoller({
-    config,
-    city: h.pack.city.id,
-    pipeline: h.pipeline,
-    publish: h.publish,
-    logger: quietLogger(),
-    busyRetryDelayMs: 20,
-  });
-  await poller.start();
-  const health = (i: number) => poller.healths().find((x) => x.deviceId === CANAL_DEVICES[i])!;
+  const { poller, health } = await startPoller(h, config);
   fx = { a, b, h, poller, health };
   return fx;
 }

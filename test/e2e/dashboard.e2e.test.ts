@@ -396,4 +396,48 @@ describe('dashboard in a real browser over the whole stack', () => {
     expect(ids).toContain('color-contrast:serious');
     expect((await readCls(page)).value).toBeGreaterThan(MAX_CLS);
   });
+
+  // Last: it makes one more station smoky, which the tests above do not expect.
+  it('a live change of ranking holds the list still until the reader re-sorts it', async () => {
+    const page = await open('/', { lang: 'en', viewport: 'desktop', measureShifts: true });
+    await page.locator('[data-testid="live-status"][data-connected="true"]').waitFor({ timeout: 15_000 });
+    const listed = () =>
+      page.$$eval('[data-testid="station-list"] li', (els) => els.map((e) => e.getAttribute('data-station') ?? ''));
+    const before = await listed();
+    const resort = page.locator('[data-testid="station-resort"]');
+    expect(await resort.getAttribute('data-stale')).toBe('false');
+    expect(await resort.isVisible()).toBe(false);
+    // The best-ranked station outside the smoky district gets a day of haze: it must rise to the top
+    // of the ranking, but not move on screen.
+    const latest = await latestById();
+    const target = [...before]
+      .reverse()
+      .find((id) => latest.get(id)?.station.district !== HAZE_DISTRICT && latest.get(id)?.air?.aqi.th)!;
+    expect(target).toBeDefined();
+    const devices = stack.devices.filter((d) => d.stationId === target);
+    await stack.backfill({ devices, scenario: 'haze:peak=250', hours: 26, seed: 5 });
+    await page.waitForFunction(
+      (id) =>
+        Number(document.querySelector(`[data-testid="marker"][data-station="${id}"]`)?.getAttribute('data-level')) >= 3,
+      target,
+      { timeout: 45_000, polling: 500 },
+    );
+    expect(await listed()).toEqual(before);
+    const cls = await readCls(page);
+    expect(cls.value, formatShifts(cls)).toBeLessThan(MAX_CLS);
+    expect(await resort.getAttribute('data-stale')).toBe('true');
+    expect(await resort.isVisible()).toBe(true);
+    // The reader asks: worst first again, with the smoky station above where it was.
+    await resort.click();
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="station-resort"]')?.getAttribute('data-stale') === 'false',
+    );
+    const after = await listed();
+    expect(after.indexOf(target)).toBeLessThan(before.indexOf(target));
+    const values = await page.$$eval('[data-testid="station-list"] li [data-band] strong', (els) =>
+      els.map((e) => Number(e.textContent)).filter((v) => Number.isFinite(v)),
+    );
+    expect(values).toEqual([...values].sort((a, b) => b - a));
+    expect(await resort.isVisible()).toBe(false);
+  }, 120_000);
 });

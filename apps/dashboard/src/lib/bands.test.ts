@@ -4,10 +4,13 @@ import { describe, expect, it } from 'vitest';
 import {
   BAND_SHAPES,
   contrastRatio,
+  holdOrder,
+  sameOrder,
   shapeOf,
   shapePath,
   sortDistrictsWorstFirst,
   sortStationsWorstFirst,
+  stationId,
   textOn,
 } from './bands';
 
@@ -55,5 +58,33 @@ describe('bands', () => {
     expect(
       sortDistrictsWorstFirst([d('x', null, 5), d('y', idx(4, 210)), d('z', idx(0, 10))]).map((x) => x.district.id),
     ).toEqual(['y', 'z', 'x']);
+  });
+
+  it('holds the order first shown while the ranking changes, and follows it when rows come or go', () => {
+    const before = sortStationsWorstFirst([
+      station('a', idx(1, 40)),
+      station('b', idx(1, 45)),
+      station('c', idx(0, 10)),
+    ]);
+    const held = before.map(stationId);
+    expect(held).toEqual(['b', 'a', 'c']);
+    // Live data: c is now the worst. The rows stay where they were, with the new values.
+    const after = sortStationsWorstFirst([
+      station('a', idx(1, 40)),
+      station('b', idx(1, 45)),
+      station('c', idx(3, 160)),
+    ]);
+    const shown = holdOrder(after, held, stationId);
+    expect(shown.map(stationId)).toEqual(['b', 'a', 'c']);
+    expect(shown[2]!.air!.aqi.th!.value).toBe(160);
+    expect(sameOrder(shown, after, stationId)).toBe(false);
+    // Re-sorting on request: the held order becomes the ranking.
+    expect(holdOrder(after, after.map(stationId), stationId).map(stationId)).toEqual(['c', 'b', 'a']);
+    // Nothing held yet, a row added, or a row replaced: the ranking itself.
+    expect(holdOrder(after, null, stationId)).toEqual(after);
+    const more = [...after, station('d', null)];
+    expect(holdOrder(more, held, stationId)).toEqual(more);
+    expect(holdOrder(after, ['b', 'a', 'x'], stationId)).toEqual(after);
+    expect(sameOrder(after, [...after], stationId)).toBe(true);
   });
 });

@@ -63,6 +63,29 @@ export function badness(s: Pick<StationLatest, 'air'>): number {
   return s.air?.pm25.hour1?.value ?? -1;
 }
 
+/**
+ * `sorted` in the order `held` gives (ids as first shown), so a list holds still while live data
+ * refreshes it: a row moving under the reader's finger is exactly what layout shift measures. When
+ * nothing is held yet, or the set of rows changed, the list follows `sorted`.
+ */
+export function holdOrder<T>(sorted: readonly T[], held: readonly string[] | null, id: (item: T) => string): T[] {
+  if (!held || held.length !== sorted.length) return [...sorted];
+  const byId = new Map(sorted.map((item) => [id(item), item]));
+  const out: T[] = [];
+  for (const key of held) {
+    const item = byId.get(key);
+    if (item === undefined) return [...sorted];
+    out.push(item);
+  }
+  return out;
+}
+
+/** Whether two lists show the same rows in the same order. */
+export const sameOrder = <T>(a: readonly T[], b: readonly T[], id: (item: T) => string): boolean =>
+  a.length === b.length && a.every((item, i) => id(item) === id(b[i]!));
+
+export const stationId = (s: Pick<StationLatest, 'station'>): string => s.station.id;
+
 /** Stations worst first (ties by id, so the order is stable). */
 export const sortStationsWorstFirst = <T extends Pick<StationLatest, 'air' | 'station'>>(list: readonly T[]): T[] =>
   [...list].sort((a, b) => badness(b) - badness(a) || a.station.id.localeCompare(b.station.id));

@@ -259,6 +259,8 @@ export interface RunResult {
   /** Stored count when the schedule ended (what the system kept up with). */
   storedAtLoadEnd?: number;
   cpuUsPerReading?: number;
+  /** The kernel (system-call) part of cpuUsPerReading. */
+  sysUsPerReading?: number;
   sutCpuS?: number;
   /** SUT CPU use (cores) during 1 s of idle before the load: fixed overhead included in cpuUsPerReading. */
   sutIdleCores?: number;
@@ -514,6 +516,7 @@ async function runOne(sutDef: SutDef, rate: number, durationS: number, shared: S
       drainTimedOut: q.timedOut,
       storedAtLoadEnd,
       cpuUsPerReading: stored > 0 ? (sutSum.cpuSeconds * 1e6) / stored : Number.NaN,
+      sysUsPerReading: stored > 0 ? (sutSum.systemSeconds * 1e6) / stored : Number.NaN,
       sutCpuS: sutSum.cpuSeconds,
       sutIdleCores,
       peakRssMb: Math.max(sutSum.vmHwmMb, sutSum.peakSampledRssMb),
@@ -568,6 +571,7 @@ function table(runs: RunResult[]): string {
     'p50 ms',
     'p95 ms',
     'CPU µs/rdg',
+    'of it sys',
     'peak RSS MB',
     'drain s',
     'box CPU %',
@@ -587,6 +591,7 @@ function table(runs: RunResult[]): string {
           f0(r.latency?.p50Ms),
           f0(r.latency?.p95Ms),
           f1(r.cpuUsPerReading),
+          f1(r.sysUsPerReading),
           f0(r.peakRssMb),
           f1(r.drainS),
           f0((r.boxBusy ?? Number.NaN) * 100),

@@ -29,13 +29,17 @@ export function clockTicks(): number {
 
 /** utime + stime of a process (all its threads), in seconds; undefined if it is gone. */
 export function readCpuSeconds(pid: number): number | undefined {
+  const split = readCpuSplit(pid);
+  return split && split.user + split.system;
+}
+
+/** User and system (kernel) CPU seconds of a process so far. */
+export function readCpuSplit(pid: number): { user: number; system: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after "(comm)": state is field 3, utime 14, stime 15 (1-based, see proc(5)).
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const utime = Number(rest[11]);
-    const stime = Number(rest[12]);
-    return (utime + stime) / clockTicks();
+    return { user: Number(rest[11]) / clockTicks(), system: Number(rest[12]) / clockTicks() };
   } catch {
     return undefined;
   }
@@ -80,6 +84,8 @@ export interface ProcSummary {
   pid: number;
   /** CPU seconds between mark('start') and mark('end') (or the last sample). */
   cpuSeconds: number;
+  /** The part of cpuSeconds spent in the kernel (system calls: disk and socket writes, reads). */
+  systemSeconds: number;
   /** Highest VmRSS seen by the sampler, MB. */
   peakSampledRssMb: number;
   /** VmHWM at the last successful read (the kernel's own peak-RSS record, whole lifetime), MB. */
@@ -95,7 +101,12 @@ export class ProcSampler {
   readonly series = new Map<string, ProcSample[]>();
   private readonly marks = new Map<
     string,
-    { t: number; cpu: Map<string, number | undefined>; box: ReturnType<typeof readBoxJiffies> }
+    {
+      t: number;
+      cpu: Map<string, number | undefined>;
+      system: Map<string, number | undefined>;
+      box: ReturnType<typeof readBoxJiffies>;
+    }
   >();
   private readonly peakRss = new Map<string, number>();
   private readonly lastHwm = new Map<string, number>();
@@ -134,8 +145,13 @@ export class ProcSampler {
   mark(label: string): void {
     this.sample();
     const cpu = new Map<string, number | undefined>();
-    for (const [name, pid] of Object.entries(this.pids)) cpu.set(name, readCpuSeconds(pid));
-    this.marks.set(label, { t: nowMs(), cpu, box: readBoxJiffies() });
+    const system = new Map<string, number | undefined>();
+    for (const [name, pid] of Object.entries(this.pids)) {
+      const split = readCpuSplit(pid);
+      cpu.set(name, split && split.user + split.system);
+      system.set(name, split?.system);
+    }
+    this.marks.set(label, { t: nowMs(), cpu, system, box: readBoxJiffies() });
   }
 
   hasMark(label: string): boolean {
@@ -164,10 +180,13 @@ export class ProcSampler {
       const c0 = a?.cpu.get(name);
       const c1 = b?.cpu.get(name);
       const cpuSeconds = c0 !== undefined && c1 !== undefined ? c1 - c0 : Number.NaN;
+      const s0 = a?.system.get(name);
+      const s1 = b?.system.get(name);
       const wallS = a && b ? (b.t - a.t) / 1000 : Number.NaN;
       out[name] = {
         pid,
         cpuSeconds,
+        systemSeconds: s0 !== undefined && s1 !== undefined ? s1 - s0 : Number.NaN,
         peakSampledRssMb: (this.peakRss.get(name) ?? 0) / 1024,
         vmHwmMb: (this.lastHwm.get(name) ?? 0) / 1024,
         meanCores: cpuSeconds / wallS,

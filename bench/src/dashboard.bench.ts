@@ -36,7 +36,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
-import { measureLayoutShifts, publishAirReading, readCls, settleWithLiveData } from '../../test/e2e/dashboard.measure';
+import { measureLayoutShifts, readCls, settleVisit } from '../../test/e2e/dashboard.measure';
 import { CITY, ensureDashboardBuild, startDashboardStack } from '../../test/e2e/dashboard.stack';
 
 const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -245,13 +245,7 @@ async function layoutShifts(): Promise<ClsFigure[]> {
             await measureLayoutShifts(context);
             const page = await context.newPage();
             await page.goto(`${stack.dashboardUrl}${url}`, { waitUntil: 'load' });
-            if (name === 'station') await page.locator('[data-testid="trend-chart"][data-ready="true"]').waitFor();
-            const station = name === 'station' ? 'cm-air-oldcity-01' : 'cm-air-cmu-01';
-            const refreshes = await settleWithLiveData(
-              page,
-              () => publishAirReading(stack.broker.url, CITY, deviceOf(station), Date.now(), 33.3),
-              { refreshes: name !== 'data' },
-            );
+            const refreshes = await settleVisit(page, name, { brokerUrl: stack.broker.url, city: CITY, deviceOf });
             const cls = await readCls(page);
             out.push({ page: name, lang, viewport, cls: cls.value, shifts: cls.entries.length, refreshes });
           } finally {

@@ -13,9 +13,8 @@ import {
   formatShifts,
   formatViolations,
   measureLayoutShifts,
-  publishAirReading,
   readCls,
-  settleWithLiveData,
+  settleVisit,
 } from './dashboard.measure';
 import {
   CITY,
@@ -41,6 +40,12 @@ const PAGES = {
 const MAX_CLS = 0.01;
 /** axe impacts that fail the suite (minor and moderate ones are printed, not failed). */
 const FAILING_IMPACTS = ['serious', 'critical'];
+
+/** The Thai AQI values of the overview's station list, top to bottom. */
+const shownAqiValues = (page: Page): Promise<number[]> =>
+  page.$$eval('[data-testid="station-list"] li [data-band] strong', (els) =>
+    els.map((e) => Number(e.textContent)).filter((v) => Number.isFinite(v)),
+  );
 
 describe('dashboard in a real browser over the whole stack', () => {
   let stack: DashboardStack;
@@ -131,9 +136,7 @@ describe('dashboard in a real browser over the whole stack', () => {
       expect(band, s.station.id).toBe(s.air!.aqi.th!.band);
     }
     // Worst first: the Thai AQI never increases down the list.
-    const values = await page.$$eval('[data-testid="station-list"] li [data-band] strong', (els) =>
-      els.map((e) => Number(e.textContent)).filter((v) => Number.isFinite(v)),
-    );
+    const values = await shownAqiValues(page);
     expect(values).toEqual([...values].sort((a, b) => b - a));
   });
 
@@ -339,15 +342,7 @@ describe('dashboard in a real browser over the whole stack', () => {
         for (const [name, url] of Object.entries(PAGES)) {
           const where = `${name} (${lang}, ${viewport})`;
           const page = await open(url, { lang, viewport, measureShifts: true });
-          if (name === 'station') await page.locator('[data-testid="trend-chart"][data-ready="true"]').waitFor();
-          // Live data arrives: the canal probes are polled every second anyway; an air reading is
-          // published for the station on screen. Then the page's throttled refresh of its data.
-          const station = name === 'station' ? 'cm-air-oldcity-01' : 'cm-air-cmu-01';
-          const refreshes = await settleWithLiveData(
-            page,
-            () => publishAirReading(stack.broker.url, CITY, deviceOf(station), Date.now(), 33.3),
-            { refreshes: name !== 'data' },
-          );
+          const refreshes = await settleVisit(page, name, { brokerUrl: stack.broker.url, city: CITY, deviceOf });
           const cls = await readCls(page);
           if (!(cls.value < MAX_CLS))
             problems.push(`${where}: layout shift ${cls.value.toFixed(4)}\n${formatShifts(cls)}`);
@@ -434,9 +429,7 @@ describe('dashboard in a real browser over the whole stack', () => {
     );
     const after = await listed();
     expect(after.indexOf(target)).toBeLessThan(before.indexOf(target));
-    const values = await page.$$eval('[data-testid="station-list"] li [data-band] strong', (els) =>
-      els.map((e) => Number(e.textContent)).filter((v) => Number.isFinite(v)),
-    );
+    const values = await shownAqiValues(page);
     expect(values).toEqual([...values].sort((a, b) => b - a));
     expect(await resort.isVisible()).toBe(false);
   }, 120_000);

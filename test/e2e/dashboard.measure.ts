@@ -127,6 +127,27 @@ export async function settleWithLiveData(
   }
 }
 
+/**
+ * The "live data arrives" step of a page visit, shared by the e2e audit and bench:dashboard: the
+ * station page's chart is drawn first; then an air reading is published for the station on screen
+ * (the old city's on its station page, CMU's elsewhere; the canal probes are polled every second
+ * anyway) and the page's throttled refresh is awaited (settleWithLiveData; the open-data page does
+ * not follow the stream). Returns the refreshes seen.
+ */
+export async function settleVisit(
+  page: Page,
+  pageName: string,
+  stack: { brokerUrl: string; city: string; deviceOf: (station: string) => string },
+): Promise<number> {
+  if (pageName === 'station') await page.locator('[data-testid="trend-chart"][data-ready="true"]').waitFor();
+  const station = pageName === 'station' ? 'cm-air-oldcity-01' : 'cm-air-cmu-01';
+  return settleWithLiveData(
+    page,
+    () => publishAirReading(stack.brokerUrl, stack.city, stack.deviceOf(station), Date.now(), 33.3),
+    { refreshes: pageName !== 'data' },
+  );
+}
+
 export interface AxeViolation {
   id: string;
   impact: string | null;

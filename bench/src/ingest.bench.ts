@@ -70,6 +70,8 @@ interface SutDef {
    * transpiler in its CPU time or memory.
    */
   entry: string;
+  /** Bundle name when it is not `name` (a variant of another system shares its bundle). */
+  bundle?: string;
   env(ctx: SutContext): Record<string, string>;
   /** Optional readiness probe before the end-to-end warm-up (e.g. GET /health). */
   ready?(ctx: SutContext, proc: ManagedProcess): Promise<boolean>;
@@ -140,7 +142,9 @@ interface Options {
 }
 
 const USAGE = `Usage: npm run bench:ingest -w @cnx/bench -- [options]
-  --systems naive,gateway   systems under test (default: both; a missing gateway is skipped)
+  --systems naive,gateway   systems under test (default: both; a missing gateway is skipped);
+                            gateway+KEY=VALUE[+KEY=VALUE] is a variant with extra environment
+                            (A/B runs interleaved in one command, e.g. gateway+NODE_OPTIONS=--max-semi-space-size=32)
   --rates 10000,20000,32000 target publish rates, msg/s (each run is one rate)
   --duration 20             seconds of load per run (max 300)
   --devices 100             devices (synthetic city pack 'bench', one device per station)
@@ -375,7 +379,7 @@ async function runOne(sutDef: SutDef, rate: number, durationS: number, shared: S
       startMosquitto({ extraConfig: `max_inflight_messages ${BROKER_MAX_INFLIGHT}` }),
       startInfluxDB({ database: DB }),
     ]);
-    tmpDir = await makeTempDir(`cnx-bench-${sutDef.name}-`);
+    tmpDir = await makeTempDir(`cnx-bench-${sutDef.bundle ?? sutDef.name}-`);
     const ctx: SutContext = {
       mqttUrl: mosq.url,
       influxUrl: influx.url,
@@ -706,9 +710,65 @@ function kernelVersion(): string {
  */
 const BROKER_MAX_INFLIGHT = 100;
 
+/**
+ * The machine's speed drifts by more than the differences we look for (the same system measured
+ * 29.6 and 34-36 µs an hour apart), so systems are compared pair by pair: the i-th run of each
+ * system against the i-th run of the first system, which ran just before it. One line per system:
+ * the median and range of those differences.
+ */
+function pairedCpu(runs: RunResult[], systems: string[]): string[] {
+  const [base, ...others] = systems;
+  const cpuOf = (name: string | undefined): number[] =>
+    runs.filter((r) => r.system === name).map((r) => r.cpuUsPerReading ?? Number.NaN);
+  const baseCpu = cpuOf(base);
+  const out: string[] = [];
+  for (const name of others) {
+    const diffs: number[] = [];
+    const pct: number[] = [];
+    cpuOf(name).forEach((c, i) => {
+      const b = baseCpu[i];
+      if (b === undefined || !Number.isFinite(b) || !Number.isFinite(c)) return;
+      diffs.push(c - b);
+      pct.push((100 * (c - b)) / b);
+    });
+    if (diffs.length === 0) continue;
+    const median = (xs: number[]): number => {
+      const v = [...xs].sort((a, b) => a - b);
+      const m = v.length >> 1;
+      return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+    };
+    const sign = (x: number, digits = 1): string => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+    out.push(
+      `${name}: median ${sign(median(diffs))} µs (${sign(median(pct))} %) over ${diffs.length} pair(s); ` +
+        `pairs ${diffs.map((d) => sign(d)).join(', ')} µs`,
+    );
+  }
+  return out;
+}
+
 /** Where a system's bundle goes (bench/.build/, gitignored). */
 function bundlePath(def: SutDef): string {
-  return join(REPO_ROOT, 'bench', '.build', `${def.name}.mjs`);
+  return join(REPO_ROOT, 'bench', '.build', `${def.bundle ?? def.name}.mjs`);
+}
+
+/**
+ * `gateway` or a variant of it with extra settings, `gateway+GATEWAY_MQTT_ACK_BATCH=48+NODE_OPTIONS=...`:
+ * the same bundle with those environment variables, so an A/B comparison runs interleaved in one
+ * command (the machine drifts between commands: docs/performance.md).
+ */
+function systemVariant(spec: string): SutDef {
+  const [name = '', ...settings] = spec.split('+');
+  const def = SUTS.find((s) => s.name === name);
+  if (!def) throw new Error(`unknown system '${name}' (known: ${SUTS.map((s) => s.name).join(', ')})`);
+  if (settings.length === 0) return def;
+  const extra: Record<string, string> = {};
+  for (const kv of settings) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0 || !/^[A-Z_][A-Z0-9_]*$/.test(kv.slice(0, eq)))
+      throw new Error(`--systems ${spec}: '${kv}' is not KEY=VALUE with an upper-case environment variable name`);
+    extra[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return { ...def, name: spec, bundle: def.name, env: (c) => ({ ...def.env(c), ...extra }) };
 }
 
 async function main(): Promise<void> {
@@ -716,8 +776,7 @@ async function main(): Promise<void> {
   const suts: SutDef[] = [];
   const skipped: { system: string; reason: string }[] = [];
   for (const name of opts.systems) {
-    const def = SUTS.find((s) => s.name === name);
-    if (!def) throw new Error(`unknown system '${name}' (known: ${SUTS.map((s) => s.name).join(', ')})`);
+    const def = systemVariant(name);
     if (!existsSync(join(REPO_ROOT, def.entry))) {
       skipped.push({ system: name, reason: `${def.entry} does not exist yet` });
       progress(`skipping ${name}: ${def.entry} does not exist yet`);
@@ -727,6 +786,7 @@ async function main(): Promise<void> {
   }
   if (suts.length === 0) throw new Error('no system under test available');
   for (const def of suts) {
+    if (def.bundle) continue; // a variant: its system's bundle
     progress(`bundling ${def.name} (${def.entry})`);
     await bundle(join(REPO_ROOT, def.entry), bundlePath(def));
   }
@@ -768,6 +828,15 @@ async function main(): Promise<void> {
         `Ingest: Mosquitto -> system -> InfluxDB, QoS 1, ${deviceIds.length} devices, ${opts.durationS} s per run`,
       );
       console.log(table(fixed));
+    }
+    const paired = pairedCpu(
+      fixed,
+      suts.map((s) => s.name),
+    );
+    if (paired.length > 0) {
+      console.log('');
+      console.log(`CPU per reading against ${suts[0]!.name}, paired run by run (each pair ran back to back):`);
+      for (const line of paired) console.log(`  ${line}`);
     }
     if (search.length > 0) {
       console.log('');

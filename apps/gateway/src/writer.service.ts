@@ -7,8 +7,11 @@ import type { ReadingStore } from '@cnx/store';
 import type { GatewayMetrics, GatewayStats } from './metrics';
 import type { Spool, SpoolBatch } from './spool/spool';
 
-/** At most this many readings are kept in memory for the writer (about 5 MB: two of its 5000-reading batches). */
-const HOT_MAX = Number(process.env.HOT_MAX_EXP ?? 10_000);
+/** At most this many readings are kept in memory for the writer (about 2-5 MB: two of its 5000-reading batches). */
+const HOT_MAX = 10_000;
+
+/** A reading held for the writer: encoded for the store when it supports that (ReadingStore.encoded). */
+type HotEntry = Reading | string;
 
 export interface WriterOptions {
   batchSize: number;
@@ -29,9 +32,11 @@ export class StoreWriter {
    * Readings still in memory, in spool order: hot[i] is the record with spool index hotStart + i.
    * When the batch read back from the spool lies in this window (the usual case: the writer keeps
    * up), the objects are used instead of parsing the lines again. Bounded: beyond HOT_MAX (store
-   * down, writer behind) the oldest are dropped and read back from disk as usual.
+   * down, writer behind) the oldest are dropped and read back from disk as usual. With a store that
+   * encodes on acceptance (InfluxDB: line protocol), the entries are the encoded lines: encoded
+   * while the reading is fresh, and one string to hold instead of a reading's objects.
    */
-  private hot: (Reading | undefined)[] = [];
+  private hot: (HotEntry | undefined)[] = [];
   /** Receive (flush) time of each hot reading, for the ingest-to-store lag histogram. */
   private hotAt: number[] = [];
   private hotHead = 0;
@@ -55,17 +60,35 @@ export class StoreWriter {
   /** Hand the writer the readings of records just appended at spool index `firstIndex` onwards. */
   remember(firstIndex: number, readings: readonly Reading[], at = Date.now()): void {
     if (this.hot.length - this.hotHead === 0 || firstIndex !== this.hotStart + this.hot.length - this.hotHead) {
-      this.hot = [];
-      this.hotAt = [];
-      this.hotHead = 0;
-      this.hotStart = firstIndex;
+      this.restartHot(firstIndex);
     }
-    for (const r of readings) {
-      this.hot.push(r);
+    const encoded = this.store.encoded;
+    for (let i = 0; i < readings.length; i++) {
+      const r = readings[i]!;
+      let entry: HotEntry = r;
+      if (encoded) {
+        try {
+          entry = encoded.encode(r);
+        } catch {
+          // The store will refuse it (pipeline readings are valid: this is not expected). The held
+          // window restarts after it, so the readings before it are read back from the spool, and
+          // its batch goes the usual way: store.write throws, the batch is quarantined.
+          this.restartHot(firstIndex + i + 1);
+          continue;
+        }
+      }
+      this.hot.push(entry);
       this.hotAt.push(at);
     }
     const excess = this.hot.length - this.hotHead - HOT_MAX;
     if (excess > 0) this.dropHot(excess);
+  }
+
+  private restartHot(start: number): void {
+    this.hot = [];
+    this.hotAt = [];
+    this.hotHead = 0;
+    this.hotStart = start;
   }
 
   private dropHot(n: number): void {
@@ -87,11 +110,11 @@ export class StoreWriter {
     return i >= 0 && i < have ? have - i : 0;
   }
 
-  /** The readings for spool indices [from, from + n) if all still in memory. */
-  private fromHot(from: number, n: number): Reading[] | undefined {
+  /** The entries for spool indices [from, from + n) if all still in memory. */
+  private fromHot(from: number, n: number): HotEntry[] | undefined {
     if (this.hotFrom(from) < n) return undefined;
     const start = this.hotHead + from - this.hotStart;
-    return this.hot.slice(start, start + n) as Reading[];
+    return this.hot.slice(start, start + n) as HotEntry[];
   }
 
   start(): void {
@@ -144,7 +167,7 @@ export class StoreWriter {
     const n = batch.count;
     const firstIndex = batch.end.index - n;
     // Usually the readings are still in memory (the writer keeps up): no parsing back.
-    let readings: Reading[] | undefined = this.fromHot(firstIndex, n);
+    let readings: HotEntry[] | undefined = this.fromHot(firstIndex, n);
     let oldest = this.oldestReceived(firstIndex);
     if (!readings) {
       if (batch.records.length !== n) throw new Error('writer: undecoded spool batch is no longer in memory');
@@ -173,7 +196,11 @@ export class StoreWriter {
     if (consumed > 0) this.dropHot(Math.min(consumed, this.hot.length - this.hotHead));
     const end = this.metrics.writeDuration.startTimer();
     try {
-      const pending = this.store.write(readings);
+      const encoded = this.store.encoded;
+      const pending =
+        encoded && typeof readings[0] === 'string'
+          ? encoded.write(readings as string[])
+          : this.store.write(readings as Reading[]);
       readings = undefined;
       await pending;
       end();

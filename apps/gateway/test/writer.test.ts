@@ -80,6 +80,16 @@ async function drain(
   return stats;
 }
 
+/** The usual path: every item staged, flushed to the spool, and handed to the writer in memory. */
+const handOver =
+  (spool: Spool, items: ReturnType<typeof reading>[]) =>
+  (writer: StoreWriter): void => {
+    const appender = new BatchAppender(spool);
+    appender.onFlush((first, _records, readings) => writer.remember(first, readings));
+    for (const it of items) appender.appendMany([it.record], [it.reading]);
+    expect(appender.flush()).toBe(true);
+  };
+
 describe('StoreWriter', () => {
   it('writes the same readings whether it takes them from memory or parses them back from the spool', async () => {
     const items = Array.from({ length: 40 }, (_, i) => reading(i));
@@ -130,17 +140,7 @@ describe('StoreWriter', () => {
       if (rs.some((r) => r.seq === 9)) throw Object.assign(new Error('field type conflict'), { retryable: false });
       await write(rs);
     };
-    const stats = await drain(
-      spool,
-      store,
-      (writer) => {
-        const appender = new BatchAppender(spool);
-        appender.onFlush((first, _records, readings) => writer.remember(first, readings));
-        for (const it of items) appender.appendMany([it.record], [it.reading]);
-        expect(appender.flush()).toBe(true);
-      },
-      qdir,
-    );
+    const stats = await drain(spool, store, handOver(spool, items), qdir);
     await spool.stop();
     expect(store.written.map((r) => r.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 14, 15, 16, 17, 18, 19, 20]);
     expect(stats.storeRejected).toBe(7);
@@ -148,5 +148,47 @@ describe('StoreWriter', () => {
     expect(files).toHaveLength(1);
     const lines = readFileSync(path.join(qdir, files[0]!), 'utf8').trimEnd().split('\n');
     expect(lines).toEqual(items.slice(7, 14).map((x) => x.record));
+  });
+
+  it('with a store that encodes on acceptance, holds encoded lines; a reading it cannot encode takes the spool path', async () => {
+    const items = Array.from({ length: 21 }, (_, i) => reading(i));
+    const dir = mkdtempSync(path.join(tmpdir(), 'cnx-writer-'));
+    const qdir = mkdtempSync(path.join(tmpdir(), 'cnx-quarantine-'));
+    dirs.push(dir, qdir);
+    const spool = new Spool({ dir, fsync: 'never' });
+    await spool.start();
+    // Like InfluxDB's: reading 9 is invalid for it (encode throws, so would write).
+    const invalid = () => Object.assign(new Error('invalid reading'), { retryable: false });
+    const lines: string[] = [];
+    let plainWrites = 0;
+    const store = captureStore();
+    Object.assign(store, {
+      write: async (rs: readonly Reading[]) => {
+        plainWrites++;
+        if (rs.some((r) => r.seq === 9)) throw invalid();
+        lines.push(...rs.map((r) => `L${r.seq}`));
+      },
+      encoded: {
+        encode: (r: Reading) => {
+          if (r.seq === 9) throw invalid();
+          return `L${r.seq}`;
+        },
+        write: async (ls: readonly string[]) => {
+          lines.push(...ls);
+        },
+      },
+    });
+    const stats = await drain(spool, store, handOver(spool, items), qdir);
+    await spool.stop();
+    // Batches of 7. The failed encode restarted the held window after reading 9: 0..6 were read back
+    // and written the plain way, 7..13 (holding 9) read back, refused and quarantined, 14..20 written
+    // as the held lines.
+    expect(lines).toEqual([0, 1, 2, 3, 4, 5, 6, 14, 15, 16, 17, 18, 19, 20].map((i) => `L${i}`));
+    expect(plainWrites).toBe(2);
+    expect(stats.storeRejected).toBe(7);
+    const files = readdirSync(qdir);
+    expect(readFileSync(path.join(qdir, files[0]!), 'utf8').trimEnd().split('\n')).toEqual(
+      items.slice(7, 14).map((x) => x.record),
+    );
   });
 });

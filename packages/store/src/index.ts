@@ -21,6 +21,7 @@ export {
   timeRange,
 } from './influxql';
 export {
+  ByteBuilder,
   escapeMeasurement,
   escapeTag,
   formatFloat,
@@ -33,6 +34,7 @@ export { compareKeys, keyOf } from './paging';
 export {
   type AggregateBucket,
   type AggregateQuery,
+  type EncodedWrites,
   MAX_SCAN_PAGE,
   type QcFilter,
   type QcMode,

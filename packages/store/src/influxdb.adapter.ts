@@ -5,12 +5,13 @@ import { STORE_ERROR_CODES, StoreError, show } from './errors';
 import { type HttpAnswer, httpError, InfluxHttp } from './influxdb.http';
 import { aggregateStatements, mergeAggregate, readingFilters, selectList, tagRef } from './influxdb.queries';
 import { type InfluxQL, ident, int, iql, join, measurementRef, tagIn, timeMs, timeRange } from './influxql';
-import { ReadingEncoder } from './line-protocol';
+import { appendLines, ByteBuilder, ReadingEncoder } from './line-protocol';
 import { type StoreLogger, silentLogger } from './logger';
 import { compareKeys, PageBuffer } from './paging';
 import type {
   AggregateBucket,
   AggregateQuery,
+  EncodedWrites,
   QcFilter,
   ReadingQuery,
   ReadingStore,
@@ -92,6 +93,9 @@ export class InfluxDbReadingStore implements ReadingStore {
   private readonly from: InfluxQL;
   private readonly maxLines: number;
   private started = false;
+  /** The request body of the current write, reused (see write()). */
+  private readonly body = new ByteBuilder();
+  private bodyBusy = false;
 
   constructor(private readonly opts: InfluxDbStoreOptions) {
     this.http = new InfluxHttp({ ...opts, timeoutMs: opts.timeoutMs ?? 10_000 });
@@ -129,19 +133,44 @@ export class InfluxDbReadingStore implements ReadingStore {
 
   async write(readings: readonly Reading[]): Promise<void> {
     this.assertStarted('write');
-    if (readings.length === 0) return;
-    // Encode everything first: an invalid reading rejects the whole batch before anything is sent.
-    const bodies: string[] = [];
-    for (let i = 0; i < readings.length; i += this.maxLines) {
-      bodies.push(this.encoder.encodeBatch(readings, i, Math.min(readings.length, i + this.maxLines)));
-    }
-    for (const body of bodies) await this.post(body);
+    await this.postLines(readings.length, (i) => this.encoder.encode(readings[i]!));
   }
 
-  private async post(lines: string): Promise<void> {
+  /** Line protocol: a line encoded when a reading is accepted, written with others later. */
+  readonly encoded: EncodedWrites = {
+    encode: (r) => this.encoder.encode(r),
+    write: async (lines) => {
+      this.assertStarted('write');
+      await this.postLines(lines.length, (i) => lines[i]!);
+    },
+  };
+
+  /**
+   * Lines lineAt(0..n-1) in requests of at most maxLines lines. Everything is encoded before the
+   * first request (an invalid reading rejects the whole batch before anything is sent), into one
+   * reused buffer: the writer sends one batch at a time; a write that overlaps another gets its own.
+   */
+  private async postLines(n: number, lineAt: (i: number) => string): Promise<void> {
+    if (n === 0) return;
+    const out = this.bodyBusy ? new ByteBuilder() : this.body;
+    this.bodyBusy = true;
+    try {
+      out.reset();
+      const cuts = [0];
+      for (let i = 0; i < n; i += this.maxLines) {
+        appendLines(out, i, Math.min(n, i + this.maxLines), lineAt);
+        cuts.push(out.length);
+      }
+      for (let k = 1; k < cuts.length; k++) await this.post(out.view(cuts[k - 1], cuts[k]));
+    } finally {
+      if (out === this.body) this.bodyBusy = false;
+    }
+  }
+
+  private async post(lines: Buffer): Promise<void> {
     const params = { db: this.opts.database, rp: this.opts.retentionPolicy, precision: 'ms' };
     const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
-    let body: string | Buffer = lines;
+    let body: Buffer = lines;
     if (this.opts.gzip) {
       body = await gzip(lines);
       headers['content-encoding'] = 'gzip';

@@ -1,7 +1,7 @@
-import { METRIC_IDS, type MetricId, type Reading } from '@cnx/domain';
+import { type Correction, METRIC_IDS, type MetricId, type Reading } from '@cnx/domain';
 import { invalidReading, show } from './errors';
 import { correctedField, correctionField, FIELD_QC, FIELD_SEQ, TAG_CITY, TAG_DEVICE, TAG_STATION } from './schema';
-import { idProblem, validateBody } from './validate';
+import { idProblem, QC_CODE, textProblem, validateBody } from './validate';
 
 /*
  * InfluxDB line protocol (v1 /write, also accepted by 2.x and 3.x):
@@ -77,10 +77,83 @@ export function formatInteger(n: number): string {
   return `${n}i`;
 }
 
-// Field-key fragments, escaped once (metric ids are plain, but a registry change must not break us).
-const VALUE_KEY = {} as Record<MetricId, string>;
-const CORRECTED_KEY = {} as Record<MetricId, string>;
-const CORRECTION_KEY = {} as Record<MetricId, string>;
+const LINES_PER_CHUNK = 64;
+
+/**
+ * lineAt(start)..lineAt(end - 1) as newline-terminated UTF-8 lines appended to `out`, joined into
+ * strings of LINES_PER_CHUNK lines and written chunk by chunk: one 750 KB string per 5000-line
+ * request meant a large-object allocation, a flatten, a UTF-8 length pass and a second 750 KB copy
+ * for the request, each on freshly mapped pages (docs/performance.md).
+ */
+export function appendLines(out: ByteBuilder, start: number, end: number, lineAt: (i: number) => string): void {
+  let chunk = '';
+  let lines = 0;
+  for (let i = start; i < end; i++) {
+    chunk += `${lineAt(i)}\n`;
+    if (++lines === LINES_PER_CHUNK) {
+      out.append(chunk);
+      chunk = '';
+      lines = 0;
+    }
+  }
+  if (lines > 0) out.append(chunk);
+}
+
+/** A reading the fast path of `encode` did not accept: `validateBody` throws naming the problem. */
+function invalid(r: Reading): never {
+  validateBody(r);
+  throw invalidReading(`line protocol: reading ${show(r.deviceId)}@${show(r.ts)} cannot be encoded`);
+}
+
+/**
+ * A growing byte buffer that is reused: `reset()` keeps the memory (up to `keepBytes`) for the next
+ * body, so steady batches write into the same, already mapped pages.
+ */
+export class ByteBuilder {
+  private buf: Buffer;
+  private len = 0;
+
+  constructor(
+    initialBytes = 64 * 1024,
+    private readonly keepBytes = 16 * 1024 * 1024,
+  ) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  get length(): number {
+    return this.len;
+  }
+
+  /** Appends `s` as UTF-8. */
+  append(s: string): void {
+    const need = this.len + s.length * 3;
+    if (need > this.buf.length) {
+      let size = this.buf.length * 2;
+      while (size < need) size *= 2;
+      const next = Buffer.allocUnsafe(size);
+      this.buf.copy(next, 0, 0, this.len);
+      this.buf = next;
+    }
+    this.len += this.buf.write(s, this.len);
+  }
+
+  /** The bytes from `from` to `to` (a view: valid until the next append or reset). */
+  view(from = 0, to = this.len): Buffer {
+    return this.buf.subarray(from, to);
+  }
+
+  /** Empties it; memory above `keepBytes` is let go. */
+  reset(): void {
+    this.len = 0;
+    if (this.buf.length > this.keepBytes) this.buf = Buffer.allocUnsafe(this.keepBytes);
+  }
+}
+
+// Field-key fragments, escaped once (metric ids are plain, but a registry change must not break
+// us). Null prototype: a key like 'constructor' is not a metric.
+const VALUE_KEY: Record<string, string | undefined> = Object.create(null);
+const CORRECTED_KEY: Record<string, string | undefined> = Object.create(null);
+const CORRECTION_KEY: Record<string, string | undefined> = Object.create(null);
 for (const m of METRIC_IDS) {
   VALUE_KEY[m] = `,${escapeTag(m)}=`;
   CORRECTED_KEY[m] = `,${escapeTag(correctedField(m))}=`;
@@ -108,21 +181,65 @@ export class ReadingEncoder {
     this.measurement = escapeMeasurement(measurement);
   }
 
-  /** One line without the trailing newline. Throws STORE_INVALID_READING for a bad reading. */
+  /**
+   * One line without the trailing newline. Throws STORE_INVALID_READING for a bad reading (the
+   * same error as `validateBody`). The checks are made while encoding, so a good reading is looked
+   * at once; anything unexpected is handed to `validateBody`, which names the problem.
+   */
   encode(r: Reading): string {
     const prefix = this.prefix(r);
-    validateBody(r);
-    let line = prefix + QC_KEY + (r.qc.length === 0 ? '""' : quoteStringField(r.qc.join(',')));
-    const values = r.values;
+    const { values, corrections, qc } = r;
+    if (
+      !Number.isSafeInteger(r.ts) ||
+      (r.seq !== undefined && !Number.isSafeInteger(r.seq)) ||
+      values === null ||
+      typeof values !== 'object' ||
+      !Array.isArray(corrections) ||
+      !Array.isArray(qc)
+    )
+      return invalid(r);
+    let flags = '';
+    for (let i = 0; i < qc.length; i++) {
+      const f = qc[i];
+      if (!this.knownFlag(f)) return invalid(r);
+      flags = i === 0 ? f : `${flags},${f}`;
+    }
+    let line = `${prefix}${QC_KEY}"${flags}"`;
     for (const key in values) {
       const v = values[key as MetricId];
-      if (v !== undefined) line += VALUE_KEY[key as MetricId] + formatFloat(v);
+      if (v === undefined) continue;
+      const k = VALUE_KEY[key];
+      if (k === undefined || typeof v !== 'number' || !Number.isFinite(v)) return invalid(r);
+      line += k + formatFloat(v);
     }
     if (r.seq !== undefined) line += SEQ_KEY + formatInteger(r.seq);
-    for (const c of r.corrections) {
-      line += CORRECTED_KEY[c.metric] + formatFloat(c.value) + CORRECTION_KEY[c.metric] + quoteStringField(c.method);
+    for (let i = 0; i < corrections.length; i++) {
+      const c = corrections[i] as Correction;
+      const key = c !== null && typeof c === 'object' ? CORRECTED_KEY[c.metric] : undefined;
+      if (key === undefined || typeof c.value !== 'number' || !Number.isFinite(c.value) || !this.knownMethod(c.method))
+        return invalid(r);
+      for (let j = 0; j < i; j++) if ((corrections[j] as Correction).metric === c.metric) return invalid(r);
+      line += key + formatFloat(c.value) + CORRECTION_KEY[c.metric] + quoteStringField(c.method);
     }
     return `${line} ${r.ts}`;
+  }
+
+  /** QC codes and correction methods seen valid: a handful of constants, checked once each. */
+  private readonly okFlags = new Set<unknown>();
+  private readonly okMethods = new Set<unknown>();
+
+  private knownFlag(f: unknown): f is string {
+    if (this.okFlags.has(f)) return true;
+    if (typeof f !== 'string' || !QC_CODE.test(f)) return false;
+    if (this.okFlags.size < 1000) this.okFlags.add(f);
+    return true;
+  }
+
+  private knownMethod(m: unknown): m is string {
+    if (this.okMethods.has(m)) return true;
+    if (textProblem(m) !== undefined) return false;
+    if (this.okMethods.size < 1000) this.okMethods.add(m);
+    return true;
   }
 
   /** readings[start..end) as newline-terminated lines. */
@@ -130,6 +247,11 @@ export class ReadingEncoder {
     let out = '';
     for (let i = start; i < end; i++) out += `${this.encode(readings[i]!)}\n`;
     return out;
+  }
+
+  /** readings[start..end) as newline-terminated UTF-8 lines appended to `out` (`encodeBatch` as bytes). */
+  encodeInto(out: ByteBuilder, readings: readonly Reading[], start = 0, end = readings.length): void {
+    appendLines(out, start, end, (i) => this.encode(readings[i]!));
   }
 
   private prefix(r: Reading): string {

@@ -41,7 +41,7 @@ export function textProblem(value: unknown): string | undefined {
 }
 
 // QC codes are joined with ',' in one stored string, so a code may not contain one.
-const QC_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
+export const QC_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
 
 const label = (r: Reading): string => `reading ${show(r?.city)}/${show(r?.stationId)}/${show(r?.deviceId)}@${r?.ts}`;
 

@@ -123,6 +123,25 @@ describe('InfluxDbReadingStore against a real influxd', () => {
     expect(await store.query({ ...ALL, limit: 100 })).toEqual(readings);
   });
 
+  it('encoded writes (encode on acceptance, write later) store exactly what write() stores', async () => {
+    const store = await open({ url: influx.url, database: 'enc', createDatabase: true, maxLinesPerRequest: 7 });
+    const readings = batch(0, 150).map((x, i) =>
+      i % 10 ? x : { ...x, stationId: 'สถานี', qc: ['spike' as const], seq: i, values: { pm25: 1 / 3 } },
+    );
+    const enc = store.encoded!;
+    await enc.write(readings.map((x) => enc.encode(x)));
+    expect(await store.query({ ...ALL, limit: 1000 })).toEqual(readings);
+    // encode validates as write() does
+    const e = (() => {
+      try {
+        enc.encode(r(1, { values: { pm25: Number.NaN } }));
+      } catch (err) {
+        return err as StoreError;
+      }
+    })();
+    expect(e?.code).toBe(STORE_ERROR_CODES.invalidReading);
+  });
+
   it('start() fails as retryable when nothing listens', async () => {
     const port = await freePort();
     const store = await open({ url: `http://127.0.0.1:${port}`, database: 'x', timeoutMs: 2000 }, false);

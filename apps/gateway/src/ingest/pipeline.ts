@@ -223,7 +223,9 @@ export class IngestPipeline {
       const reading: Reading = {
         city: station.city,
         stationId: station.id,
-        deviceId,
+        // The pack's string, not the one cut from the topic: its hash is cached and it is hot, so
+        // the Map look-ups downstream (line-protocol prefixes) need not hash a new string.
+        deviceId: ctx.device.id,
         ts: r.ts,
         values: r.values,
         corrections,

@@ -19,7 +19,8 @@ export interface GatewayConfig {
   /** How long spooled readings wait to be published on the bus together, ms (0: every flush). */
   busBatchMs: number;
   /** Group commit of MQTT acknowledgements: at most this many messages or this many ms. */
-  mqttAck: { batch: number; delayMs: number };
+  /** Group commit (batch, delayMs) and read coalescing (readCoalesceMs) of the MQTT intake. */
+  mqttAck: { batch: number; delayMs: number; readCoalesceMs: number };
   store: StoreConfig;
   spool: {
     dir: string;
@@ -66,6 +67,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     mqttAck: {
       batch: r.int('GATEWAY_MQTT_ACK_BATCH', 16, 1, 65_535),
       delayMs: r.int('GATEWAY_MQTT_ACK_DELAY_MS', 2, 0, 1000),
+      readCoalesceMs: r.int('GATEWAY_MQTT_READ_COALESCE_MS', 2, 0, 100),
     },
     store,
     spool: {

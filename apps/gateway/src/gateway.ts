@@ -110,6 +110,7 @@ export class Gateway {
         maxPacketBytes: config.maxPayloadBytes + MAX_PUBLISH_HEADER,
         ackBatch: config.mqttAck.batch,
         ackDelayMs: config.mqttAck.delayMs,
+        readCoalesceMs: config.mqttAck.readCoalesceMs,
       },
       pipeline,
       this.stats,

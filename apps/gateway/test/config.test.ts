@@ -12,7 +12,7 @@ describe('gateway config', () => {
     expect(c.spool.fsync).toBe('interval');
     expect(c.spool.checkpointIntervalMs).toBe(1000);
     expect(c.busBatchMs).toBe(25);
-    expect(c.mqttAck).toEqual({ batch: 16, delayMs: 2 });
+    expect(c.mqttAck).toEqual({ batch: 16, delayMs: 2, readCoalesceMs: 2 });
   });
 
   it('chooses InfluxDB when INFLUX_URL is set', () => {

@@ -32,6 +32,8 @@ export function normalizedReadingHead(p: {
 /** Quoted correction methods and `"metric":` keys (a handful of constants), escaped once each. */
 const methods = new Map<string, string>();
 const keys = new Map<string, string>();
+/** `{"metric":"pm25","value":` per metric. */
+const correctionHeads = new Map<string, string>();
 
 /**
  * The rest of a normalised reading after `head` (see normalizedReadingHead). Numbers must be finite
@@ -66,7 +68,12 @@ export function normalizedReadingJson(
       m = jsonString(c.method);
       if (methods.size < 64) methods.set(c.method, m);
     }
-    s += `${i > 0 ? ',' : ''}{"metric":${jsonString(c.metric)},"value":${c.value},"method":${m}}`;
+    let head = correctionHeads.get(c.metric);
+    if (head === undefined) {
+      head = `{"metric":${jsonString(c.metric)},"value":`;
+      if (correctionHeads.size < 256) correctionHeads.set(c.metric, head);
+    }
+    s += `${i > 0 ? ',' : ''}${head}${c.value},"method":${m}}`;
   }
   s += '],"qc":[';
   for (let i = 0; i < r.qc.length; i++) s += `${i > 0 ? ',' : ''}"${r.qc[i]}"`;

@@ -167,12 +167,12 @@ const SEQ_KEY = `,${escapeTag(FIELD_SEQ)}=`;
  *   reading,city=<c>,device=<d>,station=<s> qc="<flags>",<metric>=<float>...,seq=<n>i,
  *     <metric>_corrected=<float>,<metric>_correction="<method>" <ts ms>
  * Tags are written sorted by key (InfluxData's advice: the server does less work). The escaped
- * "measurement,tags " prefix is cached per series, so ids are validated and escaped once per series.
+ * "measurement,tags " prefix is cached per device (with its city and station), so ids are validated
+ * and escaped once per series.
  */
 export class ReadingEncoder {
   private readonly measurement: string;
-  private readonly prefixes = new Map<string, Map<string, Map<string, string>>>();
-  private cachedSeries = 0;
+  private readonly prefixes = new Map<string, { city: string; stationId: string; prefix: string }>();
 
   constructor(
     measurement = 'reading',
@@ -256,31 +256,16 @@ export class ReadingEncoder {
 
   private prefix(r: Reading): string {
     if (r === null || typeof r !== 'object') throw invalidReading(`a reading must be an object, got ${show(r)}`);
-    let byStation = this.prefixes.get(r.city);
-    let byDevice = byStation?.get(r.stationId);
-    const hit = byDevice?.get(r.deviceId);
-    if (hit !== undefined) return hit;
+    // One look-up by device; its city and station are compared (a device that moved gets a new entry).
+    const hit = this.prefixes.get(r.deviceId);
+    if (hit !== undefined && hit.city === r.city && hit.stationId === r.stationId) return hit.prefix;
     // A miss: validate and escape the ids once for this series.
     checkName('city', r.city);
     checkName('stationId', r.stationId);
     checkName('deviceId', r.deviceId);
     const prefix = `${this.measurement},${TAG_CITY}=${escapeTag(r.city)},${TAG_DEVICE}=${escapeTag(r.deviceId)},${TAG_STATION}=${escapeTag(r.stationId)} `;
-    if (this.cachedSeries >= this.maxCachedSeries) {
-      this.prefixes.clear();
-      this.cachedSeries = 0;
-      byStation = undefined;
-    }
-    if (byStation === undefined) {
-      byStation = new Map();
-      this.prefixes.set(r.city, byStation);
-      byDevice = undefined;
-    }
-    if (byDevice === undefined) {
-      byDevice = new Map();
-      byStation.set(r.stationId, byDevice);
-    }
-    byDevice.set(r.deviceId, prefix);
-    this.cachedSeries++;
+    if (this.prefixes.size >= this.maxCachedSeries) this.prefixes.clear();
+    this.prefixes.set(r.deviceId, { city: r.city, stationId: r.stationId, prefix });
     return prefix;
   }
 }

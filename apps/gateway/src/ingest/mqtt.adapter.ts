@@ -16,6 +16,8 @@ export interface MqttIngestOptions {
   /** Group commit (MqttSession): acknowledge after this many messages or this many ms. */
   ackBatch?: number;
   ackDelayMs?: number;
+  /** Read coalescing (MqttSession): while messages stream in, read at most every this many ms. */
+  readCoalesceMs?: number;
 }
 
 /** How often to check whether a full spool has room again while intake is paused. */
@@ -75,6 +77,7 @@ export class MqttIngestAdapter {
         connectTimeoutMs: 10_000,
         ackBatch: this.opts.ackBatch,
         ackDelayMs: this.opts.ackDelayMs,
+        readCoalesceMs: this.opts.readCoalesceMs,
         logger: this.logger,
         onDropped: () => {
           this.stats.busDropped++;

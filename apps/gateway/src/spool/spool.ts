@@ -417,16 +417,19 @@ export class Spool {
     if (count === 0) return true;
     if (this.bytes >= this.maxBytes) return this.refuseFull();
     let bound = 0;
-    for (let i = 0; i < count; i++) {
-      const r = records[i]!;
-      if (r.indexOf('\n') !== -1) throw new TypeError('spool: a record must not contain a newline');
-      bound += r.length * 3 + 1;
-    }
+    for (let i = 0; i < count; i++) bound += records[i]!.length * 3 + 1;
     const buf = bound <= this.wbuf.length ? this.wbuf : this.scratchFor(bound);
     let n = 0;
     for (let i = 0; i < count; i++) {
+      // Checked on the bytes written, not the string: String.indexOf would first copy a record
+      // built by concatenation into a flat string (a copy and an allocation per record), where
+      // Buffer.write copies its pieces straight into the buffer. '\n' is byte 10 in UTF-8 and never
+      // part of a multi-byte sequence, so the first 10 at or after `start` must be our separator.
+      const start = n;
       n += buf.write(records[i]!, n);
-      buf[n++] = NEWLINE;
+      buf[n] = NEWLINE;
+      if (buf.indexOf(NEWLINE, start) !== n) throw new TypeError('spool: a record must not contain a newline');
+      n++;
     }
     return this.writeOut(buf, n, count);
   }

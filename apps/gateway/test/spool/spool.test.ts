@@ -185,6 +185,13 @@ describe('Spool: append / read / commit', () => {
     const spool = await spoolAt(tempDir());
     expect(() => spool.append('{"a":1}\n{"b":2}')).toThrow(TypeError);
     expect(spool.stats()).toMatchObject({ bytes: 0, appended: 0 });
+    // In a group too, wherever it is, also in a record built by concatenation and after multi-byte text.
+    const built = `{"station":"สถานี",${'"x":1,'.repeat(3)}"y":"`;
+    expect(() => spool.appendMany(['{"a":1}', `${built}\n"}`])).toThrow(/must not contain a newline/);
+    expect(() => spool.appendMany(['\n', '{"a":1}'])).toThrow(/must not contain a newline/);
+    expect(spool.stats()).toMatchObject({ bytes: 0, appended: 0 });
+    expect(spool.appendMany(['{"a":1}', `${built}"}`])).toBe(true);
+    expect(spool.stats()).toMatchObject({ appended: 2 });
   });
 
   it('throws when used before start or after stop', async () => {

@@ -7,8 +7,13 @@ import type { ReadingStore } from '@cnx/store';
 import type { GatewayMetrics, GatewayStats } from './metrics';
 import type { Spool, SpoolBatch } from './spool/spool';
 
-/** At most this many readings are kept in memory for the writer (about 2-5 MB: two of its 5000-reading batches). */
-const HOT_MAX = 10_000;
+/**
+ * At most this many readings are kept in memory for the writer: ten of its 5000-reading batches,
+ * about 9 MB as line-protocol strings. Only a writer that is behind (a saturated machine, the
+ * store slow) fills it; beyond it the writer reads back and parses the spool, which costs more CPU
+ * per reading just when there is none to spare (32k readings/s: 22.7 against 28.7 µs with 10,000).
+ */
+const HOT_MAX = 50_000;
 
 /** A reading held for the writer: encoded for the store when it supports that (ReadingStore.encoded). */
 type HotEntry = Reading | string;

@@ -18,8 +18,10 @@ export interface GatewayConfig {
   busQos: 0 | 1;
   /** How long spooled readings wait to be published on the bus together, ms (0: every flush). */
   busBatchMs: number;
-  /** Group commit of MQTT acknowledgements: at most this many messages or this many ms. */
-  /** Group commit (batch, delayMs) and read coalescing (readCoalesceMs) of the MQTT intake. */
+  /**
+   * Group commit of MQTT acknowledgements (at most `batch` messages or `delayMs` ms) and read
+   * coalescing (`readCoalesceMs`) of the MQTT intake.
+   */
   mqttAck: { batch: number; delayMs: number; readCoalesceMs: number };
   store: StoreConfig;
   spool: {

@@ -74,10 +74,14 @@ export class StoreWriter {
       if (encoded) {
         try {
           entry = encoded.encode(r);
-        } catch {
+        } catch (error) {
           // The store will refuse it (pipeline readings are valid: this is not expected). The held
           // window restarts after it, so the readings before it are read back from the spool, and
           // its batch goes the usual way: store.write throws, the batch is quarantined.
+          this.logger.warn(
+            { err: error, device: r.deviceId, ts: r.ts },
+            'store cannot encode an accepted reading; its batch will be read back from the spool',
+          );
           this.restartHot(firstIndex + i + 1);
           continue;
         }

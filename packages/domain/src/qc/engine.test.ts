@@ -5,6 +5,7 @@ import {
   checkHardLimits,
   createQcState,
   DEFAULT_QC_CONFIG,
+  type DeviceQcState,
   QC_SEQ_WINDOW,
   type QcConfig,
   type QcStateJson,

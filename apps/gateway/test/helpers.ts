@@ -80,3 +80,12 @@ function mqttMatch(filter: string, topic: string): boolean {
   }
   return f.length === t.length;
 }
+
+/** Poll `cond` every 10 ms until true or `timeoutMs` (then throw with `what`). */
+export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -21,6 +21,7 @@ export {
   timeRange,
 } from './influxql';
 export {
+  appendLines,
   ByteBuilder,
   escapeMeasurement,
   escapeTag,

@@ -249,11 +249,6 @@ export class ReadingEncoder {
     return out;
   }
 
-  /** readings[start..end) as newline-terminated UTF-8 lines appended to `out` (`encodeBatch` as bytes). */
-  encodeInto(out: ByteBuilder, readings: readonly Reading[], start = 0, end = readings.length): void {
-    appendLines(out, start, end, (i) => this.encode(readings[i]!));
-  }
-
   private prefix(r: Reading): string {
     if (r === null || typeof r !== 'object') throw invalidReading(`a reading must be an object, got ${show(r)}`);
     // One look-up by device; its city and station are compared (a device that moved gets a new entry).

@@ -1,6 +1,7 @@
 import type { Reading } from '@cnx/domain';
 import { describe, expect, it } from 'vitest';
 import {
+  appendLines,
   ByteBuilder,
   escapeMeasurement,
   escapeTag,
@@ -169,10 +170,10 @@ describe('ReadingEncoder', () => {
     }));
     const out = new ByteBuilder(16);
     out.append('x');
-    enc.encodeInto(out, rs);
+    appendLines(out, 0, rs.length, (i) => enc.encode(rs[i]!));
     expect(out.view(1).toString('utf8')).toBe(enc.encodeBatch(rs));
     out.reset();
-    enc.encodeInto(out, rs, 10, 20);
+    appendLines(out, 10, 20, (i) => enc.encode(rs[i]!));
     expect(out.view().toString('utf8')).toBe(enc.encodeBatch(rs, 10, 20));
     expect(out.length).toBe(Buffer.byteLength(enc.encodeBatch(rs, 10, 20)));
   });

@@ -2,7 +2,7 @@ import { createLogger } from '@cnx/runtime';
 import { type MosquittoHandle, startMosquitto } from '@cnx/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttSession, type SessionHandler } from '../../src/ingest/mqtt-session';
-import { connect, publishQos1 } from '../helpers';
+import { connect, publishQos1, waitFor } from '../helpers';
 
 /** A session that records what it was handed; commits always succeed. */
 function recordingSession(url: string, readCoalesceMs: number) {
@@ -32,14 +32,6 @@ function recordingSession(url: string, readCoalesceMs: number) {
   return { session, got };
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('MqttSession read coalescing (real Mosquitto)', () => {
   let mosq: MosquittoHandle;
   beforeAll(async () => {
@@ -57,10 +49,10 @@ describe('MqttSession read coalescing (real Mosquitto)', () => {
     try {
       // One burst, then one message after a quiet spell (it must not wait for more to come).
       await Promise.all(Array.from({ length: N }, (_, i) => publishQos1(pub, 'test/stream', `m${i}`)));
-      await until(() => a.got.length === N, `${N} messages`);
+      await waitFor(() => a.got.length === N, 20_000, `${N} messages`);
       await new Promise((r) => setTimeout(r, 100));
       await publishQos1(pub, 'test/stream', 'after-quiet');
-      await until(() => a.got.length === N + 1, 'the message after the quiet spell');
+      await waitFor(() => a.got.length === N + 1, 20_000, 'the message after the quiet spell');
       expect(a.got).toEqual([...Array.from({ length: N }, (_, i) => `m${i}`), 'after-quiet']);
       // (What coalescing saves is measured by the bench, not here: `gateway+GATEWAY_MQTT_READ_COALESCE_MS=0`.)
       await a.session.stop();
@@ -69,7 +61,7 @@ describe('MqttSession read coalescing (real Mosquitto)', () => {
       const b = recordingSession(mosq.url, 5);
       await b.session.start();
       await publishQos1(pub, 'test/stream', 'marker');
-      await until(() => b.got.length > 0, 'the marker');
+      await waitFor(() => b.got.length > 0, 20_000, 'the marker');
       expect(b.got).toEqual(['marker']);
       await b.session.stop();
     } finally {

@@ -12,6 +12,8 @@ import { type ModbusConfig, parseModbusConfig } from '../../src/modbus/config';
 import { ModbusPoller } from '../../src/modbus/poller.service';
 import { Spool } from '../../src/spool/spool';
 
+export { waitFor } from '../helpers';
+
 export const CANAL_DEVICES = [
   'cm-canal-changphueak-probe',
   'cm-canal-sriphum-probe',
@@ -112,15 +114,6 @@ export async function startPoller(h: PipelineHarness, config: ModbusConfig) {
   await poller.start();
   const health = (i: number) => poller.healths().find((x) => x.deviceId === CANAL_DEVICES[i])!;
   return { poller, health };
-}
-
-/** Poll `cond` every 10 ms until true or `timeoutMs` (then throw with `what`). */
-export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /**

@@ -126,6 +126,11 @@ export const DeviceRecordSchema = Type.Object(
     stationId: IdSchema,
     model: Text,
     transport: Type.Enum([...DEVICE_TRANSPORTS]),
+    /**
+     * How often the device reports (or is polled), seconds: what coverage and completeness count
+     * against, and the simulator's default cadence. Default 60.
+     */
+    intervalS: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
     note: Note,
   },
   { additionalProperties: false },

@@ -337,7 +337,13 @@ function checkDevices(parsed: Parsed, stations: ReturnType<typeof checkStations>
     }
     if (!matches(DeviceRecordSchema, raw)) return;
     const rec = raw as DeviceRecord;
-    devices.push({ id: rec.id, stationId: rec.stationId, model: rec.model, transport: rec.transport });
+    devices.push({
+      id: rec.id,
+      stationId: rec.stationId,
+      model: rec.model,
+      transport: rec.transport,
+      ...(rec.intervalS === undefined ? {} : { intervalS: rec.intervalS }),
+    });
   });
   return devices;
 }

@@ -40,7 +40,19 @@ export interface Device {
   /** Device model, e.g. 'pms5003' or a register-map id for Modbus probes. */
   model: string;
   transport: DeviceTransport;
+  /** Reporting (or polling) interval, seconds; DEFAULT_DEVICE_INTERVAL_S when the pack gives none. */
+  intervalS?: number;
 }
+
+/**
+ * A device's reporting interval when its record names none: one reading a minute, the usual cadence
+ * of low-cost PM firmware (stuckCount in qc/engine.ts counts in the same unit).
+ */
+export const DEFAULT_DEVICE_INTERVAL_S = 60;
+
+/** The device's reporting interval in ms. */
+export const deviceIntervalMs = (d: Pick<Device, 'intervalS'>): number =>
+  (d.intervalS ?? DEFAULT_DEVICE_INTERVAL_S) * 1000;
 
 export type MetricValues = Partial<Record<MetricId, number>>;
 

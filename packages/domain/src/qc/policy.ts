@@ -1,0 +1,88 @@
+/**
+ * The quality policy: for each use of a reading, which QC flags keep it out and which only annotate
+ * it. Every app asks this module (never its own list), so the latest value, the series, the AQI, the
+ * map and the alerts are computed from the same readings. Table and reasons: docs/qc.md, "Which
+ * readings count where".
+ *
+ * Two kinds of flag:
+ * - **excluding** (`range`, `spike`, `stuck`, `seq_duplicate`, `future`, `stale`): the value or its
+ *   time is doubtful. `range`/`spike`/`stuck` say the value is likely not air or water;
+ *   `seq_duplicate` that the device reused a counter (a reset or a firmware bug: which reading is
+ *   which is unknown); `future` and `stale` that the reading's own time is doubtful on the live path
+ *   (ahead of the gateway's clock, or more than an hour behind it: a late delivery or a device clock
+ *   that went back; the two cannot be told apart). Such a reading never enters an AQI, a mean that
+ *   drives advice, a "now" value or an alert. It is still stored, served raw and exported, with its
+ *   flags.
+ * - **annotating** (`humidity`): the reading is good; the flag explains something about it (optical
+ *   PM sensors over-read in humid air, which the EPA correction already accounts for). It enters
+ *   every figure.
+ *
+ * Logged history that a device (or the simulator's backfill) uploads on its `history` topic is not
+ * judged for lateness: it says itself that it is old. It is never live (see freshness.ts).
+ */
+import type { QcFlag } from './flags';
+
+/** Flags whose readings never enter an AQI, a mean that drives advice, a "now" value or an alert. */
+export const QC_EXCLUDING_FLAGS: readonly QcFlag[] = Object.freeze([
+  'range',
+  'spike',
+  'stuck',
+  'seq_duplicate',
+  'future',
+  'stale',
+]);
+
+/** Flags that only annotate a reading: it counts everywhere. */
+export const QC_ANNOTATING_FLAGS: readonly QcFlag[] = Object.freeze(['humidity']);
+
+/** The uses a reading is put to, each with its own row in the policy. */
+export const QC_USES = ['official', 'now', 'alert', 'series', 'latest', 'map', 'export', 'device'] as const;
+export type QcUse = (typeof QC_USES)[number];
+
+export interface QcUsePolicy {
+  /** Readings carrying any of these are left out of this use. */
+  readonly exclude: readonly QcFlag[];
+  /** What the use is, for docs and API descriptions. */
+  readonly what: string;
+}
+
+const NONE: readonly QcFlag[] = Object.freeze([]);
+
+/**
+ * The policy, one row per use. The figures a person reads or is alerted on share one exclusion list;
+ * exports (raw data for analysts, with every flag in a column) and device health (is the device
+ * sending at all?) keep every reading.
+ */
+export const QC_POLICY: Readonly<Record<QcUse, QcUsePolicy>> = Object.freeze({
+  official: {
+    exclude: QC_EXCLUDING_FLAGS,
+    what: 'the official rolling 24-hour mean and the Thai AQI computed from it',
+  },
+  now: {
+    exclude: QC_EXCLUDING_FLAGS,
+    what: 'the 1-hour mean, the NowCast, the US AQI and the "now" band shown before the official mean is valid',
+  },
+  alert: { exclude: QC_EXCLUDING_FLAGS, what: 'alert signals on air and water (PM2.5, canal level, rise, DO)' },
+  series: { exclude: QC_EXCLUDING_FLAGS, what: 'the series API by default and the trend chart' },
+  latest: { exclude: QC_EXCLUDING_FLAGS, what: 'the latest value of a station and the live stream' },
+  map: { exclude: QC_EXCLUDING_FLAGS, what: 'the bands on the map, in lists and in district summaries' },
+  export: { exclude: NONE, what: 'raw readings and exports: every reading, with its flags' },
+  device: {
+    exclude: NONE,
+    what: 'device health: last seen, online/offline, the offline and stuck-sensor alert rules',
+  },
+});
+
+/** Whether a reading with these flags counts for `use`. */
+export function usableFor(use: QcUse, flags: readonly string[]): boolean {
+  if (flags.length === 0) return true;
+  const exclude = QC_POLICY[use].exclude;
+  for (const f of flags) if ((exclude as readonly string[]).includes(f)) return false;
+  return true;
+}
+
+/** The flags of a reading that keep it out of `use` (empty: it counts). */
+export function excludingFlags(use: QcUse, flags: readonly string[]): QcFlag[] {
+  const exclude = QC_POLICY[use].exclude as readonly string[];
+  return flags.filter((f): f is QcFlag => exclude.includes(f));
+}

@@ -7,7 +7,7 @@ import { type CityPack, formatCityPackIssue, loadCityPackById } from '@cnx/city-
 import type { Logger } from '@cnx/runtime';
 import type { FastifyInstance } from 'fastify';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import webpush from 'web-push';
 import { parseReadingsMessage, readingsBatchTopic } from './bus';
 import { EmailChannel } from './channels/email.adapter';
@@ -74,7 +74,7 @@ export class AlertsService {
       this.logger.child({ component: 'evaluator' }),
     );
     this.evaluator = evaluator;
-    evaluator.restore();
+    evaluator.restore(this.now());
 
     this.channels.set('mqtt', new MqttAlertChannel(() => this.client));
     this.channels.set('webhook', new WebhookChannel({ timeoutMs: cfg.sendTimeoutMs, now: this.now }));
@@ -261,27 +261,50 @@ export class AlertsService {
           this.set(fn());
         },
       });
-    g('alerts_readings_total', 'Readings evaluated (after de-duplication)', () => ev.stats.readings);
-    g(
+    // Monotonic totals are counters (Prometheus naming: _total), read from the service at scrape time.
+    const c = (name: string, help: string, fn: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(fn());
+        },
+      });
+    c('alerts_readings_total', 'Readings taken in (after de-duplication)', () => ev.stats.readings);
+    c(
       'alerts_readings_duplicate_total',
       'Readings ignored as already seen (at-least-once bus)',
       () => ev.stats.duplicates,
     );
-    g('alerts_bus_messages_ignored_total', 'Bus messages that were not readings', () => this.badMessages);
-    g('alerts_events_total', 'Alert transitions recorded', () => ev.stats.events);
+    c(
+      'alerts_readings_suspect_total',
+      'Readings with a QC flag that keeps them out of air and water signals (docs/qc.md)',
+      () => ev.stats.suspect,
+    );
+    c(
+      'alerts_readings_not_live_total',
+      'Readings not live by their own time (history, replays, stale): kept, never evaluated',
+      () => ev.stats.notLive,
+    );
+    c('alerts_bus_messages_ignored_total', 'Bus messages that were not readings', () => this.badMessages);
+    c('alerts_events_total', 'Alert transitions recorded', () => ev.stats.events);
     g('alerts_active', 'Alerts firing or acknowledged', () => store.activeAlerts().length);
     g('alerts_outbox_pending', 'Deliveries waiting', () => store.outboxCount('pending'));
-    g(
+    c(
       'alerts_deliveries_sent_total',
       'Deliveries confirmed by their channel (this process)',
       () => this.dispatcher?.stats.sent ?? 0,
     );
-    g(
+    c(
       'alerts_delivery_failures_total',
       'Failed delivery attempts (this process)',
       () => this.dispatcher?.stats.failedAttempts ?? 0,
     );
-    g('alerts_deliveries_failed_total', 'Deliveries given up', () => store.outboxCount('failed'));
+    g('alerts_deliveries_failed', 'Deliveries given up (outbox rows in state failed)', () =>
+      store.outboxCount('failed'),
+    );
     g('alerts_mqtt_connected', '1 when connected to the bus', () => (this.mqttConnected ? 1 : 0));
     return registry;
   }

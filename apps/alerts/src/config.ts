@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { resolveCityDir } from '@cnx/city-pack';
+import { LIVE_MAX_AGE_MS } from '@cnx/domain';
 import { EnvReader } from '@cnx/runtime';
 import { pushSubscriptionProblem } from './channels/webpush.adapter';
 
@@ -45,6 +46,12 @@ export interface AlertsConfig {
   defaultDailyCap: number;
   tickMs: number;
   dispatchPollMs: number;
+  /**
+   * A reading steps the rules only while its own time is at most this old (default: the project's
+   * live window, 15 min, @cnx/domain freshness.ts). Older ones (history uploads, replays, a backlog
+   * after an outage) only become samples.
+   */
+  liveWindowMs: number;
 }
 
 export function loadAlertsConfig(env: Record<string, string | undefined> = process.env): AlertsConfig {
@@ -100,6 +107,7 @@ export function loadAlertsConfig(env: Record<string, string | undefined> = proce
     defaultDailyCap: r.int('ALERTS_DAILY_CAP', 10, 1, 1000),
     tickMs: r.int('ALERTS_TICK_MS', 60_000, 50, 3_600_000),
     dispatchPollMs: r.int('ALERTS_DISPATCH_POLL_MS', 500, 10, 60_000),
+    liveWindowMs: r.int('ALERTS_LIVE_WINDOW_MIN', LIVE_MAX_AGE_MS / 60_000, 1, 10_080) * 60_000,
   };
   r.finish();
   return cfg;

@@ -9,12 +9,18 @@ import {
   addSample,
   aggregateSignal,
   initialRuleState,
+  isDeviceSignal,
+  isLive,
+  LIVE_MAX_FUTURE_MS,
   type LocalizedText,
   type RuleState,
   resolveThresholds,
   type StationSeries,
+  signalBasis,
+  signalSamples,
   stationSignal,
   stepRule,
+  usableFor,
 } from '@cnx/domain';
 import type { NormalizedReadingPayload } from '@cnx/protocol';
 import type { Logger } from '@cnx/runtime';
@@ -44,24 +50,29 @@ export interface EvalStats {
   readings: number;
   duplicates: number;
   events: number;
+  /** Readings the quality policy keeps out of air and water signals (QC_POLICY.alert). */
+  suspect: number;
+  /** Readings not live by their own time (history, replays, stale): kept as samples, never evaluated. */
+  notLive: number;
 }
 
 export class Evaluator {
   private readonly series = new Map<string, StationSeries>();
   private readonly states = new Map<string, RuleState>();
-  readonly stats: EvalStats = { readings: 0, duplicates: 0, events: 0 };
+  readonly stats: EvalStats = { readings: 0, duplicates: 0, events: 0, suspect: 0, notLive: 0 };
 
   constructor(
     private readonly store: AlertStore,
     readonly city: CityInfo,
     readonly rules: readonly AlertRule[],
-    private readonly cfg: Pick<AlertsConfig, 'staff' | 'escalateAfterMin' | 'defaultDailyCap'>,
+    private readonly cfg: Pick<AlertsConfig, 'staff' | 'escalateAfterMin' | 'defaultDailyCap' | 'liveWindowMs'>,
     readonly logger: Logger,
   ) {}
 
   /** Restore samples and rule states after a restart. */
-  restore(): void {
-    for (const s of this.store.allSamples()) this.addToSeries(s.station, s.metric, s.ts, s.value);
+  restore(now = Date.now()): void {
+    for (const s of this.store.allSamples())
+      if (s.ts <= now + LIVE_MAX_FUTURE_MS) this.addToSeries(s.station, s.metric, s.ts, s.value, s.suspect === 1);
     for (const r of this.store.allRuleStates()) this.states.set(`${r.rule_id}|${r.subject}`, JSON.parse(r.state));
   }
 
@@ -75,7 +86,7 @@ export class Evaluator {
     return this.city.name;
   }
 
-  private addToSeries(station: string, metric: string, ts: number, value: number): void {
+  private addToSeries(station: string, metric: string, ts: number, value: number, suspect: boolean): void {
     let st = this.series.get(station);
     if (!st) {
       st = { metrics: {}, lastSeen: undefined };
@@ -86,22 +97,29 @@ export class Evaluator {
       ser = [];
       st.metrics[metric] = ser;
     }
-    addSample(ser, { ts, value }, KEEP_MS);
+    addSample(ser, suspect ? { ts, value, suspect } : { ts, value }, KEEP_MS);
     if (st.lastSeen === undefined || ts > st.lastSeen) st.lastSeen = ts;
   }
 
-  /** Returns the number of outbox rows created. */
+  /**
+   * Returns the number of outbox rows created. Every reading becomes samples (its QC verdict kept:
+   * suspect samples feed only device-health signals); only live readings (by their own time) step
+   * the rules, so history uploads, replays and stale deliveries never raise or clear an alert, and a
+   * reading the quality policy excludes (spike, range, stuck...) never moves an air or water rule.
+   */
   onReadings(readings: readonly NormalizedReadingPayload[], now: number): number {
     let queued = 0;
     this.store.tx(() => {
-      const touched = new Map<string, number>();
       for (const r of readings) {
         if (r.city && r.city !== this.city.id) continue;
+        const suspect = !usableFor('alert', r.qc ?? []);
+        // A time ahead of the clock (flagged future) must not pin "last seen" in the future.
+        const sane = r.ts <= now + LIVE_MAX_FUTURE_MS;
         let fresh = false;
         for (const [metric, value] of Object.entries(metricValues(r))) {
-          if (this.store.insertSample(r.station, metric, r.ts, value)) {
+          if (this.store.insertSample(r.station, metric, r.ts, value, suspect)) {
             fresh = true;
-            this.addToSeries(r.station, metric, r.ts, value);
+            if (sane) this.addToSeries(r.station, metric, r.ts, value, suspect);
           }
         }
         if (!fresh) {
@@ -109,22 +127,28 @@ export class Evaluator {
           continue;
         }
         this.stats.readings++;
+        if (suspect) this.stats.suspect++;
+        if (!isLive(r.ts, now, this.cfg.liveWindowMs)) {
+          this.stats.notLive++;
+          continue;
+        }
         // Evaluate in reading order so durations see every step.
-        queued += this.evaluateStation(r.station, r.ts, now);
-        touched.set(r.station, Math.max(touched.get(r.station) ?? 0, r.ts));
+        queued += this.evaluateStation(r.station, r.ts, now, suspect);
       }
       this.store.pruneSamples(now - KEEP_MS - 3_600_000);
     });
     return queued;
   }
 
-  private evaluateStation(stationId: string, ts: number, now: number): number {
+  private evaluateStation(stationId: string, ts: number, now: number, suspect: boolean): number {
     const station = this.city.stations.get(stationId);
     const st = this.series.get(stationId);
     if (!station || !st) return 0;
     let queued = 0;
     for (const rule of this.rules) {
       if (rule.stationKind !== station.kind || rule.signal === 'offline') continue;
+      // A flagged reading never moves an air or water rule (not even to prolong or clear it).
+      if (suspect && !isDeviceSignal(rule.signal)) continue;
       if (rule.scope === 'station') {
         const th = resolveThresholds(rule, station);
         if (!th) continue;
@@ -194,8 +218,35 @@ export class Evaluator {
     this.states.set(key, state);
     this.store.saveRuleState(rule.id, subject, state);
     let queued = 0;
-    for (const e of events) queued += this.record(rule, subjectType, subject, e, now);
+    for (const e of events) {
+      this.logTransition(rule, subjectType, subject, e);
+      queued += this.record(rule, subjectType, subject, e, now);
+    }
     return queued;
+  }
+
+  /** Every alert state change, at info: rule, subject, level, value and what the value was computed from. */
+  private logTransition(rule: AlertRule, subjectType: string, subject: string, t: AlertTransition): void {
+    const { basis, windowMin } = signalBasis(rule);
+    const st = subjectType === 'station' ? this.series.get(subject) : undefined;
+    this.logger.info(
+      {
+        transition: t.type,
+        rule: rule.id,
+        signal: rule.signal,
+        subjectType,
+        subject,
+        ...(subjectType === 'station' ? { station: subject } : {}),
+        alertLevel: rule.levels[t.level]?.id ?? null,
+        previousAlertLevel: rule.levels[t.previousLevel]?.id ?? null,
+        value: t.value ?? null,
+        at: new Date(t.ts).toISOString(),
+        basis,
+        windowMin,
+        ...(st ? { readings: signalSamples(rule, st, t.ts) } : {}),
+      },
+      'alert state change',
+    );
   }
 
   private record(rule: AlertRule, subjectType: string, subject: string, t: AlertTransition, now: number): number {

@@ -96,7 +96,7 @@ export interface SubscriptionRow {
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS samples (station TEXT NOT NULL, metric TEXT NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL,
-  PRIMARY KEY (station, metric, ts)) WITHOUT ROWID;
+  suspect INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (station, metric, ts)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rule_state (rule_id TEXT NOT NULL, subject TEXT NOT NULL, state TEXT NOT NULL,
   PRIMARY KEY (rule_id, subject));
 CREATE TABLE IF NOT EXISTS alerts (id INTEGER PRIMARY KEY, rule_id TEXT NOT NULL, subject_type TEXT NOT NULL,
@@ -133,6 +133,10 @@ export class AlertStore {
     // FULL: a committed outbox row survives a power cut, not only a process kill.
     this.db.pragma('synchronous = FULL');
     this.db.exec(SCHEMA);
+    // Files written before samples carried the QC verdict: add the column (old samples count as usable).
+    const cols = this.db.prepare('PRAGMA table_info(samples)').all() as { name: string }[];
+    if (!cols.some((c) => c.name === 'suspect'))
+      this.db.exec('ALTER TABLE samples ADD COLUMN suspect INTEGER NOT NULL DEFAULT 0');
   }
 
   close(): void {
@@ -153,15 +157,17 @@ export class AlertStore {
   }
 
   // samples -----------------------------------------------------------------
-  insertSample(station: string, metric: string, ts: number, value: number): boolean {
+  insertSample(station: string, metric: string, ts: number, value: number, suspect = false): boolean {
     return (
-      this.db.prepare('INSERT OR IGNORE INTO samples VALUES (?, ?, ?, ?)').run(station, metric, ts, value).changes > 0
+      this.db
+        .prepare('INSERT OR IGNORE INTO samples (station, metric, ts, value, suspect) VALUES (?, ?, ?, ?, ?)')
+        .run(station, metric, ts, value, suspect ? 1 : 0).changes > 0
     );
   }
   pruneSamples(before: number): void {
     this.db.prepare('DELETE FROM samples WHERE ts < ?').run(before);
   }
-  allSamples(): { station: string; metric: string; ts: number; value: number }[] {
+  allSamples(): { station: string; metric: string; ts: number; value: number; suspect: 0 | 1 }[] {
     return this.db.prepare('SELECT * FROM samples ORDER BY ts').all() as never;
   }
 

@@ -101,7 +101,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const city = new CityContext(deps.pack);
   const cache = new ViewCache(config.cacheTtlMs, clock);
   const now = new NowService(city, deps.store, cache, config, clock);
-  const series = new SeriesService(city, deps.store, config.limits, config.expectedIntervalMs, clock);
+  const series = new SeriesService(city, deps.store, config.limits, clock);
   const canal = new CanalService(city, deps.store, now, cache, clock);
   // Without API_PUBLIC_URL, links are relative (the OpenAPI server is "/").
   const publicUrl = config.publicUrl ?? '';
@@ -130,7 +130,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   // External plugins.
   app.register(errorsPlugin);
-  app.register(pressurePlugin);
+  app.register(pressurePlugin, { maxEventLoopDelayMs: config.maxEventLoopDelayMs });
   app.register(metricsPlugin);
   app.register(securityPlugin, { rateLimit: config.rateLimit });
   app.register(etag, { weak: true });

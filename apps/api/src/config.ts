@@ -36,9 +36,10 @@ export interface ApiConfig {
   /** How far back "last seen" looks. */
   lastSeenLookbackMs: number;
   /** Expected time between two readings of one device: the basis of series coverage. */
-  expectedIntervalMs: number;
   /** How long computed "now" views (latest, districts, canal, stations) are reused. */
   cacheTtlMs: number;
+  /** Load shedding: 503 `overloaded` past this event-loop delay (0: off). */
+  maxEventLoopDelayMs: number;
   limits: ApiLimits;
   stream: { maxStreams: number; maxPerClient: number; heartbeatMs: number };
   /** Public base URL, used in links (licence, docs). */
@@ -109,8 +110,8 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     trustProxy: r.bool('API_TRUST_PROXY', false),
     offlineAfterMs: r.int('API_OFFLINE_AFTER_S', 900, 1, 30 * 86_400) * 1000,
     lastSeenLookbackMs: r.int('API_LAST_SEEN_DAYS', 30, 1, 3660) * 86_400_000,
-    expectedIntervalMs: r.int('API_EXPECTED_INTERVAL_S', 60, 1, 86_400) * 1000,
     cacheTtlMs: r.int('API_CACHE_TTL_S', 15, 0, 3600) * 1000,
+    maxEventLoopDelayMs: r.int('API_MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 600_000),
     limits: {
       maxPoints: r.int('API_MAX_POINTS', 10_000, 100, 100_000),
       rawMaxDays: r.int('API_RAW_MAX_DAYS', 31, 1, 366),

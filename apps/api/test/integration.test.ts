@@ -83,6 +83,7 @@ describe.each(['influxdb', 'sqlite'] as const)('API over the gateway path (%s)',
     await gateway.start();
     api = new ApiServer(
       loadApiConfig({
+        API_MAX_EVENT_LOOP_DELAY_MS: '0',
         API_PORT: '0',
         CNX_DATA_DIR: dir,
         API_MQTT_URL: broker.url,

@@ -24,8 +24,16 @@ describe('stations', () => {
     expect(body.meta.count).toBe(t.pack.stations.length);
     const old1 = body.data.find((s: { id: string }) => s.id === 'cm-air-oldcity-01');
     expect(old1.status).toMatchObject({ lastSeen: '2025-03-10T05:20:00.000Z', online: true, ageSeconds: 600 });
-    // 144 readings in 24 h (every 10 min), one flagged spike and one humidity.
-    expect(old1.status.qc).toEqual({ windowHours: 24, readings: 144, flagged: 2, flaggedShare: 2 / 144 });
+    // 144 readings in 24 h (every 10 min), one flagged spike and one humidity: only the spike is
+    // excluded (humidity annotates: docs/qc.md).
+    expect(old1.status.qc).toEqual({
+      windowHours: 24,
+      readings: 144,
+      flagged: 2,
+      flaggedShare: 2 / 144,
+      excluded: 1,
+      excludedShare: 1 / 144,
+    });
     expect(old1.devices).toEqual([{ id: 'cm-air-oldcity-01-pms', model: 'pms5003', transport: 'mqtt' }]);
     const silent = body.data.find((s: { id: string }) => s.id === 'cm-air-cmu-01');
     expect(silent.status).toMatchObject({ lastSeen: null, online: false });
@@ -106,10 +114,10 @@ describe('latest readings with AQI', () => {
 
   it('lists latest for all stations (filterable); silent stations have no AQI values', async () => {
     const { body } = await get('/v1/latest?kind=air');
-    expect(body.meta.qcExcluded).toEqual(['range', 'spike', 'stuck', 'future']);
+    expect(body.meta.qcExcluded).toEqual(['range', 'spike', 'stuck', 'future', 'stale', 'seq_duplicate']);
     const silent = body.data.find((d: { station: { id: string } }) => d.station.id === 'cm-air-cmu-01');
     expect(silent.latest).toBeNull();
-    expect(silent.air.aqi).toEqual({ th: null, us: null });
+    expect(silent.air.aqi).toEqual({ th: null, us: null, now: null, band: null });
     expect(silent.air.pm25.rolling24h).toMatchObject({ value: null, valid: false, hoursObserved: 0 });
     const canal = (await get('/v1/latest?kind=canal')).body.data[0];
     expect(canal.air).toBeUndefined();
@@ -119,10 +127,20 @@ describe('latest readings with AQI', () => {
 describe('series and raw readings', () => {
   const base = '/v1/stations/cm-air-oldcity-01';
 
-  it('aggregates hourly with coverage and QC counts; exclude/include/only-flagged differ as they should', async () => {
+  it('aggregates hourly with coverage and QC counts; usable/exclude/include/only-flagged differ as they should', async () => {
     const q = 'from=2025-03-10T02:00:00Z&to=2025-03-10T05:00:00Z&interval=1h';
-    const excl = (await get(`${base}/series?${q}`)).body;
-    expect(excl.meta).toMatchObject({ interval: '1h', qc: 'exclude-flagged', metric: 'pm25', unit: 'ug/m3', count: 3 });
+    // The default is the quality policy: the humidity-flagged reading stays, the spike goes.
+    const usable = (await get(`${base}/series?${q}`)).body;
+    expect(usable.meta).toMatchObject({ interval: '1h', qc: 'usable', metric: 'pm25', unit: 'ug/m3', count: 3 });
+    expect(usable.data.map((b: { count: number; flagged: number }) => [b.count, b.flagged])).toEqual([
+      [6, 0],
+      [5, 1],
+      [6, 0],
+    ]);
+    // Coverage counts the device at its cadence in the city pack (60 s): 6 of 60 an hour.
+    expect(usable.meta.expectedIntervalSeconds).toBe(60);
+    const excl = (await get(`${base}/series?${q}&qc=exclude-flagged`)).body;
+    expect(excl.meta).toMatchObject({ qc: 'exclude-flagged', count: 3 });
     expect(excl.data.map((b: { start: string }) => b.start)).toEqual([
       '2025-03-10T02:00:00.000Z',
       '2025-03-10T03:00:00.000Z',

@@ -13,6 +13,8 @@ export interface SseClient {
   events: SseEvent[];
   /** The raw body when the answer was not an event stream (an error). */
   body(): string;
+  /** Resolves when the server ended the response (an error answer is complete then). */
+  ended: Promise<void>;
   waitFor(predicate: (events: SseEvent[]) => boolean, timeoutMs?: number): Promise<void>;
   close(): void;
 }
@@ -21,6 +23,10 @@ export interface SseClient {
 export function openSse(url: string): Promise<SseClient> {
   return new Promise((resolve, reject) => {
     const req = get(url, (res) => {
+      const ended = new Promise<void>((done) => {
+        res.once('end', done);
+        res.once('close', done);
+      });
       const events: SseEvent[] = [];
       let buffer = '';
       let raw = '';
@@ -53,6 +59,7 @@ export function openSse(url: string): Promise<SseClient> {
         headers: res.headers,
         events,
         body: () => raw,
+        ended,
         async waitFor(predicate, timeoutMs = 10_000) {
           const deadline = Date.now() + timeoutMs;
           while (!predicate(events)) {

@@ -90,6 +90,9 @@ beforeAll(async () => {
   );
   alerts = await startAlertsProcess({
     LOG_LEVEL: 'debug',
+    // The episodes below replay hours of readings in seconds: readings up to 10 h old still step the
+    // rules here (live-window behaviour itself: freshness.integration.test.ts).
+    ALERTS_LIVE_WINDOW_MIN: '600',
     CNX_DATA_DIR: dir,
     ALERTS_MQTT_URL: broker.url,
     ALERTS_STAFF_FILE: staffFile,
@@ -108,6 +111,7 @@ beforeAll(async () => {
   });
   api = new ApiServer(
     loadApiConfig({
+      API_MAX_EVENT_LOOP_DELAY_MS: '0',
       API_PORT: '0',
       CNX_DATA_DIR: dir,
       API_LIVE: 'false',

@@ -9,6 +9,11 @@ import { chiangMai, logger, ManualLive, NOW, testConfig } from './helpers';
 import { openSse, type SseClient } from './sse';
 
 const checkLive = Compile(LiveReading);
+
+/** Wait for a condition (polled; the test's own timeout bounds it). */
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((r) => setTimeout(r, 10));
+}
 const apps: FastifyInstance[] = [];
 const clients: SseClient[] = [];
 afterEach(async () => {
@@ -56,7 +61,7 @@ const reading = (station: string, device: string, ts: number, extra: Record<stri
 describe('live stream (Server-Sent Events)', () => {
   it('forwards bus readings, filtered by station, as reading events matching LiveReading', async () => {
     const pack = await chiangMai();
-    const bus = new BusService({ url: 'mqtt://127.0.0.1:1' }, new CityContext(pack), logger);
+    const bus = new BusService({ url: 'mqtt://127.0.0.1:1' }, new CityContext(pack), logger, undefined, () => NOW);
     const { open } = await serve(bus);
     const s = await open('/v1/stream?station=cm-air-oldcity-01');
     expect(s.status).toBe(200);
@@ -88,14 +93,26 @@ describe('live stream (Server-Sent Events)', () => {
         }),
       ),
     );
-    await s.waitFor((e) => e.filter((x) => x.event === 'reading').length >= 3);
-    await new Promise((r) => setTimeout(r, 100));
+    // Not live by their own time: a replay 20 minutes old, a reading 5 minutes ahead (never streamed).
+    bus.onMessage(topic('x'), busPayload('cm-air-oldcity-01', 'cm-air-oldcity-01-pms', NOW - 20 * 60_000));
+    bus.onMessage(topic('x'), busPayload('cm-air-oldcity-01', 'cm-air-oldcity-01-pms', NOW + 5 * 60_000));
+    // A spike is streamed (live, with its flags) but marked unusable for any figure.
+    bus.onMessage(
+      topic('x'),
+      busPayload('cm-air-oldcity-01', 'cm-air-oldcity-01-pms', NOW + 100_000, { qc: ['range', 'spike'] }),
+    );
+    // The last event sent: once it is in, everything before it has been handled.
+    bus.onMessage(topic('x'), busPayload('cm-air-oldcity-01', 'cm-air-oldcity-01-pms', NOW + 110_000));
+    await s.waitFor((e) => e.some((x) => x.id === `${NOW + 110_000}-cm-air-oldcity-01-pms`));
     const readings = s.events.filter((x) => x.event === 'reading');
     expect(readings.map((r) => r.id)).toEqual([
       `${NOW}-cm-air-oldcity-01-pms`,
       `${NOW + 60_000}-cm-air-oldcity-01-pms`,
       `${NOW + 90_000}-cm-air-oldcity-01-pms`,
+      `${NOW + 100_000}-cm-air-oldcity-01-pms`,
+      `${NOW + 110_000}-cm-air-oldcity-01-pms`,
     ]);
+    expect(readings.map((r) => JSON.parse(r.data).usable)).toEqual([true, true, true, false, true]);
     const data = JSON.parse(readings[0]!.data);
     expect([...checkLive.Errors(data)]).toEqual([]);
     expect(data).toMatchObject({
@@ -121,13 +138,14 @@ describe('live stream (Server-Sent Events)', () => {
       id: `1-${station}`,
       data: JSON.stringify({ station }),
     });
-    await new Promise((r) => setTimeout(r, 50));
+    // Both streams are subscribed once the live source has their two listeners.
+    await until(() => live.listeners.size === 2);
     for (const l of live.listeners) {
       l(ev('cm-canal-sriphum', 'tha-phae', 'canal'));
       l(ev('cm-air-oldcity-02', 'old-city', 'air'));
       l(ev('cm-air-nimman-01', 'nimman', 'air'));
     }
-    await canal.waitFor((e) => e.some((x) => x.event === 'heartbeat'), 5000);
+    await canal.waitFor((e) => e.some((x) => x.event === 'heartbeat'));
     const stations = (c: SseClient) =>
       c.events.filter((x) => x.event === 'reading').map((x) => JSON.parse(x.data).station);
     expect(stations(canal)).toEqual(['cm-canal-sriphum']);
@@ -142,14 +160,12 @@ describe('live stream (Server-Sent Events)', () => {
     await open('/v1/stream');
     const third = await open('/v1/stream');
     expect(third.status).toBe(429);
-    await new Promise((r) => setTimeout(r, 50));
+    await third.ended;
     expect(JSON.parse(third.body()).error.code).toBe('too_many_streams');
     expect(app.cnx.streams.size).toBe(2);
     expect(live.listeners.size).toBe(2);
     a.close();
-    const deadline = Date.now() + 5000;
-    while (app.cnx.streams.size !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    expect(app.cnx.streams.size).toBe(1);
+    await until(() => app.cnx.streams.size === 1);
     expect(live.listeners.size).toBe(1);
     expect((await open('/v1/stream')).status).toBe(200);
     const metrics = await app.inject({ url: '/metrics' });
@@ -167,7 +183,7 @@ describe('live stream (Server-Sent Events)', () => {
     const { open: openOff } = await serve(undefined);
     const off = await openOff('/v1/stream');
     expect(off.status).toBe(503);
-    await new Promise((r) => setTimeout(r, 50));
+    await off.ended;
     expect(JSON.parse(off.body()).error.code).toBe('stream_unavailable');
     const bad = await openOff('/v1/stream?station=nope');
     expect(bad.status).toBe(404);

@@ -35,6 +35,8 @@ export async function startApi(env: Record<string, string> = {}): Promise<Runnin
       API_LIVE: 'false',
       API_RATE_LIMIT_MAX: '100000',
       API_ADMIN_KEYS: ADMIN_KEY,
+      // No load shedding: a busy test machine lags without the API being at fault (apps/api pressure.test.ts).
+      API_MAX_EVENT_LOOP_DELAY_MS: '0',
       ...env,
     }),
     createLogger('api-client-test', process.env.TEST_LOG_LEVEL ?? 'silent'),

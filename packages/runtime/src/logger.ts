@@ -6,8 +6,13 @@ export type { Logger };
  * Structured logs (DESIGN.md house style 8): an object first, a short constant message, a child
  * logger per component. JSON to stdout; set LOG_PRETTY=1 only for human reading.
  */
-export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+export function createLogger(
+  name: string,
+  level = process.env.LOG_LEVEL ?? 'info',
+  /** Where the JSON lines go (default stdout); tests pass a stream to read them back. */
+  destination?: pino.DestinationStream,
+): Logger {
+  const options: pino.LoggerOptions = {
     name,
     level,
     base: { app: name },
@@ -17,5 +22,6 @@ export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'inf
       paths: ['*.password', '*.token', '*.email', '*.phone', '*.lineUserId', 'headers.authorization'],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -213,17 +213,19 @@ export class InfluxDbReadingStore implements ReadingStore {
     return total;
   }
 
-  async latestPerStation(since: number, stationIds?: string[]): Promise<StoredReading[]> {
+  async latestPerStation(since: number, stationIds?: string[], qc?: QcFilter): Promise<StoredReading[]> {
     this.assertStarted('latestPerStation');
     const now = Date.now();
     validateRange(since, now);
-    if (!validateFilter({ from: since, to: now + 1, ...(stationIds ? { stationIds } : {}) })) return [];
+    validateQc(qc);
+    const range = { from: since, to: now + 1, ...(stationIds ? { stationIds } : {}) };
+    if (!validateFilter(range)) return [];
     // Whole rows: last() per field could mix values from different points. GROUP BY puts city and
     // station in the series tags; LIMIT 1 then applies per station. Upper bound: now (a reading
     // flagged `future` must not pin a station's "now" view).
     const select = join([...[FIELD_QC, FIELD_SEQ, ...ALL_COLUMNS].map(ident), tagRef(TAG_DEVICE)], ', ');
-    const filter = stationIds ? iql` AND ${tagIn(TAG_STATION, stationIds)}` : iql``;
-    const stmt = iql`SELECT ${select} FROM ${this.from} WHERE ${timeRange(since, now, { toInclusive: true })}${filter} GROUP BY ${ident(TAG_CITY)}, ${ident(TAG_STATION)} ORDER BY time DESC LIMIT 1`;
+    const cond = join([timeRange(since, now, { toInclusive: true }), ...readingFilters(range, qc)], ' AND ');
+    const stmt = iql`SELECT ${select} FROM ${this.from} WHERE ${cond} GROUP BY ${ident(TAG_CITY)}, ${ident(TAG_STATION)} ORDER BY time DESC LIMIT 1`;
     const out: StoredReading[] = [];
     for (const s of await this.select('latestPerStation', stmt)) {
       const decoder = new RowDecoder(s.columns, s.tags);

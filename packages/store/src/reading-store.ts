@@ -130,8 +130,11 @@ export interface ReadingStore {
   query(q: ReadingQuery): Promise<StoredReading[]>;
   /** Number of stored readings matching the filter (for tests, health and benchmarks). */
   count(q: Omit<ReadingQuery, 'limit' | 'order' | 'metrics'>): Promise<number>;
-  /** Latest reading per station (within `since`..now), for the API's "now" views. */
-  latestPerStation(since: number, stationIds?: string[]): Promise<StoredReading[]>;
+  /**
+   * Latest reading per station (within `since`..now), for the API's "now" views; with `qc`, the
+   * latest reading the filter keeps (e.g. the newest one the quality policy lets into "now").
+   */
+  latestPerStation(since: number, stationIds?: string[], qc?: QcFilter): Promise<StoredReading[]>;
   /**
    * Every matching reading in key order (ts, city, station, device), in pages of exactly `pageSize`
    * readings except the last (1..pageSize); nothing for an empty result. Keyset pagination by time,

@@ -195,10 +195,11 @@ export class SqliteReadingStore implements ReadingStore {
     return Number((row as { n: number }).n);
   }
 
-  async latestPerStation(since: number, stationIds?: string[]): Promise<StoredReading[]> {
+  async latestPerStation(since: number, stationIds?: string[], qc?: QcFilter): Promise<StoredReading[]> {
     if (!this.db) throw notStarted('latestPerStation');
     const now = Date.now();
     validateRange(since, now);
+    validateQc(qc);
     const filter = { from: since, to: now + 1, ...(stationIds ? { stationIds } : {}) };
     if (!validateFilter(filter)) return [];
     // One indexed probe per (city, station) on (station, ts): "ORDER BY ts DESC LIMIT 1" reads one
@@ -219,7 +220,7 @@ export class SqliteReadingStore implements ReadingStore {
     const columns = [...SELECT_BASE, ...METRIC_COLUMNS];
     const stmt = this.statement(
       `SELECT ${columns.map(q).join(', ')} FROM ${TABLE} INDEXED BY ${STATION_TS_INDEX} ` +
-        'WHERE station = ? AND city = ? AND ts >= ? AND ts < ? ORDER BY ts DESC LIMIT 1',
+        `WHERE station = ? AND city = ? AND ts >= ? AND ts < ? AND ${qcSql(qc).pass} ORDER BY ts DESC LIMIT 1`,
     );
     const out: StoredReading[] = [];
     for (const station of stations) {

@@ -1,4 +1,4 @@
-import type { Reading } from '@cnx/domain';
+import type { QcFlag, Reading } from '@cnx/domain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ReadingStore, STORE_ERROR_CODES, type StoredReading, StoreError } from '../src/index';
 
@@ -220,6 +220,23 @@ export function runReadingStoreContract(name: string, factory: () => Promise<Con
       expect(await store.latestPerStation(since, ['B', 'D'])).toEqual([b, dPast]);
       expect(await store.latestPerStation(since, [])).toEqual([]);
       expect(await store.latestPerStation(now + DAY)).toEqual([]);
+    });
+
+    it('latestPerStation with a QC filter returns each station’s newest reading the filter keeps', async () => {
+      const now = Date.now();
+      const clean = r({ stationId: 'A', ts: now - 3 * MIN, values: { pm25: 17 } });
+      const humid = r({ stationId: 'A', ts: now - 2 * MIN, values: { pm25: 18, humidity: 90 }, qc: ['humidity'] });
+      const spike = r({ stationId: 'A', ts: now - MIN, values: { pm25: 1300 }, qc: ['range', 'spike'] });
+      const onlyBad = r({ stationId: 'B', ts: now - MIN, values: { pm25: 900 }, qc: ['stale'] });
+      await store.write([clean, humid, spike, onlyBad]);
+      const since = now - 60 * MIN;
+      const usable = { mode: 'exclude-flagged' as const, flags: ['range', 'spike', 'stuck', 'stale'] as QcFlag[] };
+      // humidity only annotates: the humid reading is the newest usable one; B has none.
+      expect(await store.latestPerStation(since, undefined, usable)).toEqual([humid]);
+      expect(await store.latestPerStation(since, ['A'], { mode: 'exclude-flagged' })).toEqual([clean]);
+      expect(await store.latestPerStation(since, undefined, { mode: 'include' })).toEqual([spike, onlyBad]);
+      const bad = await rejection(store.latestPerStation(since, undefined, { mode: 'nope' as never }));
+      expect(bad.code).toBe(STORE_ERROR_CODES.invalidQuery);
     });
 
     it('ids with quotes, commas, spaces, equals signs, SQL/InfluxQL and Thai round-trip and filter exactly', async () => {

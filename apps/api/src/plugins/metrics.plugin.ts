@@ -46,7 +46,7 @@ export const metricsPlugin = fp(async (app: FastifyInstance) => {
     }),
     busMessages: new Counter({
       name: 'api_bus_messages_total',
-      help: 'Normalised readings from the bus by outcome (accepted, invalid, duplicate, foreign)',
+      help: 'Normalised readings from the bus by outcome (accepted, invalid, duplicate, foreign, not_live: older than the live window)',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),

@@ -14,9 +14,10 @@ class OverloadedError extends ApiError {
  * Load shedding: past these bounds new requests get 503 `overloaded` instead of queueing until they
  * time out. An event-loop delay of 1 s means every request already waits that long.
  */
-export const pressurePlugin = fp(async (app: FastifyInstance) => {
+export const pressurePlugin = fp(async (app: FastifyInstance, opts: { maxEventLoopDelayMs: number }) => {
   await app.register(underPressure, {
-    maxEventLoopDelay: 1000,
+    // 0 switches the check off (under-pressure's own convention).
+    maxEventLoopDelay: opts.maxEventLoopDelayMs,
     maxHeapUsedBytes: 1.5 * 1024 ** 3,
     retryAfter: 10,
     customError: OverloadedError,

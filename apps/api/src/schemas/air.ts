@@ -18,8 +18,14 @@ export const AqiIndex = Type.Object(
     }),
     dominant: Type.Enum(['pm25', 'pm10'], { description: 'The pollutant whose sub-index is the overall index' }),
     concentration: Type.Number({ description: 'µg/m³ the table was read with (after the scheme rounding)' }),
-    averaging: Type.Enum(['rolling24h', 'nowcast'], {
-      description: 'Thai AQI: the rolling 24-hour mean (as Air4Thai); US AQI: the NowCast (as AirNow)',
+    averaging: Type.Enum(['rolling24h', 'nowcast', 'hour1'], {
+      description:
+        'The concentration the index was read from: rolling24h = the rolling 24-hour mean (the official Thai AQI, ' +
+        'as Air4Thai); nowcast = the EPA NowCast (the US AQI, as AirNow, and the Thai "now" band); hour1 = the ' +
+        'current hour\'s mean (the Thai "now" band before a NowCast exists)',
+    }),
+    official: Type.Boolean({
+      description: 'true only for the Thai AQI of a valid rolling 24-hour mean; "now" bands are indicative',
     }),
   },
   { title: 'AqiIndex' },
@@ -75,6 +81,10 @@ export const PmState = Type.Object(
 export const LatestReading = Type.Object(
   {
     ts: Timestamp,
+    ageSeconds: Type.Integer({ description: 'Age of the reading at generatedAt, by its own time' }),
+    live: Type.Boolean({
+      description: 'Whether the reading is recent by its own time (within 15 minutes of generatedAt, docs/qc.md)',
+    }),
     device: Type.String(),
     values: MetricValues,
     corrections: Type.Array(Correction),
@@ -88,8 +98,20 @@ export const AirNow = Type.Object(
     pm25: PmState,
     pm10: PmState,
     aqi: Type.Object({
-      th: Type.Union([AqiIndex, Type.Null()], { description: 'Thai AQI (PCD 2023) from the rolling 24-hour means' }),
+      th: Type.Union([AqiIndex, Type.Null()], {
+        description:
+          'The official Thai AQI (PCD 2023) from the rolling 24-hour means; null until valid (18 of 24 hours)',
+      }),
       us: Type.Union([AqiIndex, Type.Null()], { description: 'US AQI (EPA 2024) from the NowCast' }),
+      now: Type.Union([AqiIndex, Type.Null()], {
+        description:
+          'The Thai index of "now" (not official): from the NowCast, else the current hour\'s mean; null without recent data',
+      }),
+      band: Type.Union([AqiIndex, Type.Null()], {
+        description:
+          'The Thai index a map or list shows: `th` when valid, else `now` (its `official` and `averaging` say ' +
+          'which); null without data. Never the US AQI',
+      }),
     }),
   },
   { title: 'AirNow' },
@@ -111,7 +133,9 @@ export const LatestList = Type.Object(
       city: Type.String(),
       count: Type.Integer(),
       generatedAt: Timestamp,
-      qcExcluded: Type.Array(QcFlag, { description: 'Flags whose readings the 1 h / 24 h / NowCast values leave out' }),
+      qcExcluded: Type.Array(QcFlag, {
+        description: 'Flags whose readings the latest value and the 1 h / 24 h / NowCast values leave out (docs/qc.md)',
+      }),
     }),
     data: Type.Array(StationLatest),
   },

@@ -50,9 +50,11 @@ export const StationKind = Type.Enum(['air', 'canal'], {
 export const MetricId = Type.Enum([...METRIC_IDS], { description: 'A metric of the registry (GET /v1/meta)' });
 export const QcFlag = Type.Enum([...QC_FLAG_LIST], { description: 'A quality-control flag (docs/qc.md)' });
 
-const QC_MODES = ['include', 'exclude-flagged', 'only-flagged'] as const;
+const QC_MODES = ['usable', 'include', 'exclude-flagged', 'only-flagged'] as const;
 const QC_MODE_DESCRIPTION =
-  'include: all readings; exclude-flagged: only readings without QC flags; only-flagged: only flagged ones';
+  'usable: the readings the quality policy lets into figures (no range, spike, stuck, seq_duplicate, future or ' +
+  'stale flag; humidity only annotates: docs/qc.md); include: all readings; exclude-flagged: only readings without ' +
+  'any QC flag; only-flagged: only flagged ones';
 export const QcMode = Type.Enum([...QC_MODES], { description: QC_MODE_DESCRIPTION });
 /** The qc query parameter with its default. */
 export const qcParam = (fallback: (typeof QC_MODES)[number]) =>

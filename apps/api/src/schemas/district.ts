@@ -14,6 +14,12 @@ export const DistrictSummary = Type.Object(
     aqi: Type.Object({
       th: Type.Union([AqiIndex, Type.Null()], { description: "The worst air station's Thai AQI" }),
       us: Type.Union([AqiIndex, Type.Null()], { description: "The worst air station's US AQI" }),
+      now: Type.Union([AqiIndex, Type.Null()], {
+        description: 'The worst air station’s Thai "now" index (not official)',
+      }),
+      band: Type.Union([AqiIndex, Type.Null()], {
+        description: 'The worst of the stations’ shown Thai bands (StationLatest air.aqi.band): official where valid',
+      }),
     }),
     worstStation: Type.Union(
       [

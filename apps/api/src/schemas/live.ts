@@ -23,6 +23,10 @@ export const LiveReading = Type.Object(
     values: MetricValues,
     corrections: Type.Array(Correction),
     qc: Type.Array(QcFlag),
+    usable: Type.Boolean({
+      description:
+        'false when a QC flag keeps this reading out of every figure (spike, range, stuck...: docs/qc.md); show it, if at all, as suspect',
+    }),
     receivedAt: Timestamp,
   },
   { title: 'LiveReading' },

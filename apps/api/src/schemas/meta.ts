@@ -27,6 +27,17 @@ export const Meta = Type.Object(
       Type.Object({ id: Type.String(), unit: Type.String(), label: LocalizedText, decimals: Type.Integer() }),
     ),
     qcFlags: Type.Array(Type.String()),
+    qcPolicy: Type.Array(
+      Type.Object({
+        use: Type.String(),
+        what: Type.String(),
+        exclude: Type.Array(Type.String(), {
+          description: 'Readings with any of these flags are left out of this use',
+        }),
+      }),
+      { description: 'The quality policy: which QC flags keep a reading out of which use (docs/qc.md)' },
+    ),
+    liveWindowSeconds: Type.Integer({ description: 'A reading is live while its own time is at most this old' }),
     aqiSchemes: Type.Object({ 'th-pcd-2023': Type.Array(Band), 'us-epa-2024': Type.Array(Band) }),
     limits: Type.Object({
       maxPoints: Type.Integer(),

@@ -29,14 +29,16 @@ export const seriesQuery = (limits: ApiLimits) =>
           default: 'auto',
         }),
       ),
-      qc: Type.Optional(qcParam('exclude-flagged')),
+      qc: Type.Optional(qcParam('usable')),
     },
     { additionalProperties: false },
   );
 
 export const Coverage = Type.Object(
   {
-    expectedCount: Type.Integer({ description: 'Samples expected at the expected reporting interval' }),
+    expectedCount: Type.Integer({
+      description: "Samples expected from the station's devices, each at its own reporting interval",
+    }),
     observedCount: Type.Integer(),
     percentComplete: Type.Number({ description: 'observed / expected × 100, at most 100' }),
   },
@@ -51,7 +53,10 @@ export const SeriesBucket = Type.Object(
     min: Type.Number(),
     max: Type.Number(),
     count: Type.Integer({ description: 'Samples kept by the QC filter' }),
-    flagged: Type.Integer({ description: 'Samples with a QC flag, whether kept or not' }),
+    flagged: Type.Integer({
+      description:
+        'Samples carrying a flag the qc filter is about (usable: an excluding flag; otherwise any flag), whether kept or not',
+    }),
     coverage: Coverage,
   },
   { title: 'SeriesBucket' },
@@ -67,7 +72,10 @@ export const Series = Type.Object(
       from: Timestamp,
       to: Timestamp,
       qc: QcMode,
-      expectedIntervalSeconds: Type.Integer(),
+      expectedIntervalSeconds: Type.Integer({
+        description:
+          "The station's reporting interval (its devices' intervalS in the city pack; the shortest of several)",
+      }),
       coverage: Coverage,
       count: Type.Integer({ description: 'Buckets returned' }),
     }),

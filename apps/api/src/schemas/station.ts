@@ -29,9 +29,16 @@ export const QcHealth = Type.Object(
   {
     windowHours: Type.Integer({ description: 'The window counted (24 h)' }),
     readings: Type.Integer(),
-    flagged: Type.Integer({ description: 'Readings carrying any QC flag' }),
+    flagged: Type.Integer({ description: 'Readings carrying any QC flag (annotating ones such as humidity included)' }),
     flaggedShare: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
       description: 'flagged / readings; null without readings',
+    }),
+    excluded: Type.Integer({
+      description:
+        'Readings the quality policy keeps out of every figure (an excluding flag: LatestList.meta.qcExcluded)',
+    }),
+    excludedShare: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
+      description: 'excluded / readings; null without readings',
     }),
   },
   { title: 'QcHealth' },

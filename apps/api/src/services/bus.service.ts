@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isMetricId, type MetricValues, QC_FLAG_LIST, type QcFlag } from '@cnx/domain';
+import { isLive, isMetricId, type MetricValues, QC_FLAG_LIST, type QcFlag, usableFor } from '@cnx/domain';
 import { filters, parseTopic } from '@cnx/protocol';
 import type { Logger } from '@cnx/runtime';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -28,7 +28,7 @@ export interface LiveSource {
 }
 
 export interface BusCounters {
-  count(outcome: 'accepted' | 'invalid' | 'duplicate' | 'foreign'): void;
+  count(outcome: 'accepted' | 'invalid' | 'duplicate' | 'foreign' | 'not_live'): void;
 }
 
 /**
@@ -72,6 +72,7 @@ export class BusService implements LiveSource {
     private readonly city: CityContext,
     private readonly logger: Logger,
     private readonly counters: BusCounters = { count: () => undefined },
+    private readonly clock: () => number = Date.now,
   ) {}
 
   get connected(): boolean {
@@ -143,6 +144,12 @@ export class BusService implements LiveSource {
       this.counters.count('foreign');
       return;
     }
+    // The stream is live only, by the reading's own time: a replay, a history upload or a stale
+    // reading is data for charts, never "now" (@cnx/domain freshness.ts).
+    if (!isLive(msg.ts, this.clock())) {
+      this.counters.count('not_live');
+      return;
+    }
     const key = `${msg.device}\u0000${msg.ts}`;
     if (this.seen.has(key)) {
       this.counters.count('duplicate');
@@ -152,6 +159,7 @@ export class BusService implements LiveSource {
     if (this.seen.size > DEDUPE_WINDOW) this.seen.delete(this.seen.values().next().value as string);
     const values: MetricValues = {};
     for (const [k, v] of Object.entries(msg.values)) if (isMetricId(k)) values[k] = v;
+    const qc = msg.qc.filter((f): f is QcFlag => (QC_FLAG_LIST as readonly string[]).includes(f));
     const data = JSON.stringify({
       ts: iso(msg.ts),
       station: station.id,
@@ -161,7 +169,8 @@ export class BusService implements LiveSource {
       ...(msg.seq === undefined ? {} : { seq: msg.seq }),
       values,
       corrections: msg.corrections.filter((c) => isMetricId(c.metric)),
-      qc: msg.qc.filter((f): f is QcFlag => (QC_FLAG_LIST as readonly string[]).includes(f)),
+      qc,
+      usable: usableFor('latest', qc),
       receivedAt: iso(msg.receivedAt),
     });
     this.counters.count('accepted');

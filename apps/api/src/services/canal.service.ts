@@ -2,6 +2,7 @@ import {
   assessCanalLevel,
   classifySurfaceWater,
   estimateRise,
+  QC_POLICY,
   type Station,
   SURFACE_WATER_CLASS_INFO,
 } from '@cnx/domain';
@@ -11,7 +12,7 @@ import type { CanalStatus } from '../schemas';
 import { HOUR_MS, iso } from '../util/time';
 import type { ViewCache } from './cache';
 import type { CityContext } from './city';
-import { AQI_EXCLUDED_FLAGS, emptyStatus, type NowService } from './now.service';
+import { emptyStatus, type NowService } from './now.service';
 
 /**
  * Rate of rise over the last hour: long enough for a least-squares slope over several polls, short
@@ -104,7 +105,7 @@ export class CanalService {
       to: now + 1,
       stationIds: stations.map((s) => s.id),
       metrics: ['water_level' as const],
-      qc: { mode: 'exclude-flagged' as const, flags: AQI_EXCLUDED_FLAGS },
+      qc: { mode: 'exclude-flagged' as const, flags: QC_POLICY.now.exclude },
     };
     let seen = 0;
     for await (const page of this.store.scan(query, RISE_PAGE)) {

@@ -57,7 +57,7 @@ export class DistrictService {
   ): Static<typeof DistrictSummary> {
     const mine = latest.filter((l) => l.station.district === d.id);
     const air = mine.filter((l) => l.air) as (Static<typeof StationLatest> & { air: Static<typeof AirNow> })[];
-    const worst = (scheme: 'th' | 'us') =>
+    const worst = (scheme: 'th' | 'us' | 'now' | 'band') =>
       air
         .map((l) => ({ station: l.station, index: l.air.aqi[scheme] }))
         .filter((x): x is { station: (typeof air)[number]['station']; index: Static<typeof AqiIndex> } => !!x.index)
@@ -65,7 +65,8 @@ export class DistrictService {
     const primary = this.city.pack.city.thresholds.air.aqiScale === 'us-epa-2024' ? 'us' : 'th';
     const worstTh = worst('th');
     const worstUs = worst('us');
-    const top = primary === 'th' ? (worstTh ?? worstUs) : (worstUs ?? worstTh);
+    const worstBand = worst('band');
+    const top = primary === 'th' ? (worstBand ?? worstUs) : (worstUs ?? worstBand);
     const canalHere = canal.filter((c) => c.station.district === d.id);
     return {
       district: { id: d.id, name: d.name, kind: d.kind },
@@ -74,7 +75,12 @@ export class DistrictService {
         canal: mine.filter((l) => l.station.kind === 'canal').length,
         online: mine.filter((l) => l.status.online).length,
       },
-      aqi: { th: worstTh?.index ?? null, us: worstUs?.index ?? null },
+      aqi: {
+        th: worstTh?.index ?? null,
+        us: worstUs?.index ?? null,
+        now: worst('now')?.index ?? null,
+        band: worstBand?.index ?? null,
+      },
       worstStation: top
         ? { id: top.station.id, name: top.station.name, aqi: top.index.value, scheme: top.index.scheme }
         : null,

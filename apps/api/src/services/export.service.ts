@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { METRICS, type MetricId, type Station } from '@cnx/domain';
-import type { QcMode, ReadingStore, ScanQuery, StoredReading } from '@cnx/store';
+import type { ReadingStore, ScanQuery, StoredReading } from '@cnx/store';
 import type { ApiLimits } from '../config';
 import { badParameter } from '../errors';
 import { CORRECTED_METRICS, type ExportFormat } from '../schemas';
 import { DAY_MS, describeDuration, iso } from '../util/time';
 import type { CityContext, StationFilter } from './city';
+import { type ApiQcMode, qcFilter } from './qc';
 import { parseMetrics, readingRecord, type SeriesService } from './series.service';
 
 /** Metrics exported by default for each station kind (the ones its devices measure). */
@@ -22,7 +23,7 @@ export interface ExportRequest extends StationFilter {
   from: string;
   to: string;
   metrics?: string;
-  qc?: QcMode;
+  qc?: ApiQcMode;
 }
 
 export interface ExportPlan {
@@ -31,7 +32,7 @@ export interface ExportPlan {
   to: number;
   stations: Station[];
   metrics: MetricId[];
-  qc: QcMode;
+  qc: ApiQcMode;
   filename: string;
   /** Identifies the request (for a weak ETag together with the row count). */
   fingerprint: string;
@@ -97,7 +98,7 @@ export class ExportService {
       to: plan.to,
       stationIds: plan.stations.map((s) => s.id),
       metrics: plan.metrics,
-      qc: { mode: plan.qc },
+      qc: qcFilter(plan.qc),
     };
     const pages =
       plan.stations.length === 0 ? emptyPages() : this.store.scan(query, EXPORT_PAGE)[Symbol.asyncIterator]();
@@ -155,7 +156,7 @@ interface ExportHeader {
   source: string;
   from: string;
   to: string;
-  qc: QcMode;
+  qc: ApiQcMode;
   stations: string[];
   metrics: MetricId[];
   generatedAt: string;

@@ -1,10 +1,13 @@
 import {
   type AqiScheme,
+  ageSeconds,
   type HourlyMean,
   hourStart,
+  isLive,
   nowcastAt,
   type OverallAqi,
   overallAqi,
+  QC_POLICY,
   type QcFlag,
   rolling24hMean,
   type Station,
@@ -17,11 +20,15 @@ import type { ViewCache } from './cache';
 import type { CityContext } from './city';
 
 /**
- * Readings with these flags are left out of the 1-hour, rolling 24-hour and NowCast values: they are
- * likely not air (docs/qc.md). `humidity` stays in (the corrected PM2.5 accounts for humidity; in the
- * rainy season most readings carry it) and so does `stale` (late, but still a measurement).
+ * Readings with these flags are left out of the 1-hour, rolling 24-hour and NowCast values and of
+ * the latest value: the quality policy of @cnx/domain (qc/policy.ts, docs/qc.md). `humidity` only
+ * annotates (the corrected PM2.5 accounts for humidity; on a humid night every reading carries it).
  */
-export const AQI_EXCLUDED_FLAGS: QcFlag[] = ['range', 'spike', 'stuck', 'future'];
+export const NOW_EXCLUDED_FLAGS: readonly QcFlag[] = QC_POLICY.now.exclude;
+const usable = (use: 'now' | 'latest' | 'official') => ({
+  mode: 'exclude-flagged' as const,
+  flags: QC_POLICY[use].exclude,
+});
 
 export interface NowSettings {
   offlineAfterMs: number;
@@ -37,6 +44,7 @@ export interface AirView {
 export interface Snapshot {
   /** When it was computed (generatedAt of the responses built from it: stable while cached, so ETags work). */
   at: number;
+  /** Each station's newest reading the quality policy lets into "latest" (QC_POLICY.latest). */
   latest: Map<string, StoredReading>;
   status: Map<string, Static<typeof StationStatus>>;
 }
@@ -83,7 +91,7 @@ export class NowService {
       return {
         station: this.city.ref(s),
         status: snap.status.get(s.id) ?? emptyStatus(),
-        latest: r ? latestReading(r) : null,
+        latest: r ? latestReading(r, snap.at) : null,
         ...(airNow ? { air: airNow } : {}),
       };
     });
@@ -91,31 +99,39 @@ export class NowService {
 
   private async computeSnapshot(now: number): Promise<Snapshot> {
     const ids = this.city.stations.map((s) => s.id);
+    const since = now - this.settings.lastSeenLookbackMs;
     const day = { from: now - 24 * HOUR_MS, to: now + 1, stationIds: ids };
-    const [latest, all, flagged] = await Promise.all([
-      this.store.latestPerStation(now - this.settings.lastSeenLookbackMs, ids),
+    // Device health counts every reading (QC_POLICY.device); the latest value only usable ones.
+    const [seen, latest, all, flagged, excluded] = await Promise.all([
+      this.store.latestPerStation(since, ids),
+      this.store.latestPerStation(since, ids, usable('latest')),
       this.store.countByStation(day),
       this.store.countByStation({ ...day, qc: { mode: 'only-flagged' } }),
+      this.store.countByStation({ ...day, qc: { mode: 'only-flagged', flags: QC_POLICY.latest.exclude } }),
     ]);
     const mine = <T extends { city: string }>(rows: T[]) => rows.filter((x) => x.city === this.city.id);
+    const seenBy = new Map(mine(seen).map((r) => [r.stationId, r.ts]));
     const latestBy = new Map(mine(latest).map((r) => [r.stationId, r]));
-    const allBy = new Map(mine(all).map((c) => [c.stationId, c.count]));
-    const flaggedBy = new Map(mine(flagged).map((c) => [c.stationId, c.count]));
+    const count = (rows: { city: string; stationId: string; count: number }[]) =>
+      new Map(mine(rows).map((c) => [c.stationId, c.count]));
+    const [allBy, flaggedBy, excludedBy] = [count(all), count(flagged), count(excluded)];
     const status = new Map<string, Static<typeof StationStatus>>();
     for (const id of ids) {
-      const last = latestBy.get(id)?.ts;
+      const last = seenBy.get(id);
       const readings = allBy.get(id) ?? 0;
       const flaggedCount = flaggedBy.get(id) ?? 0;
-      const age = last === undefined ? null : Math.max(0, Math.round((now - last) / 1000));
+      const excludedCount = excludedBy.get(id) ?? 0;
       status.set(id, {
         lastSeen: last === undefined ? null : iso(last),
-        ageSeconds: age,
+        ageSeconds: last === undefined ? null : ageSeconds(last, now),
         online: last !== undefined && now - last <= this.settings.offlineAfterMs,
         qc: {
           windowHours: 24,
           readings,
           flagged: flaggedCount,
           flaggedShare: readings > 0 ? flaggedCount / readings : null,
+          excluded: excludedCount,
+          excludedShare: readings > 0 ? excludedCount / readings : null,
         },
       });
     }
@@ -133,7 +149,7 @@ export class NowService {
       to: now + 1,
       stationIds: stations.map((s) => s.id),
       bucketMs: HOUR_MS,
-      qc: { mode: 'exclude-flagged' as const, flags: AQI_EXCLUDED_FLAGS },
+      qc: usable('official'),
     };
     const [raw25, corrected25, raw10] = await Promise.all([
       this.store.aggregate({ ...base, metric: 'pm25' }),
@@ -159,12 +175,16 @@ export class NowService {
       const pm10 = pmState('pm10', r10.get(s.id) ?? [], 'pm10', now);
       const rolling = { pm25: pm25.rolling24h.value, pm10: pm10.rolling24h.value };
       const nowcast = { pm25: pm25.nowcast?.value, pm10: pm10.nowcast?.value };
+      const th = aqiIndex('th-pcd-2023', rolling, 'rolling24h');
+      const thNow = nowBand(pm25, pm10);
       out.set(s.id, {
         pm25,
         pm10,
         aqi: {
-          th: aqiIndex('th-pcd-2023', rolling, 'rolling24h'),
+          th,
           us: aqiIndex('us-epa-2024', nowcast, 'nowcast'),
+          now: thNow,
+          band: th ?? thNow,
         },
       });
     }
@@ -198,6 +218,18 @@ function pmState(
   };
 }
 
+/**
+ * The Thai index of "now", shown while the official 24-hour mean is not valid (a fresh station, a
+ * gap): from the NowCast when it exists (2 of the 3 latest hours), else from the current hour's mean.
+ * Labelled by its `averaging`; never official (Air4Thai's own apps show hourly values the same way).
+ */
+export function nowBand(pm25: Static<typeof PmState>, pm10: Static<typeof PmState>): Static<typeof AqiIndex> | null {
+  if (pm25.nowcast || pm10.nowcast) {
+    return aqiIndex('th-pcd-2023', { pm25: pm25.nowcast?.value, pm10: pm10.nowcast?.value }, 'nowcast');
+  }
+  return aqiIndex('th-pcd-2023', { pm25: pm25.hour1?.value, pm10: pm10.hour1?.value }, 'hour1');
+}
+
 /** Overall AQI (highest sub-index) from whichever concentrations exist; null without any. */
 export function aqiIndex(
   scheme: AqiScheme,
@@ -226,16 +258,25 @@ export function aqiIndex(
     dominant: o.dominant,
     concentration: r.concentration,
     averaging,
+    official: averaging === 'rolling24h',
   };
 }
 
-export function latestReading(r: StoredReading): Static<typeof LatestReading> {
-  return { ts: iso(r.ts), device: r.deviceId, values: r.values, corrections: r.corrections, qc: r.qc };
+export function latestReading(r: StoredReading, now: number): Static<typeof LatestReading> {
+  return {
+    ts: iso(r.ts),
+    ageSeconds: ageSeconds(r.ts, now),
+    live: isLive(r.ts, now),
+    device: r.deviceId,
+    values: r.values,
+    corrections: r.corrections,
+    qc: r.qc,
+  };
 }
 
 export const emptyStatus = (): Static<typeof StationStatus> => ({
   lastSeen: null,
   ageSeconds: null,
   online: false,
-  qc: { windowHours: 24, readings: 0, flagged: 0, flaggedShare: null },
+  qc: { windowHours: 24, readings: 0, flagged: 0, flaggedShare: null, excluded: 0, excludedShare: null },
 });

@@ -1,11 +1,19 @@
-import { isMetricId, METRIC_IDS, METRICS, type MetricId } from '@cnx/domain';
-import { idProblem, keyOf, type QcMode, type ReadingKey, type ReadingStore, type StoredReading } from '@cnx/store';
+import {
+  DEFAULT_DEVICE_INTERVAL_S,
+  deviceIntervalMs,
+  isMetricId,
+  METRIC_IDS,
+  METRICS,
+  type MetricId,
+} from '@cnx/domain';
+import { idProblem, keyOf, type ReadingKey, type ReadingStore, type StoredReading } from '@cnx/store';
 import type { Static } from 'typebox';
 import type { ApiLimits } from '../config';
 import { ApiError, badParameter } from '../errors';
 import { INTERVALS, type Interval, type ReadingRecord, type ReadingsPage, type Series } from '../schemas';
 import { DAY_MS, describeDuration, HOUR_MS, iso, parseTime } from '../util/time';
 import type { CityContext } from './city';
+import { type ApiQcMode, qcFilter } from './qc';
 
 export interface RangeQuery {
   from?: string;
@@ -15,12 +23,12 @@ export interface RangeQuery {
 export interface SeriesQuery extends RangeQuery {
   metric?: string;
   interval?: 'auto' | Interval;
-  qc?: QcMode;
+  qc?: ApiQcMode;
 }
 
 export interface ReadingsQuery extends RangeQuery {
   metrics?: string;
-  qc?: QcMode;
+  qc?: ApiQcMode;
   limit?: number;
   cursor?: string;
 }
@@ -33,7 +41,6 @@ export class SeriesService {
     private readonly city: CityContext,
     private readonly store: ReadingStore,
     private readonly limits: ApiLimits,
-    private readonly expectedIntervalMs: number,
     private readonly clock: () => number,
   ) {}
 
@@ -65,7 +72,7 @@ export class SeriesService {
     }
     const interval = this.interval(q.interval ?? 'auto', span);
     const bucketMs = INTERVALS[interval];
-    const qc = q.qc ?? 'exclude-flagged';
+    const qc = q.qc ?? 'usable';
     const buckets = (
       await this.store.aggregate({
         from,
@@ -76,11 +83,14 @@ export class SeriesService {
         bucketMs,
         // Local clock hours and days of the city (Asia/Bangkok: daily buckets start at 17:00 UTC).
         offsetMs: -this.city.offsetMs,
-        qc: { mode: qc },
+        qc: qcFilter(qc),
       })
     ).filter((b) => b.city === this.city.id);
-    const devices = Math.max(1, this.city.devicesOf(station.id).length);
-    const expectedIn = (ms: number) => Math.max(1, Math.round(ms / this.expectedIntervalMs)) * devices;
+    // Coverage counts each device at its own cadence (the city pack's intervalS): a device that
+    // reports every 10 s is expected to give 360 samples an hour, one that reports every 2 min 30.
+    const devices = this.city.devicesOf(station.id);
+    const intervals = devices.length > 0 ? devices.map(deviceIntervalMs) : [DEFAULT_DEVICE_INTERVAL_S * 1000];
+    const expectedIn = (ms: number) => intervals.reduce((n, i) => n + Math.max(1, Math.round(ms / i)), 0);
     const coverage = (observed: number, ms: number) => {
       const expectedCount = expectedIn(ms);
       const percentComplete = Math.min(100, Math.round((observed / expectedCount) * 1000) / 10);
@@ -108,7 +118,7 @@ export class SeriesService {
         from: iso(from),
         to: iso(to),
         qc,
-        expectedIntervalSeconds: this.expectedIntervalMs / 1000,
+        expectedIntervalSeconds: Math.min(...intervals) / 1000,
         coverage: coverage(
           buckets.reduce((n, b) => n + b.count, 0),
           span,
@@ -164,7 +174,7 @@ export class SeriesService {
       from,
       to,
       stationIds: [station.id],
-      qc: { mode: qc },
+      qc: qcFilter(qc),
       ...(metrics ? { metrics } : {}),
       ...(after ? { after } : {}),
     };

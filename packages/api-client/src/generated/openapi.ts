@@ -103,7 +103,7 @@ export interface paths {
         };
         /**
          * Latest readings, AQI, NowCast and 24-hour means of every station
-         * @description The newest reading of each station and, for air stations, PM2.5 and PM10 as `hour1` (current clock hour so far), `rolling24h` (mean of the 24 hourly means ending with the current hour; valid with 18 of 24) and `nowcast` (EPA), with the Thai AQI (PCD 2023, from rolling24h, as Air4Thai) and the US AQI (EPA 2024, from the NowCast, as AirNow). PM2.5 uses the EPA-corrected value when the gateway corrected the station (`basis`). Readings flagged range, spike, stuck, future are left out of these figures.
+         * @description The newest reading of each station and, for air stations, PM2.5 and PM10 as `hour1` (current clock hour so far), `rolling24h` (mean of the 24 hourly means ending with the current hour; valid with 18 of 24) and `nowcast` (EPA), with the official Thai AQI (PCD 2023, from rolling24h, as Air4Thai), the US AQI (EPA 2024, from the NowCast, as AirNow) and the Thai "now" index (`aqi.now`, from the NowCast or the current hour; not official), and which of the two Thai indices a map shows (`aqi.shown`). PM2.5 uses the EPA-corrected value when the gateway corrected the station (`basis`). `latest` is the newest reading the quality policy lets in, with its age and whether it is live by its own time. Readings flagged range, spike, stuck, seq_duplicate, future, stale are left out of these figures; `humidity` only annotates (docs/qc.md).
          */
         get: operations["listLatest"];
         put?: never;
@@ -123,7 +123,7 @@ export interface paths {
         };
         /**
          * Latest reading, AQI, NowCast and 24-hour means of one station
-         * @description The newest reading of each station and, for air stations, PM2.5 and PM10 as `hour1` (current clock hour so far), `rolling24h` (mean of the 24 hourly means ending with the current hour; valid with 18 of 24) and `nowcast` (EPA), with the Thai AQI (PCD 2023, from rolling24h, as Air4Thai) and the US AQI (EPA 2024, from the NowCast, as AirNow). PM2.5 uses the EPA-corrected value when the gateway corrected the station (`basis`). Readings flagged range, spike, stuck, future are left out of these figures.
+         * @description The newest reading of each station and, for air stations, PM2.5 and PM10 as `hour1` (current clock hour so far), `rolling24h` (mean of the 24 hourly means ending with the current hour; valid with 18 of 24) and `nowcast` (EPA), with the official Thai AQI (PCD 2023, from rolling24h, as Air4Thai), the US AQI (EPA 2024, from the NowCast, as AirNow) and the Thai "now" index (`aqi.now`, from the NowCast or the current hour; not official), and which of the two Thai indices a map shows (`aqi.shown`). PM2.5 uses the EPA-corrected value when the gateway corrected the station (`basis`). `latest` is the newest reading the quality policy lets in, with its age and whether it is live by its own time. Readings flagged range, spike, stuck, seq_duplicate, future, stale are left out of these figures; `humidity` only annotates (docs/qc.md).
          */
         get: operations["getStationLatest"];
         put?: never;
@@ -283,7 +283,7 @@ export interface paths {
         };
         /**
          * Live readings as Server-Sent Events
-         * @description An EventSource stream. `event: reading` carries a LiveReading (components/schemas/LiveReading) as `data`, with `id: <ts>-<device>`; `event: heartbeat` (Heartbeat) keeps proxies from closing an idle stream. Filter with station, district and kind (all optional, combined with AND). Readings are live only: a reconnect does not replay what was missed (use /readings for that). At most 200 streams in total and 5 per client.
+         * @description An EventSource stream. `event: reading` carries a LiveReading (components/schemas/LiveReading) as `data`, with `id: <ts>-<device>`; `event: heartbeat` (Heartbeat) keeps proxies from closing an idle stream. Filter with station, district and kind (all optional, combined with AND). Readings are live only, by their own time: a reading more than 15 minutes old (a replay, a history upload, a stale delivery) or more than 2 minutes ahead is not sent, and a reconnect does not replay what was missed (use /readings for that). `usable: false` marks a reading the quality policy keeps out of every figure. At most 200 streams in total and 5 per client.
          */
         get: operations["streamReadings"];
         put?: never;
@@ -422,6 +422,8 @@ export interface components {
             values: components["schemas"]["MetricValues"];
             corrections: components["schemas"]["Correction"][];
             qc: ("range" | "spike" | "stuck" | "humidity" | "future" | "stale" | "seq_duplicate")[];
+            /** @description false when a QC flag keeps this reading out of every figure (spike, range, stuck...: docs/qc.md); show it, if at all, as suspect */
+            usable: boolean;
             /**
              * Format: date-time
              * @description RFC 3339, UTC
@@ -490,6 +492,15 @@ export interface components {
                 decimals: number;
             }[];
             qcFlags: string[];
+            /** @description The quality policy: which QC flags keep a reading out of which use (docs/qc.md) */
+            qcPolicy: {
+                use: string;
+                what: string;
+                /** @description Readings with any of these flags are left out of this use */
+                exclude: string[];
+            }[];
+            /** @description A reading is live while its own time is at most this old */
+            liveWindowSeconds: number;
             aqiSchemes: {
                 "th-pcd-2023": {
                     id: string;
@@ -576,10 +587,14 @@ export interface components {
             /** @description The window counted (24 h) */
             windowHours: number;
             readings: number;
-            /** @description Readings carrying any QC flag */
+            /** @description Readings carrying any QC flag (annotating ones such as humidity included) */
             flagged: number;
             /** @description flagged / readings; null without readings */
             flaggedShare: number | null;
+            /** @description Readings the quality policy keeps out of every figure (an excluding flag: LatestList.meta.qcExcluded) */
+            excluded: number;
+            /** @description excluded / readings; null without readings */
+            excludedShare: number | null;
         };
         /** StationStatus */
         StationStatus: {
@@ -667,6 +682,10 @@ export interface components {
              * @description RFC 3339, UTC
              */
             ts: string;
+            /** @description Age of the reading at generatedAt, by its own time */
+            ageSeconds: number;
+            /** @description Whether the reading is recent by its own time (within 15 minutes of generatedAt, docs/qc.md) */
+            live: boolean;
             device: string;
             values: components["schemas"]["MetricValues"];
             corrections: components["schemas"]["Correction"][];
@@ -755,20 +774,26 @@ export interface components {
             /** @description µg/m³ the table was read with (after the scheme rounding) */
             concentration: number;
             /**
-             * @description Thai AQI: the rolling 24-hour mean (as Air4Thai); US AQI: the NowCast (as AirNow)
+             * @description The concentration the index was read from: rolling24h = the rolling 24-hour mean (the official Thai AQI, as Air4Thai); nowcast = the EPA NowCast (the US AQI, as AirNow, and the Thai "now" band); hour1 = the current hour's mean (the Thai "now" band before a NowCast exists)
              * @enum {unknown}
              */
-            averaging: "rolling24h" | "nowcast";
+            averaging: "rolling24h" | "nowcast" | "hour1";
+            /** @description true only for the Thai AQI of a valid rolling 24-hour mean; "now" bands are indicative */
+            official: boolean;
         };
         /** AirNow */
         AirNow: {
             pm25: components["schemas"]["PmState"];
             pm10: components["schemas"]["PmState"];
             aqi: {
-                /** @description Thai AQI (PCD 2023) from the rolling 24-hour means */
+                /** @description The official Thai AQI (PCD 2023) from the rolling 24-hour means; null until valid (18 of 24 hours) */
                 th: components["schemas"]["AqiIndex"] | null;
                 /** @description US AQI (EPA 2024) from the NowCast */
                 us: components["schemas"]["AqiIndex"] | null;
+                /** @description The Thai index of "now" (not official): from the NowCast, else the current hour's mean; null without recent data */
+                now: components["schemas"]["AqiIndex"] | null;
+                /** @description The Thai index a map or list shows: `th` when valid, else `now` (its `official` and `averaging` say which); null without data. Never the US AQI */
+                band: components["schemas"]["AqiIndex"] | null;
             };
         };
         /** StationLatest */
@@ -788,14 +813,14 @@ export interface components {
                  * @description RFC 3339, UTC
                  */
                 generatedAt: string;
-                /** @description Flags whose readings the 1 h / 24 h / NowCast values leave out */
+                /** @description Flags whose readings the latest value and the 1 h / 24 h / NowCast values leave out (docs/qc.md) */
                 qcExcluded: ("range" | "spike" | "stuck" | "humidity" | "future" | "stale" | "seq_duplicate")[];
             };
             data: components["schemas"]["StationLatest"][];
         };
         /** Coverage */
         Coverage: {
-            /** @description Samples expected at the expected reporting interval */
+            /** @description Samples expected from the station's devices, each at its own reporting interval */
             expectedCount: number;
             observedCount: number;
             /** @description observed / expected × 100, at most 100 */
@@ -818,7 +843,7 @@ export interface components {
             max: number;
             /** @description Samples kept by the QC filter */
             count: number;
-            /** @description Samples with a QC flag, whether kept or not */
+            /** @description Samples carrying a flag the qc filter is about (usable: an excluding flag; otherwise any flag), whether kept or not */
             flagged: number;
             coverage: components["schemas"]["Coverage"];
         };
@@ -845,10 +870,11 @@ export interface components {
                  */
                 to: string;
                 /**
-                 * @description include: all readings; exclude-flagged: only readings without QC flags; only-flagged: only flagged ones
+                 * @description usable: the readings the quality policy lets into figures (no range, spike, stuck, seq_duplicate, future or stale flag; humidity only annotates: docs/qc.md); include: all readings; exclude-flagged: only readings without any QC flag; only-flagged: only flagged ones
                  * @enum {unknown}
                  */
-                qc: "include" | "exclude-flagged" | "only-flagged";
+                qc: "usable" | "include" | "exclude-flagged" | "only-flagged";
+                /** @description The station's reporting interval (its devices' intervalS in the city pack; the shortest of several) */
                 expectedIntervalSeconds: number;
                 coverage: components["schemas"]["Coverage"];
                 /** @description Buckets returned */
@@ -885,10 +911,10 @@ export interface components {
                  */
                 to: string;
                 /**
-                 * @description include: all readings; exclude-flagged: only readings without QC flags; only-flagged: only flagged ones
+                 * @description usable: the readings the quality policy lets into figures (no range, spike, stuck, seq_duplicate, future or stale flag; humidity only annotates: docs/qc.md); include: all readings; exclude-flagged: only readings without any QC flag; only-flagged: only flagged ones
                  * @enum {unknown}
                  */
-                qc: "include" | "exclude-flagged" | "only-flagged";
+                qc: "usable" | "include" | "exclude-flagged" | "only-flagged";
                 limit: number;
                 count: number;
                 /** @description Pass as `cursor` for the next page */
@@ -917,6 +943,10 @@ export interface components {
                 th: components["schemas"]["AqiIndex"] | null;
                 /** @description The worst air station's US AQI */
                 us: components["schemas"]["AqiIndex"] | null;
+                /** @description The worst air station’s Thai "now" index (not official) */
+                now: components["schemas"]["AqiIndex"] | null;
+                /** @description The worst of the stations’ shown Thai bands (StationLatest air.aqi.band): official where valid */
+                band: components["schemas"]["AqiIndex"] | null;
             };
             /** @description The air station with the highest AQI (the city primary scheme first) */
             worstStation: {
@@ -1783,8 +1813,8 @@ export interface operations {
                 to?: string;
                 /** @description Bucket length; auto = the finest with at most 10000 buckets. 1d buckets are local days */
                 interval?: "auto" | "5m" | "1h" | "1d";
-                /** @description include: all readings; exclude-flagged: only readings without QC flags; only-flagged: only flagged ones */
-                qc?: "include" | "exclude-flagged" | "only-flagged";
+                /** @description usable: the readings the quality policy lets into figures (no range, spike, stuck, seq_duplicate, future or stale flag; humidity only annotates: docs/qc.md); include: all readings; exclude-flagged: only readings without any QC flag; only-flagged: only flagged ones */
+                qc?: "usable" | "include" | "exclude-flagged" | "only-flagged";
             };
             header?: never;
             path: {
@@ -1894,8 +1924,8 @@ export interface operations {
                 to?: string;
                 /** @description Comma-separated metric ids to return (default: all) */
                 metrics?: string;
-                /** @description include: all readings; exclude-flagged: only readings without QC flags; only-flagged: only flagged ones */
-                qc?: "include" | "exclude-flagged" | "only-flagged";
+                /** @description usable: the readings the quality policy lets into figures (no range, spike, stuck, seq_duplicate, future or stale flag; humidity only annotates: docs/qc.md); include: all readings; exclude-flagged: only readings without any QC flag; only-flagged: only flagged ones */
+                qc?: "usable" | "include" | "exclude-flagged" | "only-flagged";
                 /** @description Readings per page */
                 limit?: number;
                 /** @description meta.nextCursor of the previous page (keyset pagination) */
@@ -2377,8 +2407,8 @@ export interface operations {
                 bbox?: string;
                 /** @description Comma-separated metric ids (default: the metrics of the selected station kinds) */
                 metrics?: string;
-                /** @description include: all readings; exclude-flagged: only readings without QC flags; only-flagged: only flagged ones */
-                qc?: "include" | "exclude-flagged" | "only-flagged";
+                /** @description usable: the readings the quality policy lets into figures (no range, spike, stuck, seq_duplicate, future or stale flag; humidity only annotates: docs/qc.md); include: all readings; exclude-flagged: only readings without any QC flag; only-flagged: only flagged ones */
+                qc?: "usable" | "include" | "exclude-flagged" | "only-flagged";
             };
             header?: never;
             path?: never;

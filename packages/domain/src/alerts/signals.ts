@@ -13,7 +13,17 @@ export const DEFAULT_RISE_WINDOW_MIN = 60;
 export interface Sample {
   ts: number;
   value: number;
+  /**
+   * The reading carried a flag the quality policy excludes from alert signals (QC_POLICY.alert:
+   * spike, range, stuck, seq_duplicate, future, stale). Only device-health signals (`stuck`) see it:
+   * a flagged reading never raises, prolongs or clears an alert on air or water.
+   */
+  suspect?: boolean;
 }
+
+/** The samples an environmental signal may use (QC_POLICY.alert). */
+const usable = (series: readonly Sample[]): readonly Sample[] =>
+  series.some((s) => s.suspect) ? series.filter((s) => !s.suspect) : series;
 
 /** Keep samples sorted by ts, drop exact-ts duplicates and anything older than `keepMs` before the newest. */
 export function addSample(series: Sample[], s: Sample, keepMs: number): boolean {
@@ -34,7 +44,7 @@ export function trailingMean(series: readonly Sample[], endTs: number, windowMs:
   let sum = 0;
   let n = 0;
   for (const s of series)
-    if (s.ts > endTs - windowMs && s.ts <= endTs) {
+    if (!s.suspect && s.ts > endTs - windowMs && s.ts <= endTs) {
       sum += s.value;
       n++;
     }
@@ -43,7 +53,7 @@ export function trailingMean(series: readonly Sample[], endTs: number, windowMs:
 
 /** Thai rolling 24-hour mean (hourly means, ≥ 18 of 24 hours) for the hour holding endTs. */
 export function rolling24h(series: readonly Sample[], endTs: number): number | undefined {
-  return rolling24hMean(hourlyMeans(series.filter((s) => s.ts <= endTs)), endTs).value;
+  return rolling24hMean(hourlyMeans(series.filter((s) => !s.suspect && s.ts <= endTs)), endTs).value;
 }
 
 /** Minutes the series has stayed within `epsilon` of its latest value (needs ≥ 3 samples). */
@@ -62,7 +72,7 @@ export function stuckMinutes(series: readonly Sample[], epsilon = 0): number | u
 }
 
 export interface StationSeries {
-  /** Samples per metric id; PM2.5 is the corrected value when the gateway gave one. */
+  /** Samples per metric id (suspect ones marked); PM2.5 is the corrected value when the gateway gave one. */
   metrics: Record<string, Sample[]>;
   lastSeen: number | undefined;
 }
@@ -92,6 +102,7 @@ export function stationSignal(rule: AlertRule, st: StationSeries, now: number): 
     case 'offline':
       return st.lastSeen === undefined ? undefined : Math.max(0, (now - st.lastSeen) / MIN_MS);
     case 'stuck':
+      // Device health (QC_POLICY.device): every reading counts, the ones the gateway flagged stuck too.
       return stuckMinutes(
         (m[rule.metric ?? ''] ?? []).filter((s) => s.ts <= now && s.ts > now - (rule.windowMin ?? 1440) * MIN_MS),
         rule.epsilon ?? 0,
@@ -123,7 +134,7 @@ export function canalRiseSignal(
   while (hi > 0 && series[hi - 1]!.ts > now) hi--;
   let lo = hi;
   while (lo > 0 && series[lo - 1]!.ts >= now - windowMs) lo--;
-  const e = estimateRise(series.slice(lo, hi), {
+  const e = estimateRise(usable(series.slice(lo, hi)), {
     // Only the trend label depends on it; the signal is compared with the rule's own levels.
     thresholdMPerHour: 0,
     now,
@@ -137,9 +148,67 @@ export function canalRiseSignal(
 
 function latest(series: readonly Sample[] | undefined, now: number): number | undefined {
   if (!series) return undefined;
-  for (let i = series.length - 1; i >= 0; i--) if (series[i]!.ts <= now) return series[i]!.value;
+  for (let i = series.length - 1; i >= 0; i--) {
+    const s = series[i]!;
+    if (s.ts <= now && !s.suspect) return s.value;
+  }
   return undefined;
 }
+
+/** Whether the rule watches the device itself (every reading counts) rather than the air or water. */
+export const isDeviceSignal = (signal: AlertRule['signal']): boolean => signal === 'offline' || signal === 'stuck';
+
+/**
+ * What a signal's value is computed from, for the log line of every alert state change and for
+ * staff: the data, the QC policy applied and the look-back window.
+ */
+export function signalBasis(rule: AlertRule): { basis: string; windowMin: number } {
+  switch (rule.signal) {
+    case 'pm25_1h':
+      return { basis: 'mean PM2.5 (EPA-corrected where corrected), QC-usable readings', windowMin: 60 };
+    case 'pm25_24h':
+      return {
+        basis: 'rolling 24-hour mean of hourly PM2.5 means (18 of 24 hours), QC-usable readings',
+        windowMin: 1440,
+      };
+    case 'canal_level':
+      return { basis: 'latest QC-usable water level', windowMin: 0 };
+    case 'do_low':
+      return { basis: 'latest QC-usable dissolved oxygen', windowMin: 0 };
+    case 'canal_rise':
+      return {
+        basis: 'lower bound of the 95 % interval of the water-level slope, QC-usable readings',
+        windowMin: rule.windowMin ?? DEFAULT_RISE_WINDOW_MIN,
+      };
+    case 'offline':
+      return { basis: 'minutes since the station last sent a reading', windowMin: 0 };
+    case 'stuck':
+      return {
+        basis: `minutes ${rule.metric ?? ''} stayed unchanged, every reading`,
+        windowMin: rule.windowMin ?? 1440,
+      };
+  }
+}
+
+/** Samples of the rule's metric the signal used in its window ending at `now` (for the log line). */
+export function signalSamples(rule: AlertRule, st: StationSeries, now: number): number {
+  const metric = SIGNAL_METRIC[rule.signal] ?? rule.metric;
+  const series = metric ? st.metrics[metric] : undefined;
+  if (!series) return 0;
+  const { windowMin } = signalBasis(rule);
+  const from = windowMin > 0 ? now - windowMin * MIN_MS : Number.NEGATIVE_INFINITY;
+  let n = 0;
+  for (const s of series) if (s.ts > from && s.ts <= now && (isDeviceSignal(rule.signal) || !s.suspect)) n++;
+  return windowMin > 0 ? n : Math.min(n, 1);
+}
+
+const SIGNAL_METRIC: Partial<Record<AlertRule['signal'], string>> = {
+  pm25_1h: 'pm25',
+  pm25_24h: 'pm25',
+  canal_level: 'water_level',
+  canal_rise: 'water_level',
+  do_low: 'do',
+};
 
 /** District / city subjects: the worst station signal (max for 'above', min for 'below'). */
 export function aggregateSignal(values: readonly (number | undefined)[], direction: AlertDirection) {

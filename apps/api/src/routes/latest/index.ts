@@ -10,15 +10,18 @@ import {
   StationListQuery,
   StationParams,
 } from '../../schemas';
-import { AQI_EXCLUDED_FLAGS } from '../../services/now.service';
+import { NOW_EXCLUDED_FLAGS } from '../../services/now.service';
 import { cacheFor, licenceLinks } from '../../util/http';
 
 const LATEST_DESCRIPTION =
   'The newest reading of each station and, for air stations, PM2.5 and PM10 as `hour1` (current clock hour so far), ' +
   '`rolling24h` (mean of the 24 hourly means ending with the current hour; valid with 18 of 24) and `nowcast` (EPA), ' +
-  'with the Thai AQI (PCD 2023, from rolling24h, as Air4Thai) and the US AQI (EPA 2024, from the NowCast, as AirNow). ' +
-  'PM2.5 uses the EPA-corrected value when the gateway corrected the station (`basis`). Readings flagged ' +
-  `${AQI_EXCLUDED_FLAGS.join(', ')} are left out of these figures.`;
+  'with the official Thai AQI (PCD 2023, from rolling24h, as Air4Thai), the US AQI (EPA 2024, from the NowCast, as ' +
+  'AirNow) and the Thai "now" index (`aqi.now`, from the NowCast or the current hour; not official), and which of the ' +
+  'two Thai indices a map shows (`aqi.shown`). PM2.5 uses the EPA-corrected value when the gateway corrected the ' +
+  'station (`basis`). `latest` is the newest reading the quality policy lets in, with its age and whether it is live ' +
+  `by its own time. Readings flagged ${NOW_EXCLUDED_FLAGS.join(', ')} are left out of these figures; \`humidity\` ` +
+  'only annotates (docs/qc.md).';
 
 /** GET /v1/latest (all or filtered stations) and GET /v1/stations/{stationId}/latest. */
 export const latestRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -45,7 +48,7 @@ export const latestRoutes: FastifyPluginAsyncTypebox = async (app) => {
           city: city.id,
           count: data.length,
           generatedAt: await app.cnx.now.asOf(),
-          qcExcluded: QC_FLAG_LIST.filter((f) => AQI_EXCLUDED_FLAGS.includes(f)),
+          qcExcluded: QC_FLAG_LIST.filter((f) => NOW_EXCLUDED_FLAGS.includes(f)),
         },
         data,
       };

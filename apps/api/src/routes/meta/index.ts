@@ -1,4 +1,4 @@
-import { AQI_BANDS, METRIC_IDS, METRICS, QC_FLAG_LIST } from '@cnx/domain';
+import { AQI_BANDS, LIVE_MAX_AGE_MS, METRIC_IDS, METRICS, QC_FLAG_LIST, QC_POLICY, QC_USES } from '@cnx/domain';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
 import { errorResponses, Health, Meta, NoQuery, NotModified, ok } from '../../schemas';
@@ -46,6 +46,8 @@ export const metaRoutes: FastifyPluginAsyncTypebox = async (app) => {
           decimals: METRICS[id].decimals,
         })),
         qcFlags: [...QC_FLAG_LIST],
+        qcPolicy: QC_USES.map((use) => ({ use, what: QC_POLICY[use].what, exclude: [...QC_POLICY[use].exclude] })),
+        liveWindowSeconds: LIVE_MAX_AGE_MS / 1000,
         aqiSchemes: {
           'th-pcd-2023': AQI_BANDS['th-pcd-2023'].map((b) => ({ ...b })),
           'us-epa-2024': AQI_BANDS['us-epa-2024'].map((b) => ({ ...b })),
@@ -69,7 +71,8 @@ export const metaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/health',
     {
       logLevel: 'warn',
-      config: { rateLimit: false },
+      // Operators need health and metrics most when the API is overloaded: never shed them.
+      config: { rateLimit: false, pressureHandler: () => undefined },
       schema: {
         tags: ['meta'],
         operationId: 'getHealth',
@@ -110,7 +113,8 @@ export const metaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/metrics',
     {
       logLevel: 'warn',
-      config: { rateLimit: false },
+      // Operators need health and metrics most when the API is overloaded: never shed them.
+      config: { rateLimit: false, pressureHandler: () => undefined },
       schema: {
         tags: ['meta'],
         operationId: 'getMetrics',

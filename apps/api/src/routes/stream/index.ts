@@ -32,7 +32,9 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'An EventSource stream. `event: reading` carries a LiveReading (components/schemas/LiveReading) as ' +
           '`data`, with `id: <ts>-<device>`; `event: heartbeat` (Heartbeat) keeps proxies from closing an idle ' +
           'stream. Filter with station, district and kind (all optional, combined with AND). Readings are ' +
-          'live only: a reconnect does not replay what was missed (use /readings for that). ' +
+          'live only, by their own time: a reading more than 15 minutes old (a replay, a history upload, a stale ' +
+          'delivery) or more than 2 minutes ahead is not sent, and a reconnect does not replay what was missed (use ' +
+          '/readings for that). `usable: false` marks a reading the quality policy keeps out of every figure. ' +
           `At most ${config.stream.maxStreams} streams in total and ${config.stream.maxPerClient} per client.`,
         querystring: StreamQuery,
         response: {

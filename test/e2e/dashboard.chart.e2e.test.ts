@@ -11,15 +11,19 @@
  * - Reference lines: canvas pixels. Along the row of the canvas with the most pixels in the Thai
  *   standard's colour (and the WHO guideline's), the coloured pixels must reach both ends of the plot
  *   area (uPlot's `.u-over` element is laid over exactly the plot area).
- * - Gaps: canvas pixels. No pixel of the raw line's colour in the middle of a 9-month hole of the
- *   1-year view.
+ * - Gaps: canvas pixels. No pixel of the raw line's (or the QC-flagged markers') colour in the middle
+ *   of a 9-month hole of the 1-year view; some at both ends of it.
  * The label functions themselves are unit-tested in apps/dashboard/src/lib/timeaxis.test.ts.
  */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { createClient } from '@cnx/api-client';
 import mqtt from 'mqtt';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CITY, type DashboardStack, ensureDashboardBuild, startDashboardStack } from './dashboard.stack';
+import { CITY, type DashboardStack, ensureDashboardBuild, repoRoot, startDashboardStack } from './dashboard.stack';
+
+const SHOTS = path.join(repoRoot, 'test-results/screenshots');
 
 /** One reading in the last minutes, nothing else: the 24-hour and 1-year views hold one bucket. */
 const ONE_POINT = 'cm-air-wualai-01';
@@ -29,6 +33,7 @@ const GAPPED = 'cm-air-padaet-01';
 const THAI_LINE = [0xc2, 0x41, 0x0c] as const;
 const WHO_LINE = [0x15, 0x80, 0x3d] as const;
 const RAW_LINE = [0x6b, 0x72, 0x80] as const;
+const FLAGGED = [0xb3, 0x26, 0x1e] as const;
 const THAI_MONTHS = ['ม.ค.', 'ก.พ.', 'มี.ค.', 'เม.ย.', 'พ.ค.', 'มิ.ย.', 'ก.ค.', 'ส.ค.', 'ก.ย.', 'ต.ค.', 'พ.ย.', 'ธ.ค.'];
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -85,6 +90,10 @@ describe('station trend chart in a real browser: time axis, reference lines, gap
     }
     throw new Error(`${stationId}: ${seen} hourly buckets stored, expected ${buckets}`);
   }
+
+  /** A picture of the chart for the reader of the test's output (test-results/screenshots). */
+  const shoot = (page: Page, name: string) =>
+    page.locator('[data-testid="trend-chart"]').screenshot({ path: path.join(SHOTS, `chart-${name}.png`) });
 
   async function openChart(url: string, lang: 'th' | 'en'): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -145,10 +154,13 @@ describe('station trend chart in a real browser: time axis, reference lines, gap
       return best;
     }, rgb);
 
-  /** Pixels near `rgb` in the columns between fractions `a` and `b` of the plot area's width. */
-  const pixelsBetween = (page: Page, rgb: readonly number[], a: number, b: number) =>
+  /**
+   * Pixels within `tol` of `rgb` (each channel) in the columns between fractions `a` and `b` of the
+   * plot area's width.
+   */
+  const pixelsBetween = (page: Page, rgb: readonly number[], a: number, b: number, tol: number) =>
     page.evaluate(
-      ({ rgb, a, b }) => {
+      ({ rgb, a, b, tol }) => {
         const root = document.querySelector('[data-testid="trend-chart"]')!;
         const canvas = root.querySelector('canvas')!;
         const over = root.querySelector('.u-over') as HTMLElement;
@@ -163,18 +175,19 @@ describe('station trend chart in a real browser: time axis, reference lines, gap
         for (let i = 0; i < data.length; i += 4)
           if (
             data[i + 3]! > 80 &&
-            Math.abs(data[i]! - rgb[0]!) < 30 &&
-            Math.abs(data[i + 1]! - rgb[1]!) < 30 &&
-            Math.abs(data[i + 2]! - rgb[2]!) < 30
+            Math.abs(data[i]! - rgb[0]!) <= tol &&
+            Math.abs(data[i + 1]! - rgb[1]!) <= tol &&
+            Math.abs(data[i + 2]! - rgb[2]!) <= tol
           )
             n++;
         return n;
       },
-      { rgb, a, b },
+      { rgb, a, b, tol },
     );
 
   beforeAll(async () => {
     ensureDashboardBuild();
+    mkdirSync(SHOTS, { recursive: true });
     stack = await startDashboardStack();
     api = createClient({ baseUrl: stack.apiUrl });
     browser = await chromium.launch({
@@ -209,6 +222,17 @@ describe('station trend chart in a real browser: time axis, reference lines, gap
     const page = await openChart(`/station/${ONE_POINT}?range=24h`, 'th');
     const labels = await xLabels(page);
     console.log(`24 h, Thai, one bucket: x labels drawn ${JSON.stringify(labels)}`);
+    await shoot(page, '24h-th-one-bucket');
+    // The chart's own account agrees: the labels it computed are the ones drawn, and its x range is the
+    // day asked of the API (first to last 5-minute bucket), not uPlot's default around one point.
+    const chart = page.locator('[data-testid="trend-chart"]');
+    const exposed = JSON.parse((await chart.getAttribute('data-x-ticks')) ?? '[]') as string[];
+    expect(exposed.flatMap((l) => l.split('\n'))).toEqual(labels);
+    const [x0, x1] = ((await chart.getAttribute('data-x-range')) ?? '').split(',').map(Number);
+    const spanFrom = Number(await chart.getAttribute('data-span-from'));
+    const spanTo = Number(await chart.getAttribute('data-span-to'));
+    expect(spanTo - spanFrom).toBe(24 * 3600);
+    expect([x0, x1]).toEqual([spanFrom, spanTo - 300]);
     expect(labels.length).toBeGreaterThan(3);
     expect(labels.filter((l) => /^([01]\d|2[0-3]):[0-5]\d$/.test(l)).length).toBeGreaterThan(3);
     expect(labels.join(' ')).toContain(thisBuddhistYear());
@@ -229,6 +253,7 @@ describe('station trend chart in a real browser: time axis, reference lines, gap
     const page = await openChart(`/station/${GAPPED}?range=24h`, 'th');
     const labels = await xLabels(page);
     console.log(`24 h, Thai, a day of buckets: x labels drawn ${JSON.stringify(labels)}`);
+    await shoot(page, '24h-th-day');
     expect(labels.filter((l) => /^([01]\d|2[0-3]):[0-5]\d$/.test(l)).length).toBeGreaterThan(3);
     expect(labels.join(' ')).toContain(thisBuddhistYear());
     expect(labels.join(' ')).not.toContain(thisGregorianYear());
@@ -255,6 +280,7 @@ describe('station trend chart in a real browser: time axis, reference lines, gap
     const page = await openChart(`/station/${ONE_POINT}?range=1y`, 'th');
     const labels = await xLabels(page);
     console.log(`1 y, Thai, one bucket: x labels drawn ${JSON.stringify(labels)}`);
+    await shoot(page, '1y-th-one-bucket');
     const months = labels.filter((l) => THAI_MONTHS.includes(l));
     expect(months.length).toBeGreaterThan(5);
     expect(labels).toContain(thisBuddhistYear());
@@ -268,13 +294,25 @@ describe('station trend chart in a real browser: time axis, reference lines, gap
     await page.context().close();
   });
 
-  it('1 year with a 9-month hole: the raw line is broken across the hole, drawn at both ends', async () => {
+  it('1 year with a 9-month hole: the raw line is broken across the hole, the data drawn at both ends', async () => {
     const page = await openChart(`/station/${GAPPED}?range=1y`, 'th');
-    // The hole runs from 327 days ago to a day ago: from 10 % to 99.7 % of the year's width.
-    const inHole = await pixelsBetween(page, RAW_LINE, 0.3, 0.8);
-    const atOld = await pixelsBetween(page, RAW_LINE, 0.08, 0.12);
-    const atNow = await pixelsBetween(page, RAW_LINE, 0.97, 1);
-    console.log(`1 y with a hole: raw-line pixels ${atOld} at the old readings, ${inHole} in the hole, ${atNow} now`);
+    await shoot(page, '1y-th-hole');
+    // The hole runs from 327 days ago to a day ago: from 10 % to 99.7 % of the year's width. Every
+    // bucket here holds readings flagged `stale` (sent late on the telemetry topic), so the raw line
+    // is mostly covered by the QC-flagged markers: the ends are found by either colour.
+    // The markers' red is near the Thai standard's orange (which crosses the whole plot): matched
+    // closely. Only the raw line could cross the hole (the markers have no line).
+    const drawn = async (a: number, b: number) =>
+      (await pixelsBetween(page, RAW_LINE, a, b, 30)) + (await pixelsBetween(page, FLAGGED, a, b, 8));
+    const inHole = await pixelsBetween(page, RAW_LINE, 0.3, 0.8, 30);
+    const thaiInHole = await pixelsBetween(page, THAI_LINE, 0.3, 0.8, 8);
+    const atOld = await drawn(0.08, 0.12);
+    const atNow = await drawn(0.97, 1);
+    console.log(
+      `1 y with a hole: raw line or flagged marker pixels ${atOld} at the old readings, ${atNow} now; raw line ${inHole} in the hole (Thai standard ${thaiInHole})`,
+    );
+    expect(thaiInHole).toBeGreaterThan(0); // the pixel reading sees lines in the hole
+    expect(await pixelsBetween(page, FLAGGED, 0.3, 0.8, 8)).toBe(0); // and tells red from orange
     expect(inHole).toBe(0);
     expect(atOld).toBeGreaterThan(0);
     expect(atNow).toBeGreaterThan(0);

@@ -134,8 +134,13 @@ async function drawTime(points: number, runs: number) {
         type W = typeof window & {
           uPlot: new (o: unknown, d: unknown, el: HTMLElement) => { destroy(): void };
           cnxChart: {
-            trendOptions: (w: number, h: number, l: Record<string, string>, f: (s: number) => string) => unknown;
-            trendData: (c: unknown, thai: number, who: number) => unknown;
+            trendOptions: (o: { width: number; height: number; labels: Record<string, string>; lang: 'th' }) => unknown;
+            trendData: (
+              c: unknown,
+              span: { from: number; to: number; step: number },
+              thai: number,
+              who: number,
+            ) => unknown;
           };
         };
         const w = window as W;
@@ -160,6 +165,7 @@ async function drawTime(points: number, runs: number) {
           flagged.push(i % 211 === 0 ? r : null);
         }
         const labels = {
+          time: 'time',
           corrected: 'corrected',
           raw: 'raw',
           flagged: 'flagged',
@@ -167,13 +173,20 @@ async function drawTime(points: number, runs: number) {
           who: 'WHO 15',
           unit: 'µg/m³',
         };
-        const data = w.cnxChart.trendData({ x, corrected, raw, flagged }, 37.5, 15);
+        // The span asked for: the year of hourly buckets (trendData puts every bucket of it on x).
+        const data = w.cnxChart.trendData(
+          { x, corrected, raw, flagged },
+          { from: x[0]!, to: end + 3600, step: 3600 },
+          37.5,
+          15,
+        );
         const times: number[] = [];
         const box = document.getElementById('box')!;
         for (let i = 0; i < runs + 1; i++) {
           const el = document.createElement('div');
           box.replaceChildren(el);
-          const opts = w.cnxChart.trendOptions(1200, 280, labels, (s) => new Date(s * 1000).toISOString()) as {
+          // Thai labels (Buddhist-era years), as a Thai reader sees them.
+          const opts = w.cnxChart.trendOptions({ width: 1200, height: 280, labels, lang: 'th' }) as {
             hooks?: Record<string, (() => void)[]>;
           };
           // uPlot may finish its first paint after the constructor returns (batched commit): the time is

@@ -1,6 +1,6 @@
 import type { Series } from '@cnx/api-client';
 import { describe, expect, it } from 'vitest';
-import { rangeFrom, summarize, toColumns } from './series';
+import { bucketStarts, fillGaps, RANGES, rangeFrom, spanOf, summarize, toColumns } from './series';
 
 const bucket = (start: string, mean: number, flagged = 0) => ({ start, mean, flagged });
 const series = (data: ReturnType<typeof bucket>[]) => ({ data }) as unknown as Series;
@@ -27,5 +27,53 @@ describe('series columns', () => {
     expect(rangeFrom('1y')).toBe('1y');
     expect(rangeFrom('5y')).toBe('24h');
     expect(rangeFrom(null)).toBe('24h');
+  });
+
+  it('spans the range asked for, on the buckets the API cuts (city clock)', () => {
+    const to = new Date('2026-03-05T06:05:00Z');
+    const day = spanOf('24h', to);
+    expect(day).toEqual({ from: to.getTime() / 1000 - 86_400, to: to.getTime() / 1000, step: 300 });
+    const starts = bucketStarts(day);
+    expect(starts).toHaveLength(288);
+    expect(starts[0]).toBe(day.from);
+    expect(starts.at(-1)).toBe(day.to - 300);
+    // Hourly buckets start on the hour; the first one holds `from`, the last one `to`.
+    const year = spanOf('1y', to);
+    const hours = bucketStarts(year);
+    expect(hours).toHaveLength(8761);
+    expect(hours[0]).toBe(Date.parse('2025-03-05T06:00:00Z') / 1000);
+    expect(hours.at(-1)).toBe(Date.parse('2026-03-05T06:00:00Z') / 1000);
+    for (const r of ['7d', '30d'] as const) expect(bucketStarts(spanOf(r, to))).toHaveLength(RANGES[r].hours + 1);
+    expect(bucketStarts({ from: 10, to: 10, step: 300 })).toEqual([]);
+  });
+
+  it('puts a null on every bucket the API left out, so a line breaks at a gap', () => {
+    const span = { from: 0, to: 6 * 3600, step: 3600 };
+    const cols = { x: [3600, 4 * 3600, 5 * 3600], corrected: [1, 4, 5], raw: [2, 40, 50], flagged: [null, 40, null] };
+    expect(fillGaps(cols, span)).toEqual({
+      x: [0, 3600, 7200, 10_800, 14_400, 18_000],
+      corrected: [null, 1, null, null, 4, 5],
+      raw: [null, 2, null, null, 40, 50],
+      flagged: [null, null, null, null, 40, null],
+    });
+  });
+
+  it('a year with a 9-month hole: nulls all through it', () => {
+    const span = spanOf('1y', new Date('2026-03-05T06:05:00Z'));
+    const old = span.from + 30 * 86_400 - (span.from % 3600);
+    const x = [old, old + 3600, span.to - 3600 - (span.to % 3600)];
+    const full = fillGaps({ x, corrected: [1, 2, 3], raw: [1, 2, 3], flagged: [null, null, null] }, span);
+    expect(full.x).toHaveLength(8761);
+    const i = full.x.indexOf(old);
+    const j = full.x.indexOf(x[2]!);
+    expect(j - i).toBeGreaterThan(7000);
+    expect(full.raw.slice(i + 2, j).every((v) => v === null)).toBe(true);
+    expect(full.raw.filter((v) => v !== null)).toEqual([1, 2, 3]);
+  });
+
+  it('keeps a bucket off the grid (never expected from the API) in time order', () => {
+    const full = fillGaps({ x: [1800], corrected: [7], raw: [8], flagged: [null] }, { from: 0, to: 7200, step: 3600 });
+    expect(full.x).toEqual([0, 1800, 3600]);
+    expect(full.corrected).toEqual([null, 7, null]);
   });
 });

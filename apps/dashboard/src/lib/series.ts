@@ -1,11 +1,15 @@
 import type { Series } from '@cnx/api-client';
+import { alignDown } from './timeaxis';
 
-/** Ranges of the station trend and the bucket each one asks the API for (hourly up to a year). */
+/**
+ * Ranges of the station trend and the bucket each one asks the API for (hourly up to a year);
+ * `stepS` is the bucket's length in seconds.
+ */
 export const RANGES = {
-  '24h': { hours: 24, interval: '5m' },
-  '7d': { hours: 7 * 24, interval: '1h' },
-  '30d': { hours: 30 * 24, interval: '1h' },
-  '1y': { hours: 365 * 24, interval: '1h' },
+  '24h': { hours: 24, interval: '5m', stepS: 300 },
+  '7d': { hours: 7 * 24, interval: '1h', stepS: 3600 },
+  '30d': { hours: 30 * 24, interval: '1h', stepS: 3600 },
+  '1y': { hours: 365 * 24, interval: '1h', stepS: 3600 },
 } as const;
 export type RangeId = keyof typeof RANGES;
 export const RANGE_IDS = Object.keys(RANGES) as RangeId[];
@@ -61,4 +65,63 @@ export function summarize(values: readonly (number | null)[]): { mean: number | 
     if (v > max) max = v;
   }
   return n ? { mean: sum / n, max, n } : { mean: null, max: null, n: 0 };
+}
+
+/** The time range a trend asked the API for: [from, to) in epoch seconds, and its bucket length. */
+export interface TrendSpan {
+  from: number;
+  to: number;
+  step: number;
+}
+
+/** The span of a range ending at `to` (a Date or epoch ms). */
+export function spanOf(range: RangeId, to: number | Date): TrendSpan {
+  const toS = Math.floor(+to / 1000);
+  const { hours, stepS } = RANGES[range];
+  return { from: toS - hours * 3600, to: toS, step: stepS };
+}
+
+/**
+ * The start of every bucket of `span`, on the city's clock as the API cuts them (the API leaves out
+ * buckets without samples, so the chart must know the ones it did not get).
+ */
+export function bucketStarts(span: TrendSpan): number[] {
+  const out: number[] = [];
+  if (!(span.step > 0) || !(span.to > span.from)) return out;
+  for (let t = alignDown(span.from, span.step); t < span.to; t += span.step) out.push(t);
+  return out;
+}
+
+/**
+ * The columns on every bucket of the span, null where the API returned none, so that uPlot breaks
+ * its lines at a gap (spanGaps false) instead of joining the buckets on either side. A bucket the API
+ * returned off the grid (never expected) is kept, in time order.
+ */
+export function fillGaps(
+  cols: Pick<TrendColumns, 'x' | 'corrected' | 'raw' | 'flagged'>,
+  span: TrendSpan,
+): Pick<TrendColumns, 'x' | 'corrected' | 'raw' | 'flagged'> {
+  const grid = bucketStarts(span);
+  const out: Pick<TrendColumns, 'x' | 'corrected' | 'raw' | 'flagged'> = { x: [], corrected: [], raw: [], flagged: [] };
+  let i = 0;
+  let j = 0;
+  while (i < grid.length || j < cols.x.length) {
+    const g = i < grid.length ? grid[i]! : Number.POSITIVE_INFINITY;
+    const c = j < cols.x.length ? cols.x[j]! : Number.POSITIVE_INFINITY;
+    if (c <= g) {
+      out.x.push(c);
+      out.corrected.push(cols.corrected[j] ?? null);
+      out.raw.push(cols.raw[j] ?? null);
+      out.flagged.push(cols.flagged[j] ?? null);
+      j++;
+      if (c === g) i++;
+    } else {
+      out.x.push(g);
+      out.corrected.push(null);
+      out.raw.push(null);
+      out.flagged.push(null);
+      i++;
+    }
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import { TH_PM25_24H_STANDARD, WHO_2021_PM25_24H } from '@cnx/domain';
 import { redirect } from '@sveltejs/kit';
-import { RANGES, rangeFrom, toColumns } from '$lib/series';
+import { RANGES, rangeFrom, spanOf, toColumns } from '$lib/series';
 import { api } from '$lib/server/api';
 import { fromApi } from '$lib/server/load';
 import type { PageServerLoad } from './$types';
@@ -25,6 +25,9 @@ export const load: PageServerLoad = async ({ params, url, depends }) => {
     latest,
     range,
     trend: toColumns(corrected, raw),
+    // The range asked for and its bucket length: the chart's x axis spans it, with gaps where the API
+    // returned no bucket.
+    span: spanOf(range, to),
     lines: { thai: TH_PM25_24H_STANDARD, who: WHO_2021_PM25_24H.aqg },
   };
 };

@@ -155,6 +155,8 @@ describe('series and raw readings', () => {
     expect(excl.data[2].coverage).toEqual({ expectedCount: 60, observedCount: 6, percentComplete: 10 });
     const incl = (await get(`${base}/series?${q}&qc=include`)).body;
     expect(incl.data.map((b: { count: number }) => b.count)).toEqual([6, 6, 6]);
+    // include keeps everything; flagged counts what the policy would leave out (the spike, not humidity).
+    expect(incl.data.map((b: { flagged: number }) => b.flagged)).toEqual([0, 1, 0]);
     const only = (await get(`${base}/series?${q}&qc=only-flagged`)).body;
     expect(only.data.map((b: { count: number }) => b.count)).toEqual([1, 1]);
     const corrected = (await get(`${base}/series?${q}&metric=pm25_corrected&qc=include`)).body;

@@ -55,7 +55,8 @@ export const SeriesBucket = Type.Object(
     count: Type.Integer({ description: 'Samples kept by the QC filter' }),
     flagged: Type.Integer({
       description:
-        'Samples carrying a flag the qc filter is about (usable: an excluding flag; otherwise any flag), whether kept or not',
+        'Samples the quality policy leaves out of figures (an excluding flag: range, spike, stuck, seq_duplicate, future, ' +
+        'stale), whether kept or not; with qc=exclude-flagged or only-flagged, samples carrying any flag',
     }),
     coverage: Coverage,
   },

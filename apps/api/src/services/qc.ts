@@ -8,5 +8,9 @@ import type { QcFilter, QcMode } from '@cnx/store';
 export type ApiQcMode = QcMode | 'usable';
 
 export function qcFilter(mode: ApiQcMode): QcFilter {
-  return mode === 'usable' ? { mode: 'exclude-flagged', flags: QC_POLICY.series.exclude } : { mode };
+  const excluding = QC_POLICY.series.exclude;
+  if (mode === 'usable') return { mode: 'exclude-flagged', flags: excluding };
+  // Every reading, with `flagged` counting the ones the policy would leave out (not humidity).
+  if (mode === 'include') return { mode, flags: excluding };
+  return { mode };
 }

@@ -3,8 +3,11 @@ import { AQI_BANDS } from '@cnx/domain';
 import { describe, expect, it } from 'vitest';
 import {
   BAND_SHAPES,
+  basisKey,
+  basisShortKey,
   contrastRatio,
   holdOrder,
+  primaryIndex,
   sameOrder,
   shapeOf,
   shapePath,
@@ -14,12 +17,23 @@ import {
   textOn,
 } from './bands';
 
-const idx = (level: number, value: number): AqiIndex =>
-  ({ level, value, band: `b${level}`, color: '#000000' }) as unknown as AqiIndex;
-const station = (id: string, th: AqiIndex | null, hour1: number | null = null): StationLatest =>
+const idx = (level: number, value: number, official = true): AqiIndex =>
+  ({
+    level,
+    value,
+    band: `b${level}`,
+    color: '#000000',
+    official,
+    averaging: official ? 'rolling24h' : 'nowcast',
+  }) as unknown as AqiIndex;
+/** A station as /v1/latest gives it: `band` is the official index when valid, else the "now" one. */
+const station = (id: string, band: AqiIndex | null, hour1: number | null = null, us: AqiIndex | null = null) =>
   ({
     station: { id },
-    air: { aqi: { th, us: null }, pm25: { hour1: hour1 == null ? null : { value: hour1 } } },
+    air: {
+      aqi: { th: band?.official ? band : null, now: band?.official ? null : band, us, band },
+      pm25: { hour1: hour1 == null ? null : { value: hour1 } },
+    },
   }) as unknown as StationLatest;
 
 describe('bands', () => {
@@ -52,9 +66,26 @@ describe('bands', () => {
     expect(sortStationsWorstFirst(list).map((s) => s.station.id)).toEqual(['c', 'd', 'a', 'b', 'e']);
   });
 
+  it('ranks and colours by the Thai band, official or "now", never by the US AQI', () => {
+    const fresh = station('fresh', idx(2, 60, false), 30, idx(3, 140));
+    const old = station('old', idx(1, 40));
+    const usOnly = station('us-only', null, 12, idx(4, 180));
+    expect(primaryIndex(fresh)).toMatchObject({ value: 60, official: false });
+    expect(primaryIndex(usOnly)).toBeNull();
+    expect(sortStationsWorstFirst([old, usOnly, fresh]).map((s) => s.station.id)).toEqual(['fresh', 'old', 'us-only']);
+    expect(basisKey(idx(1, 40))).toBe('basisOfficial');
+    expect(basisKey(idx(1, 40, false))).toBe('basisNowcast');
+    expect(basisKey({ averaging: 'hour1' })).toBe('basisHour1');
+    expect(basisShortKey(idx(1, 40, false))).toBe('basisShortNow');
+  });
+
   it('sorts districts worst first', () => {
-    const d = (id: string, th: AqiIndex | null, hour1Mean: number | null = null) =>
-      ({ district: { id }, aqi: { th, us: null }, pm25: { hour1Mean } }) as unknown as DistrictSummary;
+    const d = (id: string, band: AqiIndex | null, hour1Mean: number | null = null) =>
+      ({
+        district: { id },
+        aqi: { th: band, us: null, now: null, band },
+        pm25: { hour1Mean },
+      }) as unknown as DistrictSummary;
     expect(
       sortDistrictsWorstFirst([d('x', null, 5), d('y', idx(4, 210)), d('z', idx(0, 10))]).map((x) => x.district.id),
     ).toEqual(['y', 'z', 'x']);
@@ -76,7 +107,7 @@ describe('bands', () => {
     ]);
     const shown = holdOrder(after, held, stationId);
     expect(shown.map(stationId)).toEqual(['b', 'a', 'c']);
-    expect(shown[2]!.air!.aqi.th!.value).toBe(160);
+    expect(shown[2]!.air!.aqi.band!.value).toBe(160);
     expect(sameOrder(shown, after, stationId)).toBe(false);
     // Re-sorting on request: the held order becomes the ranking.
     expect(holdOrder(after, after.map(stationId), stationId).map(stationId)).toEqual(['c', 'b', 'a']);

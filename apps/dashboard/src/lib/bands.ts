@@ -1,4 +1,5 @@
 import type { AqiIndex, DistrictSummary, StationLatest } from '@cnx/api-client';
+import type { Key } from './i18n';
 
 /**
  * Marker symbols per band level (0 = best), so that colour is never the only cue (WCAG 1.4.1): each
@@ -53,8 +54,25 @@ export const contrastRatio = (a: string, b: string): number => {
 export const textOn = (background: string): '#000000' | '#ffffff' =>
   contrastRatio(background, '#000000') >= contrastRatio(background, '#ffffff') ? '#000000' : '#ffffff';
 
-/** The index a station is ranked and coloured by: the Thai AQI (the city's primary scale), else US. */
-export const primaryIndex = (s: Pick<StationLatest, 'air'>): AqiIndex | null => s.air?.aqi.th ?? s.air?.aqi.us ?? null;
+/**
+ * The index a station is ranked and coloured by: always the Thai scale (the city's primary scale,
+ * never silently the US one): the official 24-hour index when valid, else the "now" index (the API's
+ * `aqi.band`; its `official` and `averaging` say which).
+ */
+export const primaryIndex = (s: Pick<StationLatest, 'air'>): AqiIndex | null => s.air?.aqi.band ?? null;
+
+/** The message that names an index's basis: official 24-hour mean, NowCast or this hour's mean. */
+export function basisKey(index: Pick<AqiIndex, 'averaging'>): Key {
+  return index.averaging === 'rolling24h'
+    ? 'basisOfficial'
+    : index.averaging === 'nowcast'
+      ? 'basisNowcast'
+      : 'basisHour1';
+}
+
+/** The short form for badges in lists: "24 h" or "now". */
+export const basisShortKey = (index: Pick<AqiIndex, 'official'>): Key =>
+  index.official ? 'basisShortOfficial' : 'basisShortNow';
 
 /** A sort key: higher is worse; stations with no index sort last, by their current-hour PM2.5. */
 export function badness(s: Pick<StationLatest, 'air'>): number {
@@ -91,10 +109,17 @@ export const sortStationsWorstFirst = <T extends Pick<StationLatest, 'air' | 'st
   [...list].sort((a, b) => badness(b) - badness(a) || a.station.id.localeCompare(b.station.id));
 
 export function districtBadness(d: DistrictSummary): number {
-  const idx = d.aqi.th ?? d.aqi.us;
+  const idx = d.aqi.band;
   if (idx) return 1_000_000 + idx.level * 10_000 + idx.value;
   return d.pm25.hour1Mean ?? -1;
 }
 
 export const sortDistrictsWorstFirst = (list: readonly DistrictSummary[]): DistrictSummary[] =>
   [...list].sort((a, b) => districtBadness(b) - districtBadness(a) || a.district.id.localeCompare(b.district.id));
+
+/** A station's newest usable PM2.5 from the server (corrected when the gateway corrected it), with its time. */
+export function latestPm25(s: Pick<StationLatest, 'latest'>): { ts: string; value: number | null } | null {
+  const r = s.latest;
+  if (!r) return null;
+  return { ts: r.ts, value: r.corrections.find((c) => c.metric === 'pm25')?.value ?? r.values.pm25 ?? null };
+}

@@ -33,3 +33,18 @@ describe('format', () => {
     expect(formatNumber(12, 'th', 2)).toBe('12.00');
   });
 });
+
+describe('ages', () => {
+  it('says how old a value is, in Thai and English', async () => {
+    const { formatAge, formatWhen } = await import('./format');
+    expect(formatAge(30, 'en')).toBe('30 seconds ago');
+    expect(formatAge(125, 'en')).toBe('2 minutes ago');
+    expect(formatAge(3 * 3600 + 5, 'en')).toBe('3 hours ago');
+    expect(formatAge(125, 'th')).toBe('2 นาทีที่ผ่านมา');
+    expect(formatAge(5 * 86_400, 'th')).toBe('5 วันที่ผ่านมา');
+    const when = formatWhen(T, Date.parse(T) + 120_000, 'th');
+    expect(when).toContain('2568');
+    expect(when).toContain('13:05');
+    expect(when).toContain('2 นาทีที่ผ่านมา');
+  });
+});

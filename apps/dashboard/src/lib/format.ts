@@ -61,3 +61,27 @@ export function formatDate(t: string | number | Date, lang: Lang): string {
 /** The Buddhist-era year of a date in the city (Gregorian + 543). */
 export const buddhistYear = (t: string | number | Date): number =>
   Number(dtf('en', 'y', { year: 'numeric' }).format(toDate(t))) + 543;
+
+const rtf = new Map<Lang, Intl.RelativeTimeFormat>();
+
+/**
+ * How old a value is, in the reader's language: "2 นาทีที่ผ่านมา", "3 hours ago" (Intl). Under a
+ * minute it counts seconds, so a fresh value never reads "0 minutes ago".
+ */
+export function formatAge(seconds: number, lang: Lang): string {
+  let f = rtf.get(lang);
+  if (!f) {
+    f = new Intl.RelativeTimeFormat(lang === 'th' ? 'th-TH' : 'en-GB', { numeric: 'auto' });
+    rtf.set(lang, f);
+  }
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return f.format(-s, 'second');
+  if (s < 3600) return f.format(-Math.floor(s / 60), 'minute');
+  if (s < 2 * 86_400) return f.format(-Math.floor(s / 3600), 'hour');
+  return f.format(-Math.floor(s / 86_400), 'day');
+}
+
+/** "7 ธ.ค. 2569 11:14 · 2 นาทีที่ผ่านมา": a value's time in the reader's locale and its age at `now`. */
+export function formatWhen(t: string | number | Date, now: number, lang: Lang): string {
+  return `${formatDateTime(t, lang)} · ${formatAge((now - toDate(t).getTime()) / 1000, lang)}`;
+}

@@ -70,8 +70,10 @@ function subscribeOnce(
     },
     reading(r) {
       const prev = live.stations[r.station];
-      // The bus is at-least-once and may deliver out of order: keep the newest.
-      if (!prev || prev.ts <= r.ts) live.stations[r.station] = toLiveValue(r);
+      // A reading the quality policy keeps out of every figure (a spike, out of range, stuck) is
+      // never shown as the live value. The bus is at-least-once and may deliver out of order: keep
+      // the newest. (The stream sends only readings that are live by their own time.)
+      if (r.usable && (!prev || prev.ts <= r.ts)) live.stations[r.station] = toLiveValue(r);
       live.count++;
       onReading(r);
     },

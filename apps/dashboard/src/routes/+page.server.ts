@@ -1,4 +1,5 @@
 import { projectCity } from '$lib/geo';
+import { thaiLegend } from '$lib/legend';
 import { api } from '$lib/server/api';
 import { cityLayers } from '$lib/server/city';
 import { fromApi } from '$lib/server/load';
@@ -16,5 +17,5 @@ export const load: PageServerLoad = async ({ depends }) => {
   );
   const positions: Record<string, [number, number]> = {};
   for (const s of latest.data) positions[s.station.id] = project(s.station.location.lon, s.station.location.lat);
-  return { latest, districts, map, positions };
+  return { latest, districts, map, positions, legend: thaiLegend() };
 };

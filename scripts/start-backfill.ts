@@ -25,8 +25,8 @@ import { loadGatewayConfig } from '../apps/gateway/src/config';
 export interface BackfillStartOptions {
   env: NodeJS.ProcessEnv;
   city: string;
-  /** Stations of the city pack (the newest stored reading of each decides the gap). */
-  stationIds: string[];
+  /** Each device's station (city pack): the newest stored reading of the backfilled devices' stations decides the gap. */
+  stationOf: ReadonlyMap<string, string>;
   mqttUrl: string;
   gatewayUrl: string;
   /** When the gateway answered healthy (the figure printed is measured from it). */
@@ -72,7 +72,10 @@ export async function backfillHistory(o: BackfillStartOptions): Promise<boolean>
     return false;
   }
   const until = Date.now();
-  const since = await newestStored(o.env, o.stationIds, until - days * DAY).catch((error: Error) => {
+  const seed = 1; // the live fleet's (`cnx-sim run` and `canal` default), so the week joins up with it
+  const city = await loadHistorySources(o.city, { seed, at: until });
+  const stationIds = [...new Set(city.sources.flatMap((s) => o.stationOf.get(s.deviceId) ?? []))];
+  const since = await newestStored(o.env, stationIds, until - days * DAY).catch((error: Error) => {
     console.log(`[start] could not read the newest stored readings (${error.message}); backfilling the whole window`);
     return undefined;
   });
@@ -81,8 +84,6 @@ export async function backfillHistory(o: BackfillStartOptions): Promise<boolean>
   }
   const acceptedBefore = await gatewayMetric(o.gatewayUrl, 'gateway_history_readings_accepted_total');
   const from = Math.max(until - days * DAY, since ?? Number.NEGATIVE_INFINITY);
-  const seed = 1; // the live fleet's (`cnx-sim run` and `canal` default), so the week joins up with it
-  const city = await loadHistorySources(o.city, { seed, at: until });
   let lastLine = Date.now();
   const result = await publishBackfill({
     city: city.cityId,

@@ -129,7 +129,7 @@ const gatewayHealthyAt = Date.now(); // the history backfill's figure is measure
 await backfillHistory({
   env,
   city: env.CNX_CITY ?? 'chiang-mai',
-  stationIds: pack.value.stations.map((s) => s.id),
+  stationOf: new Map(pack.value.devices.map((d) => [d.id, d.stationId])),
   mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
   gatewayUrl: `http://127.0.0.1:${gatewayHttp}`,
   gatewayHealthyAt,

@@ -11,6 +11,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadCityPackSync, resolveCityDir } from '@cnx/city-pack';
+import { backfillHistory } from './start-backfill';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = {
@@ -119,6 +120,21 @@ await waitForHealth(`http://127.0.0.1:${gatewayHttp}/health`, 60_000).catch((err
   console.error(`[start] ${(error as Error).message}`);
   void shutdown(1);
 });
+const gatewayHealthyAt = Date.now(); // the history backfill's figure is measured from here
+// --- History backfill (scripts/start-backfill.ts) -----------------------------------------------
+// As soon as the gateway is healthy, before the API, alerts and the live fleet: the last
+// CNX_BACKFILL_DAYS (default 7) days of every simulated device's past, published on the history
+// topics through the broker and gateway, so every page, chart and AQI band is real from the first
+// screen. A later start fills only the gap; 0 = off.
+await backfillHistory({
+  env,
+  city: env.CNX_CITY ?? 'chiang-mai',
+  stationOf: new Map(pack.value.devices.map((d) => [d.id, d.stationId])),
+  mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+  gatewayUrl: `http://127.0.0.1:${gatewayHttp}`,
+  gatewayHealthyAt,
+}).catch((error) => console.error(`[start] history backfill: ${(error as Error).message}`));
+// --- end of the history backfill ----------------------------------------------------------------
 // The API's staff routes (/v1/staff/...) forward to the alerts service started below.
 run('api', 'apps/api/src/main.ts', [], {
   API_PORT: String(apiPort),

@@ -7,9 +7,11 @@
  *   tsx firmware-sim/src/cli.ts list
  *   tsx firmware-sim/src/cli.ts canal --tcp-base-port 15020 --rtu /tmp/cnx-rtu --scenario flood   (canal/cli.ts)
  *   tsx firmware-sim/src/cli.ts fleet --mqtt mqtt://127.0.0.1:1883 --tcp-base-port 15020          (air + canal)
+ *   tsx firmware-sim/src/cli.ts backfill --mqtt mqtt://127.0.0.1:1883 --days 7       (backfill/cli.ts: history)
  */
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { registerBackfillCommand } from './backfill/cli';
 import { registerCanalCommands } from './canal/cli';
 import { loadCityFleet } from './city';
 import { formatLocal, summaryDocument, summaryText } from './cli/format';
@@ -253,6 +255,7 @@ program
   .action(list);
 
 registerCanalCommands(program);
+registerBackfillCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`cnx-sim: ${(e as Error).message}\n`);

@@ -7,7 +7,12 @@
  * Canal stations (Modbus TCP / RTU, see README and docs/modbus.md):
  *   const canal = createCanalFleet({ city: 'chiang-mai', stations, tcp: { basePort: 15020 }, rtu: { dir }, timeScale: 0 });
  *   await canal.start(); canal.endpoints; canal.station(id).valuesAt(); await canal.stop();
+ *
+ * History (the simulated past on the history topics, as `npm start` backfills a week):
+ *   const { sources } = await loadHistorySources('chiang-mai', { seed: 1, at: until });
+ *   await publishBackfill({ city: 'chiang-mai', sources, from, until, seed: 1, mqtt: { url } });
  */
+export * from './backfill';
 export {
   CANAL_FAULT_MODES,
   CANAL_FAULTS,

@@ -130,18 +130,22 @@ describe('broker ACL (infra/mosquitto/acl on a real Mosquitto)', () => {
 
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  it('a device publishes its own telemetry and status; the gateway user receives them', async () => {
+  it('a device publishes its own telemetry, history and status; the gateway user receives them', async () => {
     const gateway = await connect('cnx-gateway');
     await gateway.client.subscribeAsync({
       [filters.allTelemetry('+')]: { qos: 1 },
+      [filters.allHistory('+')]: { qos: 1 },
       [filters.allStatus('+')]: { qos: 1 },
     });
     const device = await connect(DEVICE_A);
     const telemetry = JSON.stringify({ ts: Date.now(), seq: 1, values: { pm25: 31.4 } });
+    const history = JSON.stringify({ ts: Date.now() - 86_400_000, values: { pm25: 12.5 } });
     await device.client.publishAsync(topics.telemetry(CITY, DEVICE_A), telemetry, { qos: 1 });
+    await device.client.publishAsync(topics.history(CITY, DEVICE_A), history, { qos: 1 });
     await device.client.publishAsync(topics.status(CITY, DEVICE_A), '{"state":"online"}', { qos: 1, retain: true });
 
     expect((await gateway.waitFor((m) => m.topic === topics.telemetry(CITY, DEVICE_A))).payload).toBe(telemetry);
+    expect((await gateway.waitFor((m) => m.topic === topics.history(CITY, DEVICE_A))).payload).toBe(history);
     expect((await gateway.waitFor((m) => m.topic === topics.status(CITY, DEVICE_A))).payload).toBe(
       '{"state":"online"}',
     );
@@ -153,6 +157,7 @@ describe('broker ACL (infra/mosquitto/acl on a real Mosquitto)', () => {
     const gateway = await connect('cnx-gateway');
     await gateway.client.subscribeAsync({
       [filters.allTelemetry('+')]: { qos: 1 },
+      [filters.allHistory('+')]: { qos: 1 },
       [filters.allStatus('+')]: { qos: 1 },
     });
     const api = await connect('cnx-api');
@@ -161,6 +166,7 @@ describe('broker ACL (infra/mosquitto/acl on a real Mosquitto)', () => {
 
     // Denied first (MQTT 3.1.1: still PUBACKed), then allowed, on the same connection.
     await device.client.publishAsync(topics.telemetry(CITY, DEVICE_B), '{"forged":true}', { qos: 1 });
+    await device.client.publishAsync(topics.history(CITY, DEVICE_B), '{"forged":true}', { qos: 1 });
     await device.client.publishAsync(topics.status(CITY, DEVICE_B), '{"state":"offline"}', { qos: 1, retain: true });
     await device.client.publishAsync(topics.readings(CITY), '{"forged":true}', { qos: 1 });
     await device.client.publishAsync(topics.telemetry(CITY, DEVICE_A), '{"real":true}', { qos: 1 });

@@ -9,6 +9,8 @@ import { REJECT_REASONS, type RejectReason } from './errors';
 export class GatewayStats {
   received = 0;
   accepted = 0;
+  /** Of `accepted`, the readings that came on the history topic (logged past readings). */
+  historyAccepted = 0;
   ignoredValues = 0;
   spooled = 0;
   written = 0;
@@ -53,6 +55,11 @@ export function createMetrics(stats: GatewayStats, spool: SpoolGaugeSource) {
     });
   counter('gateway_messages_received_total', 'Device messages received (all transports)', () => stats.received);
   counter('gateway_readings_accepted_total', 'Readings accepted (validated, flagged, spooled)', () => stats.accepted);
+  counter(
+    'gateway_history_readings_accepted_total',
+    'Of the readings accepted, those uploaded on the history topic (logged past readings, e.g. a backfill)',
+    () => stats.historyAccepted,
+  );
   counter('gateway_readings_spooled_total', 'Readings appended to the durable spool', () => stats.spooled);
   counter('gateway_readings_written_total', 'Readings confirmed written by the store', () => stats.written);
   counter(

@@ -2,6 +2,7 @@
  * The one typed map from MQTT topic to payload type (DESIGN.md house style 3).
  *
  *   cnx/v1/{city}/devices/{deviceId}/telemetry   device -> gateway  TelemetryPayload | SenmlPack
+ *   cnx/v1/{city}/devices/{deviceId}/history     device -> gateway  TelemetryPayload | SenmlPack (logged, past)
  *   cnx/v1/{city}/devices/{deviceId}/status      device, retained   DeviceStatusPayload (LWT: offline)
  *   cnx/v1/{city}/readings                       gateway -> bus     ReadingsBatchPayload
  *   cnx/v1/{city}/deadletter/{deviceId}          gateway -> bus     DeadLetterPayload
@@ -13,10 +14,15 @@ export const TOPIC_ROOT = 'cnx/v1';
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 export const isValidId = (s: string): boolean => ID_PATTERN.test(s);
 
-export type TopicKind = 'telemetry' | 'status' | 'readings' | 'deadletter';
+export type TopicKind = 'telemetry' | 'history' | 'status' | 'readings' | 'deadletter';
 
 export const topics = {
   telemetry: (city: string, deviceId: string) => `${TOPIC_ROOT}/${city}/devices/${deviceId}/telemetry`,
+  /**
+   * Logged past readings uploaded later (an SD-card log, the simulator's backfill): the payloads of
+   * telemetry; the gateway does not judge their lateness (never `stale`), and they are never live.
+   */
+  history: (city: string, deviceId: string) => `${TOPIC_ROOT}/${city}/devices/${deviceId}/history`,
   status: (city: string, deviceId: string) => `${TOPIC_ROOT}/${city}/devices/${deviceId}/status`,
   /**
    * The internal bus: batches of normalised readings, one message per gateway flush (see
@@ -29,6 +35,7 @@ export const topics = {
 /** Subscription filters (MQTT wildcards). */
 export const filters = {
   allTelemetry: (city: string) => `${TOPIC_ROOT}/${city}/devices/+/telemetry`,
+  allHistory: (city: string) => `${TOPIC_ROOT}/${city}/devices/+/history`,
   allStatus: (city: string) => `${TOPIC_ROOT}/${city}/devices/+/status`,
   allReadings: (city: string) => `${TOPIC_ROOT}/${city}/readings`,
   allDeadletter: (city: string) => `${TOPIC_ROOT}/${city}/deadletter/+`,
@@ -37,7 +44,7 @@ export const filters = {
 export interface ParsedTopic {
   kind: TopicKind;
   city: string;
-  /** deviceId for telemetry/status/deadletter; '' for the readings bus. */
+  /** deviceId for telemetry/history/status/deadletter; '' for the readings bus. */
   id: string;
 }
 
@@ -49,7 +56,7 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
   if (p.length === 4) return p[3] === 'readings' ? { kind: 'readings', city, id: '' } : undefined;
   if (p[3] === 'devices' && p.length === 6) {
     const kind = p[5];
-    if (kind === 'telemetry' || kind === 'status') return { kind, city, id: p[4] as string };
+    if (kind === 'telemetry' || kind === 'history' || kind === 'status') return { kind, city, id: p[4] as string };
     return undefined;
   }
   if (p.length === 5 && p[3] === 'deadletter') return { kind: 'deadletter', city, id: p[4] as string };

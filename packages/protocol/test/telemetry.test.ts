@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseTelemetry } from '../src/telemetry';
-import { parseTopic, topics } from '../src/topics';
+import { filters, parseTopic, topics } from '../src/topics';
 
 const TS = 1_742_000_000_000; // 2025-03-15
 
@@ -116,6 +116,11 @@ describe('topics', () => {
       city: 'chiang-mai',
       id: 'dev-1',
     });
+    expect(parseTopic(topics.history('chiang-mai', 'dev-1'))).toEqual({
+      kind: 'history',
+      city: 'chiang-mai',
+      id: 'dev-1',
+    });
     expect(parseTopic(topics.status('chiang-mai', 'dev-1'))).toEqual({
       kind: 'status',
       city: 'chiang-mai',
@@ -138,10 +143,60 @@ describe('topics', () => {
       'cnx/v2/x/devices/d/telemetry',
       'cnx/v1/x/devices/d/other',
       'cnx/v1/x/devices/d/telemetry/extra',
+      'cnx/v1/x/devices/d/history/extra',
+      'cnx/v1/x/devices/history',
       'a/b/c/d/e',
     ]) {
       expect(parseTopic(t)).toBeUndefined();
     }
+  });
+});
+
+describe('history topic', () => {
+  /** MQTT 3.1.1 section 4.7 topic matching, enough for our filters (+ and a trailing #). */
+  const matches = (filter: string, topic: string): boolean => {
+    const f = filter.split('/');
+    const t = topic.split('/');
+    for (let i = 0; i < f.length; i++) {
+      if (f[i] === '#') return true;
+      if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+    }
+    return f.length === t.length;
+  };
+
+  it('is its own level beside telemetry, and the filters tell the two apart', () => {
+    const history = topics.history('chiang-mai', 'cm-air-cmu-01-pms');
+    expect(history).toBe('cnx/v1/chiang-mai/devices/cm-air-cmu-01-pms/history');
+    expect(matches(filters.allHistory('chiang-mai'), history)).toBe(true);
+    expect(matches(filters.allTelemetry('chiang-mai'), history)).toBe(false);
+    expect(matches(filters.allHistory('chiang-mai'), topics.telemetry('chiang-mai', 'cm-air-cmu-01-pms'))).toBe(false);
+    expect(matches(filters.allHistory('chiang-mai'), topics.history('lampang', 'cm-air-cmu-01-pms'))).toBe(false);
+  });
+
+  it('carries the telemetry payloads: a SenML log of several times becomes readings in time order', () => {
+    // What a logger uploads: 12 one-minute readings of 5 metrics = 60 records (a pack holds at most 64).
+    const start = 1_767_200_000; // s
+    const pack = [];
+    for (let k = 11; k >= 0; k--) {
+      for (const [n, v] of [
+        ['pm1', 10 + k],
+        ['pm25', 14 + k],
+        ['pm10', 20 + k],
+        ['temperature', 24],
+        ['humidity', 70],
+      ] as const) {
+        pack.push(
+          pack.length === 0
+            ? { bn: 'urn:dev:cnx:cm-air-cmu-01-pms:', bt: start, n, v, t: k * 60 }
+            : { n, v, t: k * 60 },
+        );
+      }
+    }
+    const r = parseTelemetry(JSON.stringify(pack));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.map((x) => x.ts)).toEqual(Array.from({ length: 12 }, (_, k) => (start + k * 60) * 1000));
+    expect(r.value[3]?.values).toEqual({ pm1: 13, pm25: 17, pm10: 23, temperature: 24, humidity: 70 });
   });
 });
 

@@ -26,6 +26,8 @@ const RESUME_CHECK_MS = 500;
 /**
  * MQTT transport: a persistent session (clean session off, fixed client id) subscribed with QoS 1,
  * so the broker keeps messages while the gateway is down and redelivers any it did not acknowledge.
+ * Telemetry and history topics (logged past readings: same payloads, lateness not judged) both go to
+ * the pipeline's `handle`; status topics keep the devices-online gauge.
  * The connection is our lean MQTT 3.1.1 client (mqtt-session.ts), not MQTT.js: see there why.
  *
  * Acknowledgement is batched and comes after durability: each message is handed to the pipeline
@@ -43,7 +45,7 @@ export class MqttIngestAdapter {
   private session?: MqttSession;
   private stopped = false;
   private resumeTimer?: NodeJS.Timeout;
-  /** `cnx/v1/{city}/devices/`: telemetry topics are this + device id + `/telemetry`. */
+  /** `cnx/v1/{city}/devices/`: telemetry topics are this + device id + `/telemetry` (history: `/history`). */
   private readonly telemetryPrefix: string;
   /** Failed spool flushes when the current turn's first message arrived (see commit()). */
   private turnFailures = -1;
@@ -70,7 +72,11 @@ export class MqttIngestAdapter {
         clientId: this.opts.clientId,
         username: this.opts.username,
         password: this.opts.password,
-        subscriptions: { [filters.allTelemetry(this.opts.city)]: 1, [filters.allStatus(this.opts.city)]: 1 },
+        subscriptions: {
+          [filters.allTelemetry(this.opts.city)]: 1,
+          [filters.allHistory(this.opts.city)]: 1,
+          [filters.allStatus(this.opts.city)]: 1,
+        },
         maxPacketBytes: this.opts.maxPacketBytes,
         keepaliveSec: 30,
         reconnectMs: 1000,
@@ -129,12 +135,13 @@ export class MqttIngestAdapter {
       this.onStatus(t.id, payload);
       return true;
     }
+    if (t.kind === 'history') return this.onTelemetry(t.id, topic, payload, receivedAt, true);
     if (t.kind !== 'telemetry') return true;
     return this.onTelemetry(t.id, topic, payload, receivedAt);
   }
 
-  private onTelemetry(deviceId: string, topic: string, payload: Buffer, receivedAt: number): boolean {
-    const result = this.pipeline.handle(deviceId, payload, receivedAt, topic);
+  private onTelemetry(deviceId: string, topic: string, payload: Buffer, receivedAt: number, history = false): boolean {
+    const result = this.pipeline.handle(deviceId, payload, receivedAt, topic, history);
     if (result !== 'full') return true;
     this.pause();
     return false; // not acknowledged
@@ -144,7 +151,7 @@ export class MqttIngestAdapter {
   private onOversized(topic: string, head: Buffer, payloadBytes: number, receivedAt: number): void {
     if (this.turnFailures < 0) this.turnFailures = this.pipeline.flushFailures;
     const t = parseTopic(topic);
-    const id = t && t.city === this.opts.city && t.kind === 'telemetry' ? t.id : 'unknown';
+    const id = t && t.city === this.opts.city && (t.kind === 'telemetry' || t.kind === 'history') ? t.id : 'unknown';
     this.pipeline.rejectOversized(id, head, payloadBytes, receivedAt, topic);
   }
 

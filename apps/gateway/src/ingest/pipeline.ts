@@ -7,6 +7,7 @@ import {
   createQcState,
   type Device,
   type DeviceQcState,
+  historyQcConfig,
   METRICS,
   PM25_CORRECTION_MODELS,
   type QcConfig,
@@ -93,6 +94,8 @@ export class IngestPipeline {
   private busChars = 0;
   private busTimer?: NodeJS.Timeout;
   private readonly busTopic: string;
+  /** QC for the history topic: deps.qcConfig without the lateness check (never `stale`). */
+  private readonly historyQc: QcConfig;
 
   constructor(
     private readonly deps: {
@@ -114,6 +117,7 @@ export class IngestPipeline {
     // ingest, and one per spool flush (hundreds a second at 10k readings/s) still ~4 µs a reading
     // (docs/performance.md). Readings join the bus only after they are in the spool.
     this.busTopic = topics.readings(deps.pack.city.id);
+    this.historyQc = historyQcConfig(deps.qcConfig);
     const wait = deps.busBatchMs ?? 25;
     deps.spool.onFlush((_first, records) => {
       if (wait <= 0) {
@@ -171,9 +175,10 @@ export class IngestPipeline {
 
   /**
    * Handle one message from `deviceId`. 'full' means the spool refused the reading (back-pressure):
-   * the caller must NOT acknowledge it and must offer it again later.
+   * the caller must NOT acknowledge it and must offer it again later. `history`: the message came on
+   * the history topic (logged past readings): the same path, but QC does not judge lateness.
    */
-  handle(deviceId: string, payload: Buffer, receivedAt: number, sourceTopic: string): IngestResult {
+  handle(deviceId: string, payload: Buffer, receivedAt: number, sourceTopic: string, history = false): IngestResult {
     const { stats } = this.deps;
     // Checked before anything is counted or QC state is touched: the message will be offered again.
     if (this.deps.spool.full) return 'full';
@@ -205,11 +210,12 @@ export class IngestPipeline {
       return this.reject(parsed.error.code, parsed.error.message, deviceId, payload, receivedAt, sourceTopic);
 
     const { station } = ctx;
+    const qcConfig = history ? this.historyQc : this.deps.qcConfig;
     const records: string[] = [];
     const readings: Reading[] = [];
     for (const r of parsed.value) {
       if (r.ignored) stats.ignoredValues += r.ignored.length;
-      const qc = applyQc(ctx.qc, r, receivedAt, this.deps.qcConfig);
+      const qc = applyQc(ctx.qc, r, receivedAt, qcConfig);
       for (const f of qc) stats.qc.set(f, (stats.qc.get(f) ?? 0) + 1);
       let corrections = NO_CORRECTIONS;
       if (ctx.corrects) {
@@ -241,6 +247,7 @@ export class IngestPipeline {
     if (!this.deps.spool.appendMany(records, readings)) return 'full';
     stats.spooled += records.length;
     stats.accepted += records.length;
+    if (history) stats.historyAccepted += records.length;
     return 'accepted';
   }
 

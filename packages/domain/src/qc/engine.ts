@@ -101,6 +101,26 @@ export const DEFAULT_QC_CONFIG: Readonly<QcConfig> = Object.freeze({
   stuckMinValue: Object.freeze({ pm1: 10, pm25: 10, pm10: 10, do: 0.5 }),
 }) as Readonly<QcConfig>;
 
+/**
+ * QC for the history topic (logged past readings uploaded later, docs/protocol.md): exactly
+ * DEFAULT_QC_CONFIG except that lateness is not judged (maxAgeMs Infinity, so never `stale`): the
+ * sender declared the readings past. `future` and every other check still apply. Frozen and shared,
+ * so the engine compiles it once (see `compile`).
+ */
+export const HISTORY_QC_CONFIG: Readonly<QcConfig> = Object.freeze({
+  ...DEFAULT_QC_CONFIG,
+  maxAgeMs: Number.POSITIVE_INFINITY,
+}) as Readonly<QcConfig>;
+
+/**
+ * The history variant of a QC config: HISTORY_QC_CONFIG for the default, else a frozen copy of
+ * `config` with maxAgeMs Infinity. Call once per config (each call on a custom config is a new object).
+ */
+export function historyQcConfig(config: Readonly<QcConfig>): Readonly<QcConfig> {
+  if (config === DEFAULT_QC_CONFIG) return HISTORY_QC_CONFIG;
+  return Object.freeze({ ...config, maxAgeMs: Number.POSITIVE_INFINITY });
+}
+
 /** Recent sequence numbers remembered per device. */
 export const QC_SEQ_WINDOW = 64;
 

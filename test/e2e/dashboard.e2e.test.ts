@@ -129,11 +129,13 @@ describe('dashboard in a real browser over the whole stack', () => {
     const html = await (await fetch(`${stack.dashboardUrl}/`)).text();
     expect(html).toContain('data-testid="marker"');
     const latest = await latestById();
+    // The day of history counts (history uploads are not stale): official bands, solid outlines.
     const banded = [...latest.values()].filter((s) => s.air?.aqi.th);
     expect(banded.length).toBeGreaterThan(5);
     for (const s of banded) {
-      const band = await page.getAttribute(`[data-testid="marker"][data-station="${s.station.id}"]`, 'data-band');
-      expect(band, s.station.id).toBe(s.air!.aqi.th!.band);
+      const marker = `[data-testid="marker"][data-station="${s.station.id}"]`;
+      expect(await page.getAttribute(marker, 'data-band'), s.station.id).toBe(s.air!.aqi.th!.band);
+      expect(await page.getAttribute(marker, 'data-official'), s.station.id).toBe('true');
     }
     // Worst first: the Thai AQI never increases down the list.
     const values = await shownAqiValues(page);
@@ -166,7 +168,7 @@ describe('dashboard in a real browser over the whole stack', () => {
     expect(await page.textContent('[data-testid="hour1"] .value')).toMatch(/\d/);
     expect(await page.textContent('[data-testid="rolling24h"] .value')).toMatch(/\d/);
     const latest = await api.getStationLatest(id);
-    expect(await page.textContent('[data-testid="advice-general"]')).toBe(latest.air!.aqi.th!.advice.general.th);
+    expect(await page.textContent('[data-testid="advice-general"]')).toBe(latest.air!.aqi.band!.advice.general.th);
     // Longer ranges: hourly buckets.
     await Promise.all([page.waitForURL(/range=7d/), page.click('a[href="?range=7d"]')]);
     await page.locator('[data-testid="trend-chart"][data-ready="true"]').waitFor({ timeout: 15_000 });

@@ -87,15 +87,22 @@ export interface HistorySelection {
 /**
  * Every device of the pack the simulator can play (air nodes over MQTT and canal stations over
  * Modbus), with the values the live fleet (`run`, `canal`, `fleet`) would report for the same seed and
- * the `normal` scenario. `utcOffsetMin` is the city's offset (the daily cycle is in local time).
+ * scenario (`normal` unless given; the canal stations always play their `normal` season). `utcOffsetMin` is the city's offset (the daily cycle is in local time).
  */
 export function historySources(
   pack: Pick<CityPack, 'devices' | 'stationById'>,
-  o: { seed: number; utcOffsetMin: number; selection?: HistorySelection },
+  o: {
+    seed: number;
+    utcOffsetMin: number;
+    selection?: HistorySelection;
+    /** Air scenario spec as for `run --scenario` (default `normal`), starting at `simStart` (epoch ms). */
+    scenario?: string;
+    simStart?: number;
+  },
 ): { sources: HistorySource[]; skipped: string[] } {
   const air = fleetDevicesFromPack(pack);
   const canal = canalStationsFromPack(pack);
-  const scenario = createScenario('normal', { seed: o.seed, simStart: 0 });
+  const scenario = createScenario(o.scenario ?? 'normal', { seed: o.seed, simStart: o.simStart ?? 0 });
   const canalScenario = createCanalScenario('normal', { simStart: 0 });
   const byId = new Map<string, () => HistorySource>();
   for (const info of air) {

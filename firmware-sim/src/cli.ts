@@ -15,6 +15,7 @@ import { registerCanalCommands } from './canal/cli';
 import { loadCityFleet } from './city';
 import { defaultMqttUrl, parseStartArg, runClientIdSuffix } from './cli/connect';
 import { formatLocal, summaryDocument, summaryText } from './cli/format';
+import { devicesOnline } from './cli/preflight';
 import { createStatusReporter } from './cli/status';
 import { DEVICE_MODELS } from './devices';
 import { FAULTS, MALFORMED_KINDS, parseFaultArg } from './faults';
@@ -147,6 +148,19 @@ async function run(o: RunOpts): Promise<number> {
       `interval ${o.interval ?? "each device's cadence from the city pack"})`,
   );
 
+  if (o.username === undefined) {
+    const busy = await devicesOnline(
+      o.mqtt,
+      city.cityId,
+      city.devices.map((d) => d.id),
+    );
+    if (busy.length)
+      process.stderr.write(
+        `[cnx-sim] warning: already online on this broker (another client plays them, e.g. the npm start fleet): ` +
+          `${busy.join(', ')}. The gateway will see their readings and yours as one device's (interleaved values, ` +
+          'seq_duplicate, no stuck run): drive devices nobody else plays, e.g. CNX_SIM_FLEET=off npm start\n',
+      );
+  }
   await fleet.start();
   const status = createStatusReporter({
     fleet,

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { type MosquittoHandle, startMosquitto } from '@cnx/testkit';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadCityFleet } from '../src/city';
+import { createFleet } from '../src/fleet';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 
@@ -124,6 +126,27 @@ describe('cnx-sim CLI', () => {
     expect(await exact.exit, exact.stdout()).toBe(0);
     const one = JSON.parse(await readFile(summary, 'utf8')).devices['cm-air-oldcity-01-pms'];
     expect([one.clientId, one.intervalMs]).toEqual(['cm-air-oldcity-01-pms', 10_000]);
+  });
+
+  it('warns when the devices of a run are online already (another client plays them)', async () => {
+    const { devices } = await loadCityFleet('chiang-mai', { devices: ['cm-air-oldcity-03-pms'] });
+    const other = createFleet({ city: 'chiang-mai', devices, mqtt: { url: broker.url }, clientIdSuffix: 'npm-start' });
+    await other.start();
+    try {
+      const run = runCli([
+        'run',
+        `--mqtt=${broker.url}`,
+        '--devices=cm-air-oldcity-03-pms',
+        '--time-scale=600',
+        '--max-messages=1',
+        '--quiet',
+      ]);
+      expect(await run.exit, run.stdout()).toBe(0);
+      expect(run.stdout()).toMatch(/warning: already online on this broker .*: cm-air-oldcity-03-pms\./);
+      expect(run.stdout()).toContain('CNX_SIM_FLEET=off');
+    } finally {
+      await other.stop();
+    }
   });
 
   it('shuts down cleanly on SIGTERM (retained offline, exit 0)', async () => {

@@ -7,6 +7,7 @@
 import { type MosquittoHandle, startMosquitto } from '@cnx/testkit';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { devicesOnline } from '../src/cli/preflight';
 import { createFleet, type Fleet } from '../src/fleet';
 import { DEVICES, SIM_START } from './helpers';
 
@@ -51,8 +52,12 @@ describe('two simulators for the same devices on one broker', () => {
   it('with per-run client id suffixes both stay connected and all their readings arrive', async () => {
     received.clear();
     const [builtIn, tech] = twoFleets(broker.url, ['sim-builtin', 'sim-tech']);
+    const ids = TWO.map((d) => d.id);
+    expect(await devicesOnline(broker.url, CITY, ids)).toEqual([]);
     await builtIn.start();
     await vi.waitFor(() => expect(builtIn.stats().acked).toBeGreaterThanOrEqual(10), { timeout: 10_000 });
+    // What the CLI warns about before a run: these devices are played by another client already.
+    expect(await devicesOnline(broker.url, CITY, ids)).toEqual(ids);
     await tech.start();
     expect(await tech.finished).toBe('max-messages');
     await tech.stop();
@@ -60,6 +65,7 @@ describe('two simulators for the same devices on one broker', () => {
     const afterTech = builtIn.stats().acked;
     await vi.waitFor(() => expect(builtIn.stats().acked).toBeGreaterThanOrEqual(afterTech + 10), { timeout: 10_000 });
     await builtIn.stop();
+    expect(await devicesOnline(broker.url, CITY, ids)).toEqual([]); // retained offline on stop
 
     const a = builtIn.stats();
     const b = tech.stats();

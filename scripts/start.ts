@@ -2,6 +2,9 @@
  * `npm start`: the whole system on embedded defaults, on a fresh machine with only Node and npm.
  * Starts the gateway (embedded MQTT broker + embedded SQLite store) and a simulated Chiang Mai
  * fleet publishing to it, then prints where to look. Ctrl-C stops everything cleanly.
+ * `CNX_SIM_FLEET=off npm start` (or `npm start -- --no-fleet`) starts no simulated devices, for a
+ * field technician who drives their own (firmware-sim). Decisions made before anything starts (fleet
+ * or not, the Modbus file, the demo staff file) live in ./start-setup.ts.
  *
  * Each app runs as its own process (as in production), with its logs prefixed by its name.
  */
@@ -12,6 +15,15 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadCityPackSync, resolveCityDir } from '@cnx/city-pack';
 import { backfillHistory } from './start-backfill';
+import {
+  cadenceText,
+  canalDevices,
+  canalModbusConfig,
+  ensureStaffFile,
+  START_FLAGS,
+  staffTokenCommand,
+  startOptions,
+} from './start-setup';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = {
@@ -25,28 +37,26 @@ const apiPort = Number(env.API_PORT ?? 8080);
 const alertsPort = Number(env.ALERTS_HTTP_PORT ?? 8082);
 const dashboardPort = Number(env.DASHBOARD_PORT ?? 3000);
 const canalBasePort = Number(env.CNX_CANAL_SIM_PORT ?? 15020);
+// Field technicians (issue 11): CNX_SIM_FLEET=off or --no-fleet starts no simulated devices.
+const options = startOptions(env, process.argv.slice(2));
+for (const a of options.unknownArgs)
+  console.error(`[start] ignoring unknown argument ${a} (known: ${Object.keys(START_FLAGS).join(', ')})`);
 
 // The canal stations are simulated Modbus TCP slaves (firmware-sim `canal`: the city pack's canal
 // devices in pack order, station i on port base + i with unit id i + 1); the gateway polls them
 // exactly as it would the real probes on the municipal network.
+// Polled at each device's cadence (intervalS); with the fleet off, a technician's own `canal`
+// simulator on the same base port is polled the same way.
 const pack = loadCityPackSync(resolveCityDir(env.CNX_CITY ?? 'chiang-mai'));
 if (!pack.ok) throw new Error('the city pack is invalid: run npm run validate-city -w @cnx/city-pack');
-const canalDevices = pack.value.devices.filter((d) => d.transport === 'modbus-tcp').map((d) => d.id);
 const modbusConfigPath = path.join(env.CNX_DATA_DIR, 'modbus.json');
 mkdirSync(env.CNX_DATA_DIR, { recursive: true });
-writeFileSync(
-  modbusConfigPath,
-  JSON.stringify({
-    defaults: { intervalMs: 10_000 },
-    buses: canalDevices.map((_, i) => ({
-      id: `canal-sim-${i}`,
-      transport: 'tcp',
-      host: '127.0.0.1',
-      port: canalBasePort + i,
-    })),
-    devices: canalDevices.map((deviceId, i) => ({ deviceId, bus: `canal-sim-${i}`, unitId: i + 1 })),
-  }),
-);
+writeFileSync(modbusConfigPath, JSON.stringify(canalModbusConfig(pack.value, canalBasePort)));
+
+// Staff (issue 11): the operator's ALERTS_STAFF_FILE, else a demo one created in the data dir.
+const staff = ensureStaffFile(env.CNX_DATA_DIR, env);
+const airDevices = pack.value.devices.filter((d) => d.transport === 'mqtt');
+const canal = canalDevices(pack.value);
 const children: ChildProcess[] = [];
 let stopping = false;
 
@@ -104,13 +114,6 @@ async function shutdown(code: number): Promise<void> {
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
-run('canal-sim', 'firmware-sim/src/cli.ts', [
-  'canal',
-  '--city',
-  env.CNX_CITY ?? 'chiang-mai',
-  '--tcp-base-port',
-  String(canalBasePort),
-]);
 run('gateway', 'apps/gateway/src/main.ts', [], {
   GATEWAY_MODBUS_CONFIG: modbusConfigPath,
   CNX_MQTT_PORT: String(mqttPort),
@@ -126,15 +129,27 @@ const gatewayHealthyAt = Date.now(); // the history backfill's figure is measure
 // CNX_BACKFILL_DAYS (default 7) days of every simulated device's past, published on the history
 // topics through the broker and gateway, so every page, chart and AQI band is real from the first
 // screen. A later start fills only the gap; 0 = off.
-await backfillHistory({
-  env,
-  city: env.CNX_CITY ?? 'chiang-mai',
-  stationOf: new Map(pack.value.devices.map((d) => [d.id, d.stationId])),
-  mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
-  gatewayUrl: `http://127.0.0.1:${gatewayHttp}`,
-  gatewayHealthyAt,
-}).catch((error) => console.error(`[start] history backfill: ${(error as Error).message}`));
+// Without the simulated fleet (a technician drives their own devices) there is no history to play.
+if (options.fleet)
+  await backfillHistory({
+    env,
+    city: env.CNX_CITY ?? 'chiang-mai',
+    stationOf: new Map(pack.value.devices.map((d) => [d.id, d.stationId])),
+    mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    gatewayUrl: `http://127.0.0.1:${gatewayHttp}`,
+    gatewayHealthyAt,
+  }).catch((error) => console.error(`[start] history backfill: ${(error as Error).message}`));
 // --- end of the history backfill ----------------------------------------------------------------
+// The simulated canal probes start after their history, so the gateway's first live poll follows
+// the backfilled past in time (QC judges each device's readings in order).
+if (options.fleet)
+  run('canal-sim', 'firmware-sim/src/cli.ts', [
+    'canal',
+    '--city',
+    env.CNX_CITY ?? 'chiang-mai',
+    '--tcp-base-port',
+    String(canalBasePort),
+  ]);
 // The API's staff routes (/v1/staff/...) forward to the alerts service started below.
 run('api', 'apps/api/src/main.ts', [], {
   API_PORT: String(apiPort),
@@ -161,18 +176,34 @@ run(
   { HOST: '127.0.0.1', PORT: String(dashboardPort), DASHBOARD_API_URL: `http://127.0.0.1:${apiPort}` },
   false,
 );
-run('alerts', 'apps/alerts/src/main.ts', [], { ALERTS_MQTT_URL: `mqtt://127.0.0.1:${mqttPort}` });
-run('sim', 'firmware-sim/src/cli.ts', [
-  'run',
-  '--city',
-  env.CNX_CITY ?? 'chiang-mai',
-  '--mqtt',
-  `mqtt://127.0.0.1:${mqttPort}`,
-  '--interval',
-  '10s',
-  '--status-interval',
-  '30s',
-]);
+run('alerts', 'apps/alerts/src/main.ts', [], {
+  ALERTS_MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`,
+  ALERTS_STAFF_FILE: staff.path,
+});
+// Each device at its own cadence from the city pack (intervalS), as real firmware.
+if (options.fleet)
+  run('sim', 'firmware-sim/src/cli.ts', [
+    'run',
+    '--city',
+    env.CNX_CITY ?? 'chiang-mai',
+    '--mqtt',
+    `mqtt://127.0.0.1:${mqttPort}`,
+    '--client-id-suffix',
+    'npm-start',
+    '--status-interval',
+    '30s',
+  ]);
+
+const fleetLines = options.fleet
+  ? `  Simulated devices    the ${pack.value.city.name.en} fleet in real time, one reading per device ${cadenceText(airDevices)} (intervalS in the city pack);
+                       canal probes as Modbus TCP slaves on 127.0.0.1:${canalBasePort}+ (polled ${cadenceText(canal)})
+                       (none: CNX_SIM_FLEET=off npm start, or npm start -- --no-fleet; more: npm run sim -w @cnx/firmware-sim -- --help)`
+  : `  Simulated devices    none (CNX_SIM_FLEET=off / --no-fleet). Drive your own: in another terminal, with the same CNX_MQTT_PORT,
+                       npx tsx firmware-sim/src/cli.ts run --devices <id,...> [--fault <id>:stuck]   (ids, faults: ... list)
+                       npx tsx firmware-sim/src/cli.ts canal --tcp-base-port ${canalBasePort}   (the gateway polls 127.0.0.1:${canalBasePort}+)`;
+const staffLines = `  Staff token          ${staff.path}${staff.created ? '   (just created: a demo staff member with a random token)' : staff.demo ? '   (demo staff member)' : '   (ALERTS_STAFF_FILE)'}
+                       curl -H "Authorization: Bearer ${staffTokenCommand(staff.path)}" \\
+                         http://127.0.0.1:${apiPort}/v1/staff/alerts`;
 
 console.log(`
 cnx-sense is running on embedded defaults (embedded MQTT broker, SQLite store in ${env.CNX_DATA_DIR}).
@@ -184,11 +215,11 @@ cnx-sense is running on embedded defaults (embedded MQTT broker, SQLite store in
   MQTT broker          mqtt://127.0.0.1:${mqttPort}   (devices publish to cnx/v1/<city>/devices/<id>/telemetry)
   Alerts               http://127.0.0.1:${alertsPort}/v1/alerts   (subscriptions: apps/alerts/README.md;
                        staff ack/resolve: http://127.0.0.1:${apiPort}/v1/staff/alerts with a staff token)
+${staffLines}
   Gateway health       http://127.0.0.1:${gatewayHttp}/health
   Gateway metrics      http://127.0.0.1:${gatewayHttp}/metrics
-  Simulated devices    the Chiang Mai fleet in real time, one reading per device every 10 s;
-                       canal probes as Modbus TCP slaves on 127.0.0.1:${canalBasePort}+ (polled every 10 s)
-                       (more: npm run sim -w @cnx/firmware-sim -- --help)
+${fleetLines}
+  Operations           docs/operations.md (ports, data, logs, backups, staff tokens)
 
 Press Ctrl-C to stop.
 `);

@@ -39,7 +39,15 @@ export function fleetDevicesFromPack(
   return chosen.map((d) => {
     const station = pack.stationById.get(d.stationId);
     if (!station) throw new Error(`device ${d.id}: station ${d.stationId} not in the city pack`);
-    return { id: d.id, stationId: d.stationId, model: d.model, transport: d.transport, location: station.location };
+    const info: SimDeviceInfo = {
+      id: d.id,
+      stationId: d.stationId,
+      model: d.model,
+      transport: d.transport,
+      location: station.location,
+    };
+    if (d.intervalS !== undefined) info.intervalS = d.intervalS;
+    return info;
   });
 }
 

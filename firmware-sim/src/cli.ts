@@ -10,11 +10,14 @@
  *   tsx firmware-sim/src/cli.ts backfill --mqtt mqtt://127.0.0.1:1883 --days 7       (backfill/cli.ts: history)
  */
 import { writeFile } from 'node:fs/promises';
+import { deviceIntervalMs } from '@cnx/domain';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerBackfillCommand } from './backfill/cli';
 import { registerCanalCommands } from './canal/cli';
 import { loadCityFleet } from './city';
+import { defaultMqttUrl, parseStartArg, runClientIdSuffix } from './cli/connect';
 import { formatLocal, summaryDocument, summaryText } from './cli/format';
+import { devicesOnline } from './cli/preflight';
 import { createStatusReporter } from './cli/status';
 import { DEVICE_MODELS } from './devices';
 import { FAULTS, MALFORMED_KINDS, parseFaultArg } from './faults';
@@ -59,7 +62,9 @@ interface RunOpts {
   scenario: string;
   seed: number;
   timeScale: number;
-  interval: string;
+  interval?: string;
+  /** A string, `false` with --no-client-id-suffix, undefined: a fresh one for this run. */
+  clientIdSuffix?: string | false;
   start?: string;
   devices?: string;
   limit?: number;
@@ -75,8 +80,8 @@ interface RunOpts {
 }
 
 async function run(o: RunOpts): Promise<number> {
-  const simStart = o.start === undefined ? Date.now() : Date.parse(o.start);
-  if (!Number.isFinite(simStart)) throw new Error(`--start: not an ISO 8601 time: ${o.start}`);
+  const simStart = parseStartArg(o.start);
+  const clientIdSuffix = o.clientIdSuffix === false ? undefined : (o.clientIdSuffix ?? runClientIdSuffix());
   const city = await loadCityFleet(
     o.city,
     {
@@ -98,6 +103,7 @@ async function run(o: RunOpts): Promise<number> {
     seed: o.seed,
     timeScale: o.timeScale,
     interval: o.interval,
+    clientIdSuffix,
     simStart,
     utcOffsetMin,
     format: o.format,
@@ -131,10 +137,32 @@ async function run(o: RunOpts): Promise<number> {
   );
   if (city.skipped.length)
     log(`  not run here: ${city.skipped.join(', ')} (canal Modbus stations: \`canal\` or \`fleet\`)`);
+  log(
+    clientIdSuffix === undefined
+      ? '  MQTT client id = device id (as real firmware): another client of the same device takes over its session'
+      : `  MQTT client ids <deviceId>@${clientIdSuffix} (runs beside other clients of the same devices)`,
+  );
   // Publish rate is devices x time-scale / interval: make a surprising number visible before it hurts.
-  const rate = (city.devices.length * o.timeScale * 1000) / parseDuration(o.interval);
-  log(`  ~${rate < 10 ? rate.toFixed(2) : Math.round(rate)} telemetry msg/s (devices x time-scale / interval)`);
+  const intervals = city.devices.map((d) => (o.interval ? parseDuration(o.interval) : deviceIntervalMs(d)));
+  const rate = intervals.reduce((sum, ms) => sum + (o.timeScale * 1000) / ms, 0);
+  log(
+    `  ~${rate < 10 ? rate.toFixed(2) : Math.round(rate)} telemetry msg/s (time-scale / interval, summed over devices; ` +
+      `interval ${o.interval ?? "each device's cadence from the city pack"})`,
+  );
 
+  if (o.username === undefined) {
+    const busy = await devicesOnline(
+      o.mqtt,
+      city.cityId,
+      city.devices.map((d) => d.id),
+    );
+    if (busy.length)
+      process.stderr.write(
+        `[cnx-sim] warning: already online on this broker (another client plays them, e.g. the npm start fleet): ` +
+          `${busy.join(', ')}. The gateway will see their readings and yours as one device's (interleaved values, ` +
+          'seq_duplicate, no stuck run): drive devices nobody else plays, e.g. CNX_SIM_FLEET=off npm start\n',
+      );
+  }
   await fleet.start();
   const status = createStatusReporter({
     fleet,
@@ -223,14 +251,23 @@ program
   .description('run a fleet of virtual devices from a city pack against an MQTT broker')
   .option('--city <id>', 'city pack id (cities/<id>/)', 'chiang-mai')
   .option('--cities-dir <dir>', 'folder holding city packs (default: the repository cities/ or $CNX_CITIES_DIR)')
-  .option('--mqtt <url>', 'broker URL', process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883')
+  .option('--mqtt <url>', 'broker URL (default: $MQTT_URL, else mqtt://127.0.0.1:$CNX_MQTT_PORT, port 1883 if unset)')
   .option('--username <name>', 'MQTT username (password from --password or $CNX_SIM_MQTT_PASSWORD)')
   .option('--password <secret>', 'MQTT password')
+  .option(
+    '--client-id-suffix <s>',
+    'MQTT client ids are <deviceId>@<s> (default: a fresh sim-xxxxxx per run, so runs never take over each other)',
+  )
+  .option('--no-client-id-suffix', 'client id = device id, exactly as real firmware connects')
   .option('--scenario <spec>', `scenario: ${Object.keys(SCENARIOS).join('|')}, optionally name:key=value,...`, 'normal')
   .option('--seed <n>', 'random seed: same seed, same values', intArg('--seed', 0), 1)
   .option('--time-scale <x>', 'simulated seconds per real second (1440 = a day per minute)', numArg, 1)
-  .option('--interval <duration>', 'reading interval per device, simulated time', durationArg, '10s')
-  .option('--start <iso>', 'simulated start, ISO 8601 with offset (default: now)')
+  .option(
+    '--interval <duration>',
+    "reading interval of every device, simulated time (default: each device's intervalS in the city pack)",
+    durationArg,
+  )
+  .option('--start <iso|-dur>', 'simulated start: ISO 8601 with offset, or a duration before now (-35m); default now')
   .option('--devices <ids>', 'comma-separated device ids (default: all simulatable devices)')
   .option('--limit <n>', 'at most n devices', intArg('--limit', 1))
   .option('--fault <spec>', 'deviceId|*:mode[:params], repeatable (see `list`)', faultArg, [])
@@ -243,6 +280,7 @@ program
   .option('--quiet', 'no status line; only the final totals')
   .option('--json-summary <file>', 'write a JSON summary (per-device counts, seq and ts ranges)')
   .action(async (opts: RunOpts) => {
+    opts.mqtt ??= defaultMqttUrl();
     process.exitCode = await run(opts);
   });
 

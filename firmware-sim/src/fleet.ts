@@ -1,3 +1,4 @@
+import { deviceIntervalMs } from '@cnx/domain';
 import { DEVICE_MODELS } from './devices';
 import { MqttTelemetryNode } from './devices/mqtt-node';
 import type { PayloadFormat } from './devices/payload';
@@ -29,6 +30,13 @@ export interface FleetOptions {
   devices: SimDeviceInfo[];
   /** Broker URL (default mqtt://127.0.0.1:1883) plus optional credentials / timeouts. */
   mqtt?: { url?: string; username?: string; password?: string; keepalive?: number; reconnectPeriod?: number };
+  /**
+   * MQTT client ids are `<deviceId>@<suffix>` when set, so this fleet can run beside another client
+   * of the same device (the `npm start` fleet) without either taking over the other's session.
+   * Default: client id = device id, as real firmware connects (docs/protocol.md); a production
+   * broker with `use_username_as_clientid` replaces the client id with the username anyway.
+   */
+  clientIdSuffix?: string;
   /** Replace the transport (e.g. createMemoryBroker().factory in unit tests). */
   link?: LinkFactory;
   /** Scenario spec: 'normal' (default), 'haze', 'rain', or with params 'haze:peak=250'. */
@@ -36,7 +44,10 @@ export interface FleetOptions {
   seed?: number;
   /** Simulated ms per real ms (default 1). */
   timeScale?: number;
-  /** Reading interval in simulated time (default 10s). */
+  /**
+   * Reading interval in simulated time for every device. Default: each device's own cadence from the
+   * city pack (`SimDeviceInfo.intervalS`, through deviceIntervalMs: 60 s when it names none).
+   */
   interval?: Duration;
   /** Simulated start, epoch ms or ISO 8601 (default: now). */
   simStart?: number | string;
@@ -64,6 +75,7 @@ export interface FleetStats {
   scenario: string;
   seed: number;
   timeScale: number;
+  /** The shortest reading interval of the fleet's devices (each device's own is in perDevice). */
   intervalMs: number;
   simStart: number;
   simNow: number;
@@ -116,9 +128,17 @@ const SUM_KEYS = [
 export function createFleet(options: FleetOptions): Fleet {
   const seed = options.seed ?? 1;
   const timeScale = options.timeScale ?? 1;
-  const intervalMs = parseDuration(options.interval ?? '10s');
-  if (!(intervalMs >= 1) || !Number.isFinite(intervalMs))
-    throw new Error(`interval must be >= 1 ms, got ${options.interval}`);
+  const fixedInterval = options.interval === undefined ? undefined : parseDuration(options.interval);
+  const intervalOf = (info: SimDeviceInfo): number => fixedInterval ?? deviceIntervalMs(info);
+  for (const info of options.devices) {
+    const ms = intervalOf(info);
+    if (!(ms >= 1) || !Number.isFinite(ms))
+      throw new Error(`device ${info.id}: interval must be >= 1 ms, got ${options.interval ?? `${info.intervalS} s`}`);
+  }
+  const intervalMs = options.devices.length ? Math.min(...options.devices.map(intervalOf)) : (fixedInterval ?? 10_000);
+  const suffix = options.clientIdSuffix;
+  if (suffix !== undefined && !/^[A-Za-z0-9_.-]{1,40}$/.test(suffix))
+    throw new Error(`client id suffix must be 1-40 of A-Z a-z 0-9 _ . -, got ${JSON.stringify(suffix)}`);
   const simStart =
     typeof options.simStart === 'string' ? Date.parse(options.simStart) : (options.simStart ?? Date.now());
   if (!Number.isFinite(simStart)) throw new Error(`invalid simulated start: ${options.simStart}`);
@@ -158,15 +178,17 @@ export function createFleet(options: FleetOptions): Fleet {
     const sensor = def.createSensor({ info, seed, utcOffsetMin: options.utcOffsetMin ?? 420, scenario });
     const format: PayloadFormat =
       options.format === 'mixed' ? (i % 2 === 0 ? 'json' : 'senml') : (options.format ?? 'json');
+    const deviceInterval = intervalOf(info);
     return new MqttTelemetryNode({
       info,
+      clientId: suffix === undefined ? info.id : `${info.id}@${suffix}`,
       city: options.city,
       sensor,
       link,
       faults: createFaults(faults, { seed, simStart, deviceId: info.id, spikeMetrics: sensor.spikeMetrics }),
       format,
-      intervalMs,
-      phaseMs: Math.floor(unit(seed, 'phase', info.id) * intervalMs),
+      intervalMs: deviceInterval,
+      phaseMs: Math.floor(unit(seed, 'phase', info.id) * deviceInterval),
       simStart,
       simNow: () => clock.now(),
       budget,

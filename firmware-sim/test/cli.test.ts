@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { type MosquittoHandle, startMosquitto } from '@cnx/testkit';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadCityFleet } from '../src/city';
+import { createFleet } from '../src/fleet';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 
@@ -15,9 +17,9 @@ interface Run {
   exit: Promise<number | null>;
 }
 
-function runCli(args: string[]): Run {
+function runCli(args: string[], env: Record<string, string | undefined> = process.env): Run {
   // node --import tsx: one process, so signals reach the CLI itself (no wrapper in between).
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   child.stdout?.on('data', (d) => {
     out += String(d);
@@ -84,6 +86,67 @@ describe('cnx-sim CLI', () => {
       'cm-air-oldcity-02-pms': 'offline',
       'cm-air-oldcity-03-pms': 'offline',
     });
+  });
+
+  it('without --mqtt reaches the broker on $CNX_MQTT_PORT, at the pack cadence, with a per-run client id', async () => {
+    const summary = join(dir, 'defaults.json');
+    const { MQTT_URL: _unset, ...env } = process.env;
+    const run = runCli(
+      [
+        'run',
+        '--devices=cm-air-oldcity-01-pms,cm-air-oldcity-02-pms',
+        '--time-scale=600',
+        '--max-messages=6',
+        '--quiet',
+        `--json-summary=${summary}`,
+      ],
+      { ...env, CNX_MQTT_PORT: String(broker.port) },
+    );
+    expect(await run.exit, run.stdout()).toBe(0);
+    const doc = JSON.parse(await readFile(summary, 'utf8'));
+    expect(doc.totals.acked).toBe(6);
+    const devices = Object.values(doc.devices) as { clientId: string; intervalMs: number }[];
+    // The Chiang Mai pack's cadence (intervalS 60) when no --interval is given.
+    expect(devices.map((d) => d.intervalMs)).toEqual([60_000, 60_000]);
+    const suffix = /^cm-air-oldcity-01-pms@(sim-[0-9a-f]{6})$/.exec(devices[0]!.clientId)?.[1];
+    expect(suffix).toBeDefined();
+    expect(devices[1]!.clientId).toBe(`cm-air-oldcity-02-pms@${suffix}`);
+
+    const exact = runCli([
+      'run',
+      `--mqtt=${broker.url}`,
+      '--devices=cm-air-oldcity-01-pms',
+      '--interval=10s',
+      '--time-scale=600',
+      '--max-messages=2',
+      '--no-client-id-suffix',
+      '--quiet',
+      `--json-summary=${summary}`,
+    ]);
+    expect(await exact.exit, exact.stdout()).toBe(0);
+    const one = JSON.parse(await readFile(summary, 'utf8')).devices['cm-air-oldcity-01-pms'];
+    expect([one.clientId, one.intervalMs]).toEqual(['cm-air-oldcity-01-pms', 10_000]);
+  });
+
+  it('warns when the devices of a run are online already (another client plays them)', async () => {
+    const { devices } = await loadCityFleet('chiang-mai', { devices: ['cm-air-oldcity-03-pms'] });
+    const other = createFleet({ city: 'chiang-mai', devices, mqtt: { url: broker.url }, clientIdSuffix: 'npm-start' });
+    await other.start();
+    try {
+      const run = runCli([
+        'run',
+        `--mqtt=${broker.url}`,
+        '--devices=cm-air-oldcity-03-pms',
+        '--time-scale=600',
+        '--max-messages=1',
+        '--quiet',
+      ]);
+      expect(await run.exit, run.stdout()).toBe(0);
+      expect(run.stdout()).toMatch(/warning: already online on this broker .*: cm-air-oldcity-03-pms\./);
+      expect(run.stdout()).toContain('CNX_SIM_FLEET=off');
+    } finally {
+      await other.stop();
+    }
   });
 
   it('shuts down cleanly on SIGTERM (retained offline, exit 0)', async () => {

@@ -11,7 +11,10 @@ import { createMemoryBroker, type MemoryBroker } from '../src/transport/memory.t
 export const SIM_START = Date.parse('2026-03-15T00:00:00+07:00');
 export const INTERVAL = 10_000;
 
-/** Three stations of the Chiang Mai pack (two in the old city 600 m apart, one at STeP ~5 km away). */
+/**
+ * Three stations of the Chiang Mai pack (two in the old city 600 m apart, one at STeP ~5 km away),
+ * each reporting every 10 s (intervalS; the pack's own devices report every 60 s).
+ */
 export const DEVICES: SimDeviceInfo[] = [
   {
     id: 'dev-a',
@@ -19,6 +22,7 @@ export const DEVICES: SimDeviceInfo[] = [
     model: 'pms5003',
     transport: 'mqtt',
     location: { lat: 18.7904, lon: 98.9874 },
+    intervalS: INTERVAL / 1000,
   },
   {
     id: 'dev-b',
@@ -26,8 +30,16 @@ export const DEVICES: SimDeviceInfo[] = [
     model: 'pms5003',
     transport: 'mqtt',
     location: { lat: 18.7869, lon: 98.9865 },
+    intervalS: INTERVAL / 1000,
   },
-  { id: 'dev-c', stationId: 'st-step', model: 'pms5003', transport: 'mqtt', location: { lat: 18.765, lon: 98.94 } },
+  {
+    id: 'dev-c',
+    stationId: 'st-step',
+    model: 'pms5003',
+    transport: 'mqtt',
+    location: { lat: 18.765, lon: 98.94 },
+    intervalS: INTERVAL / 1000,
+  },
 ];
 
 export const tick = (): Promise<void> => new Promise((r) => setImmediate(r));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fleetDevicesFromPack } from '../src/city';
+import { defaultMqttUrl, parseStartArg, runClientIdSuffix } from '../src/cli/connect';
 import { checkFaultSpecs, parseFaultArg } from '../src/faults';
 import { formatDuration, parseDuration } from '../src/util/duration';
 import { hash32, mulberry32, unit, valueNoise } from '../src/util/random';
@@ -117,7 +118,7 @@ describe('fleetDevicesFromPack', () => {
   const pack = {
     devices: [
       { id: 'a1', stationId: 's1', model: 'pms5003', transport: 'mqtt' as const },
-      { id: 'a2', stationId: 's2', model: 'pms5003', transport: 'mqtt' as const },
+      { id: 'a2', stationId: 's2', model: 'pms5003', transport: 'mqtt' as const, intervalS: 120 },
       { id: 'c1', stationId: 's3', model: 'cnx-canal-probe-v1', transport: 'modbus-tcp' as const },
     ],
     stationById: new Map([
@@ -136,11 +137,36 @@ describe('fleetDevicesFromPack', () => {
       transport: 'mqtt',
       location: { lat: 18.79, lon: 98.99 },
     });
-    expect(fleetDevicesFromPack(pack, { devices: ['a2'] }).map((d) => d.id)).toEqual(['a2']);
+    expect(fleetDevicesFromPack(pack, { devices: ['a2'] }).map((d) => [d.id, d.intervalS])).toEqual([['a2', 120]]);
   });
 
   it('explains ids it cannot simulate', () => {
     expect(() => fleetDevicesFromPack(pack, { devices: ['c1'] })).toThrow(/not simulatable/);
     expect(() => fleetDevicesFromPack(pack, { devices: ['zz'] })).toThrow(/unknown device/);
+  });
+});
+
+describe('CLI connection defaults', () => {
+  it('the broker: $MQTT_URL, else loopback on $CNX_MQTT_PORT, else 1883', () => {
+    expect(defaultMqttUrl({})).toBe('mqtt://127.0.0.1:1883');
+    expect(defaultMqttUrl({ CNX_MQTT_PORT: '18830' })).toBe('mqtt://127.0.0.1:18830');
+    expect(defaultMqttUrl({ CNX_MQTT_PORT: '18830', MQTT_URL: 'mqtt://broker:1883' })).toBe('mqtt://broker:1883');
+    expect(() => defaultMqttUrl({ CNX_MQTT_PORT: 'mqtt' })).toThrow(/CNX_MQTT_PORT="mqtt"/);
+    expect(() => defaultMqttUrl({ CNX_MQTT_PORT: '70000' })).toThrow(/1-65535/);
+  });
+
+  it('a fresh client id suffix per run', () => {
+    const a = runClientIdSuffix();
+    expect(a).toMatch(/^sim-[0-9a-f]{6}$/);
+    expect(runClientIdSuffix()).not.toBe(a);
+  });
+
+  it('--start: ISO 8601 or a duration before now', () => {
+    const now = Date.parse('2026-12-07T06:00:00Z');
+    expect(parseStartArg(undefined, now)).toBe(now);
+    expect(parseStartArg('-35m', now)).toBe(now - 35 * 60_000);
+    expect(parseStartArg('2026-03-15T00:00:00+07:00', now)).toBe(Date.parse('2026-03-14T17:00:00Z'));
+    expect(() => parseStartArg('yesterday', now)).toThrow(/duration before now/);
+    expect(() => parseStartArg('-soon', now)).toThrow(/duration before now/);
   });
 });

@@ -3,8 +3,8 @@
  * credential (ALERTS_STAFF_FILE), and read the audit trail. This service owns alert state and the
  * audit; the public API (apps/api, /v1/staff/...) forwards the staff member's credential here.
  *
- * Answers: 200 with JSON; 400 {error:'invalid_request', problems}; 401 {error:'unauthorized'}
- * (+ WWW-Authenticate); 404 {error:'not_found'}; 409 {error:'not_firing'|'already_closed', status}.
+ * Answers: 200 with JSON; 400 {error:'invalid_request', problems}; 401 {error:'unauthorized',
+ * staffConfigured} (+ WWW-Authenticate); 404 {error:'not_found'}; 409 {error:'not_firing'|'already_closed', status}.
  * Times are RFC 3339 (UTC).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -87,8 +87,13 @@ export const staffRoutes: FastifyPluginAsync<StaffRoutesOptions> = async (app, o
   // onRequest: an unauthenticated request is refused before its body is read.
   app.addHook('onRequest', async (req, reply) => {
     const s = staffOf(req);
+    // staffConfigured: false tells the API (and an operator) that ALERTS_STAFF_FILE lists nobody, so no
+    // token can work; the API then names the setting to fix instead of "wrong token".
     if (!s)
-      return reply.code(401).header('www-authenticate', 'Bearer realm="cnx-staff"').send({ error: 'unauthorized' });
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="cnx-staff"')
+        .send({ error: 'unauthorized', staffConfigured: keys.length > 0 });
     who.set(req, s);
     reply.header('cache-control', 'no-store');
   });

@@ -58,6 +58,48 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A 401 of the staff routes (/v1/staff/...). It names the setting that configures staff tokens and how
+ * to send one (issue 11: a new operator must find their way in from the error alone). The credential
+ * itself is never echoed.
+ */
+export function staffUnauthorized(
+  problem: 'missing' | 'not_bearer' | 'unknown_token' | 'no_staff_configured',
+): ApiError {
+  const how = "send it as 'Authorization: Bearer <token>'";
+  const where =
+    "staff tokens are the `token` of each member in the alerts service's ALERTS_STAFF_FILE " +
+    '(docs/operations.md#staff-tokens; npm start creates a demo one in CNX_DATA_DIR/staff.json)';
+  const texts: Record<typeof problem, [message: string, detail: string]> = {
+    missing: [`a staff token is required: ${how}; ${where}`, 'is required'],
+    not_bearer: [`the Authorization header is not a Bearer token: ${how}; ${where}`, 'is not a Bearer token'],
+    unknown_token: [
+      `the staff token is not valid: use a member's token from ALERTS_STAFF_FILE and ${how} ` +
+        '(docs/operations.md#staff-tokens)',
+      'is not a token of a staff member',
+    ],
+    no_staff_configured: [
+      'no staff tokens are configured: ALERTS_STAFF_FILE of the alerts service names no staff members ' +
+        '(docs/operations.md#staff-tokens)',
+      'cannot be checked: no staff are configured',
+    ],
+  };
+  const [message, detail] = texts[problem];
+  return new ApiError(
+    'unauthorized',
+    message,
+    [
+      {
+        in: 'header',
+        parameter: 'authorization',
+        problem: detail,
+        allowed: 'Bearer <staff token from ALERTS_STAFF_FILE>',
+      },
+    ],
+    { 'www-authenticate': 'Bearer realm="cnx-staff"' },
+  );
+}
+
 /** A value shown back to the client: JSON-quoted for strings, at most 80 characters. */
 export function showValue(value: unknown): string {
   const s = typeof value === 'string' ? JSON.stringify(value) : String(value);

@@ -166,7 +166,29 @@ describe('staff routes of the API, forwarded to the real alerts service', () => 
       expect(res.body.error.code).toBe('unauthorized');
       expect(res.headers.get('www-authenticate')).toBe('Bearer realm="cnx-staff"');
       expectDeclared('/v1/staff/alerts', 'get', 401, res.body);
+      // The answer names the setting that configures staff tokens and how to send one (issue 11).
+      expect(res.body.error.message).toContain('ALERTS_STAFF_FILE');
+      expect(res.body.error.message).toContain('Authorization: Bearer <token>');
+      expect(res.body.error.details).toEqual([
+        expect.objectContaining({
+          in: 'header',
+          parameter: 'authorization',
+          allowed: expect.stringContaining('Bearer'),
+        }),
+      ]);
+      if (token) expect(JSON.stringify(res.body)).not.toContain(token); // never echoed
     }
+    const missing = await call('GET', '/v1/staff/alerts');
+    expect(missing.body.error.message).toMatch(
+      /^a staff token is required: send it as 'Authorization: Bearer <token>'/,
+    );
+    const wrong = await call('GET', '/v1/staff/alerts', 'not-a-staff-token-xxxxxxxx');
+    expect(wrong.body.error.message).toMatch(
+      /^the staff token is not valid: use a member's token from ALERTS_STAFF_FILE/,
+    );
+    const basic = await fetch(`${api.url}/v1/staff/alerts`, { headers: { authorization: 'Basic c29tY2hhaTp4' } });
+    expect(basic.status).toBe(401);
+    expect(((await basic.json()) as { error: { message: string } }).error.message).toMatch(/not a Bearer token/);
     const ack = await call('POST', '/v1/staff/alerts/1/ack', 'wrong-token-0123456789abcdef', {});
     expect(ack.status).toBe(401);
   });
@@ -261,7 +283,25 @@ describe('staff routes of the API, forwarded to the real alerts service', () => 
   });
 });
 
-describe('staff routes when the alerts service is missing, down or slow', () => {
+describe('staff routes when the alerts service is missing, down, slow or has no staff', () => {
+  it('name ALERTS_STAFF_FILE when the alerts service has no staff configured', async () => {
+    const bare = await makeTempDir('cnx-api-nostaff-');
+    const nobody = await startAlertsProcess({ CNX_DATA_DIR: bare, ALERTS_MQTT_URL: broker.url });
+    const t = await testApp({ API_ALERTS_URL: nobody.url }, false);
+    try {
+      const res = await t.app.inject({ url: '/v1/staff/alerts', headers: { authorization: `Bearer ${SOMCHAI}` } });
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="cnx-staff"');
+      expect(res.json().error.message).toMatch(
+        /^no staff tokens are configured: ALERTS_STAFF_FILE of the alerts service names no staff members/,
+      );
+    } finally {
+      await t.close();
+      await nobody.proc.stop();
+      await removeDir(bare);
+    }
+  });
+
   it('answer 503 with the reason when API_ALERTS_URL is not set', async () => {
     const t = await testApp({}, false);
     try {

@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { registerMapIds, WORD_ORDERS, type WordOrder } from '@cnx/device-models';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { loadCityFleet } from '../city';
+import { defaultMqttUrl, parseStartArg, runClientIdSuffix } from '../cli/connect';
 import { formatLocal, statusLine, summaryText } from '../cli/format';
 import { FAULT_MODES, parseFaultArg } from '../faults';
 import type { FaultSpec } from '../faults/types';
@@ -151,12 +152,6 @@ function canalFleetFrom(
   });
 }
 
-const parseStart = (s?: string): number => {
-  const t = s === undefined ? Date.now() : Date.parse(s);
-  if (!Number.isFinite(t)) throw new Error(`--start: not an ISO 8601 time: ${s}`);
-  return t;
-};
-
 /** Resolves on SIGINT/SIGTERM (a second signal exits at once) or `until` returning true (polled). */
 function waitForEnd(until: () => boolean): { done: Promise<'signal' | 'bound'>; cleanup(): void } {
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -226,7 +221,7 @@ async function runCanal(o: CanalOpts): Promise<number> {
   }
   if (city.stations.length === 0) throw new Error(`city ${o.city}: no canal stations selected`);
   if (!o.tcp && !o.rtu) throw new Error('nothing to serve: --no-tcp without --rtu');
-  const simStart = parseStart(o.start);
+  const simStart = parseStartArg(o.start);
   const utcOffsetMin = utcOffsetMinutes(city.timezone, simStart);
   const fleet = canalFleetFrom(o, city.stations, {
     simStart,
@@ -268,7 +263,8 @@ interface MixedOpts extends TransportOpts {
   password?: string;
   airScenario: string;
   canalScenario: string;
-  interval: string;
+  interval?: string;
+  clientIdSuffix?: string | false;
   timeScale: number;
   airLimit?: number;
   canalLimit?: number;
@@ -279,7 +275,7 @@ interface MixedOpts extends TransportOpts {
 async function runMixed(o: MixedOpts): Promise<number> {
   const out = (s: string) => process.stdout.write(`${s}\n`);
   if (!(o.timeScale > 0)) throw new Error('--time-scale must be > 0 for a mixed fleet (air devices publish in time)');
-  const simStart = parseStart(o.start);
+  const simStart = parseStartArg(o.start);
   const air = await loadCityFleet(o.city, { limit: o.airLimit }, o.citiesDir);
   const canal = await loadCanalStations(o.city, { limit: o.canalLimit }, o.citiesDir);
   const utcOffsetMin = utcOffsetMinutes(air.timezone, simStart);
@@ -291,6 +287,7 @@ async function runMixed(o: MixedOpts): Promise<number> {
     seed: o.seed,
     timeScale: o.timeScale,
     interval: o.interval,
+    clientIdSuffix: o.clientIdSuffix === false ? undefined : (o.clientIdSuffix ?? runClientIdSuffix()),
     simStart,
     utcOffsetMin,
     format: o.format,
@@ -373,12 +370,18 @@ export function registerCanalCommands(program: Command): void {
       .command('fleet')
       .description('a mixed fleet: air devices over MQTT and canal stations over Modbus, one clock'),
   )
-    .option('--mqtt <url>', 'broker URL', process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883')
+    .option('--mqtt <url>', 'broker URL (default: $MQTT_URL, else mqtt://127.0.0.1:$CNX_MQTT_PORT, port 1883 if unset)')
     .option('--username <name>', 'MQTT username (password from --password or $CNX_SIM_MQTT_PASSWORD)')
     .option('--password <secret>', 'MQTT password')
+    .option('--client-id-suffix <s>', 'MQTT client ids <deviceId>@<s> (default: a fresh sim-xxxxxx per run)')
+    .option('--no-client-id-suffix', 'client id = device id, exactly as real firmware connects')
     .option('--air-scenario <spec>', 'air scenario (see `list`)', 'normal')
     .option('--canal-scenario <spec>', 'canal scenario (see `canal --list`)', 'normal')
-    .option('--interval <duration>', 'air reading interval, simulated time', durationArg, '10s')
+    .option(
+      '--interval <duration>',
+      "air reading interval, simulated time (default: each device's intervalS in the city pack)",
+      durationArg,
+    )
     .option('--time-scale <x>', 'simulated seconds per real second (> 0)', scaleArg, 1)
     .option('--air-limit <n>', 'at most n air devices', intArg('--air-limit', 1))
     .option('--canal-limit <n>', 'at most n canal stations', intArg('--canal-limit', 1))
@@ -392,6 +395,7 @@ export function registerCanalCommands(program: Command): void {
       [],
     )
     .action(async (opts: MixedOpts) => {
+      opts.mqtt ??= defaultMqttUrl();
       process.exitCode = await runMixed(opts);
     });
 }

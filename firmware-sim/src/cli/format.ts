@@ -50,6 +50,8 @@ export function summaryDocument(s: FleetStats) {
       s.perDevice.map((d) => [
         d.deviceId,
         {
+          clientId: d.clientId,
+          intervalMs: d.intervalMs,
           format: d.format,
           published: d.published,
           acked: d.acked,

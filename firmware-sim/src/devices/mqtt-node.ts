@@ -7,6 +7,8 @@ import type { Budget, DeviceStats, NodeEvents, SensorModel, SimDevice, SimDevice
 
 export interface NodeOptions {
   info: SimDeviceInfo;
+  /** MQTT client id (default: the device id, as real firmware; see FleetOptions.clientIdSuffix). */
+  clientId?: string;
   city: string;
   sensor: SensorModel;
   link: LinkFactory;
@@ -68,7 +70,7 @@ export class MqttTelemetryNode implements SimDevice {
     this.nextDue = o.simStart + o.phaseMs;
     this.topic = topics.telemetry(o.city, o.info.id);
     this.link = o.link({
-      clientId: o.info.id,
+      clientId: o.clientId ?? o.info.id,
       will: this.statusMessage({ state: 'offline' }),
       handlers: {
         onConnect: () => this.onConnect(),
@@ -107,7 +109,9 @@ export class MqttTelemetryNode implements SimDevice {
   stats(simNow: number): DeviceStats {
     const s: DeviceStats = {
       deviceId: this.o.info.id,
+      clientId: this.o.clientId ?? this.o.info.id,
       model: this.o.info.model,
+      intervalMs: this.o.intervalMs,
       format: this.o.format,
       up: this.up,
       ...this.n,

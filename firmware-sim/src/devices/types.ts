@@ -10,6 +10,11 @@ export interface SimDeviceInfo {
   model: string;
   transport: DeviceTransport;
   location: GeoPoint;
+  /**
+   * The device's reporting interval from the city pack, seconds (Device.intervalS): the simulator's
+   * cadence for it unless `--interval` overrides every device (deviceIntervalMs in @cnx/domain).
+   */
+  intervalS?: number;
 }
 
 /** The measuring part of a device model: values at simulated time t, pure given (seed, device, t). */
@@ -86,7 +91,11 @@ export interface NodeEvents {
 
 export interface DeviceStats {
   deviceId: string;
+  /** The MQTT client id it connects with. */
+  clientId: string;
   model: string;
+  /** Reading interval, simulated ms. */
+  intervalMs: number;
   format: PayloadFormat;
   up: boolean;
   connects: number;

@@ -35,7 +35,7 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { keys: string[]
       const why =
         keys.length === 0
           ? 'admin routes are disabled: no API_ADMIN_KEYS configured'
-          : 'a valid admin API key is required';
+          : "a valid admin API key is required: one of API_ADMIN_KEYS, sent as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'";
       throw new ApiError('unauthorized', why, undefined, { 'www-authenticate': 'Bearer realm="cnx-admin"' });
     }
   });

@@ -5,12 +5,10 @@
  * the answer. The credential is never logged: only method, path, status and timings are.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { ApiError } from '../errors';
+import { ApiError, staffUnauthorized } from '../errors';
 
 /** Largest answer accepted from the alerts service (an audit lists at most 500 deliveries). */
 export const MAX_ALERTS_ANSWER_BYTES = 2 * 1024 * 1024;
-
-const STAFF_REALM = { 'www-authenticate': 'Bearer realm="cnx-staff"' };
 
 export interface ForwardRequest {
   method: 'GET' | 'POST';
@@ -67,10 +65,16 @@ export class AlertsForwarder {
     }
     log.debug({ alerts: req.path, status: res.status, ms: Date.now() - started }, 'alerts service answered');
     if (res.ok) return body;
-    const b = (body ?? {}) as { error?: unknown; status?: unknown; problems?: unknown; message?: unknown };
+    const b = (body ?? {}) as {
+      error?: unknown;
+      status?: unknown;
+      problems?: unknown;
+      message?: unknown;
+      staffConfigured?: unknown;
+    };
     const what = req.alertId === undefined ? 'the alert' : `alert ${req.alertId}`;
     if (res.status === 401 || res.status === 403)
-      throw new ApiError('unauthorized', 'a valid staff credential is required', undefined, STAFF_REALM);
+      throw staffUnauthorized(b.staffConfigured === false ? 'no_staff_configured' : 'unknown_token');
     if (res.status === 404 && b.error === 'not_found') throw new ApiError('alert_not_found', `no ${what}`);
     if (res.status === 409) {
       const status = typeof b.status === 'string' ? b.status : 'not open';

@@ -174,12 +174,34 @@ describe('stuck', () => {
     expect(applyQc(s, { ts: T0 + 36 * MIN, values: { pm25: 20 } }, T0 + 36 * MIN, cfg)).toEqual([]);
   });
 
-  it('never calls clean-air values at or below the floor stuck', () => {
+  it('never calls whole clean-air PM values at or below the floor stuck', () => {
     expect(run(0, 60).flat()).toEqual([]);
+    expect(run(7, 60).flat()).toEqual([]);
     expect(run(10, 60).flat()).toEqual([]);
     expect(run(10.5, 30)[29]).toEqual(['stuck']);
-    expect(run(0.4, 60, 'do').flat()).toEqual([]); // anoxic canal water
+    expect(run(11, 30)[29]).toEqual(['stuck']);
+    expect(run(0.4, 60, 'do').flat()).toEqual([]); // anoxic canal water, at any resolution
+    expect(run(0.5, 60, 'do').flat()).toEqual([]);
     expect(run(7.1, 30, 'ph')[29]).toEqual(['stuck']);
+  });
+
+  it('counts fractional PM values below the floor: averaging firmware has the resolution to vary', () => {
+    // The simulator's stuck fault on a clean rainy-season afternoon (issue 11): a frozen frame of
+    // 2.8 / 4 / 6.3 µg/m³ was never flagged while the floor applied to every value.
+    const s = createQcState();
+    const frame = { pm1: 2.8, pm25: 4, pm10: 6.3, temperature: 30.3, humidity: 75.4 };
+    const flags = feed(s, Array(31).fill(frame));
+    expect(flags.slice(0, 29).flat()).not.toContain('stuck');
+    expect(flags[29]).toContain('stuck');
+    expect(flags[30]).toContain('stuck');
+    expect(run(0.1, 30)[29]).toEqual(['stuck']);
+  });
+
+  it('follows the floors of the config', () => {
+    const c: QcConfig = { ...cfg, stuckMinValue: {}, stuckWholeMinValue: {} };
+    expect(feed(createQcState(), Array(30).fill({ pm25: 3 }), T0, c)[29]).toEqual(['stuck']);
+    const d: QcConfig = { ...cfg, stuckMinValue: { pm25: 5 }, stuckWholeMinValue: {} };
+    expect(feed(createQcState(), Array(60).fill({ pm25: 4.5 }), T0, d).flat()).toEqual([]);
   });
 
   it('ignores metrics not in stuckMetrics', () => {

@@ -16,9 +16,14 @@
  *   pending value, the level really changed (smoke arrived): that reading is clean and becomes the
  *   baseline. Only the first reading of a genuine step is flagged.
  * - stuck: the same exact value for stuckCount readings in a row (the stuckCount-th and later are
- *   flagged), only for config.stuckMetrics. Values at or below config.stuckMinValue[m] never count:
- *   PMS sensors report whole µg/m³, so 0–10 µg/m³ in clean air repeat legitimately for long spells;
- *   a floor is the cheap guard (comparing with neighbouring stations is the better tool, later).
+ *   flagged), only for config.stuckMetrics. Values at or below config.stuckMinValue[m] never count
+ *   (DO: anoxic water reads near 0 for hours). Whole-number values at or below
+ *   config.stuckWholeMinValue[m] never count either: PMS sensors report whole µg/m³, so 0–10 µg/m³
+ *   in clean air repeat legitimately for long spells. A fractional value (firmware that averages the
+ *   1 Hz frames over its interval and reports a decimal, as the simulator and airrohr do) has the
+ *   resolution to vary: 30 readings of 4.3 in a row are as implausible as 30 of 30.3, so they count.
+ *   (Until issue 11 the PM floor applied to every value, and a node frozen in clean air — most of the
+ *   rainy season — was never flagged. Comparing with neighbouring stations is the better tool, later.)
  * - humidity: RH > humidityFlagAbove in a reading that also carries PM (PM1/PM2.5/PM10); without
  *   PM in the same reading the flag would mean nothing.
  * - future: ts − receivedAt > maxFutureSkewMs.  stale: receivedAt − ts > maxAgeMs.
@@ -53,6 +58,8 @@ export interface QcConfig {
   stuckMetrics: MetricId[];
   /** Values at or below this floor are never counted as stuck (see header). */
   stuckMinValue?: Partial<Record<MetricId, number>>;
+  /** Whole-number values at or below this floor are never counted as stuck; fractional ones are. */
+  stuckWholeMinValue?: Partial<Record<MetricId, number>>;
 }
 
 /**
@@ -76,7 +83,9 @@ export interface QcConfig {
  * - stuckMetrics PM1/PM2.5/PM10, DO, pH: the sensors whose failure is a frozen value (a dead fan, a
  *   Modbus probe returning its last register). Air/water temperature, RH (100 % in rain), EC and
  *   level legitimately stay flat and are left out.
- * - stuckMinValue PM 10 µg/m³, DO 0.5 mg/L: clean air, and anoxic canal water (DO near 0), repeat.
+ * - stuckMinValue DO 0.5 mg/L: anoxic canal water (DO near 0) repeats at any resolution.
+ * - stuckWholeMinValue PM 10 µg/m³: clean air repeats at the sensor's whole-µg/m³ resolution (a
+ *   fractional value shows the firmware averages, and then repeats are implausible at any level).
  */
 export const DEFAULT_QC_CONFIG: Readonly<QcConfig> = Object.freeze({
   maxFutureSkewMs: 2 * 60_000,
@@ -98,7 +107,8 @@ export const DEFAULT_QC_CONFIG: Readonly<QcConfig> = Object.freeze({
   spikeMaxGapMs: 10 * 60_000,
   stuckCount: 30,
   stuckMetrics: Object.freeze(['pm1', 'pm25', 'pm10', 'do', 'ph']) as unknown as MetricId[],
-  stuckMinValue: Object.freeze({ pm1: 10, pm25: 10, pm10: 10, do: 0.5 }),
+  stuckMinValue: Object.freeze({ do: 0.5 }),
+  stuckWholeMinValue: Object.freeze({ pm1: 10, pm25: 10, pm10: 10 }),
 }) as Readonly<QcConfig>;
 
 /**
@@ -225,6 +235,7 @@ interface CompiledQcConfig {
   spike: Float64Array;
   stuck: Uint8Array;
   stuckFloor: Float64Array;
+  stuckWholeFloor: Float64Array;
 }
 
 /**
@@ -240,6 +251,10 @@ function compile(config: QcConfig): CompiledQcConfig {
       spike: Float64Array.from(METRIC_IDS, (id) => config.spike[id] ?? Number.NaN),
       stuck: Uint8Array.from(METRIC_IDS, (id) => (config.stuckMetrics.includes(id) ? 1 : 0)),
       stuckFloor: Float64Array.from(METRIC_IDS, (id) => config.stuckMinValue?.[id] ?? Number.NEGATIVE_INFINITY),
+      stuckWholeFloor: Float64Array.from(
+        METRIC_IDS,
+        (id) => config.stuckWholeMinValue?.[id] ?? Number.NEGATIVE_INFINITY,
+      ),
     };
     compiled.set(config, c);
   }
@@ -275,7 +290,7 @@ function evaluate(
     }
   }
   if (cc.stuck[i]) {
-    if (v <= cc.stuckFloor[i]!) {
+    if (v <= cc.stuckFloor[i]! || (v <= cc.stuckWholeFloor[i]! && Number.isInteger(v))) {
       d[m + RUNV] = Number.NaN;
       d[m + RUNL] = 0;
     } else if (d[m + RUNV] === v) {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { ApiError } from '../../errors';
+import { ApiError, staffUnauthorized } from '../../errors';
 import {
   AlertAction,
   AlertActionBody,
@@ -31,10 +31,9 @@ export const staffRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', async (request) => {
     if (!alerts)
       throw new ApiError('alerts_unavailable', 'staff routes are disabled: API_ALERTS_URL is not set on this API');
-    if (!BEARER.test(request.headers.authorization ?? ''))
-      throw new ApiError('unauthorized', 'a staff credential is required (Authorization: Bearer <token>)', undefined, {
-        'www-authenticate': 'Bearer realm="cnx-staff"',
-      });
+    const auth = request.headers.authorization;
+    if (!auth) throw staffUnauthorized('missing');
+    if (!BEARER.test(auth)) throw staffUnauthorized('not_bearer');
   });
   // An action without a body (curl -X POST) is an action without a note.
   app.addHook('preValidation', async (request) => {

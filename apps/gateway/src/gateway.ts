@@ -69,7 +69,11 @@ export class Gateway {
       config.spool.fsync === 'always',
       spoolLogger,
     );
-    this.spool = new Spool({ ...config.spool, logger: spoolLogger, beforeCheckpoint: (end) => qc.save(end) });
+    this.spool = new Spool({
+      ...config.spool,
+      logger: spoolLogger,
+      beforeCheckpoint: (end, must) => qc.save(end, must),
+    });
     await this.spool.start();
     qc.restore();
 

@@ -29,10 +29,11 @@ export interface SpoolOptions {
   logger?: SpoolLogger;
   /**
    * Called before every checkpoint file write (and at stop) with the append end, to persist state
-   * kept with the checkpoint (the gateway's QC state: qc-snapshot.ts). If it throws, the checkpoint
-   * is not written and the commit fails as a whole.
+   * kept with the checkpoint (the gateway's QC state: qc-snapshot.ts). `must`: the checkpoint frees
+   * segments (records before it are deleted) or the spool stops. If it throws, the checkpoint is not
+   * written and the commit fails as a whole.
    */
-  beforeCheckpoint?: (appendEnd: Checkpoint) => void;
+  beforeCheckpoint?: (appendEnd: Checkpoint, must: boolean) => void;
 }
 
 /** Options accepted by the constructor: everything but `dir` has a default. */

@@ -13,7 +13,8 @@
  * On disk: `dir/00000001.seg, 00000002.seg, …` — append-only segment files of '\n'-terminated UTF-8
  * records, a new one started when the current one reaches `segmentBytes`; `dir/checkpoint.json`
  * `{"segment":N,"offset":B}` — everything before byte B of segment N is committed. Segments older than
- * the checkpoint segment are deleted on commit.
+ * the checkpoint segment are deleted on commit. A commit either writes the checkpoint (when due) or
+ * throws leaving everything as it was; `beforeCheckpoint` writes state kept with it (qc-snapshot.ts).
  *
  * Full policy is back-pressure, never dropping: once the segments on disk total `maxBytes` or more,
  * `append()` returns false (a warning is logged once per full episode) and the caller must not acknowledge
@@ -328,7 +329,7 @@ export class Spool {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     if (this.beforeCheckpoint) this.cpUnwritten = true; // the state kept with it may have changed
-    this.flushCheckpoint();
+    this.flushCheckpoint(true);
     while (this.pendingSyncs.size > 0) await Promise.all([...this.pendingSyncs]);
     if (this.wfd >= 0) {
       try {
@@ -690,7 +691,7 @@ export class Spool {
     // Segments are deleted only behind a checkpoint on disk; otherwise the file may lag (see options).
     // Written before anything changes in memory: if that fails, the commit fails as a whole.
     const frees = (this.segments[0]?.seq ?? seg.seq) < seg.seq;
-    if (frees || this.checkpointIntervalMs === 0) this.persistCheckpoint(cp);
+    if (frees || this.checkpointIntervalMs === 0) this.persistCheckpoint(cp, frees);
     else {
       this.cpUnwritten = true;
       if (!this.cpTimer) {
@@ -717,8 +718,8 @@ export class Spool {
   }
 
   /** Write checkpoint `cp` to its file (durably with fsync 'always'); throws if that failed. */
-  private persistCheckpoint(cp: Pos = this.cp): void {
-    this.beforeCheckpoint?.({ segment: this.active.seq, offset: this.active.size });
+  private persistCheckpoint(cp: Pos = this.cp, mustSaveState = false): void {
+    this.beforeCheckpoint?.({ segment: this.active.seq, offset: this.active.size }, mustSaveState);
     writeCheckpoint(this.dir, { segment: cp.segment, offset: cp.offset }, this.fsyncPolicy === 'always');
     clearTimeout(this.cpTimer);
     this.cpTimer = undefined;
@@ -726,12 +727,12 @@ export class Spool {
   }
 
   /** Persist the checkpoint if the file lags behind it (timer, stop); a failure is logged and retried. */
-  private flushCheckpoint(): void {
+  private flushCheckpoint(stopping = false): void {
     clearTimeout(this.cpTimer);
     this.cpTimer = undefined;
     if (!this.cpUnwritten) return;
     try {
-      this.persistCheckpoint();
+      this.persistCheckpoint(this.cp, stopping);
     } catch (err) {
       // The file lags (a crash now replays a little more, idempotently); nothing is lost.
       this.log.error({ err: String(err) }, 'spool: could not write the checkpoint, will retry');

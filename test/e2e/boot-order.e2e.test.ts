@@ -1,3 +1,4 @@
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type InfluxDBHandle,
@@ -42,7 +43,12 @@ interface Rig {
  * Mosquitto and influxd started once to get their ports and directories, then stopped as the
  * scenario wants (`late`: not running when the gateway starts). The gateway is built, not started.
  */
-async function rig(name: string, late: { broker?: boolean; store?: boolean }, persistence = false): Promise<Rig> {
+async function rig(
+  name: string,
+  late: { broker?: boolean; store?: boolean },
+  persistence = false,
+  env: Record<string, string> = {},
+): Promise<Rig> {
   const [broker, influx, dir] = await Promise.all([
     startMosquitto({ persistence }),
     startInfluxDB({ database: `${name}_other` }),
@@ -59,6 +65,7 @@ async function rig(name: string, late: { broker?: boolean; store?: boolean }, pe
     CNX_DATA_DIR: dir,
     GATEWAY_SPOOL_DIR: spoolDir,
     GATEWAY_MAX_BACKOFF_MS: '1000',
+    ...env,
   });
   current = { broker, influx, gateway, dir, spoolDir, database };
   return current;
@@ -228,6 +235,41 @@ describe('boot order: published (broker-acked) = stored, whatever starts first',
         '/health ok once the store is up',
         () => r.gateway.health(),
         (h) => h.status === 'ok',
+      );
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    "the gateway's own disk failing (checkpoint not writable): logged, backed off, the process stays up; nothing lost",
+    async () => {
+      // Checkpoint at every commit, so the writer's commit itself meets the failure.
+      const r = await rig('disk_fault', {}, false, { GATEWAY_SPOOL_CHECKPOINT_MS: '0' });
+      await r.gateway.start();
+      // A directory where the checkpoint's temp file goes: every checkpoint write fails (EISDIR).
+      const obstacle = join(r.spoolDir, 'checkpoint.json.tmp');
+      mkdirSync(obstacle);
+      const readings = await makeReadings(30);
+      const published = await publishAcked(r.broker.url, readings, 'disk-fault');
+      const h = await until(
+        '/health to report the filesystem error',
+        () => r.gateway.health(),
+        (v) => /filesystem error/.test(String(writerCheck(v)?.detail?.reason)),
+      );
+      expect(h.status).toBe('degraded');
+      expect(String(writerCheck(h)?.detail?.reason)).toMatch(/EISDIR/);
+      // Still running and still accepting: the spool keeps what it could not commit.
+      expect(h.checks?.mqtt?.ok).toBe(true);
+      expect(await r.gateway.metric('gateway_spool_pending_readings')).toBeGreaterThan(0);
+      rmSync(obstacle, { recursive: true });
+      const stored = await storedWhenDrained(r.gateway, r.influx, r.database, readings);
+      expect(report('disk-fault', published, stored)).toEqual([]);
+      expect(stored.length).toBe(published.length);
+      expect(new Set(stored).size).toBe(stored.length);
+      await until(
+        '/health ok once the disk is back',
+        () => r.gateway.health(),
+        (v) => v.status === 'ok',
       );
     },
     TEST_TIMEOUT,

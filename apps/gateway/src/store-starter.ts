@@ -97,12 +97,15 @@ export class StoreStarter {
         this.logger.error({ err: error }, 'store configuration is invalid; not starting it again');
         return;
       }
+      const message = (error as Error).message;
+      // The whole error (stack, cause) when it is new; then its message only (an outage may last hours).
+      const detail = message === this.lastError ? { error: message } : { err: error };
       this.failures++;
-      this.lastError = (error as Error).message;
+      this.lastError = message;
       if (this.stopping) return;
       this.backoffMs = Math.min(this.opts.maxBackoffMs, Math.max(this.opts.minBackoffMs, this.backoffMs * 2));
       this.logger.warn(
-        { err: error, attempt: this.failures, retryInMs: this.backoffMs },
+        { ...detail, attempt: this.failures, retryInMs: this.backoffMs },
         'store not ready; starting it again later (readings are kept in the spool)',
       );
       this.timer = setTimeout(() => {

@@ -1,10 +1,11 @@
 import type { Reading } from '@cnx/domain';
 import type { Logger } from '@cnx/runtime';
-import { type ReadingStore, STORE_ERROR_CODES } from '@cnx/store';
+import type { ReadingStore } from '@cnx/store';
 import type { GatewayMetrics, GatewayStats } from './metrics';
 import { QuarantineFiles } from './quarantine';
 import { readingFromRecord } from './spool/records';
 import type { Spool, SpoolBatch } from './spool/spool';
+import { refusesReadings } from './store-errors';
 
 /**
  * At most this many readings are kept in memory for the writer: ten of its 5000-reading batches,
@@ -16,20 +17,6 @@ const HOT_MAX = 50_000;
 
 /** A reading held for the writer: encoded for the store when it supports that (ReadingStore.encoded). */
 type HotEntry = Reading | string;
-
-/**
- * The store errors that condemn the readings themselves: the store will never take them as they
- * are (HTTP 400: a field-type conflict, a parse error, points beyond retention; an invalid id or
- * value; HTTP 413 for a single reading). Only these are quarantined, and only after the batch was
- * split down to the readings refused. Everything else (the store not started, not reachable,
- * failing, rate limiting, refusing our credentials, missing its database, a read-only or invalid
- * configuration, an unknown error) says nothing about the data: the batch is kept and retried.
- */
-const REFUSES_READINGS: ReadonlySet<unknown> = new Set([
-  STORE_ERROR_CODES.rejected,
-  STORE_ERROR_CODES.invalidReading,
-  STORE_ERROR_CODES.tooLarge,
-]);
 
 export interface WriterOptions {
   batchSize: number;
@@ -62,7 +49,7 @@ export interface WriterStatus {
  * confirmed a batch, so a crash or an outage replays from the last confirmed batch (writes are
  * idempotent). Nothing is written until the store is started (StoreLifecycle). Failures back off
  * exponentially and retry the same batch forever, except readings the store refuses as invalid
- * (REFUSES_READINGS): the batch is halved until the refused readings are alone, and those go to a
+ * (store-errors.ts): the batch is halved until the refused readings are alone, and those go to a
  * quarantine file. A filesystem error (checkpoint, quarantine file, reading the spool) is logged
  * and backed off like a store failure: the spool advances only once everything succeeded.
  */
@@ -289,7 +276,7 @@ export class StoreWriter {
     } catch (error) {
       end();
       this.stats.storeErrors++;
-      if (REFUSES_READINGS.has((error as { code?: unknown }).code)) return this.refused(batch, error as Error);
+      if (refusesReadings(error)) return this.refused(batch, error as Error);
       this.lifecycle?.lost(error);
       this.spool.rewind();
       const retryInMs = this.failed(error, false);

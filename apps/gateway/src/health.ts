@@ -14,16 +14,24 @@ export interface HealthParts {
   startedAt: number;
 }
 
-/** Why the writer is not writing (undefined: it is). */
-function writerProblem(starter: StoreStarterStatus | undefined, writer: WriterStatus | undefined): string | undefined {
+/** Why the writer is not writing, or could not if it had to (undefined: it can). */
+function writerProblem(
+  starter: StoreStarterStatus | undefined,
+  writer: WriterStatus | undefined,
+  store: StoreHealth | undefined,
+): string | undefined {
   if (!starter?.started) {
     const why = starter?.lastError ? `: ${starter.lastError}` : '';
     return `store not started${why}; readings are kept in the spool and written once it starts`;
   }
   if (!writer) return 'writer not running';
-  if (!writer.backingOff) return undefined;
-  const what = writer.filesystemError ? 'gateway filesystem error' : 'store writes failing';
-  return `${what}: ${writer.lastError ?? 'unknown error'}; retrying in ${writer.retryInMs ?? 0} ms`;
+  if (writer.backingOff) {
+    const what = writer.filesystemError ? 'gateway filesystem error' : 'store writes failing';
+    return `${what}: ${writer.lastError ?? 'unknown error'}; retrying in ${writer.retryInMs ?? 0} ms`;
+  }
+  // Nothing failed yet (nothing to write, say), but the store does not answer: the next write would fail.
+  if (store && !store.ok) return `store not reachable: ${store.detail ?? 'no answer'}; readings are kept in the spool`;
+  return undefined;
 }
 
 /**
@@ -38,7 +46,7 @@ export async function gatewayHealth(p: HealthParts): Promise<HealthReport> {
   } else if (p.store) {
     store = await p.store.health().catch((e: Error) => ({ ok: false, backend: '?', detail: e.message }));
   }
-  const reason = writerProblem(p.starter, p.writer);
+  const reason = writerProblem(p.starter, p.writer, store);
   const checks: HealthReport['checks'] = {
     mqtt: { ok: p.stats.mqttConnected },
     store: { ok: store?.ok ?? false, detail: p.starter ? { ...store, ...p.starter } : store },

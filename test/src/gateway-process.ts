@@ -2,6 +2,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, ManagedProcess } from '@cnx/testkit';
 
+/** The gateway's GET /health answer ('unreachable' when nothing answered). */
+export interface GatewayHealth {
+  status: string;
+  checks?: Record<string, { ok: boolean; detail?: unknown }>;
+}
+
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
@@ -14,7 +20,14 @@ export class GatewayProcess {
 
   constructor(private readonly env: Record<string, string>) {}
 
-  async start(): Promise<void> {
+  /**
+   * Spawn the gateway and wait until its /health satisfies `ready` (default: status ok). A gateway
+   * started before its broker or store answers `down` or `degraded`: pass what the test expects.
+   */
+  async start(
+    ready: (h: GatewayHealth) => boolean = (h) => h.status === 'ok',
+    what = 'GET /health to answer ok',
+  ): Promise<void> {
     const port = await this.httpPort;
     this.proc = ManagedProcess.spawn({
       name: 'gateway',
@@ -23,16 +36,13 @@ export class GatewayProcess {
       cwd: repoRoot,
       env: { ...process.env, LOG_LEVEL: 'warn', GATEWAY_HTTP_PORT: String(port), ...this.env },
     });
-    await this.proc.waitUntilReady(async () => (await this.health()).status === 'ok', {
-      timeoutMs: 60_000,
-      what: 'GET /health to answer ok',
-    });
+    await this.proc.waitUntilReady(async () => ready(await this.health()), { timeoutMs: 60_000, what });
   }
 
-  async health(): Promise<{ status: string; checks?: Record<string, { ok: boolean; detail?: unknown }> }> {
+  async health(): Promise<GatewayHealth> {
     try {
       const res = await fetch(`http://127.0.0.1:${await this.httpPort}/health`);
-      return (await res.json()) as { status: string };
+      return (await res.json()) as GatewayHealth;
     } catch {
       return { status: 'unreachable' };
     }

@@ -8,10 +8,19 @@ export interface StoredRow {
   pm25?: number;
 }
 
-/** Every stored reading of the measurement in [from, to), with the fields the tests look at. */
-export async function storedRows(influx: InfluxDBHandle, from: number, to: number): Promise<StoredRow[]> {
+/**
+ * Every stored reading of the measurement in [from, to), with the fields the tests look at; from
+ * `database` when given (default: the handle's).
+ */
+export async function storedRows(
+  influx: InfluxDBHandle,
+  from: number,
+  to: number,
+  database?: string,
+): Promise<StoredRow[]> {
+  const measurement = database ? `"${database}".."reading"` : '"reading"';
   const res = await influx.query(
-    `SELECT "device", "seq", "qc", "pm25" FROM "reading" WHERE time >= ${from}ms AND time < ${to}ms`,
+    `SELECT "device", "seq", "qc", "pm25" FROM ${measurement} WHERE time >= ${from}ms AND time < ${to}ms`,
   );
   const series = res.results[0]?.series?.[0];
   if (!series) return [];

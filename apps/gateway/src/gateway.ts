@@ -1,10 +1,11 @@
 import { loadCityPack, resolveCityDir } from '@cnx/city-pack';
-import { DEFAULT_QC_CONFIG } from '@cnx/domain';
+import { DEFAULT_QC_CONFIG, type DeviceQcState } from '@cnx/domain';
 import { ConfigError, type Logger } from '@cnx/runtime';
 import { createReadingStore, type ReadingStore } from '@cnx/store';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config';
 import { EmbeddedBroker } from './embedded-broker';
+import { gatewayHealth } from './health';
 import { buildHttp, type HealthReport } from './http';
 import { AirrohrPushStats, airrohrPushPlugin, loadAirrohrRegistry, registerAirrohrMetrics } from './http-push';
 import { BatchAppender } from './ingest/batch-appender';
@@ -13,7 +14,9 @@ import { MAX_PUBLISH_HEADER } from './ingest/mqtt-codec';
 import { IngestPipeline } from './ingest/pipeline';
 import { createMetrics, GatewayStats } from './metrics';
 import { ModbusPoller, modbusConfigFromEnv, registerModbusMetrics, registerModbusStatusRoutes } from './modbus';
+import { QcSnapshot } from './spool/qc-snapshot';
 import { Spool } from './spool/spool';
+import { StoreStarter } from './store-starter';
 import { StoreWriter } from './writer.service';
 
 /**
@@ -26,6 +29,7 @@ export class Gateway {
   private broker?: EmbeddedBroker;
   private spool?: Spool;
   private store?: ReadingStore;
+  private storeStarter?: StoreStarter;
   private writer?: StoreWriter;
   private mqtt?: MqttIngestAdapter;
   private modbus?: ModbusPoller;
@@ -55,18 +59,41 @@ export class Gateway {
     }
     const pack = loaded.value;
 
-    this.spool = new Spool({ ...config.spool, logger: logger.child({ component: 'spool' }) });
+    // Every device's QC state is kept with the spool's checkpoint and restored before intake.
+    const qcStates = new Map<string, DeviceQcState>();
+    const spoolLogger = logger.child({ component: 'spool' });
+    const qc = new QcSnapshot(
+      config.spool.dir,
+      qcStates,
+      DEFAULT_QC_CONFIG,
+      config.spool.fsync === 'always',
+      spoolLogger,
+    );
+    this.spool = new Spool({
+      ...config.spool,
+      logger: spoolLogger,
+      beforeCheckpoint: (end, must) => qc.save(end, must),
+    });
     await this.spool.start();
+    qc.restore();
 
     this.store = createReadingStore(
       config.store.backend === 'sqlite'
         ? { backend: 'sqlite', path: config.store.path, logger: logger.child({ component: 'store' }) }
         : { ...config.store, logger: logger.child({ component: 'store' }) },
     );
-    // The gateway must ingest even when the store is down at start-up: the spool holds the data.
-    await this.store
-      .start()
-      .catch((error) => logger.warn({ err: error }, 'store not ready at start-up; spooling until it is'));
+    // The gateway must ingest even when the store is down at start-up: the spool holds the data
+    // and the store is started in the background (with backoff) until it is up.
+    this.storeStarter = new StoreStarter(
+      this.store,
+      {
+        minBackoffMs: 250,
+        maxBackoffMs: config.writer.maxBackoffMs,
+        createsDatabase: config.store.backend === 'influxdb' && config.store.createDatabase,
+      },
+      logger.child({ component: 'store' }),
+    );
+    await this.storeStarter.start();
 
     const metrics = createMetrics(this.stats, this.spool);
     this.writer = new StoreWriter(
@@ -76,6 +103,7 @@ export class Gateway {
       this.stats,
       metrics,
       logger.child({ component: 'writer' }),
+      this.storeStarter,
     );
     this.writer.start();
 
@@ -97,6 +125,7 @@ export class Gateway {
       logger: logger.child({ component: 'ingest' }),
       maxPayloadBytes: config.maxPayloadBytes,
       busBatchMs: config.busBatchMs,
+      qcStates,
     });
     adapter = new MqttIngestAdapter(
       {
@@ -153,7 +182,10 @@ export class Gateway {
       );
     }
     await this.http.listen({ host: config.http.host, port: config.http.port });
-    await adapter.start();
+    // A broker that is not up yet (a reboot) is not fatal: the session keeps reconnecting.
+    await adapter
+      .start()
+      .catch((error) => logger.warn({ err: error }, 'mqtt broker not reachable at start-up; still connecting'));
     await this.modbus?.start();
     logger.info(
       {
@@ -167,28 +199,15 @@ export class Gateway {
     );
   }
 
-  async health(): Promise<HealthReport> {
-    const spool = this.spool?.stats();
-    const store = this.store
-      ? await this.store.health().catch((e: Error) => ({ ok: false, backend: '?', detail: e.message }))
-      : undefined;
-    const writer = this.writer?.status();
-    const checks: HealthReport['checks'] = {
-      mqtt: { ok: this.stats.mqttConnected },
-      store: { ok: store?.ok ?? false, detail: store },
-      spool: { ok: !!spool && !spool.full, detail: spool },
-      writer: { ok: !writer?.backingOff, detail: writer },
-    };
-    // Down: we cannot accept data. Degraded: accepting, but the store is behind or unreachable.
-    const status =
-      !checks.mqtt?.ok || !checks.spool?.ok ? 'down' : checks.store?.ok && checks.writer?.ok ? 'ok' : 'degraded';
-    return {
-      status,
-      checks: {
-        ...checks,
-        uptime: { ok: true, detail: { seconds: Math.round((Date.now() - this.startedAt) / 1000) } },
-      },
-    };
+  health(): Promise<HealthReport> {
+    return gatewayHealth({
+      stats: this.stats,
+      spool: this.spool?.stats(),
+      store: this.store,
+      starter: this.storeStarter?.status(),
+      writer: this.writer?.status(),
+      startedAt: this.startedAt,
+    });
   }
 
   /** Wait until everything accepted so far is in the store (tests, shutdown). */
@@ -205,7 +224,7 @@ export class Gateway {
       await this.writer.flush(5_000);
       await this.writer.stop();
     }
-    await this.store?.stop();
+    await (this.storeStarter ?? this.store)?.stop();
     await this.spool?.stop();
     await this.broker?.stop();
   }

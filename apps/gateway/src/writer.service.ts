@@ -1,11 +1,11 @@
-import { appendFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Reading } from '@cnx/domain';
-import type { NormalizedReadingPayload } from '@cnx/protocol';
 import type { Logger } from '@cnx/runtime';
 import type { ReadingStore } from '@cnx/store';
 import type { GatewayMetrics, GatewayStats } from './metrics';
+import { QuarantineFiles } from './quarantine';
+import { readingFromRecord } from './spool/records';
 import type { Spool, SpoolBatch } from './spool/spool';
+import { refusesReadings } from './store-errors';
 
 /**
  * At most this many readings are kept in memory for the writer: ten of its 5000-reading batches,
@@ -22,15 +22,36 @@ export interface WriterOptions {
   batchSize: number;
   flushIntervalMs: number;
   maxBackoffMs: number;
-  /** Where batches the store refuses permanently are kept (never silently dropped). */
+  /** Where readings the store refuses as invalid are kept (never silently dropped). */
   quarantineDir: string;
+}
+
+/** Whether the store can be written to, and who restarts it (StoreStarter); absent: always ready. */
+export interface StoreLifecycle {
+  readonly started: boolean;
+  /** A write failed with `error`: restart the store if that error says it is not usable as started. */
+  lost(error: unknown): void;
+}
+
+export interface WriterStatus {
+  /** The writer is waiting for the store to start. */
+  waitingForStore: boolean;
+  /** The last write or spool operation failed; retrying after a pause. */
+  backingOff: boolean;
+  retryInMs?: number;
+  lastError?: string;
+  /** The last failure was the gateway's own disk (spool checkpoint, quarantine file), not the store. */
+  filesystemError: boolean;
 }
 
 /**
  * Drains the spool into the store in batches. The checkpoint advances only after the store
  * confirmed a batch, so a crash or an outage replays from the last confirmed batch (writes are
- * idempotent). Transient failures back off exponentially and retry the same batch forever;
- * a batch refused permanently (e.g. a field-type conflict) is moved to a quarantine file.
+ * idempotent). Nothing is written until the store is started (StoreLifecycle). Failures back off
+ * exponentially and retry the same batch forever, except readings the store refuses as invalid
+ * (store-errors.ts): the batch is halved until the refused readings are alone, and those go to a
+ * quarantine file. A filesystem error (checkpoint, quarantine file, reading the spool) is logged
+ * and backed off like a store failure: the spool advances only once everything succeeded.
  */
 export class StoreWriter {
   /**
@@ -52,6 +73,13 @@ export class StoreWriter {
   private backoffMs = 0;
   private inFlight?: Promise<void>;
   private lastError?: string;
+  private filesystemError = false;
+  /**
+   * Records per batch now: batchSize, halved while isolating readings the store refuses, doubled
+   * again with every batch it takes.
+   */
+  private cap: number;
+  private readonly quarantineFiles: QuarantineFiles;
 
   constructor(
     private readonly spool: Spool,
@@ -60,7 +88,11 @@ export class StoreWriter {
     private readonly stats: GatewayStats,
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
-  ) {}
+    private readonly lifecycle?: StoreLifecycle,
+  ) {
+    this.cap = opts.batchSize;
+    this.quarantineFiles = new QuarantineFiles(opts.quarantineDir);
+  }
 
   /** Hand the writer the readings of records just appended at spool index `firstIndex` onwards. */
   remember(firstIndex: number, readings: readonly Reading[], at = Date.now()): void {
@@ -132,8 +164,15 @@ export class StoreWriter {
   }
 
   /** Status for the health endpoint. */
-  status(): { backingOff: boolean; lastError?: string } {
-    return { backingOff: this.backoffMs > 0, lastError: this.lastError };
+  status(): WriterStatus {
+    const s: WriterStatus = {
+      waitingForStore: !(this.lifecycle?.started ?? true),
+      backingOff: this.backoffMs > 0,
+      filesystemError: this.backoffMs > 0 && this.filesystemError,
+    };
+    if (this.backoffMs > 0) s.retryInMs = this.backoffMs;
+    if (this.lastError !== undefined) s.lastError = this.lastError;
+    return s;
   }
 
   private schedule(delayMs: number): void {
@@ -145,7 +184,7 @@ export class StoreWriter {
     }, delayMs);
   }
 
-  /** Write batches until the spool is caught up or a write fails; then reschedule. */
+  /** Write batches until the spool is caught up or something fails; then reschedule. */
   private async drain(): Promise<void> {
     if (this.running) return;
     this.running = true;
@@ -153,18 +192,35 @@ export class StoreWriter {
     try {
       for (;;) {
         if (this.stopped) return;
+        // Not started (yet, or again): nothing is read; the spool keeps everything meanwhile.
+        if (this.lifecycle && !this.lifecycle.started) break;
         // Records the writer still holds as objects are only stepped over on disk, not decoded.
         const hot = this.hotFrom(this.spool.readIndex);
+        const cap = this.cap;
         const batch =
           hot > 0
-            ? this.spool.readBatch(Math.min(hot, this.opts.batchSize), Number.POSITIVE_INFINITY, false)
-            : this.spool.readBatch(this.opts.batchSize);
+            ? this.spool.readBatch(Math.min(hot, cap), Number.POSITIVE_INFINITY, false)
+            : this.spool.readBatch(cap);
         if (!batch) break;
-        if (!(await this.writeBatch(batch))) {
+        const outcome = await this.writeBatch(batch);
+        if (outcome === 'retry') {
           next = this.backoffMs;
           break;
         }
-        if (batch.count < this.opts.batchSize) break;
+        if (outcome === 'written' && batch.count < cap) break;
+      }
+    } catch (error) {
+      // The gateway's own disk (checkpoint or quarantine write, reading the spool): nothing was
+      // committed, so the batch is read and written again after a pause (writes are idempotent).
+      next = this.failed(error, true);
+      this.logger.error(
+        { err: error, retryInMs: next },
+        'writer: filesystem error; the spool is kept as it is, will retry',
+      );
+      try {
+        this.spool.rewind();
+      } catch (rewindError) {
+        this.logger.error({ err: rewindError }, 'writer: could not rewind the spool reader');
       }
     } finally {
       this.running = false;
@@ -172,32 +228,26 @@ export class StoreWriter {
     }
   }
 
-  private async writeBatch(batch: SpoolBatch): Promise<boolean> {
+  /** Back off after a failure; returns the pause. */
+  private failed(error: unknown, filesystem: boolean): number {
+    this.lastError = (error as Error)?.message ?? String(error);
+    this.filesystemError = filesystem;
+    const retryAfter = (error as { retryAfterMs?: number }).retryAfterMs ?? 0;
+    this.backoffMs = Math.min(this.opts.maxBackoffMs, Math.max(250, this.backoffMs * 2, retryAfter));
+    return this.backoffMs;
+  }
+
+  /**
+   * 'written': the store took the batch and the spool advanced past it; 'split': the store refused
+   * readings in it, try again at once with a smaller batch (or the refused reading was quarantined);
+   * 'retry': back off and retry the same batch.
+   */
+  private async writeBatch(batch: SpoolBatch): Promise<'written' | 'split' | 'retry'> {
     const n = batch.count;
     const firstIndex = batch.end.index - n;
     // Usually the readings are still in memory (the writer keeps up): no parsing back.
     let readings: HotEntry[] | undefined = this.fromHot(firstIndex, n);
     let oldest = this.oldestReceived(firstIndex);
-    if (!readings) {
-      if (batch.records.length !== n) throw new Error('writer: undecoded spool batch is no longer in memory');
-      readings = new Array<Reading>(n);
-      oldest = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < n; i++) {
-        const p = JSON.parse(batch.records[i] as string) as NormalizedReadingPayload;
-        if (p.receivedAt < oldest) oldest = p.receivedAt;
-        const r: Reading = {
-          city: p.city,
-          stationId: p.station,
-          deviceId: p.device,
-          ts: p.ts,
-          values: p.values,
-          corrections: p.corrections,
-          qc: p.qc,
-        };
-        if (p.seq !== undefined) r.seq = p.seq;
-        readings[i] = r;
-      }
-    }
     // Let go of the objects now: the store encodes them before its first await, and objects held
     // across the write's round trip survive two scavenges and get promoted (old-space growth, RSS;
     // docs/performance.md). A retry reads the spool lines again.
@@ -205,6 +255,16 @@ export class StoreWriter {
     if (consumed > 0) this.dropHot(Math.min(consumed, this.hot.length - this.hotHead));
     const end = this.metrics.writeDuration.startTimer();
     try {
+      if (!readings) {
+        if (batch.records.length !== n) throw new Error('writer: undecoded spool batch is no longer in memory');
+        readings = new Array<Reading>(n);
+        oldest = Number.POSITIVE_INFINITY;
+        for (let i = 0; i < n; i++) {
+          const { reading, receivedAt } = readingFromRecord(batch.records[i] as string);
+          if (receivedAt < oldest) oldest = receivedAt;
+          readings[i] = reading;
+        }
+      }
       const encoded = this.store.encoded;
       const pending =
         encoded && typeof readings[0] === 'string'
@@ -215,17 +275,13 @@ export class StoreWriter {
       end();
     } catch (error) {
       end();
-      const retryable = (error as { retryable?: boolean }).retryable !== false;
       this.stats.storeErrors++;
-      this.lastError = (error as Error).message;
-      if (!retryable) {
-        this.quarantine(batch, error as Error);
-        return true;
-      }
+      if (refusesReadings(error)) return this.refused(batch, error as Error);
+      this.lifecycle?.lost(error);
       this.spool.rewind();
-      this.backoffMs = Math.min(this.opts.maxBackoffMs, Math.max(250, this.backoffMs * 2));
-      this.logger.warn({ err: error, batch: batch.count, retryInMs: this.backoffMs }, 'store write failed, will retry');
-      return false;
+      const retryInMs = this.failed(error, false);
+      this.logger.warn({ err: error, batch: batch.count, retryInMs }, 'store write failed, will retry');
+      return 'retry';
     }
     this.spool.commit(batch.end);
     this.stats.written += n;
@@ -233,7 +289,30 @@ export class StoreWriter {
     if (this.backoffMs > 0) this.logger.info({}, 'store writes recovered');
     this.backoffMs = 0;
     this.lastError = undefined;
-    return true;
+    this.filesystemError = false;
+    this.cap = Math.min(this.opts.batchSize, this.cap * 2);
+    return 'written';
+  }
+
+  /**
+   * The store refused readings of the batch as invalid. More than one: halve the batch and try
+   * again at once, so only the refused readings end up quarantined (those it took are committed
+   * as usual). One: quarantine it.
+   */
+  private refused(batch: SpoolBatch, error: Error): 'split' {
+    this.spool.rewind();
+    if (batch.count > 1) {
+      if (this.cap === this.opts.batchSize) {
+        this.logger.warn(
+          { err: error, batch: batch.count },
+          'store refused readings in a batch; splitting it to find them',
+        );
+      }
+      this.cap = Math.ceil(batch.count / 2);
+      return 'split';
+    }
+    this.quarantine(batch, error);
+    return 'split';
   }
 
   /** Receive time of the oldest reading in a batch from the hot window (for the lag histogram). */
@@ -242,21 +321,19 @@ export class StoreWriter {
     return i >= 0 && i < this.hot.length - this.hotHead ? (this.hotAt[this.hotHead + i] as number) : Date.now();
   }
 
+  /** Keep a refused batch (after splitting: one reading) in a quarantine file, then advance past it. */
   private quarantine(batch: SpoolBatch, error: Error): void {
-    let records = batch.records;
-    if (records.length !== batch.count) {
-      // Read without decoding (the readings were in memory): read the same records again as text.
-      this.spool.rewind();
-      const again = this.spool.readBatch(batch.count);
-      if (!again || again.count !== batch.count || again.end.index !== batch.end.index)
-        throw new Error('writer: could not re-read a refused batch for quarantine');
-      records = again.records;
-    }
-    const file = path.join(this.opts.quarantineDir, `quarantine-${Date.now()}.ndjson`);
-    appendFileSync(file, `${records.join('\n')}\n`);
-    this.spool.commit(batch.end);
+    // The reader was rewound to the batch: read the same records again as text.
+    const again = this.spool.readBatch(batch.count);
+    if (!again || again.count !== batch.count || again.end.index !== batch.end.index)
+      throw new Error('writer: could not re-read a refused batch for quarantine');
+    const file = this.quarantineFiles.append(again.records);
+    this.spool.commit(again.end);
     this.stats.storeRejected += batch.count;
-    this.logger.error({ err: error, file, readings: batch.count }, 'store refused batch permanently; quarantined');
+    this.logger.error(
+      { err: error, file, readings: batch.count },
+      'store refused a reading as invalid; quarantined (replay it once fixed)',
+    );
   }
 
   /** Stop after the in-flight batch (its checkpoint is only advanced if it succeeded). */

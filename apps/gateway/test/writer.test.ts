@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Reading } from '@cnx/domain';
 import type { NormalizedReadingPayload } from '@cnx/protocol';
 import { createLogger } from '@cnx/runtime';
-import type { ReadingStore } from '@cnx/store';
+import { invalidReading, type ReadingStore, STORE_ERROR_CODES, StoreError } from '@cnx/store';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BatchAppender } from '../src/ingest/batch-appender';
 import { createMetrics, GatewayStats } from '../src/metrics';
@@ -126,28 +126,31 @@ describe('StoreWriter', () => {
     expect(cold.written).toEqual(hot.written);
   });
 
-  it('quarantines a batch the store refuses with its spool text, also when it was taken from memory', async () => {
+  it('splits a batch the store refuses until the refused readings are alone, and quarantines only those, with their spool text', async () => {
     const items = Array.from({ length: 21 }, (_, i) => reading(i));
     const dir = mkdtempSync(path.join(tmpdir(), 'cnx-writer-'));
     const qdir = mkdtempSync(path.join(tmpdir(), 'cnx-quarantine-'));
     dirs.push(dir, qdir);
     const spool = new Spool({ dir, fsync: 'never' });
     await spool.start();
-    // Refuses (permanently) any batch holding reading 9: the second batch of 7 (7..13).
+    // Refuses any batch holding reading 9 or 12, as InfluxDB does a field-type conflict (HTTP 400).
     const store = captureStore();
     const write = store.write.bind(store);
     store.write = async (rs: readonly Reading[]) => {
-      if (rs.some((r) => r.seq === 9)) throw Object.assign(new Error('field type conflict'), { retryable: false });
+      if (rs.some((r) => r.seq === 9 || r.seq === 12))
+        throw new StoreError(STORE_ERROR_CODES.rejected, 'field type conflict', { retryable: false, status: 400 });
       await write(rs);
     };
     const stats = await drain(spool, store, handOver(spool, items), qdir);
     await spool.stop();
-    expect(store.written.map((r) => r.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 14, 15, 16, 17, 18, 19, 20]);
-    expect(stats.storeRejected).toBe(7);
+    const taken = items.map((_, i) => i).filter((i) => i !== 9 && i !== 12);
+    expect(store.written.map((r) => r.seq)).toEqual(taken);
+    expect(stats.storeRejected).toBe(2);
     const files = readdirSync(qdir);
     expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^quarantine-\d{4}-\d\d-\d\d\.ndjson$/);
     const lines = readFileSync(path.join(qdir, files[0]!), 'utf8').trimEnd().split('\n');
-    expect(lines).toEqual(items.slice(7, 14).map((x) => x.record));
+    expect(lines).toEqual([items[9]!.record, items[12]!.record]);
   });
 
   it('with a store that encodes on acceptance, holds encoded lines; a reading it cannot encode takes the spool path', async () => {
@@ -158,7 +161,7 @@ describe('StoreWriter', () => {
     const spool = new Spool({ dir, fsync: 'never' });
     await spool.start();
     // Like InfluxDB's: reading 9 is invalid for it (encode throws, so would write).
-    const invalid = () => Object.assign(new Error('invalid reading'), { retryable: false });
+    const invalid = () => invalidReading('invalid reading');
     const lines: string[] = [];
     let plainWrites = 0;
     const store = captureStore();
@@ -181,14 +184,17 @@ describe('StoreWriter', () => {
     const stats = await drain(spool, store, handOver(spool, items), qdir);
     await spool.stop();
     // Batches of 7. The failed encode restarted the held window after reading 9: 0..6 were read back
-    // and written the plain way, 7..13 (holding 9) read back, refused and quarantined, 14..20 written
-    // as the held lines.
-    expect(lines).toEqual([0, 1, 2, 3, 4, 5, 6, 14, 15, 16, 17, 18, 19, 20].map((i) => `L${i}`));
-    expect(plainWrites).toBe(2);
-    expect(stats.storeRejected).toBe(7);
-    const files = readdirSync(qdir);
-    expect(readFileSync(path.join(qdir, files[0]!), 'utf8').trimEnd().split('\n')).toEqual(
-      items.slice(7, 14).map((x) => x.record),
+    // and written the plain way; 7..13 (holding 9) read back, refused and split until 9 was alone
+    // (quarantined); the rest written, the held lines among them.
+    expect(lines).toEqual(
+      items
+        .map((_, i) => i)
+        .filter((i) => i !== 9)
+        .map((i) => `L${i}`),
     );
+    expect(plainWrites).toBeGreaterThan(2);
+    expect(stats.storeRejected).toBe(1);
+    const files = readdirSync(qdir);
+    expect(readFileSync(path.join(qdir, files[0]!), 'utf8').trimEnd().split('\n')).toEqual([items[9]!.record]);
   });
 });

@@ -48,11 +48,11 @@ export type BusPublisher = (topic: string, payload: string) => void;
 
 export type IngestResult = 'accepted' | 'rejected' | 'full';
 
-function newContext(device: Device, station: Station): DeviceContext {
+function newContext(device: Device, station: Station, qc: DeviceQcState): DeviceContext {
   return {
     device,
     station,
-    qc: createQcState(),
+    qc,
     head: normalizedReadingHead({
       city: station.city,
       station: station.id,
@@ -111,6 +111,11 @@ export class IngestPipeline {
        * flush is its own bus message). Default 25 ms.
        */
       busBatchMs?: number;
+      /**
+       * Every device's QC state by device id: restored from the spool's QC snapshot before intake,
+       * saved with its checkpoint (spool/qc-snapshot.ts). New devices' states are added to it.
+       */
+      qcStates?: Map<string, DeviceQcState>;
     },
   ) {
     // The bus carries batches: one QoS 1 publish per reading cost more CPU than all the rest of
@@ -150,9 +155,19 @@ export class IngestPipeline {
     const device = this.deps.pack.deviceById.get(deviceId);
     const station = device && this.deps.pack.stationById.get(device.stationId);
     if (!device || !station) return undefined;
-    ctx = newContext(device, station);
+    ctx = newContext(device, station, this.qcState(deviceId));
     this.devices.set(deviceId, ctx);
     return ctx;
+  }
+
+  /** The device's QC state: the restored one if any (qcStates), else a new one kept there. */
+  private qcState(deviceId: string): DeviceQcState {
+    let state = this.deps.qcStates?.get(deviceId);
+    if (!state) {
+      state = createQcState();
+      this.deps.qcStates?.set(deviceId, state);
+    }
+    return state;
   }
 
   /**
@@ -312,7 +327,7 @@ export class IngestPipeline {
       const station = this.deps.pack.stationById.get(device.stationId);
       // No station: leave it to handle(), which rejects it as unknown_device.
       if (station) {
-        this.devices.set(device.id, newContext(device, station));
+        this.devices.set(device.id, newContext(device, station, this.qcState(device.id)));
       }
     }
     return this.handle(device.id, payload, receivedAt, sourceTopic);

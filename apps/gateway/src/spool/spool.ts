@@ -13,7 +13,8 @@
  * On disk: `dir/00000001.seg, 00000002.seg, …` — append-only segment files of '\n'-terminated UTF-8
  * records, a new one started when the current one reaches `segmentBytes`; `dir/checkpoint.json`
  * `{"segment":N,"offset":B}` — everything before byte B of segment N is committed. Segments older than
- * the checkpoint segment are deleted on commit.
+ * the checkpoint segment are deleted on commit. A commit either writes the checkpoint (when due) or
+ * throws leaving everything as it was; `beforeCheckpoint` writes state kept with it (qc-snapshot.ts).
  *
  * Full policy is back-pressure, never dropping: once the segments on disk total `maxBytes` or more,
  * `append()` returns false (a warning is logged once per full episode) and the caller must not acknowledge
@@ -34,84 +35,34 @@ import {
   byteAt,
   countNewlines,
   endOfLastLine,
+  fdatasyncAsync,
   fsyncDir,
   fsyncDirSync,
+  isNoSpace,
   listSegments,
   type SegmentInfo,
   segmentPath,
+  stripUndefined,
 } from './segment-files';
+import {
+  SPOOL_DEFAULTS,
+  type SpoolBatch,
+  type SpoolInit,
+  type SpoolLogger,
+  type SpoolOptions,
+  type SpoolPosition,
+  type SpoolStats,
+} from './spool-options';
 
-export interface SpoolLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-export interface SpoolOptions {
-  dir: string;
-  /** Total bytes on disk before the spool reports full (default 512 MiB). */
-  maxBytes: number;
-  /** Segment file size at which a new segment starts (default 16 MiB). */
-  segmentBytes: number;
-  /** 'interval': fdatasync at most every fsyncIntervalMs (default); 'always': before append returns; 'never'. */
-  fsync: 'always' | 'interval' | 'never';
-  fsyncIntervalMs: number;
-  /**
-   * Write the checkpoint file at most this often (0: at every commit, the default). A commit that
-   * frees segments writes it at once (segments are only deleted behind a checkpoint on disk), and
-   * stop() writes the last one. After a crash the reader restarts from the last checkpoint written,
-   * so at most this much committed data is delivered again: harmless, store writes are idempotent.
-   * The gateway uses 1000 ms (GATEWAY_SPOOL_CHECKPOINT_MS): a checkpoint write + rename per writer
-   * batch was ~3 % of its CPU at 10k readings/s.
-   */
-  checkpointIntervalMs: number;
-  logger?: SpoolLogger;
-}
-
-/** Options accepted by the constructor: everything but `dir` has a default. */
-export type SpoolInit = Pick<SpoolOptions, 'dir'> & Partial<Omit<SpoolOptions, 'dir'>>;
-
-export const SPOOL_DEFAULTS = {
-  maxBytes: 512 * 1024 * 1024,
-  segmentBytes: 16 * 1024 * 1024,
-  fsync: 'interval',
-  fsyncIntervalMs: 200,
-  checkpointIntervalMs: 0,
-} as const satisfies Omit<SpoolOptions, 'dir'>;
-
-/**
- * Opaque position handed out with a batch; pass it back to `commit()` unchanged. Only valid for the
- * `start()`…`stop()` session of the spool instance that produced it.
- */
-export interface SpoolPosition {
-  readonly segment: number;
-  readonly offset: number;
-  /** Records between the session's initial checkpoint and this position. */
-  readonly index: number;
-  readonly session: number;
-}
-
-export interface SpoolBatch {
-  /** The records' text; empty when read with `decode` false. */
-  records: string[];
-  /** How many records the batch spans. */
-  count: number;
-  /** opaque position to commit */
-  end: SpoolPosition;
-}
-
-export interface SpoolStats {
-  /** Bytes of all segment files on disk (committed-but-not-yet-deleted records included). */
-  bytes: number;
-  segments: number;
-  /** Appended but not committed; recomputed from disk on start. */
-  pendingRecords: number;
-  full: boolean;
-  /** Records appended since start. */
-  appended: number;
-  /** Records committed since start. */
-  committed: number;
-}
+export {
+  SPOOL_DEFAULTS,
+  type SpoolBatch,
+  type SpoolInit,
+  type SpoolLogger,
+  type SpoolOptions,
+  type SpoolPosition,
+  type SpoolStats,
+} from './spool-options';
 
 const NEWLINE = 0x0a;
 const READ_CHUNK = 1024 * 1024;
@@ -138,6 +89,7 @@ export class Spool {
   private cpUnwritten = false;
   private cpTimer: NodeJS.Timeout | undefined;
   private readonly log: SpoolLogger;
+  private readonly beforeCheckpoint: SpoolOptions['beforeCheckpoint'];
 
   private started = false;
   private session = 0;
@@ -198,6 +150,7 @@ export class Spool {
       throw new RangeError('spool: checkpointIntervalMs must be a non-negative integer');
     this.checkpointIntervalMs = o.checkpointIntervalMs;
     this.log = opts.logger ?? noopLogger;
+    this.beforeCheckpoint = opts.beforeCheckpoint;
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -375,7 +328,8 @@ export class Spool {
     this.started = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.flushCheckpoint();
+    if (this.beforeCheckpoint) this.cpUnwritten = true; // the state kept with it may have changed
+    this.flushCheckpoint(true);
     while (this.pendingSyncs.size > 0) await Promise.all([...this.pendingSyncs]);
     if (this.wfd >= 0) {
       try {
@@ -733,12 +687,11 @@ export class Spool {
     }
 
     const n = end.index - this.cp.index;
-    this.committedCount += n;
-    this.pending -= n;
-    this.cp = { segment: seg.seq, offset, index: end.index };
+    const cp: Pos = { segment: seg.seq, offset, index: end.index };
     // Segments are deleted only behind a checkpoint on disk; otherwise the file may lag (see options).
+    // Written before anything changes in memory: if that fails, the commit fails as a whole.
     const frees = (this.segments[0]?.seq ?? seg.seq) < seg.seq;
-    if (frees || this.checkpointIntervalMs === 0) this.persistCheckpoint();
+    if (frees || this.checkpointIntervalMs === 0) this.persistCheckpoint(cp, frees);
     else {
       this.cpUnwritten = true;
       if (!this.cpTimer) {
@@ -746,6 +699,9 @@ export class Spool {
         this.cpTimer.unref();
       }
     }
+    this.committedCount += n;
+    this.pending -= n;
+    this.cp = cp;
 
     // Deleting after the checkpoint is written: a crash in between only leaves garbage start() removes.
     const readerGone = this.rSeg.seq < seg.seq;
@@ -761,17 +717,29 @@ export class Spool {
     }
   }
 
-  /** Write the in-memory checkpoint to its file (durably with fsync 'always'). */
-  private persistCheckpoint(): void {
+  /** Write checkpoint `cp` to its file (durably with fsync 'always'); throws if that failed. */
+  private persistCheckpoint(cp: Pos = this.cp, mustSaveState = false): void {
+    this.beforeCheckpoint?.({ segment: this.active.seq, offset: this.active.size }, mustSaveState);
+    writeCheckpoint(this.dir, { segment: cp.segment, offset: cp.offset }, this.fsyncPolicy === 'always');
     clearTimeout(this.cpTimer);
     this.cpTimer = undefined;
-    writeCheckpoint(this.dir, { segment: this.cp.segment, offset: this.cp.offset }, this.fsyncPolicy === 'always');
     this.cpUnwritten = false;
   }
 
-  /** Persist the checkpoint if the file lags behind it (timer, stop). */
-  private flushCheckpoint(): void {
-    if (this.cpUnwritten) this.persistCheckpoint();
+  /** Persist the checkpoint if the file lags behind it (timer, stop); a failure is logged and retried. */
+  private flushCheckpoint(stopping = false): void {
+    clearTimeout(this.cpTimer);
+    this.cpTimer = undefined;
+    if (!this.cpUnwritten) return;
+    try {
+      this.persistCheckpoint(this.cp, stopping);
+    } catch (err) {
+      // The file lags (a crash now replays a little more, idempotently); nothing is lost.
+      this.log.error({ err: String(err) }, 'spool: could not write the checkpoint, will retry');
+      if (!this.started) return;
+      this.cpTimer = setTimeout(() => this.flushCheckpoint(), Math.max(1000, this.checkpointIntervalMs));
+      this.cpTimer.unref();
+    }
   }
 
   private deleteSegmentsBefore(segs: SegmentInfo[], seq: number, why: string): SegmentInfo[] {
@@ -781,7 +749,12 @@ export class Spool {
       try {
         fs.unlinkSync(segmentPath(this.dir, s.seq));
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          if (!this.started) throw err;
+          // It stays listed and on disk (behind the checkpoint: never read again); the next commit retries.
+          this.log.error({ segment: s.seq, err: String(err) }, 'spool: could not delete a consumed segment');
+          break;
+        }
       }
       if (this.started) this.bytes -= s.size;
       i++;
@@ -821,17 +794,4 @@ export class Spool {
       committed: this.committedCount,
     };
   }
-}
-
-function fdatasyncAsync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-}
-
-function isNoSpace(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT';
-}
-
-function stripUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

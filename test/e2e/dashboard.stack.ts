@@ -50,6 +50,8 @@ export interface DashboardStack {
   broker: MosquittoHandle;
   gateway: GatewayProcess;
   apiUrl: string;
+  /** The alerts service's own HTTP port, when the stack was started with `alerts`. */
+  alertsUrl?: string;
   dashboardUrl: string;
   citiesDir: string;
   devices: SimDeviceInfo[];
@@ -58,6 +60,8 @@ export interface DashboardStack {
    * simulator's backfill does, and waits until the gateway has stored it. Returns the readings.
    */
   backfill(opts: { devices: SimDeviceInfo[]; scenario: string; hours: number; seed?: number }): Promise<number>;
+  /** The last output lines of one of the stack's processes ('api', 'dashboard', 'alerts'). */
+  output(name: string): string;
   stop(): Promise<void>;
 }
 
@@ -66,7 +70,12 @@ export interface DashboardStack {
  * the bus) + the built dashboard server (`node build`), on free loopback ports, with a copy of the
  * city pack in which one station has a hostile name.
  */
-export async function startDashboardStack(): Promise<DashboardStack> {
+export async function startDashboardStack(
+  opts: {
+    /** Also run the alerts service (a process, as in production), with these extra settings. */
+    alerts?: Record<string, string>;
+  } = {},
+): Promise<DashboardStack> {
   const dir = await makeTempDir();
   const citiesDir = path.join(dir, 'cities');
   cpSync(path.join(repoRoot, 'cities', CITY), path.join(citiesDir, CITY), { recursive: true });
@@ -167,11 +176,46 @@ export async function startDashboardStack(): Promise<DashboardStack> {
     procs.push(web);
     await web.waitUntilReady(() => httpOk(`${dashboardUrl}/data`), { timeoutMs: 30_000, what: 'dashboard /data' });
 
+    let alertsUrl: string | undefined;
+    if (opts.alerts) {
+      const alertsPort = await freePort();
+      alertsUrl = `http://127.0.0.1:${alertsPort}`;
+      const alerts = ManagedProcess.spawn({
+        name: 'alerts',
+        command: process.execPath,
+        args: ['--import', 'tsx', path.join(repoRoot, 'apps/alerts/src/main.ts')],
+        cwd: repoRoot,
+        env: {
+          ...process.env,
+          ...common,
+          LOG_LEVEL: 'info',
+          ALERTS_MQTT_URL: broker.url,
+          ALERTS_HTTP_PORT: String(alertsPort),
+          ALERTS_DISPATCH_POLL_MS: '50',
+          ...opts.alerts,
+        },
+        tailLines: 2000,
+      });
+      procs.push(alerts);
+      const url = alertsUrl;
+      await alerts.waitUntilReady(
+        async () => {
+          try {
+            return ((await (await fetch(`${url}/health`)).json()) as { status?: string }).status === 'ok';
+          } catch {
+            return false;
+          }
+        },
+        { timeoutMs: 60_000, what: 'alerts /health ok' },
+      );
+    }
+
     const { devices } = await loadCityFleet(CITY, {}, citiesDir);
     return {
       broker,
       gateway,
       apiUrl,
+      ...(alertsUrl ? { alertsUrl } : {}),
       dashboardUrl,
       citiesDir,
       devices,
@@ -191,6 +235,7 @@ export async function startDashboardStack(): Promise<DashboardStack> {
         await gateway.drained();
         return result.readings;
       },
+      output: (name) => procs.find((p) => p.name === name)?.output() ?? '',
       stop,
     };
   } catch (e) {

@@ -210,7 +210,9 @@ describe('dashboard in a real browser over the whole stack', () => {
     const client = await mqtt.connectAsync(stack.broker.url, { clientId: `${device.id}-e2e` });
     await client.publishAsync(
       `cnx/v1/${CITY}/devices/${device.id}/telemetry`,
-      JSON.stringify({ ts, values: { pm1: 20, pm25: 42.4, pm10: 50, temperature: 30, humidity: 55 } }),
+      // PM only: a temperature far from the station's own recent values would be flagged `spike`, and
+      // a flagged reading is never shown as live (docs/qc.md).
+      JSON.stringify({ ts, values: { pm1: 20, pm25: 42.4, pm10: 50 } }),
       { qos: 1 },
     );
     await client.endAsync();

@@ -79,7 +79,9 @@ export async function publishAirReading(
   try {
     await client.publishAsync(
       `cnx/v1/${city}/devices/${deviceId}/telemetry`,
-      JSON.stringify({ ts, values: { pm1: 20, pm25, pm10: 50, temperature: 30, humidity: 55 } }),
+      // PM only: a temperature or humidity far from the device's own recent values would be a QC
+      // `spike`, and a flagged reading is never shown as the live value (docs/qc.md).
+      JSON.stringify({ ts, values: { pm1: 20, pm25, pm10: 50 } }),
       { qos: 1 },
     );
   } finally {

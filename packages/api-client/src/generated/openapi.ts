@@ -843,7 +843,7 @@ export interface components {
             max: number;
             /** @description Samples kept by the QC filter */
             count: number;
-            /** @description Samples carrying a flag the qc filter is about (usable: an excluding flag; otherwise any flag), whether kept or not */
+            /** @description Samples the quality policy leaves out of figures (an excluding flag: range, spike, stuck, seq_duplicate, future, stale), whether kept or not; with qc=exclude-flagged or only-flagged, samples carrying any flag */
             flagged: number;
             coverage: components["schemas"]["Coverage"];
         };

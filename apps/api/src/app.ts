@@ -75,7 +75,7 @@ declare module 'fastify' {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /**
- * Builds the API (not listening: see server.ts / main.ts). The plugin tree (DESIGN.md house style 5):
+ * Builds the API (not listening: see server.ts / main.ts). The plugin tree (docs/architecture.md house style 5):
  * external plugins first (errors/validation, load shedding, metrics, CORS + rate limit, ETag,
  * OpenAPI, keys), then one plugin per route group under routes/<group>/.
  */

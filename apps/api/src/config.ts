@@ -54,7 +54,7 @@ export interface ApiConfig {
 const MIN_ADMIN_KEY_LENGTH = 16;
 
 /**
- * API configuration from the environment (DESIGN.md house style 7). Defaults make `npm start` work:
+ * API configuration from the environment (docs/architecture.md house style 7). Defaults make `npm start` work:
  * the SQLite file the gateway writes (opened read-only) and the embedded broker on 1883. Store
  * selection is the gateway's (INFLUX_URL set -> InfluxDB). Throws ConfigError listing every bad setting.
  */

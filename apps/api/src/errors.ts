@@ -1,5 +1,5 @@
 /**
- * The API's error catalogue (DESIGN.md house style 6): stable codes, each with its HTTP status and a
+ * The API's error catalogue (docs/architecture.md house style 6): stable codes, each with its HTTP status and a
  * safe default message. Every error response is `{ error: { code, message, details? } }`; the code
  * never changes meaning, the message is for people and may improve.
  */

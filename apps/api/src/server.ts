@@ -12,7 +12,7 @@ const STORE_RETRY_MS = 5000;
 
 /**
  * The API process: city pack, store (read-only), bus subscriber and the HTTP server. The constructor
- * stores config only; start()/stop() do the work (DESIGN.md house style 4). Starts even when the
+ * stores config only; start()/stop() do the work (docs/architecture.md house style 4). Starts even when the
  * store or the bus is not reachable yet: /health says so, data routes answer 503 until they are.
  */
 export class ApiServer {

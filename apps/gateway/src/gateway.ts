@@ -22,7 +22,7 @@ import { StoreWriter } from './writer.service';
 /**
  * The gateway: composes broker (embedded or external), city pack, spool, store writer, MQTT ingest
  * and the operator HTTP endpoints. Constructor stores config only; start()/stop() do the work in
- * dependency order (DESIGN.md house style 4).
+ * dependency order (docs/architecture.md house style 4).
  */
 export class Gateway {
   readonly stats = new GatewayStats();

@@ -1,5 +1,5 @@
 /**
- * Error catalogue of @cnx/city-pack (DESIGN.md house style 6): stable codes, one issue per problem,
+ * Error catalogue of @cnx/city-pack (docs/architecture.md house style 6): stable codes, one issue per problem,
  * each naming the file, the JSON Pointer (RFC 6901) inside it and the offending value.
  */
 export const CITY_PACK_ERROR_CODES = {

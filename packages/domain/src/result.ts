@@ -1,4 +1,4 @@
-/** Result type used across the repo instead of throwing for expected failures (DESIGN.md house style 3). */
+/** Result type used across the repo instead of throwing for expected failures (docs/architecture.md house style 3). */
 export type Result<T, E = DomainError> = { ok: true; value: T } | { ok: false; error: E };
 
 export const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });

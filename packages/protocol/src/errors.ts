@@ -1,5 +1,5 @@
 /**
- * Error catalogue for device payloads (DESIGN.md house style 6). Codes are stable: they appear as
+ * Error catalogue for device payloads (docs/architecture.md house style 6). Codes are stable: they appear as
  * the `reason` of dead-letter messages and as the `reason` label of the gateway's rejection metrics.
  */
 export const PAYLOAD_ERRORS = {

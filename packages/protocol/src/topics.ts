@@ -1,5 +1,5 @@
 /**
- * The one typed map from MQTT topic to payload type (DESIGN.md house style 3).
+ * The one typed map from MQTT topic to payload type (docs/architecture.md house style 3).
  *
  *   cnx/v1/{city}/devices/{deviceId}/telemetry   device -> gateway  TelemetryPayload | SenmlPack
  *   cnx/v1/{city}/devices/{deviceId}/history     device -> gateway  TelemetryPayload | SenmlPack (logged, past)

@@ -1,5 +1,5 @@
 /**
- * Validated configuration from environment variables (DESIGN.md house style 7): every setting is
+ * Validated configuration from environment variables (docs/architecture.md house style 7): every setting is
  * read through one of these parsers; problems are collected, and `finish()` throws ONE error listing
  * every bad setting, so an operator fixes them all in one go.
  */

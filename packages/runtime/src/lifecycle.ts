@@ -6,7 +6,7 @@ export interface Service {
 }
 
 /**
- * Run a long-lived service until SIGINT/SIGTERM (DESIGN.md house style 4): a second signal, or a
+ * Run a long-lived service until SIGINT/SIGTERM (docs/architecture.md house style 4): a second signal, or a
  * stop that takes longer than `graceMs`, exits at once.
  */
 export async function runUntilSignal(service: Service, logger: Logger, graceMs = 10_000): Promise<void> {

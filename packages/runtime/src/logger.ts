@@ -3,7 +3,7 @@ import { type Logger, pino } from 'pino';
 export type { Logger };
 
 /**
- * Structured logs (DESIGN.md house style 8): an object first, a short constant message, a child
+ * Structured logs (docs/architecture.md house style 8): an object first, a short constant message, a child
  * logger per component. JSON to stdout; set LOG_PRETTY=1 only for human reading.
  */
 export function createLogger(

@@ -4,7 +4,7 @@ import type { MetricId, QcFlag, Reading } from '@cnx/domain';
 export type StoredReading = Reading;
 
 export interface ReadingQuery {
-  /** Inclusive start, epoch ms. Every query is bounded in time (see DESIGN.md on InfluxQL). */
+  /** Inclusive start, epoch ms. Every query is bounded in time (docs/architecture.md, house style 12: InfluxQL). */
   from: number;
   /** Exclusive end, epoch ms. */
   to: number;

@@ -2,7 +2,7 @@ import { METRIC_IDS, type MetricId, type QcFlag } from '@cnx/domain';
 import type { StoredReading } from './reading-store';
 
 /**
- * The stored shape of a reading, shared by every backend (DESIGN.md, Storage):
+ * The stored shape of a reading, shared by every backend (docs/architecture.md, Storage schema):
  * - identity: city, station, device (InfluxDB tags, in this fixed set for ever) + ts (ms);
  * - one float field/column per metric id present, named by the MetricId;
  * - `seq` integer when present; `qc` string always (flags joined by ',', "" when clean);

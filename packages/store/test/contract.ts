@@ -40,7 +40,7 @@ async function rejection(p: Promise<unknown>): Promise<StoreError> {
 }
 
 /**
- * The ReadingStore contract: every implementation runs this same suite (DESIGN.md, Storage).
+ * The ReadingStore contract: every implementation runs this same suite (docs/architecture.md, Storage schema).
  * `factory` returns a fresh store over empty storage for each test.
  */
 export function runReadingStoreContract(name: string, factory: () => Promise<ContractSubject>): void {

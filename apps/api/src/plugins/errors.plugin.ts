@@ -185,7 +185,7 @@ export function toApiError(
 }
 
 /**
- * The one global error handler (DESIGN.md house style 6): the full error in the log, a safe
+ * The one global error handler (docs/architecture.md house style 6): the full error in the log, a safe
  * `{ error: { code, message, details? } }` to the client; and the 404 handler in the same shape.
  */
 export const errorsPlugin = fp(async (app: FastifyInstance) => {

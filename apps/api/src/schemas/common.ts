@@ -1,5 +1,5 @@
 /**
- * Shared schemas (DESIGN.md house style 5): every route builds its schemas from these. A schema with a
+ * Shared schemas (docs/architecture.md house style 5): every route builds its schemas from these. A schema with a
  * `title` becomes a named component of the OpenAPI document (plugins/swagger.plugin.ts hoists it),
  * so a generated client gets named types (Station, ErrorResponse...).
  */

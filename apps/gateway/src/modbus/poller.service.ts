@@ -21,7 +21,7 @@ export interface PolledIngest {
   ): IngestResult;
 }
 
-/** Bus adapters by transport name (DESIGN.md house style 2). */
+/** Bus adapters by transport name (docs/architecture.md house style 2). */
 export const BUS_ADAPTERS: {
   [T in ModbusBusConfig['transport']]: (cfg: ModbusBusConfig, logger: Logger) => ModbusBus;
 } = {

@@ -19,7 +19,7 @@ export interface ReadResponse {
 }
 
 /**
- * One bus adapter per configured bus (DESIGN.md house style 2: one file per transport, chosen from a
+ * One bus adapter per configured bus (docs/architecture.md house style 2: one file per transport, chosen from a
  * map by name): `tcp.adapter.ts`, `rtu.adapter.ts`. `read()` rejects with a ModbusRequestError.
  */
 export interface ModbusBus {

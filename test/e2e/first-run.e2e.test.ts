@@ -133,23 +133,37 @@ async function openPage(url: string, lang: 'th' | 'en'): Promise<Page> {
   }
 }
 
-describe('npm start on a fresh machine: the first screen looks like a city', () => {
-  let run: Started;
+/** One `npm start` for a describe block: started before its tests, stopped and removed after. */
+function npmStartFor(env: Record<string, string>): { get(): Started } {
+  let run: Started | undefined;
   beforeAll(async () => {
-    run = await npmStart({});
+    run = await npmStart(env);
   }, 300_000);
   afterAll(async () => {
     await run?.proc.stop(30_000);
     if (run) await removeDir(run.dir);
   });
+  return { get: () => run! };
+}
+
+/** The overview in `lang` once every air station has a band, and how long after the start that was. */
+async function bandedOverview(run: Started, lang: 'th' | 'en') {
+  const page = await openPage(`${run.dashboardUrl}/`, lang);
+  const markers = await everyStationBanded(page);
+  const seconds = (Date.now() - run.startedAt) / 1000;
+  expect(markers.length).toBe(22);
+  return { page, markers, seconds };
+}
+
+describe('npm start on a fresh machine: the first screen looks like a city', () => {
+  const started = npmStartFor({});
 
   it('every station has its official band, legend and advice in Thai and English', async () => {
+    const run = started.get();
     const seconds: Record<string, number> = {};
     for (const lang of ['th', 'en'] as const) {
-      const page = await openPage(`${run.dashboardUrl}/`, lang);
-      const markers = await everyStationBanded(page);
-      seconds[lang] = (Date.now() - run.startedAt) / 1000;
-      expect(markers.length).toBe(22);
+      const { page, markers, seconds: s } = await bandedOverview(run, lang);
+      seconds[lang] = s;
       // The backfilled week makes the 24-hour means valid: official bands (solid), never the US AQI.
       for (const m of markers) {
         expect(m, m.station).toMatchObject({ official: 'true', basis: 'rolling24h' });
@@ -181,22 +195,14 @@ describe('npm start on a fresh machine: the first screen looks like a city', () 
 });
 
 describe('npm start with the backfill off: "now" bands, labelled not official', () => {
-  let run: Started;
-  beforeAll(async () => {
-    run = await npmStart({ CNX_BACKFILL_DAYS: '0' });
-  }, 300_000);
-  afterAll(async () => {
-    await run?.proc.stop(30_000);
-    if (run) await removeDir(run.dir);
-  });
+  const started = npmStartFor({ CNX_BACKFILL_DAYS: '0' });
 
   it('every station gets the Thai "now" band as soon as it has reported, in Thai and English', async () => {
+    const run = started.get();
     const seconds: Record<string, number> = {};
     for (const lang of ['th', 'en'] as const) {
-      const page = await openPage(`${run.dashboardUrl}/`, lang);
-      const markers = await everyStationBanded(page);
-      seconds[lang] = (Date.now() - run.startedAt) / 1000;
-      expect(markers.length).toBe(22);
+      const { page, markers, seconds: s } = await bandedOverview(run, lang);
+      seconds[lang] = s;
       for (const m of markers) {
         expect(m, m.station).toMatchObject({ official: 'false' });
         expect(['hour1', 'nowcast']).toContain(m.basis);

@@ -137,6 +137,7 @@ const th = {
   windowTo: 'ถึง {t}',
   qcExcludedShare: 'ข้อมูลที่ QC ตัดออกใน 24 ชม.',
   qcAnnotated: 'ความชื้นสูงถูกปรับแก้แล้ว ไม่ได้ตัดออก',
+  asOf: 'ข้อมูล ณ {t}',
 } as const;
 
 type MessageKey = keyof typeof th;
@@ -270,6 +271,7 @@ const en: Messages = {
   windowTo: 'to {t}',
   qcExcludedShare: 'Readings left out by QC in 24 h',
   qcAnnotated: 'high humidity is corrected for, not left out',
+  asOf: 'as of {t}',
 };
 
 export const catalogue: Readonly<Record<Lang, Messages>> = { th, en };

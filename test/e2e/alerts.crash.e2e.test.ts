@@ -54,7 +54,7 @@ async function startAlerts(port: number): Promise<ManagedProcess> {
       ALERTS_DISPATCH_POLL_MS: '50',
       ALERTS_RETRY_BASE_MS: '100',
       // The episode replays three hours of readings in seconds: let readings up to 10 h old step the
-      // rules (the live window itself: apps/alerts test/freshness.integration.test.ts).
+      // rules (the live window itself: apps/alerts test/quality.integration.test.ts).
       ALERTS_LIVE_WINDOW_MIN: '600',
     },
   });

@@ -183,7 +183,7 @@ describe('npm start on a fresh machine: the first screen looks like a city', () 
       expect(await page.textContent('[data-testid="rolling24h"] .value')).toMatch(/\d/);
       expect((await page.textContent('[data-testid="advice-general"]'))?.length).toBeGreaterThan(10);
       expect(await page.textContent('[data-testid="advice-basis"]')).toContain(
-        lang === 'th' ? 'เฉลี่ย 24 ชั่วโมง' : '24-hour mean',
+        lang === 'th' ? 'ค่าทางการ' : 'official 24-hour mean',
       );
       await page.context().close();
     }
@@ -218,6 +218,10 @@ describe('npm start with the backfill off: "now" bands, labelled not official', 
       expect((await page.textContent('[data-testid="advice-general"]'))?.length).toBeGreaterThan(10);
       expect(await page.getAttribute('[data-testid="aqi-now"] [data-testid="aqi-badge"]', 'data-official')).toBe(
         'false',
+      );
+      expect(await page.textContent('[data-testid="official-not-yet"]')).toMatch(/\d+/);
+      expect(await page.textContent('[data-testid="advice-basis"]')).toContain(
+        lang === 'th' ? 'ยังไม่มีค่าทางการ' : 'no official value yet',
       );
       await page.context().close();
     }

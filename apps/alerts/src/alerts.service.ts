@@ -302,9 +302,8 @@ export class AlertsService {
       'Failed delivery attempts (this process)',
       () => this.dispatcher?.stats.failedAttempts ?? 0,
     );
-    g('alerts_deliveries_failed', 'Deliveries given up (outbox rows in state failed)', () =>
-      store.outboxCount('failed'),
-    );
+    // Failed outbox rows are final (never retried or deleted), so their count only grows: a counter.
+    c('alerts_deliveries_failed_total', 'Deliveries given up', () => store.outboxCount('failed'));
     g('alerts_mqtt_connected', '1 when connected to the bus', () => (this.mqttConnected ? 1 : 0));
     return registry;
   }

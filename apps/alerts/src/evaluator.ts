@@ -158,9 +158,12 @@ export class Evaluator {
         const members = [...this.city.stations.values()].filter(
           (s) => s.kind === rule.stationKind && (rule.scope === 'city' || s.district === subject),
         );
+        // A member counts while it is live at the reading's time: a station gone quiet during smoke
+        // neither keeps a district alert firing nor raises one.
         const values = members.map((s) => {
           const ser = this.series.get(s.id);
-          return ser?.lastSeen === undefined ? undefined : stationSignal(rule, ser, Math.min(ts, ser.lastSeen));
+          if (ser?.lastSeen === undefined || !isLive(ser.lastSeen, ts, this.cfg.liveWindowMs)) return undefined;
+          return stationSignal(rule, ser, Math.min(ts, ser.lastSeen));
         });
         const th = resolveThresholds(rule)!;
         queued += this.step(rule, rule.scope, subject, th, ts, aggregateSignal(values, rule.direction), now);

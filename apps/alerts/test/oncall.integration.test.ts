@@ -84,7 +84,7 @@ beforeAll(async () => {
   writeFileSync(rulesFile, JSON.stringify({ ...city, rules: city.rules.filter((r) => r.id === 'pm25-1h') }));
   const cfg = loadAlertsConfig({
     // The episodes below replay hours of readings in seconds: readings up to 10 h old still step the
-    // rules here (live-window behaviour itself: freshness.integration.test.ts).
+    // rules here (live-window behaviour itself: quality.integration.test.ts).
     ALERTS_LIVE_WINDOW_MIN: '600',
     CNX_DATA_DIR: dir,
     ALERTS_MQTT_URL: broker.url,

@@ -103,8 +103,11 @@ describe('alerts on clean, live data', () => {
         : air(station, start + i * MIN, 18 + (i % 5)),
     );
     const suspectBefore = await metric('alerts_readings_suspect_total');
+    const eventsBefore = await metric('alerts_events_total');
     await publishLive(readings);
     expect(await metric('alerts_readings_suspect_total')).toBe(suspectBefore + 30);
+    // Transitions are recorded in the same transaction as the readings: none, so nothing to send.
+    expect(await metric('alerts_events_total')).toBe(eventsBefore);
     expect(on(station)).toEqual([]);
     expect(logLines.filter((l) => l.msg === 'alert state change' && l.station === station)).toEqual([]);
   });
@@ -140,6 +143,7 @@ describe('alerts on clean, live data', () => {
     // A red episode from three days ago, uploaded now (clean readings, not live by their own time).
     const old = Array.from({ length: 120 }, (_, i) => air(station, now - 3 * 24 * HOUR + i * MIN, 150));
     const notLiveBefore = await metric('alerts_readings_not_live_total');
+    const eventsBefore = await metric('alerts_events_total');
     published += old.length;
     await publishBatch(pub, old);
     await waitFor(async () => (await metric('alerts_readings_total')) === published, 'history taken in');
@@ -150,6 +154,11 @@ describe('alerts on clean, live data', () => {
     await waitFor(async () => (await metric('alerts_readings_total')) === published, 'stale taken in');
     // Then live air: an hour of clean readings raises nothing (the history is not "the last hour").
     await publishLive(Array.from({ length: 60 }, (_, i) => air(station, now + i * MIN, 20)));
-    expect(on(station)).toEqual([]);
+    expect(await metric('alerts_events_total')).toBe(eventsBefore);
+    // And live smoke after it steps the rule as usual: orange after its 30 minutes.
+    const later = now + 60 * MIN;
+    await publishLive(Array.from({ length: 60 }, (_, i) => air(station, later + i * MIN, 55 + (i % 6))));
+    await waitFor(() => on(station).length > 0, 'the orange alert after the history');
+    expect(on(station).map((e) => `${e.type}:${e.level}`)).toEqual(['raised:orange']);
   });
 });

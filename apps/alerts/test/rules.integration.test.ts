@@ -41,7 +41,7 @@ beforeAll(async () => {
     loadAlertsConfig({
       CNX_DATA_DIR: dir,
       // The episodes below replay hours of readings in seconds: readings up to 10 h old still step the
-      // rules here (live-window behaviour itself: freshness.integration.test.ts).
+      // rules here (live-window behaviour itself: quality.integration.test.ts).
       ALERTS_LIVE_WINDOW_MIN: '600',
       ALERTS_MQTT_URL: broker.url,
       ALERTS_HTTP_PORT: '0',
@@ -129,7 +129,7 @@ describe('rules through the real broker', () => {
     // 30 min flat at 0.60 m, 40 min rising 0.2 m/h (slow), 40 min rising 0.9 m/h (fast), 50 min flat,
     // one reading a minute. The rise signal is the lower end of the slope's 95 % interval and needs
     // ≥ 10 readings spanning ≥ 15 min in the rule's 30-minute window (signals.ts canalRiseSignal):
-    // readings every 5 minutes (7 per window) would never give one; the probes poll every 10 s.
+    // readings every 5 minutes (7 per window) would never give one; the probes poll every minute.
     const levels: number[] = [];
     let level = 0.6;
     for (let i = 0; i < 31; i++) levels.push(level);

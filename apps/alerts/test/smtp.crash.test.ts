@@ -64,7 +64,7 @@ it('a crash between "message sent" and "250 OK" repeats the email once, with the
   const env = {
     CNX_DATA_DIR: dir,
     // The episodes below replay hours of readings in seconds: readings up to 10 h old still step the
-    // rules here (live-window behaviour itself: freshness.integration.test.ts).
+    // rules here (live-window behaviour itself: quality.integration.test.ts).
     ALERTS_LIVE_WINDOW_MIN: '600',
     ALERTS_MQTT_URL: broker.url,
     ALERTS_SMTP_URL: smtpUrl,

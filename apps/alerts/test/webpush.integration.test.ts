@@ -90,7 +90,7 @@ beforeAll(async () => {
   const cfg = loadAlertsConfig({
     CNX_DATA_DIR: dir,
     // The episodes below replay hours of readings in seconds: readings up to 10 h old still step the
-    // rules here (live-window behaviour itself: freshness.integration.test.ts).
+    // rules here (live-window behaviour itself: quality.integration.test.ts).
     ALERTS_LIVE_WINDOW_MIN: '600',
     ALERTS_MQTT_URL: broker.url,
     ALERTS_HTTP_PORT: '0',

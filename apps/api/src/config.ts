@@ -35,7 +35,6 @@ export interface ApiConfig {
   offlineAfterMs: number;
   /** How far back "last seen" looks. */
   lastSeenLookbackMs: number;
-  /** Expected time between two readings of one device: the basis of series coverage. */
   /** How long computed "now" views (latest, districts, canal, stations) are reused. */
   cacheTtlMs: number;
   /** Load shedding: 503 `overloaded` past this event-loop delay (0: off). */

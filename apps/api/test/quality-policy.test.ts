@@ -104,6 +104,23 @@ describe('quality policy over the API', () => {
     expect(body.air.aqi.now.concentration).toBe(40);
     expect(body.air.aqi.band).toEqual(body.air.aqi.now);
     expect(body.air.aqi.band.advice.general.th.length).toBeGreaterThan(0);
+    // At a full hour, before a station's first reading of the new hour, the band stays: it falls
+    // back to the hour before (NOW is 05:30; this station reported 04:10-04:50 only).
+    const lastHour: Reading[] = [];
+    for (let ts = NOW - 80 * MIN; ts <= NOW - 40 * MIN; ts += 5 * MIN)
+      lastHour.push({
+        city: CITY,
+        stationId: 'cm-air-suandok-01',
+        deviceId: 'cm-air-suandok-01-pms',
+        ts,
+        values: { pm25: 30 },
+        corrections: [],
+        qc: [],
+      });
+    await t.store.write(lastHour);
+    const quiet = await get('/v1/stations/cm-air-suandok-01/latest');
+    expect(quiet.air.pm25.hour1).toBeNull();
+    expect(quiet.air.aqi.now).toMatchObject({ averaging: 'hour1', official: false, concentration: 30 });
     const meta = await get('/v1/meta');
     expect(meta.qcPolicy.find((p: { use: string }) => p.use === 'official').exclude).toContain('stale');
     expect(meta.qcPolicy.find((p: { use: string }) => p.use === 'export').exclude).toEqual([]);

@@ -91,7 +91,7 @@ beforeAll(async () => {
   alerts = await startAlertsProcess({
     LOG_LEVEL: 'debug',
     // The episodes below replay hours of readings in seconds: readings up to 10 h old still step the
-    // rules here (live-window behaviour itself: freshness.integration.test.ts).
+    // rules here (live-window behaviour itself: quality.integration.test.ts).
     ALERTS_LIVE_WINDOW_MIN: '600',
     CNX_DATA_DIR: dir,
     ALERTS_MQTT_URL: broker.url,

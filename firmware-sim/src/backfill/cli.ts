@@ -26,6 +26,7 @@ interface BackfillOpts {
   until?: string;
   since?: string;
   seed: number;
+  scenario: string;
   devices?: string;
   limit?: number;
   format: HistoryFormat;
@@ -61,7 +62,14 @@ async function backfill(o: BackfillOpts): Promise<void> {
       .filter(Boolean),
     limit: o.limit,
   };
-  const city = await loadHistorySources(o.city, { seed: o.seed, at: until, selection, citiesDir: o.citiesDir });
+  const city = await loadHistorySources(o.city, {
+    seed: o.seed,
+    at: until,
+    selection,
+    citiesDir: o.citiesDir,
+    scenario: o.scenario,
+    simStart: from,
+  });
   if (city.sources.length === 0) throw new Error(`city ${o.city}: no simulated devices selected`);
   const total = from < until ? countBackfillReadings(city.sources, o.seed, from, until) : 0;
   const log = (s: string) => {
@@ -130,6 +138,11 @@ export function registerBackfillCommand(program: Command): void {
       "random seed: same seed, same values (use the live fleet's, default 1)",
       intArg('--seed', 0),
       1,
+    )
+    .option(
+      '--scenario <spec>',
+      'air scenario as for `run` (e.g. haze:peak=250), starting at the beginning of the history',
+      'normal',
     )
     .option('--devices <ids>', 'comma-separated device ids (default: every simulated device, air and canal)')
     .option('--limit <n>', 'at most n devices', intArg('--limit', 1))

@@ -175,13 +175,27 @@ export function historySources(
 /** Load cities/<cityId>/ and its history sources. */
 export async function loadHistorySources(
   cityId: string,
-  o: { seed: number; at: number; selection?: HistorySelection; citiesDir?: string },
+  o: {
+    seed: number;
+    at: number;
+    selection?: HistorySelection;
+    citiesDir?: string;
+    /** Air scenario spec (default `normal`) starting at `simStart`. */
+    scenario?: string;
+    simStart?: number;
+  },
 ): Promise<{ cityId: string; timezone: string; utcOffsetMin: number; sources: HistorySource[]; skipped: string[] }> {
   const r = await loadCityPack(resolveCityDir(cityId, o.citiesDir));
   if (!r.ok) throw new Error(`city pack "${cityId}" is invalid:\n  ${r.error.map(formatCityPackIssue).join('\n  ')}`);
   const pack = r.value;
   const utcOffsetMin = utcOffsetMinutes(pack.city.timezone, o.at);
-  const { sources, skipped } = historySources(pack, { seed: o.seed, utcOffsetMin, selection: o.selection });
+  const { sources, skipped } = historySources(pack, {
+    seed: o.seed,
+    utcOffsetMin,
+    selection: o.selection,
+    ...(o.scenario ? { scenario: o.scenario } : {}),
+    ...(o.simStart === undefined ? {} : { simStart: o.simStart }),
+  });
   return { cityId: pack.city.id, timezone: pack.city.timezone, utcOffsetMin, sources, skipped };
 }
 

@@ -22,7 +22,8 @@ export const AqiIndex = Type.Object(
       description:
         'The concentration the index was read from: rolling24h = the rolling 24-hour mean (the official Thai AQI, ' +
         'as Air4Thai); nowcast = the EPA NowCast (the US AQI, as AirNow, and the Thai "now" band); hour1 = the ' +
-        'current hour\'s mean (the Thai "now" band before a NowCast exists)',
+        "latest hour's mean: the current hour, or the one before while the current has no reading yet (the Thai " +
+        '"now" band before a NowCast exists)',
     }),
     official: Type.Boolean({
       description: 'true only for the Thai AQI of a valid rolling 24-hour mean; "now" bands are indicative',
@@ -105,7 +106,7 @@ export const AirNow = Type.Object(
       us: Type.Union([AqiIndex, Type.Null()], { description: 'US AQI (EPA 2024) from the NowCast' }),
       now: Type.Union([AqiIndex, Type.Null()], {
         description:
-          'The Thai index of "now" (not official): from the NowCast, else the current hour\'s mean; null without recent data',
+          'The Thai index of "now" (not official): from the NowCast, else the latest hour\'s mean; null without recent data',
       }),
       band: Type.Union([AqiIndex, Type.Null()], {
         description:

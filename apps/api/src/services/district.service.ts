@@ -66,7 +66,7 @@ export class DistrictService {
     const worstTh = worst('th');
     const worstUs = worst('us');
     const worstBand = worst('band');
-    const top = primary === 'th' ? (worstBand ?? worstUs) : (worstUs ?? worstBand);
+    const top = primary === 'th' ? worstBand : (worstUs ?? worstBand);
     const canalHere = canal.filter((c) => c.station.district === d.id);
     return {
       district: { id: d.id, name: d.name, kind: d.kind },

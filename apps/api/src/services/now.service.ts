@@ -176,7 +176,7 @@ export class NowService {
       const rolling = { pm25: pm25.rolling24h.value, pm10: pm10.rolling24h.value };
       const nowcast = { pm25: pm25.nowcast?.value, pm10: pm10.nowcast?.value };
       const th = aqiIndex('th-pcd-2023', rolling, 'rolling24h');
-      const thNow = nowBand(pm25, pm10);
+      const thNow = nowBand(pm25, pm10, { pm25: series, pm10: r10.get(s.id) ?? [] }, now);
       out.set(s.id, {
         pm25,
         pm10,
@@ -220,14 +220,24 @@ function pmState(
 
 /**
  * The Thai index of "now", shown while the official 24-hour mean is not valid (a fresh station, a
- * gap): from the NowCast when it exists (2 of the 3 latest hours), else from the current hour's mean.
- * Labelled by its `averaging`; never official (Air4Thai's own apps show hourly values the same way).
+ * gap): from the NowCast when it exists (2 of the 3 latest hours), else from the latest hour's mean:
+ * the current hour's, or the hour before while the current one has no reading yet (so a band does
+ * not go grey at every full hour). Labelled by its `averaging`; never official (Air4Thai's own apps
+ * show hourly values the same way).
  */
-export function nowBand(pm25: Static<typeof PmState>, pm10: Static<typeof PmState>): Static<typeof AqiIndex> | null {
+export function nowBand(
+  pm25: Static<typeof PmState>,
+  pm10: Static<typeof PmState>,
+  hourly: Record<Pm, readonly HourRow[]>,
+  now: number,
+): Static<typeof AqiIndex> | null {
   if (pm25.nowcast || pm10.nowcast) {
     return aqiIndex('th-pcd-2023', { pm25: pm25.nowcast?.value, pm10: pm10.nowcast?.value }, 'nowcast');
   }
-  return aqiIndex('th-pcd-2023', { pm25: pm25.hour1?.value, pm10: pm10.hour1?.value }, 'hour1');
+  const previous = hourStart(now) - HOUR_MS;
+  const latestHour = (state: Static<typeof PmState>, rows: readonly HourRow[]) =>
+    state.hour1?.value ?? rows.find((h) => h.hourStart === previous)?.mean;
+  return aqiIndex('th-pcd-2023', { pm25: latestHour(pm25, hourly.pm25), pm10: latestHour(pm10, hourly.pm10) }, 'hour1');
 }
 
 /** Overall AQI (highest sub-index) from whichever concentrations exist; null without any. */

@@ -17,6 +17,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import type { Reading } from '@cnx/domain';
 import { ConfigError } from '@cnx/runtime';
 import { createReadingStore, type ReadingStore } from '@cnx/store';
@@ -47,15 +48,17 @@ interface Refused {
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-function parseArgs(argv: readonly string[]): { file: string; batch: number } | undefined {
-  const [command, file, ...rest] = argv;
-  if (command !== 'replay' || !file || file.startsWith('-')) return undefined;
-  let batch = 1000;
-  for (let i = 0; i < rest.length; i++) {
-    if (rest[i] !== '--batch') return undefined;
-    batch = Number(rest[++i]);
-    if (!Number.isSafeInteger(batch) || batch < 1 || batch > 100_000) return undefined;
+function parseCliArgs(argv: readonly string[]): { file: string; batch: number } | undefined {
+  let parsed: ReturnType<typeof parseArgs<{ options: { batch: { type: 'string' } }; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: { batch: { type: 'string' } }, allowPositionals: true });
+  } catch {
+    return undefined; // an unknown option
   }
+  const [command, file, ...extra] = parsed.positionals;
+  if (command !== 'replay' || !file || extra.length > 0) return undefined;
+  const batch = parsed.values.batch === undefined ? 1000 : Number(parsed.values.batch);
+  if (!Number.isSafeInteger(batch) || batch < 1 || batch > 100_000) return undefined;
   return { file, batch };
 }
 
@@ -86,7 +89,7 @@ export async function runQuarantineCli(
   env: Record<string, string | undefined> = process.env,
   cwd = process.cwd(),
 ): Promise<number> {
-  const args = parseArgs(argv);
+  const args = parseCliArgs(argv);
   if (!args) {
     io.err(USAGE);
     return 2;

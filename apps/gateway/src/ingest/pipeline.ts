@@ -77,6 +77,12 @@ interface DeviceContext {
   device: Device;
   station: Station;
   qc: DeviceQcState;
+  /**
+   * QC of the device's history uploads, apart from its live telemetry: a log is judged in its own
+   * time order whatever the device sent live since, and an upload that goes back in time (the same
+   * log again) starts afresh, so it gets the same flags each time and never erases them.
+   */
+  history?: { qc: DeviceQcState; lastTs: number };
   /** The device's constant JSON head of a normalised reading (normalizedReadingHead). */
   head: string;
   corrects: boolean;
@@ -160,6 +166,14 @@ export class IngestPipeline {
     return ctx;
   }
 
+  /** The QC state a reading is judged with: the device's live one, or that of its history uploads. */
+  private qcFor(ctx: DeviceContext, ts: number, history: boolean): DeviceQcState {
+    if (!history) return ctx.qc;
+    if (!ctx.history || ts < ctx.history.lastTs) ctx.history = { qc: createQcState(), lastTs: ts };
+    else ctx.history.lastTs = ts;
+    return ctx.history.qc;
+  }
+
   /** The device's QC state: the restored one if any (qcStates), else a new one kept there. */
   private qcState(deviceId: string): DeviceQcState {
     let state = this.deps.qcStates?.get(deviceId);
@@ -228,9 +242,11 @@ export class IngestPipeline {
     const qcConfig = history ? this.historyQc : this.deps.qcConfig;
     const records: string[] = [];
     const readings: Reading[] = [];
-    for (const r of parsed.value) {
+    // A history pack may list its readings in any order: judge them oldest first.
+    const parsedReadings = history ? [...parsed.value].sort((a, b) => a.ts - b.ts) : parsed.value;
+    for (const r of parsedReadings) {
       if (r.ignored) stats.ignoredValues += r.ignored.length;
-      const qc = applyQc(ctx.qc, r, receivedAt, qcConfig);
+      const qc = applyQc(this.qcFor(ctx, r.ts, history), r, receivedAt, qcConfig);
       for (const f of qc) stats.qc.set(f, (stats.qc.get(f) ?? 0) + 1);
       let corrections = NO_CORRECTIONS;
       if (ctx.corrects) {

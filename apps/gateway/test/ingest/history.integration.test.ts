@@ -110,6 +110,32 @@ describe('history topic against real Mosquitto', () => {
     expect(bus.readings().at(-1)?.qc).toEqual(['future']);
   });
 
+  it('judges a log apart from live telemetry: after live readings, and uploaded twice, it keeps its flags', async () => {
+    const bus = await collect(observer, filters.allReadings(CITY));
+    const d = devices[3] as string;
+    // The device is live now (a reading a minute ago) ...
+    await publishQos1(
+      device,
+      topics.telemetry(CITY, d),
+      JSON.stringify({ ts: Math.floor(Date.now() / MIN) * MIN - MIN, values: { pm25: 21, pm10: 30 } }),
+    );
+    // ... then its SD-card log of yesterday is uploaded, oldest first: 20, 21, 600 (a spike), 22, 23.
+    const start = OLD + 2 * DAY;
+    const log = [20, 21, 600, 22, 23].map((pm25, k) =>
+      JSON.stringify({ ts: start + k * MIN, values: { pm25, pm10: 30 } }),
+    );
+    for (const body of log) await publishQos1(device, topics.history(CITY, d), body);
+    await bus.waitForReadings(6);
+    expect(await gateway.flush(15_000)).toBe(true);
+    const flags = async () => (await stored(d, start, start + 5 * MIN)).map((r) => r.qc.join(','));
+    expect(await flags()).toEqual(['', '', 'spike', '', '']);
+    // The same log again (a technician uploads it twice): the same flags, the spike stays a spike.
+    for (const body of log) await publishQos1(device, topics.history(CITY, d), body);
+    await bus.waitForReadings(11);
+    expect(await gateway.flush(15_000)).toBe(true);
+    expect(await flags()).toEqual(['', '', 'spike', '', '']);
+  });
+
   it('dead-letters a bad history message like a telemetry one, naming its topic', async () => {
     const dl = await collect(observer, filters.allDeadletter(CITY));
     await publishQos1(device, topics.history(CITY, 'ghost-device'), JSON.stringify({ ts: OLD, values: { pm25: 1 } }));

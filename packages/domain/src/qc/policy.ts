@@ -18,7 +18,8 @@
  *   every figure.
  *
  * Logged history that a device (or the simulator's backfill) uploads on its `history` topic is not
- * judged for lateness: it says itself that it is old. It is never live (see freshness.ts).
+ * judged for lateness: it says itself that it is old. Whether it is live is judged by its own time,
+ * as for every reading (freshness.ts): an upload of last week is never "now".
  */
 import type { QcFlag } from './flags';
 

@@ -44,14 +44,14 @@ function fakeClient(opts: { rate: number; stepMs: number; minutes: number; per?:
 }
 
 describe('canal rise from the API readings', () => {
-  it('asks for the QC-clean water level of the last 30 minutes and follows every page', async () => {
+  it('asks for the usable water level (the quality policy) of the last 30 minutes and follows every page', async () => {
     const { client, calls } = fakeClient({ rate: 0, stepMs: 10_000, minutes: 30, per: 50 });
     const samples = await levelSamples(client, 'cm-canal-sriphum', NOW);
     expect(samples).toHaveLength(181);
     expect(calls).toHaveLength(1);
     const q = calls[0]!.query!;
     expect(q.metrics).toBe('water_level');
-    expect(q.qc).toBe('exclude-flagged');
+    expect(q.qc).toBe('usable');
     expect((q.from as Date).getTime()).toBe(NOW - RISE_WINDOW_MS);
     expect((q.to as Date).getTime()).toBeGreaterThan(NOW);
   });

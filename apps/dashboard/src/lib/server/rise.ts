@@ -2,10 +2,10 @@ import type { CnxApiClient } from '@cnx/api-client';
 import { estimateRise, RISE_DEFAULTS, type RiseEstimate, type RiseSample } from '@cnx/domain';
 
 /**
- * The canal page's rate of rise, computed here from the raw water-level readings of the last
- * RISE_WINDOW (through the typed API client), not taken from the API's `rise` (a bare least-squares
- * slope of whatever the last hour holds: a few noisy polls after a restart can read "rising fast").
- * The computation is `estimateRise` (@cnx/domain, canal-rise.ts): fixed window, minimum samples and
+ * The canal page's rate of rise over RISE_WINDOW (the dashboard's 30 minutes; the API's `rise`
+ * looks back an hour), computed here from the water-level readings the quality policy lets in
+ * (`qc=usable`), through the typed API client. The computation is `estimateRise` (@cnx/domain,
+ * canal-rise.ts), as in the API and the canal_rise alert rule: fixed window, minimum samples and
  * span, and "rising fast" only when the slope minus its 95 % uncertainty is above the threshold.
  */
 export const RISE_WINDOW_MS = RISE_DEFAULTS.windowMs;
@@ -17,14 +17,14 @@ export const RISE_CACHE_MS = 10_000;
 
 type ReadingsClient = Pick<CnxApiClient, 'stationReadingPages'>;
 
-/** QC-clean water-level samples of one station in [now − window, now]. */
+/** Water-level samples of one station in [now − window, now] that the quality policy lets in. */
 export async function levelSamples(client: ReadingsClient, stationId: string, now: number): Promise<RiseSample[]> {
   const out: RiseSample[] = [];
   const pages = client.stationReadingPages(stationId, {
     from: new Date(now - RISE_WINDOW_MS),
     to: new Date(now + 1),
     metrics: 'water_level',
-    qc: 'exclude-flagged',
+    qc: 'usable',
     limit: PAGE,
   });
   for await (const page of pages) {

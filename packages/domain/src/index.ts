@@ -6,6 +6,7 @@ export * from './freshness';
 export * from './metrics';
 export * from './qc/engine';
 export * from './qc/flags';
+export * from './qc/hard-limits';
 export * from './qc/policy';
 export * from './result';
 export * from './stats/nowcast';

@@ -78,4 +78,10 @@ export interface Reading {
   values: MetricValues;
   corrections: Correction[];
   qc: QcFlag[];
+  /**
+   * The metrics a metric flag in `qc` (range, spike, stuck: QC_METRIC_FLAGS) is about, in registry
+   * order; absent when `qc` has none. A frozen DO probe flags its reading `stuck` with
+   * `qcMetrics: ['do']`: the water level of the same reading still counts (qc/policy.ts).
+   */
+  qcMetrics?: MetricId[];
 }

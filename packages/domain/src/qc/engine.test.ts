@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { MetricId } from '../metrics';
 import type { MetricValues } from '../types';
 import {
   applyQc,
-  checkHardLimits,
   createQcState,
   DEFAULT_QC_CONFIG,
   type DeviceQcState,
@@ -13,6 +13,7 @@ import {
   qcStateToJson,
 } from './engine';
 import { QC_FLAG_LIST } from './flags';
+import { checkHardLimits } from './hard-limits';
 
 const T0 = Date.UTC(2025, 2, 1, 5);
 const MIN = 60_000;
@@ -318,5 +319,45 @@ describe('checkHardLimits', () => {
   it('rejects non-finite values', () => {
     expect(checkHardLimits({ temperature: Number.NaN })!.metric).toBe('temperature');
     expect(checkHardLimits({ pm10: Number.POSITIVE_INFINITY })!.metric).toBe('pm10');
+  });
+});
+
+describe('per-metric verdicts', () => {
+  const T = Date.UTC(2026, 11, 7, 3, 0);
+  it('names the metrics a range, spike or stuck verdict is about', () => {
+    const state = createQcState();
+    const cfg = DEFAULT_QC_CONFIG;
+    // A canal probe: level rising, DO frozen at 4.37 for 30 polls (stuck from the 30th).
+    let last: { flags: string[]; metrics: MetricId[] } = { flags: [], metrics: [] };
+    for (let k = 0; k < 30; k++) {
+      const metrics: MetricId[] = [];
+      const flags = applyQc(
+        state,
+        { ts: T + k * 60_000, seq: k, values: { water_level: 1 + k * 0.01, do: 4.37 } },
+        T + k * 60_000 + 100,
+        cfg,
+        metrics,
+      );
+      last = { flags, metrics };
+    }
+    expect(last).toEqual({ flags: ['stuck'], metrics: ['do'] });
+    // A temperature jump of 6 °C flags the temperature, not the PM of the same reading.
+    const air = createQcState();
+    applyQc(air, { ts: T, values: { pm25: 40, temperature: 20 } }, T, cfg);
+    const metrics: MetricId[] = [];
+    expect(applyQc(air, { ts: T + 60_000, values: { pm25: 42, temperature: 26 } }, T + 60_000, cfg, metrics)).toEqual([
+      'spike',
+    ]);
+    expect(metrics).toEqual(['temperature']);
+    // Out of range is about its metric too; a redelivery gets its metrics back.
+    const range: MetricId[] = [];
+    expect(
+      applyQc(air, { ts: T + 120_000, seq: 7, values: { pm25: 1200, temperature: 26 } }, T + 120_000, cfg, range),
+    ).toContain('range');
+    expect(range).toEqual(['pm25']);
+    const again: MetricId[] = [];
+    applyQc(air, { ts: T + 120_000, seq: 7, values: { pm25: 1200, temperature: 26 } }, T + 130_000, cfg, again);
+    expect(again).toContain('pm25');
+    expect(again).not.toContain('temperature');
   });
 });

@@ -226,8 +226,6 @@ const METRIC_INDEX: Readonly<Record<string, number | undefined>> = Object.assign
 // The registry's ranges as typed arrays, so the hot loop reads numbers by index, not by key.
 const MIN = Float64Array.from(METRIC_IDS, (id) => METRICS[id].min);
 const MAX = Float64Array.from(METRIC_IDS, (id) => METRICS[id].max);
-const HARD_MIN = Float64Array.from(METRIC_IDS, (id) => METRICS[id].hardMin);
-const HARD_MAX = Float64Array.from(METRIC_IDS, (id) => METRICS[id].hardMax);
 const IS_PM = Uint8Array.from(METRIC_IDS, (id) => (id === 'pm1' || id === 'pm25' || id === 'pm10' ? 1 : 0));
 
 /** A config's per-metric settings by metric index: NaN / -Infinity / 0 when not set. */
@@ -318,6 +316,8 @@ export function applyQc(
   reading: { ts: number; seq?: number; values: MetricValues },
   receivedAt: number,
   config: QcConfig,
+  /** When given, the metrics a range/spike/stuck verdict is about are added here (registry order). */
+  flaggedMetrics?: MetricId[],
 ): QcFlag[] {
   const { ts, seq, values } = reading;
   const cc = compile(config);
@@ -344,6 +344,8 @@ export function applyQc(
 
   let stateful = redelivery ? d[seqAt + 2]! : 0;
   let hasPm = false;
+  // Bit i: metric i has a range/spike/stuck verdict (only tracked when the caller asks).
+  let metricBits = 0;
   // for…in visits only the metrics present (a reading carries a few of the twelve).
   for (const key in values) {
     const i = METRIC_INDEX[key];
@@ -351,18 +353,30 @@ export function applyQc(
     const v = values[key as MetricId];
     if (v === undefined) continue;
     if (IS_PM[i]) hasPm = true;
-    if (!Number.isFinite(v)) {
+    if (!Number.isFinite(v) || v < MIN[i]! || v > MAX[i]!) {
       mask |= RANGE;
+      metricBits |= 1 << i;
+      if (!Number.isFinite(v)) continue;
+    }
+    const m = M0 + i * F;
+    if (skipStateful) {
+      // A redelivery: the metric's own verdict when this is its latest reading, else (an older
+      // redelivery) the reading's remembered verdict counts for every metric it carries.
+      if (redelivery && stateful !== 0 && (d[m + SEEN] !== ts || d[m + BITS] !== 0)) metricBits |= 1 << i;
       continue;
     }
-    if (v < MIN[i]! || v > MAX[i]!) mask |= RANGE;
-    if (skipStateful) continue;
-    const m = M0 + i * F;
     const prevAt = d[m + SEEN]!;
-    if (Number.isNaN(prevAt) || ts > prevAt) stateful |= evaluate(d, m, i, v, ts, config, cc);
-    else if (ts === prevAt) stateful |= d[m + BITS]!;
+    let bits = 0;
+    if (Number.isNaN(prevAt) || ts > prevAt) bits = evaluate(d, m, i, v, ts, config, cc);
+    else if (ts === prevAt) bits = d[m + BITS]!;
     // else: older than the metric's latest reading: no verdict, state untouched
+    if (bits !== 0) {
+      stateful |= bits;
+      metricBits |= 1 << i;
+    }
   }
+  if (flaggedMetrics && metricBits !== 0)
+    for (let i = 0; i < METRIC_IDS.length; i++) if (metricBits & (1 << i)) flaggedMetrics.push(METRIC_IDS[i]!);
   const rh = values.humidity;
   if (hasPm && rh !== undefined && rh > config.humidityFlagAbove) mask |= HUMIDITY;
   mask |= stateful;
@@ -382,26 +396,3 @@ export function applyQc(
 
 /** What a clean reading gets: one shared, frozen empty list (no allocation per clean reading). */
 const NO_FLAGS = Object.freeze([]) as unknown as QcFlag[];
-
-/**
- * The first impossible value (outside METRICS[m].hardMin..hardMax, or not finite), in METRIC_IDS
- * order; the gateway rejects such readings. Undefined when every value is possible. Keys that are
- * not metric ids are ignored (schema validation deals with them).
- */
-export function checkHardLimits(values: MetricValues): { metric: MetricId; value: number } | undefined {
-  let first = -1;
-  let bad = 0;
-  for (const key in values) {
-    const i = METRIC_INDEX[key];
-    if (i === undefined) continue;
-    const v = values[key as MetricId];
-    if (v === undefined) continue;
-    if (!Number.isFinite(v) || v < HARD_MIN[i]! || v > HARD_MAX[i]!) {
-      if (first < 0 || i < first) {
-        first = i;
-        bad = v;
-      }
-    }
-  }
-  return first < 0 ? undefined : { metric: METRIC_IDS[first]!, value: bad };
-}

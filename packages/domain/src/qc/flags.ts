@@ -21,3 +21,9 @@ export const QC_FLAGS = {
 
 export type QcFlag = (typeof QC_FLAGS)[keyof typeof QC_FLAGS];
 export const QC_FLAG_LIST: readonly QcFlag[] = Object.values(QC_FLAGS);
+
+/**
+ * Flags about one metric's value (the metrics are named in the reading's `qcMetrics`); the others
+ * are about the whole reading (its time, its sequence number, the humidity its PM was measured in).
+ */
+export const QC_METRIC_FLAGS: readonly QcFlag[] = Object.freeze(['range', 'spike', 'stuck']);

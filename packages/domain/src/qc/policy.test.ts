@@ -26,6 +26,19 @@ describe('quality policy', () => {
     expect(QC_POLICY.export.exclude).toEqual([]);
   });
 
+  it('asked about one metric, leaves out only the flags about that metric or the whole reading', () => {
+    // A canal reading whose DO probe is frozen: the level counts, the DO does not.
+    const stuckDo = { flags: ['stuck'], qcMetrics: ['do'] };
+    expect(usableFor('alert', stuckDo.flags, { metric: 'water_level', qcMetrics: stuckDo.qcMetrics })).toBe(true);
+    expect(usableFor('alert', stuckDo.flags, { metric: 'do', qcMetrics: stuckDo.qcMetrics })).toBe(false);
+    // Whole-reading flags count for every metric; without qcMetrics any metric flag counts.
+    expect(usableFor('now', ['stale'], { metric: 'water_level', qcMetrics: [] })).toBe(false);
+    expect(usableFor('now', ['spike'], { metric: 'pm25', qcMetrics: undefined })).toBe(false);
+    expect(usableFor('now', ['spike'], { metric: 'pm25', qcMetrics: ['temperature'] })).toBe(true);
+    // Asked about the whole reading: any metric flag counts.
+    expect(usableFor('now', ['spike'])).toBe(false);
+  });
+
   it('names the flags that exclude a reading', () => {
     expect(excludingFlags('now', ['spike', 'humidity'])).toEqual(['spike']);
     expect(excludingFlags('now', ['humidity'])).toEqual([]);

@@ -17,11 +17,17 @@
  *   PM sensors over-read in humid air, which the EPA correction already accounts for). It enters
  *   every figure.
  *
+ * Metric flags (`range`, `spike`, `stuck`) are about one metric's value, named in the reading's
+ * `qcMetrics`: asked about one metric, a reading whose DO probe is frozen still counts for its water
+ * level. Asked about the whole reading, or for a reading without `qcMetrics` (stored before they
+ * existed), any metric flag counts, to be safe.
+ *
  * Logged history that a device (or the simulator's backfill) uploads on its `history` topic is not
  * judged for lateness: it says itself that it is old. Whether it is live is judged by its own time,
  * as for every reading (freshness.ts): an upload of last week is never "now".
  */
-import type { QcFlag } from './flags';
+import type { MetricId } from '../metrics';
+import { QC_METRIC_FLAGS, type QcFlag } from './flags';
 
 /** Flags whose readings never enter an AQI, a mean that drives advice, a "now" value or an alert. */
 export const QC_EXCLUDING_FLAGS: readonly QcFlag[] = Object.freeze([
@@ -74,16 +80,30 @@ export const QC_POLICY: Readonly<Record<QcUse, QcUsePolicy>> = Object.freeze({
   },
 });
 
-/** Whether a reading with these flags counts for `use`. */
-export function usableFor(use: QcUse, flags: readonly string[]): boolean {
-  if (flags.length === 0) return true;
-  const exclude = QC_POLICY[use].exclude;
-  for (const f of flags) if ((exclude as readonly string[]).includes(f)) return false;
-  return true;
+/** What a policy question is about: one metric of the reading (with its `qcMetrics`), or all of it. */
+export interface QcSubject {
+  metric: MetricId;
+  /** The reading's `qcMetrics`: the metrics its metric flags are about (undefined: unknown). */
+  qcMetrics: readonly string[] | undefined;
 }
 
-/** The flags of a reading that keep it out of `use` (empty: it counts). */
-export function excludingFlags(use: QcUse, flags: readonly string[]): QcFlag[] {
+const isMetricFlag = (f: string): boolean => (QC_METRIC_FLAGS as readonly string[]).includes(f);
+
+/**
+ * Whether a reading with these flags counts for `use`; with `subject`, whether its value of that
+ * metric counts (metric flags about other metrics do not keep it out).
+ */
+export function usableFor(use: QcUse, flags: readonly string[], subject?: QcSubject): boolean {
+  return excludingFlags(use, flags, subject).length === 0;
+}
+
+/** The flags of a reading that keep it (or, with `subject`, that metric's value) out of `use`. */
+export function excludingFlags(use: QcUse, flags: readonly string[], subject?: QcSubject): QcFlag[] {
+  if (flags.length === 0) return [];
   const exclude = QC_POLICY[use].exclude as readonly string[];
-  return flags.filter((f): f is QcFlag => exclude.includes(f));
+  const aboutOther =
+    subject?.qcMetrics !== undefined && !subject.qcMetrics.includes(subject.metric)
+      ? (f: string) => isMetricFlag(f)
+      : () => false;
+  return flags.filter((f): f is QcFlag => exclude.includes(f) && !aboutOther(f));
 }

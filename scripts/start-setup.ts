@@ -19,6 +19,8 @@ export interface StartOptions {
   fleet: boolean;
   /** Arguments that are not in START_FLAGS (reported, not fatal). */
   unknownArgs: string[];
+  /** Days of simulated history to backfill before the fleet starts (CNX_BACKFILL_DAYS, default 7; 0: off). */
+  backfillDays: number;
 }
 
 /**
@@ -31,7 +33,16 @@ export function startOptions(env: Record<string, string | undefined>, args: read
   const on = ['on', 'true', '1', 'yes'].includes(raw);
   if (!on && !['off', 'false', '0', 'no'].includes(raw))
     throw new Error(`CNX_SIM_FLEET=${JSON.stringify(env.CNX_SIM_FLEET)}: expected on or off`);
-  return { fleet: on && !args.includes('--no-fleet'), unknownArgs: args.filter((a) => !(a in START_FLAGS)) };
+  const days = Number(env.CNX_BACKFILL_DAYS ?? 7);
+  if (env.CNX_BACKFILL_DAYS?.trim() === '' || !Number.isFinite(days) || days < 0 || days > 3660)
+    throw new Error(
+      `CNX_BACKFILL_DAYS=${JSON.stringify(env.CNX_BACKFILL_DAYS)}: expected a number of days, 0..3660 (0: off)`,
+    );
+  return {
+    fleet: on && !args.includes('--no-fleet'),
+    unknownArgs: args.filter((a) => !(a in START_FLAGS)),
+    backfillDays: days,
+  };
 }
 
 /** The city pack's canal devices polled over Modbus TCP, in pack order (as firmware-sim `canal` serves them). */

@@ -38,7 +38,15 @@ const alertsPort = Number(env.ALERTS_HTTP_PORT ?? 8082);
 const dashboardPort = Number(env.DASHBOARD_PORT ?? 3000);
 const canalBasePort = Number(env.CNX_CANAL_SIM_PORT ?? 15020);
 // Field technicians (issue 11): CNX_SIM_FLEET=off or --no-fleet starts no simulated devices.
-const options = startOptions(env, process.argv.slice(2));
+// Every setting is checked before anything starts (a bad one stops here, naming it).
+const options = (() => {
+  try {
+    return startOptions(env, process.argv.slice(2));
+  } catch (error) {
+    console.error(`[start] ${(error as Error).message}`);
+    process.exit(2);
+  }
+})();
 for (const a of options.unknownArgs)
   console.error(`[start] ignoring unknown argument ${a} (known: ${Object.keys(START_FLAGS).join(', ')})`);
 

@@ -19,7 +19,11 @@ import {
 
 describe('npm start: the built-in fleet', () => {
   it('runs by default; CNX_SIM_FLEET=off or --no-fleet turns it off', () => {
-    expect(startOptions({}, [])).toEqual({ fleet: true, unknownArgs: [] });
+    expect(startOptions({}, [])).toEqual({ fleet: true, unknownArgs: [], backfillDays: 7 });
+    expect(startOptions({ CNX_BACKFILL_DAYS: '0' }, []).backfillDays).toBe(0);
+    expect(startOptions({ CNX_BACKFILL_DAYS: '2.5' }, []).backfillDays).toBe(2.5);
+    for (const bad of ['abc', '-1', '', '99999'])
+      expect(() => startOptions({ CNX_BACKFILL_DAYS: bad }, [])).toThrow(/CNX_BACKFILL_DAYS/);
     expect(startOptions({ CNX_SIM_FLEET: 'on' }, []).fleet).toBe(true);
     for (const off of ['off', 'OFF', 'false', '0', 'no'])
       expect(startOptions({ CNX_SIM_FLEET: off }, []).fleet).toBe(false);
@@ -29,7 +33,7 @@ describe('npm start: the built-in fleet', () => {
 
   it('refuses a value it does not know and reports unknown arguments', () => {
     expect(() => startOptions({ CNX_SIM_FLEET: 'maybe' }, [])).toThrow('CNX_SIM_FLEET="maybe": expected on or off');
-    expect(startOptions({}, ['--nofleet', '--no-fleet'])).toEqual({ fleet: false, unknownArgs: ['--nofleet'] });
+    expect(startOptions({}, ['--nofleet', '--no-fleet'])).toMatchObject({ fleet: false, unknownArgs: ['--nofleet'] });
   });
 });
 

@@ -13,10 +13,12 @@ import {
   isLive,
   LIVE_MAX_FUTURE_MS,
   type LocalizedText,
+  type MetricId,
   type RuleState,
   resolveThresholds,
   type StationSeries,
   signalBasis,
+  signalMetric,
   signalSamples,
   stationSignal,
   stepRule,
@@ -112,14 +114,19 @@ export class Evaluator {
     this.store.tx(() => {
       for (const r of readings) {
         if (r.city && r.city !== this.city.id) continue;
-        const suspect = !usableFor('alert', r.qc ?? []);
+        // Judged per metric: a frozen DO probe leaves the same reading's water level usable.
+        const qc = r.qc ?? [];
+        const suspectMetric = (metric: string) =>
+          !usableFor('alert', qc, { metric: metric as MetricId, qcMetrics: r.qcMetrics });
+        const suspect = !usableFor('alert', qc);
         // A time ahead of the clock (flagged future) must not pin "last seen" in the future.
         const sane = r.ts <= now + LIVE_MAX_FUTURE_MS;
         let fresh = false;
         for (const [metric, value] of Object.entries(metricValues(r))) {
-          if (this.store.insertSample(r.station, metric, r.ts, value, suspect)) {
+          const bad = suspectMetric(metric);
+          if (this.store.insertSample(r.station, metric, r.ts, value, bad)) {
             fresh = true;
-            if (sane) this.addToSeries(r.station, metric, r.ts, value, suspect);
+            if (sane) this.addToSeries(r.station, metric, r.ts, value, bad);
           }
         }
         if (!fresh) {
@@ -132,23 +139,30 @@ export class Evaluator {
           this.stats.notLive++;
           continue;
         }
-        // Evaluate in reading order so durations see every step.
-        queued += this.evaluateStation(r.station, r.ts, now, suspect);
+        // Evaluate in reading order so durations see every step. A rule on air or water steps only if
+        // its own metric's value in this reading is usable (signals.ts skips suspect samples anyway).
+        queued += this.evaluateStation(r.station, r.ts, now, suspectMetric);
       }
       this.store.pruneSamples(now - KEEP_MS - 3_600_000);
     });
     return queued;
   }
 
-  private evaluateStation(stationId: string, ts: number, now: number, suspect: boolean): number {
+  private evaluateStation(
+    stationId: string,
+    ts: number,
+    now: number,
+    suspect: (metric: string) => boolean,
+  ): number {
     const station = this.city.stations.get(stationId);
     const st = this.series.get(stationId);
     if (!station || !st) return 0;
     let queued = 0;
     for (const rule of this.rules) {
       if (rule.stationKind !== station.kind || rule.signal === 'offline') continue;
-      // A flagged reading never moves an air or water rule (not even to prolong or clear it).
-      if (suspect && !isDeviceSignal(rule.signal)) continue;
+      // A flagged value never moves an air or water rule (not even to prolong or clear it).
+      const metric = signalMetric(rule);
+      if (!isDeviceSignal(rule.signal) && metric !== undefined && suspect(metric)) continue;
       if (rule.scope === 'station') {
         const th = resolveThresholds(rule, station);
         if (!th) continue;

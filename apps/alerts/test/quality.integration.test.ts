@@ -136,6 +136,25 @@ describe('alerts on clean, live data', () => {
     expect(line!.readings).toBeGreaterThan(30);
   });
 
+  it('a frozen DO probe does not silence the canal level: flags are judged per metric', async () => {
+    const station = 'cm-canal-changphueak';
+    const start = clock + HOUR;
+    // Twenty minutes of one poll a minute: the level climbs past warning (1.4 m) while the DO probe
+    // repeats 4.37 and the gateway flags the readings `stuck` on `do` alone.
+    const readings = Array.from({ length: 20 }, (_, i) => ({
+      ...busReading(station, `${station}-probe`, 'canal', 'chang-phueak', start + i * MIN, {
+        water_level: 1.2 + i * 0.03,
+        do: 4.37,
+      }),
+      qc: ['stuck'] as QcFlag[],
+      qcMetrics: ['do' as const],
+    }));
+    await publishLive(readings);
+    const level = () => events.filter((e) => e.topic === `cnx/v1/chiang-mai/alerts/canal-level/${station}`);
+    await waitFor(() => level().length > 0, 'the canal-level warning');
+    expect(level().map((e) => `${e.type}:${e.level}`)).toEqual(['raised:warning']);
+  });
+
   it('history, replays and stale deliveries never step a rule; the next live reading does', async () => {
     const station = STATION('nimman-01');
     const now = clock + HOUR;

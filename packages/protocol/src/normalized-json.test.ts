@@ -31,6 +31,14 @@ describe('normalizedReadingJson', () => {
     expect(viaHand(base)).toBe(viaStringify(base));
   });
 
+  it('names the metrics a metric flag is about, and only when there are some', () => {
+    const { receivedAt, ...rest } = base;
+    const flagged: NormalizedReadingPayload = { ...rest, qc: ['spike', 'humidity'], qcMetrics: ['pm25'], receivedAt };
+    expect(viaHand(flagged)).toBe(viaStringify(flagged));
+    expect(JSON.parse(viaHand(flagged)).qcMetrics).toEqual(['pm25']);
+    expect(viaHand({ ...flagged, qcMetrics: [] })).toBe(viaStringify(base));
+  });
+
   it('handles seq, empty corrections and flags, a single value', () => {
     const p: NormalizedReadingPayload = {
       ...base,

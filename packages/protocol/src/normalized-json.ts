@@ -41,7 +41,14 @@ const correctionHeads = new Map<string, string>();
  */
 export function normalizedReadingJson(
   head: string,
-  r: { ts: number; seq?: number; values: MetricValues; corrections: readonly Correction[]; qc: readonly QcFlag[] },
+  r: {
+    ts: number;
+    seq?: number;
+    values: MetricValues;
+    corrections: readonly Correction[];
+    qc: readonly QcFlag[];
+    qcMetrics?: readonly string[];
+  },
   receivedAt: number,
 ): string {
   let s = `${head}${r.ts}`;
@@ -77,5 +84,8 @@ export function normalizedReadingJson(
   }
   s += '],"qc":[';
   for (let i = 0; i < r.qc.length; i++) s += `${i > 0 ? ',' : ''}"${r.qc[i]}"`;
-  return `${s}],"receivedAt":${receivedAt}}`;
+  s += ']';
+  // Only when a metric flag is set (registry metric ids: safe JSON strings as they are).
+  if (r.qcMetrics && r.qcMetrics.length > 0) s += `,"qcMetrics":["${r.qcMetrics.join('","')}"]`;
+  return `${s},"receivedAt":${receivedAt}}`;
 }

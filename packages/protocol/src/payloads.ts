@@ -1,4 +1,4 @@
-import type { Correction, MetricValues, QcFlag, StationKind } from '@cnx/domain';
+import type { Correction, MetricId, MetricValues, QcFlag, StationKind } from '@cnx/domain';
 
 /**
  * Our device telemetry (JSON), published by devices on `.../devices/{deviceId}/telemetry`.
@@ -56,6 +56,8 @@ export interface NormalizedReadingPayload {
   values: MetricValues;
   corrections: Correction[];
   qc: QcFlag[];
+  /** The metrics a metric flag in `qc` (range, spike, stuck) is about; absent when none. */
+  qcMetrics?: MetricId[];
   /** Gateway receive time, epoch ms. */
   receivedAt: number;
 }

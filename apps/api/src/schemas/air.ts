@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { LocalizedText, QcFlag, Timestamp } from './common';
+import { LocalizedText, MetricId, QcFlag, Timestamp } from './common';
 import { Correction, MetricValues, StationRef, StationStatus } from './station';
 
 export const AqiIndex = Type.Object(
@@ -90,6 +90,9 @@ export const LatestReading = Type.Object(
     values: MetricValues,
     corrections: Type.Array(Correction),
     qc: Type.Array(QcFlag),
+    qcMetrics: Type.Optional(
+      Type.Array(MetricId, { description: 'The metrics a metric flag in qc (range, spike, stuck) is about' }),
+    ),
   },
   { title: 'LatestReading' },
 );

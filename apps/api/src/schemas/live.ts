@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { IdList, QcFlag, StationKind, Timestamp } from './common';
+import { IdList, MetricId, QcFlag, StationKind, Timestamp } from './common';
 import { Correction, MetricValues } from './station';
 
 export const StreamQuery = Type.Object(
@@ -23,9 +23,14 @@ export const LiveReading = Type.Object(
     values: MetricValues,
     corrections: Type.Array(Correction),
     qc: Type.Array(QcFlag),
+    qcMetrics: Type.Optional(
+      Type.Array(MetricId, { description: 'The metrics a metric flag in qc (range, spike, stuck) is about' }),
+    ),
     usable: Type.Boolean({
       description:
-        'false when a QC flag keeps this reading out of every figure (spike, range, stuck...: docs/qc.md); show it, if at all, as suspect',
+        "false when a QC flag keeps the station's main value (PM2.5 of an air station, the level of a canal " +
+        'station) out of every figure (spike, range, stuck on it, or a stale/future time: docs/qc.md); show it, ' +
+        'if at all, as suspect',
     }),
     receivedAt: Timestamp,
   },

@@ -121,6 +121,9 @@ export const ReadingRecord = Type.Object(
     values: MetricValues,
     corrections: Type.Array(Correction),
     qc: Type.Array(QcFlag),
+    qcMetrics: Type.Optional(
+      Type.Array(MetricId, { description: 'The metrics a metric flag in qc (range, spike, stuck) is about' }),
+    ),
   },
   { title: 'Reading' },
 );

@@ -48,6 +48,7 @@ const BusReading = Type.Object({
     { maxItems: 32 },
   ),
   qc: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 32 }),
+  qcMetrics: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 32 })),
   receivedAt: Type.Integer({ minimum: MIN_TIME, maximum: MAX_TIME }),
 });
 const checkBusReading = Compile(BusReading);
@@ -160,6 +161,9 @@ export class BusService implements LiveSource {
     const values: MetricValues = {};
     for (const [k, v] of Object.entries(msg.values)) if (isMetricId(k)) values[k] = v;
     const qc = msg.qc.filter((f): f is QcFlag => (QC_FLAG_LIST as readonly string[]).includes(f));
+    const qcMetrics = msg.qcMetrics?.filter(isMetricId);
+    // Usable for what the station shows: PM2.5 on an air station, the level on a canal station.
+    const primary = station.kind === 'air' ? 'pm25' : 'water_level';
     const data = JSON.stringify({
       ts: iso(msg.ts),
       station: station.id,
@@ -170,7 +174,8 @@ export class BusService implements LiveSource {
       values,
       corrections: msg.corrections.filter((c) => isMetricId(c.metric)),
       qc,
-      usable: usableFor('latest', qc),
+      ...(qcMetrics && qcMetrics.length > 0 ? { qcMetrics } : {}),
+      usable: usableFor('latest', qc, { metric: primary, qcMetrics }),
       receivedAt: iso(msg.receivedAt),
     });
     this.counters.count('accepted');

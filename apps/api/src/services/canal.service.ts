@@ -5,6 +5,7 @@ import {
   QC_POLICY,
   type Station,
   SURFACE_WATER_CLASS_INFO,
+  usableFor,
 } from '@cnx/domain';
 import type { ReadingStore } from '@cnx/store';
 import type { Static } from 'typebox';
@@ -64,7 +65,12 @@ export class CanalService {
         now,
         windowMs: RISE_WINDOW_MS,
       });
-      const wq = latest ? classifySurfaceWater({ do: latest.values.do, ph: latest.values.ph }) : undefined;
+      // DO and pH count only when no flag of theirs is set (a frozen DO probe: the class is partial).
+      const ok = (metric: 'do' | 'ph') =>
+        latest && usableFor('now', latest.qc, { metric, qcMetrics: latest.qcMetrics })
+          ? latest.values[metric]
+          : undefined;
+      const wq = latest ? classifySurfaceWater({ do: ok('do'), ph: ok('ph') }) : undefined;
       return {
         station: this.city.ref(s),
         status: snap.status.get(s.id) ?? emptyStatus(),

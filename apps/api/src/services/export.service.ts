@@ -190,6 +190,7 @@ const WRITERS: Record<ExportFormat, (plan: ExportPlan, h: ExportHeader, byId: Ma
       ...plan.metrics,
       ...corrected.flatMap((m) => [`${m}_corrected`, `${m}_correction`]),
       'qc',
+      'qc_metrics',
       'seq',
     ];
     const units = plan.metrics.map((m) => `${m} ${METRICS[m].unit}`).join(', ');
@@ -201,7 +202,7 @@ const WRITERS: Record<ExportFormat, (plan: ExportPlan, h: ExportHeader, byId: Ma
           `# attribution: ${h.licence.attribution}`,
           `# range: ${h.from} (inclusive) to ${h.to} (exclusive), UTC; qc=${h.qc}`,
           `# stations: ${h.stations.join(' ') || '(none)'}`,
-          `# units: ${units}; time is RFC 3339 UTC; qc lists QC flags separated by | (docs/qc.md)`,
+          `# units: ${units}; time is RFC 3339 UTC; qc lists QC flags separated by |, qc_metrics the metrics range/spike/stuck are about (docs/qc.md)`,
           `# source: ${h.source}, generated ${h.generatedAt}`,
           `# read with pandas: pd.read_csv(url, comment='#', parse_dates=['time'])`,
           columns.join(','),
@@ -223,6 +224,7 @@ const WRITERS: Record<ExportFormat, (plan: ExportPlan, h: ExportHeader, byId: Ma
             return c ? [String(c.value), csvField(c.method)] : ['', ''];
           }),
           r.qc.join('|'),
+          (r.qcMetrics ?? []).join('|'),
           num(r.seq),
         ];
         return `${fields.join(',')}\n`;
@@ -258,6 +260,7 @@ const WRITERS: Record<ExportFormat, (plan: ExportPlan, h: ExportHeader, byId: Ma
         ...r.values,
         ...Object.fromEntries(r.corrections.map((c) => [`${c.metric}_corrected`, c.value])),
         qc: r.qc.join('|'),
+        qc_metrics: (r.qcMetrics ?? []).join('|'),
       };
       if (r.seq !== undefined) properties.seq = r.seq;
       const geometry = s ? { type: 'Point', coordinates: [s.location.lon, s.location.lat] } : null;

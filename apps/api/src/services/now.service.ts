@@ -281,6 +281,7 @@ export function latestReading(r: StoredReading, now: number): Static<typeof Late
     values: r.values,
     corrections: r.corrections,
     qc: r.qc,
+    ...(r.qcMetrics ? { qcMetrics: r.qcMetrics } : {}),
   };
 }
 

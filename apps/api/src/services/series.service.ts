@@ -218,6 +218,7 @@ export function readingRecord(r: StoredReading): Static<typeof ReadingRecord> {
     values: r.values,
     corrections: r.corrections,
     qc: r.qc,
+    ...(r.qcMetrics ? { qcMetrics: r.qcMetrics } : {}),
   };
 }
 

@@ -8,6 +8,8 @@ import {
   type Device,
   type DeviceQcState,
   historyQcConfig,
+  METRIC_IDS,
+  type MetricId,
   METRICS,
   PM25_CORRECTION_MODELS,
   type QcConfig,
@@ -64,6 +66,20 @@ function newContext(device: Device, station: Station, qc: DeviceQcState): Device
   };
 }
 
+/**
+ * The reading's `qcMetrics`: the metrics QC flagged, plus a corrected metric whose correction used
+ * a flagged one (the EPA PM2.5 correction uses the humidity: a humidity spike taints corrected
+ * PM2.5). Registry order, as QC gives it.
+ */
+function qcMetricsOf(flagged: readonly MetricId[], corrections: readonly Correction[]): MetricId[] {
+  const out = [...flagged];
+  if (flagged.includes('humidity') && !flagged.includes('pm25') && corrections.some((c) => c.metric === 'pm25')) {
+    out.push('pm25');
+    out.sort((a, b) => METRIC_IDS.indexOf(a) - METRIC_IDS.indexOf(b));
+  }
+  return out;
+}
+
 /** A bus batch is published early once its records reach this many characters (~256 KB). */
 const BUS_MAX_CHARS = 256 * 1024;
 
@@ -100,6 +116,8 @@ export class IngestPipeline {
   private busChars = 0;
   private busTimer?: NodeJS.Timeout;
   private readonly busTopic: string;
+  /** The metrics of the reading being handled that QC flagged (reused: no allocation when clean). */
+  private readonly flaggedScratch: MetricId[] = [];
   /** QC for the history topic: deps.qcConfig without the lateness check (never `stale`). */
   private readonly historyQc: QcConfig;
 
@@ -246,7 +264,9 @@ export class IngestPipeline {
     const parsedReadings = history ? [...parsed.value].sort((a, b) => a.ts - b.ts) : parsed.value;
     for (const r of parsedReadings) {
       if (r.ignored) stats.ignoredValues += r.ignored.length;
-      const qc = applyQc(this.qcFor(ctx, r.ts, history), r, receivedAt, qcConfig);
+      const flagged = this.flaggedScratch;
+      flagged.length = 0;
+      const qc = applyQc(this.qcFor(ctx, r.ts, history), r, receivedAt, qcConfig, flagged);
       for (const f of qc) stats.qc.set(f, (stats.qc.get(f) ?? 0) + 1);
       let corrections = NO_CORRECTIONS;
       if (ctx.corrects) {
@@ -268,6 +288,7 @@ export class IngestPipeline {
         corrections,
         qc,
       };
+      if (flagged.length > 0) reading.qcMetrics = qcMetricsOf(flagged, corrections);
       if (r.seq !== undefined) reading.seq = r.seq;
       // The normalised reading (spool line and bus) is serialised from the same object.
       records.push(normalizedReadingJson(ctx.head, reading, receivedAt));

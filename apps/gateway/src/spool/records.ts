@@ -43,5 +43,6 @@ export function readingFromRecord(text: string): SpoolRecord {
     qc: Array.isArray(p.qc) ? p.qc : [],
   };
   if (p.seq !== undefined) reading.seq = p.seq;
+  if (Array.isArray(p.qcMetrics) && p.qcMetrics.length > 0) reading.qcMetrics = p.qcMetrics;
   return { reading, receivedAt: typeof p.receivedAt === 'number' ? p.receivedAt : p.ts };
 }

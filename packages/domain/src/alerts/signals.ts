@@ -190,9 +190,12 @@ export function signalBasis(rule: AlertRule): { basis: string; windowMin: number
   }
 }
 
+/** The metric a rule's signal is computed from (PM2.5: the corrected value when there is one). */
+export const signalMetric = (rule: AlertRule): string | undefined => SIGNAL_METRIC[rule.signal] ?? rule.metric;
+
 /** Samples of the rule's metric the signal used in its window ending at `now` (for the log line). */
 export function signalSamples(rule: AlertRule, st: StationSeries, now: number): number {
-  const metric = SIGNAL_METRIC[rule.signal] ?? rule.metric;
+  const metric = signalMetric(rule);
   const series = metric ? st.metrics[metric] : undefined;
   if (!series) return 0;
   const { windowMin } = signalBasis(rule);

@@ -6,8 +6,11 @@ import { SqliteReadingStore, type SqliteStoreOptions } from './sqlite.adapter';
 export * from './errors';
 export { InfluxDbReadingStore, type InfluxDbStoreOptions } from './influxdb.adapter';
 export {
+  codeListOnlyRegex,
   codeListRegex,
   durationMs,
+  emptyOrListsRegex,
+  fieldAbsent,
   type InfluxQL,
   ident,
   int,

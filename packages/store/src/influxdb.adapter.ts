@@ -3,7 +3,14 @@ import { gzip as gzipCb } from 'node:zlib';
 import { METRIC_IDS, type Reading } from '@cnx/domain';
 import { STORE_ERROR_CODES, StoreError, show } from './errors';
 import { type HttpAnswer, httpError, InfluxHttp } from './influxdb.http';
-import { aggregateStatements, mergeAggregate, readingFilters, selectList, tagRef } from './influxdb.queries';
+import {
+  aggregateStatements,
+  BASE_FIELDS,
+  mergeAggregate,
+  readingFilters,
+  selectList,
+  tagRef,
+} from './influxdb.queries';
 import { type InfluxQL, ident, int, iql, join, measurementRef, tagIn, timeMs, timeRange } from './influxql';
 import { appendLines, ByteBuilder, ReadingEncoder } from './line-protocol';
 import { type StoreLogger, silentLogger } from './logger';
@@ -20,16 +27,7 @@ import type {
   StoredReading,
   StoreHealth,
 } from './reading-store';
-import {
-  byCityStation,
-  FIELD_QC,
-  FIELD_SEQ,
-  metricColumns,
-  RowDecoder,
-  TAG_CITY,
-  TAG_DEVICE,
-  TAG_STATION,
-} from './schema';
+import { byCityStation, FIELD_QC, metricColumns, RowDecoder, TAG_CITY, TAG_DEVICE, TAG_STATION } from './schema';
 import {
   type FilterQuery,
   validateAggregate,
@@ -223,7 +221,7 @@ export class InfluxDbReadingStore implements ReadingStore {
     // Whole rows: last() per field could mix values from different points. GROUP BY puts city and
     // station in the series tags; LIMIT 1 then applies per station. Upper bound: now (a reading
     // flagged `future` must not pin a station's "now" view).
-    const select = join([...[FIELD_QC, FIELD_SEQ, ...ALL_COLUMNS].map(ident), tagRef(TAG_DEVICE)], ', ');
+    const select = join([...[...BASE_FIELDS, ...ALL_COLUMNS].map(ident), tagRef(TAG_DEVICE)], ', ');
     const cond = join([timeRange(since, now, { toInclusive: true }), ...readingFilters(range, qc)], ' AND ');
     const stmt = iql`SELECT ${select} FROM ${this.from} WHERE ${cond} GROUP BY ${ident(TAG_CITY)}, ${ident(TAG_STATION)} ORDER BY time DESC LIMIT 1`;
     const out: StoredReading[] = [];
@@ -291,7 +289,7 @@ export class InfluxDbReadingStore implements ReadingStore {
       this.select('aggregate', stmts.main),
       stmts.flagged ? this.select('aggregate', stmts.flagged) : Promise.resolve([]),
     ]);
-    return mergeAggregate(main, flagged, q.qc?.mode === 'only-flagged');
+    return mergeAggregate(main, flagged, stmts.flagged === undefined);
   }
 
   async countByStation(q: FilterQuery & { qc?: QcFilter }): Promise<StationCount[]> {

@@ -1,7 +1,31 @@
-import { codeListRegex, durationMs, type InfluxQL, ident, iql, join, str, tagIn, timeRange } from './influxql';
+import { QC_METRIC_FLAGS } from '@cnx/domain';
+import {
+  codeListOnlyRegex,
+  codeListRegex,
+  durationMs,
+  emptyOrListsRegex,
+  fieldAbsent,
+  type InfluxQL,
+  ident,
+  iql,
+  join,
+  str,
+  tagIn,
+  timeRange,
+} from './influxql';
 import type { AggregateBucket, AggregateQuery, QcFilter } from './reading-store';
-import { byCityStation, correctedField, FIELD_QC, FIELD_SEQ, TAG_CITY, TAG_DEVICE, TAG_STATION } from './schema';
-import { type FilterQuery, normalOffset } from './validate';
+import {
+  byCityStation,
+  correctedField,
+  FIELD_QC,
+  FIELD_QC_METRICS,
+  FIELD_SEQ,
+  isMetricFlag,
+  TAG_CITY,
+  TAG_DEVICE,
+  TAG_STATION,
+} from './schema';
+import { type FilterQuery, normalOffset, qcForAggregate } from './validate';
 
 /** One series of an InfluxQL answer. */
 export interface Series {
@@ -14,32 +38,71 @@ export interface Series {
 /** `"tag"::tag`: select a tag as a column (the cast keeps it a tag even if a field of that name appeared). */
 export const tagRef = (tag: string): InfluxQL => iql`${ident(tag)}::tag`;
 
-/** The SELECT list of query() and scan(): qc, seq, the given fields and the identity tags. */
+/** The fields every read returns beside the metrics: qc, qc_metrics, seq. */
+export const BASE_FIELDS = [FIELD_QC, FIELD_QC_METRICS, FIELD_SEQ] as const;
+
+/** The SELECT list of query() and scan(): qc, qc_metrics, seq, the given fields and the identity tags. */
 export function selectList(fields: readonly string[]): InfluxQL {
-  return join(
-    [...[FIELD_QC, FIELD_SEQ, ...fields].map(ident), ...[TAG_CITY, TAG_STATION, TAG_DEVICE].map(tagRef)],
-    ', ',
-  );
+  return join([...[...BASE_FIELDS, ...fields].map(ident), ...[TAG_CITY, TAG_STATION, TAG_DEVICE].map(tagRef)], ', ');
 }
 
 /**
  * Station, device and QC conditions (no time range). QC: `"qc" = ''` / `!= ''` for any flag; with
- * a flag list, a regex over the comma-joined codes (`"qc" !~ /(^|,)(range|spike)(,|$)/`).
+ * a flag list, a regex over the comma-joined codes (`"qc" !~ /(^|,)(range|spike)(,|$)/`); with a
+ * metric, see qcConditions.
  */
 export function readingFilters(q: FilterQuery, qc: QcFilter | undefined): InfluxQL[] {
   const parts: InfluxQL[] = [];
   if (q.stationIds) parts.push(tagIn(TAG_STATION, q.stationIds));
   if (q.deviceIds) parts.push(tagIn(TAG_DEVICE, q.deviceIds));
   const mode = qc?.mode ?? 'include';
-  if (mode !== 'include') {
-    const only = mode === 'only-flagged';
-    const field = ident(FIELD_QC);
-    if (qc?.flags) {
-      const re = codeListRegex(qc.flags);
-      parts.push(only ? iql`${field} =~ ${re}` : iql`${field} !~ ${re}`);
-    } else parts.push(only ? iql`${field} != ${str('')}` : iql`${field} = ${str('')}`);
+  if (qc && mode !== 'include') {
+    const cond = qcConditions(qc);
+    parts.push(mode === 'only-flagged' ? cond.flagged : cond.pass);
   }
   return parts;
+}
+
+const paren = (x: InfluxQL): InfluxQL => iql`(${x})`;
+
+/**
+ * "Is flagged" and its negation "passes" (QcFilter). With a metric `m`, flags split into metric flags
+ * M (range, spike, stuck) and whole-reading flags W:
+ *   flagged = qc has a W  OR  (qc has an M  AND  (qc_metrics is "" or lists m  OR  qc_metrics is missing))
+ *   pass    = qc has no W AND (qc has no M  OR  qc_metrics is neither "" nor lists m)
+ * Without a flag list, "has a W" is "has a code other than range/spike/stuck". In `pass`, a point
+ * without qc_metrics needs no absence test: a condition on a missing field is nil, `true OR nil` is
+ * true and `false OR nil` is not, so such a point passes exactly when it carries no M (the safe side).
+ * `flagged` tests the absence with fieldAbsent() (an InfluxDB 1.x engine behaviour, tested).
+ */
+export function qcConditions(qc: QcFilter): { flagged: InfluxQL; pass: InfluxQL } {
+  const field = ident(FIELD_QC);
+  if (qc.metric === undefined) {
+    if (!qc.flags) return { flagged: iql`${field} != ${str('')}`, pass: iql`${field} = ${str('')}` };
+    const re = codeListRegex(qc.flags);
+    return { flagged: iql`${field} =~ ${re}`, pass: iql`${field} !~ ${re}` };
+  }
+  const metricFlags = qc.flags ? qc.flags.filter(isMetricFlag) : QC_METRIC_FLAGS;
+  const whole = qc.flags?.filter((f) => !isMetricFlag(f));
+  const has: InfluxQL[] = [];
+  const hasNot: InfluxQL[] = [];
+  if (!whole) {
+    const onlyMetric = codeListOnlyRegex(QC_METRIC_FLAGS);
+    has.push(iql`${field} !~ ${onlyMetric}`);
+    hasNot.push(iql`${field} =~ ${onlyMetric}`);
+  } else if (whole.length > 0) {
+    const re = codeListRegex(whole);
+    has.push(iql`${field} =~ ${re}`);
+    hasNot.push(iql`${field} !~ ${re}`);
+  }
+  if (metricFlags.length > 0) {
+    const re = codeListRegex(metricFlags);
+    const about = emptyOrListsRegex(qc.metric);
+    const listed = ident(FIELD_QC_METRICS);
+    has.push(paren(iql`${field} =~ ${re} AND (${listed} =~ ${about} OR ${fieldAbsent(FIELD_QC_METRICS)})`));
+    hasNot.push(paren(iql`${field} !~ ${re} OR ${listed} !~ ${about}`));
+  }
+  return { flagged: paren(join(has, ' OR ')), pass: paren(join(hasNot, ' AND ')) };
 }
 
 /**
@@ -53,9 +116,10 @@ export function aggregateStatements(from: InfluxQL, q: AggregateQuery): { main: 
   const every = offset === 0 ? durationMs(q.bucketMs) : iql`${durationMs(q.bucketMs)}, ${durationMs(offset)}`;
   const group = iql`GROUP BY time(${every}), ${ident(TAG_CITY)}, ${ident(TAG_STATION)} fill(none)`;
   const where = (qc: QcFilter | undefined) => join([timeRange(q.from, q.to), ...readingFilters(q, qc)], ' AND ');
-  const main = iql`SELECT mean(${f}), min(${f}), max(${f}), count(${f}) FROM ${from} WHERE ${where(q.qc)} ${group}`;
-  if (q.qc?.mode === 'only-flagged') return { main };
-  const flaggedQc: QcFilter = { mode: 'only-flagged', ...(q.qc?.flags ? { flags: q.qc.flags } : {}) };
+  const qc = qcForAggregate(q);
+  const main = iql`SELECT mean(${f}), min(${f}), max(${f}), count(${f}) FROM ${from} WHERE ${where(qc)} ${group}`;
+  if (qc.mode === 'only-flagged') return { main };
+  const flaggedQc: QcFilter = { ...qc, mode: 'only-flagged' };
   return { main, flagged: iql`SELECT count(${f}) FROM ${from} WHERE ${where(flaggedQc)} ${group}` };
 }
 

@@ -120,15 +120,43 @@ export function durationMs(ms: number): InfluxQL {
 
 const CODE = /^[A-Za-z0-9_.-]{1,64}$/;
 
+/** `range|spike`: codes checked against [A-Za-z0-9_.-] with dots escaped, so none can change a pattern. */
+function codeAlternation(what: string, codes: readonly string[]): string {
+  if (codes.length === 0) throw invalidQuery(`${what}: empty code list`);
+  for (const c of codes) {
+    if (typeof c !== 'string' || !CODE.test(c)) throw invalidQuery(`InfluxQL code ${show(c)} must match ${CODE}`);
+  }
+  return codes.map((c) => c.replace(/\./g, '\\.')).join('|');
+}
+
 /**
  * A regex literal matching a comma-joined code list (the stored `qc` field) that contains any of
  * `codes`: `/(^|,)(range|spike)(,|$)/`. Codes are restricted to [A-Za-z0-9_.-] (the QC code rule);
  * dots are escaped, so nothing in a code can change the pattern.
  */
 export function codeListRegex(codes: readonly string[]): InfluxQL {
-  if (codes.length === 0) throw invalidQuery('codeListRegex: empty code list');
-  for (const c of codes) {
-    if (typeof c !== 'string' || !CODE.test(c)) throw invalidQuery(`InfluxQL code ${show(c)} must match ${CODE}`);
-  }
-  return trusted(`/(^|,)(${codes.map((c) => c.replace(/\./g, '\\.')).join('|')})(,|$)/`);
+  return trusted(`/(^|,)(${codeAlternation('codeListRegex', codes)})(,|$)/`);
+}
+
+/**
+ * A regex literal matching a comma-joined code list made only of `codes` (the empty list
+ * included): `/^((range|spike|stuck)(,|$))*$/`. Its negation is "carries a code not in `codes`".
+ */
+export function codeListOnlyRegex(codes: readonly string[]): InfluxQL {
+  return trusted(`/^((${codeAlternation('codeListOnlyRegex', codes)})(,|$))*$/`);
+}
+
+/** A regex literal matching a comma-joined code list that is empty or contains `code`: `/^$|(^|,)(do)(,|$)/`. */
+export function emptyOrListsRegex(code: string): InfluxQL {
+  return trusted(`/^$|(^|,)(${codeAlternation('emptyOrListsRegex', [code])})(,|$)/`);
+}
+
+/**
+ * True for a point that lacks the (string) field `name`: `("name" =~ /^/) = false`. InfluxQL has
+ * no IS NULL or NOT; a condition on a missing field evaluates to nil, and InfluxDB 1.x (also the
+ * v1 engine of 2.x) casts nil compared with a boolean to false, so this is true exactly when the
+ * field is missing. Checked against influxd 1.6.7 by the contract suite (test/contract-qc-metrics.ts).
+ */
+export function fieldAbsent(name: string): InfluxQL {
+  return iql`(${ident(name)} =~ ${trusted('/^/')}) = false`;
 }

@@ -1,6 +1,17 @@
 import { type Correction, METRIC_IDS, type MetricId, type Reading } from '@cnx/domain';
 import { invalidReading, show } from './errors';
-import { correctedField, correctionField, FIELD_QC, FIELD_SEQ, TAG_CITY, TAG_DEVICE, TAG_STATION } from './schema';
+import {
+  correctedField,
+  correctionField,
+  encodeQcMetrics,
+  FIELD_QC,
+  FIELD_QC_METRICS,
+  FIELD_SEQ,
+  isMetricFlag,
+  TAG_CITY,
+  TAG_DEVICE,
+  TAG_STATION,
+} from './schema';
 import { idProblem, QC_CODE, textProblem, validateBody } from './validate';
 
 /*
@@ -160,12 +171,16 @@ for (const m of METRIC_IDS) {
   CORRECTION_KEY[m] = `,${escapeTag(correctionField(m))}=`;
 }
 const QC_KEY = `${escapeTag(FIELD_QC)}=`;
+const QC_METRICS_KEY = `,${escapeTag(FIELD_QC_METRICS)}=`;
+/** The QC fields of a clean reading, one constant: no flags and no flagged metrics. */
+const CLEAN_QC = `${QC_KEY}""${QC_METRICS_KEY}""`;
 const SEQ_KEY = `,${escapeTag(FIELD_SEQ)}=`;
 
 /**
  * Encodes readings as line protocol, one point per reading:
- *   reading,city=<c>,device=<d>,station=<s> qc="<flags>",<metric>=<float>...,seq=<n>i,
- *     <metric>_corrected=<float>,<metric>_correction="<method>" <ts ms>
+ *   reading,city=<c>,device=<d>,station=<s> qc="<flags>",qc_metrics="<metrics>",<metric>=<float>...,
+ *     seq=<n>i,<metric>_corrected=<float>,<metric>_correction="<method>" <ts ms>
+ * `qc` and `qc_metrics` are always written (empty strings when clean), so a replay overwrites them.
  * Tags are written sorted by key (InfluxData's advice: the server does less work). The escaped
  * "measurement,tags " prefix is cached per device (with its city and station), so ids are validated
  * and escaped once per series.
@@ -204,7 +219,16 @@ export class ReadingEncoder {
       if (!this.knownFlag(f)) return invalid(r);
       flags = i === 0 ? f : `${flags},${f}`;
     }
-    let line = `${prefix}${QC_KEY}"${flags}"`;
+    // qcMetrics: absent on a clean reading, so the common case is one constant.
+    const about = r.qcMetrics;
+    let line: string;
+    if (about === undefined || (Array.isArray(about) && about.length === 0)) {
+      line = flags === '' ? prefix + CLEAN_QC : `${prefix}${QC_KEY}"${flags}"${QC_METRICS_KEY}""`;
+    } else {
+      const metrics = Array.isArray(about) ? encodeQcMetrics(about) : undefined;
+      if (metrics === undefined || !qc.some(isMetricFlag)) return invalid(r);
+      line = `${prefix}${QC_KEY}"${flags}"${QC_METRICS_KEY}${quoteStringField(metrics)}`;
+    }
     for (const key in values) {
       const v = values[key as MetricId];
       if (v === undefined) continue;

@@ -20,11 +20,33 @@ export interface ReadingQuery {
 /** Which readings count, by their QC flags (docs/qc.md). */
 export type QcMode = 'include' | 'exclude-flagged' | 'only-flagged';
 
+/**
+ * Which readings count as "flagged", and what the mode does with them.
+ *
+ * Without `metric`: a reading is flagged when it carries any of `flags` (default: any flag at all).
+ *
+ * With `metric` (the question is about that metric's value, as in the domain's `usableFor(use, flags,
+ * { metric, qcMetrics })`): a metric flag (`range`, `spike`, `stuck`: QC_METRIC_FLAGS) among `flags`
+ * (default: among all flags) counts only if the reading's `qcMetrics` lists `metric`, or if the
+ * reading has no `qcMetrics` at all (stored before they existed, or written by a producer that did
+ * not name them: counted, to be safe). Every other flag (`humidity`, `future`, `stale`,
+ * `seq_duplicate`, any other code) is about the whole reading and counts as without `metric`.
+ * So a canal reading `qc: ['stuck'], qcMetrics: ['do']` is flagged for `do` and not for
+ * `water_level`; a `stale` one is flagged for every metric.
+ *
+ * `aggregate()` asks about its own metric unless `qc.metric` names another (its `flagged` count too);
+ * `scan`, `countByStation` and `latestPerStation` apply `metric` only when it is given.
+ *
+ * InfluxDB: readings written before the `qc_metrics` field existed have no such field; they are
+ * counted as flagged, like SQLite's NULL (README, "Per-metric QC").
+ */
 export interface QcFilter {
-  /** include: every reading; exclude-flagged: only readings without a flag; only-flagged: the others. */
+  /** include: every reading; exclude-flagged: only readings not flagged; only-flagged: the others. */
   mode: QcMode;
   /** The flags that count as "flagged" (default: any flag). E.g. leave out `humidity` for corrected PM2.5. */
   flags?: readonly QcFlag[];
+  /** Ask about this metric's value: metric flags about other metrics do not count (above). */
+  metric?: MetricId;
 }
 
 /**
@@ -84,7 +106,10 @@ export interface AggregateBucket {
   max: number;
   /** Samples kept by the QC filter (buckets with none are left out, like InfluxQL's fill(none)). */
   count: number;
-  /** Samples in the bucket carrying a flag (one of `qc.flags` when given), whether kept or not. */
+  /**
+   * Samples in the bucket that are flagged (one of `qc.flags` when given; metric flags only when
+   * about the aggregated metric or `qc.metric`), whether kept or not.
+   */
   flagged: number;
 }
 

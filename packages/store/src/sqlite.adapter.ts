@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { METRIC_IDS, type MetricId, type Reading } from '@cnx/domain';
+import type { MetricId, Reading } from '@cnx/domain';
 import Database from 'better-sqlite3';
 import { STORE_ERROR_CODES, StoreError, show } from './errors';
 import { type StoreLogger, silentLogger } from './logger';
@@ -17,8 +17,18 @@ import type {
   StoredReading,
   StoreHealth,
 } from './reading-store';
-import { byCityStation, correctedField, correctionField, encodeQc, metricColumns, RowDecoder } from './schema';
+import {
+  byCityStation,
+  correctedField,
+  correctionField,
+  encodeQc,
+  encodeQcMetrics,
+  FIELD_QC_METRICS,
+  metricColumns,
+  RowDecoder,
+} from './schema';
 import { aggregateSql, q, qcSql, STATION_TS_INDEX, TABLE, TS_INDEX, where } from './sqlite.queries';
+import { ALL_COLUMNS, checkSchema, METRIC_COLUMNS, migrate, SELECT_BASE } from './sqlite.schema';
 import {
   type FilterQuery,
   validateAggregate,
@@ -46,10 +56,6 @@ export interface SqliteStoreOptions {
    */
   readonly?: boolean;
 }
-const ID_COLUMNS = ['city', 'station', 'device', 'ts'] as const;
-const METRIC_COLUMNS = metricColumns(METRIC_IDS);
-const ALL_COLUMNS = [...ID_COLUMNS, 'seq', 'qc', ...METRIC_COLUMNS];
-const SELECT_BASE = ['city', 'station', 'device', 'ts', 'seq', 'qc'];
 
 /**
  * The embedded default ReadingStore: one SQLite table, one row per reading, a column per metric (and
@@ -83,7 +89,7 @@ export class SqliteReadingStore implements ReadingStore {
         db.pragma('journal_mode = WAL');
         db.pragma(`synchronous = ${this.opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
         db.pragma('busy_timeout = 5000');
-        this.migrate(db);
+        migrate(db);
         this.prepareInsert(db);
       }
     } catch (err) {
@@ -102,31 +108,11 @@ export class SqliteReadingStore implements ReadingStore {
     db?.close();
   }
 
-  private migrate(db: Database.Database): void {
-    db.exec(`CREATE TABLE IF NOT EXISTS ${TABLE} (
-      city TEXT NOT NULL, station TEXT NOT NULL, device TEXT NOT NULL, ts INTEGER NOT NULL,
-      seq INTEGER, qc TEXT NOT NULL DEFAULT '',
-      PRIMARY KEY (city, station, device, ts)
-    ) WITHOUT ROWID`);
-    // New metrics in the registry just work: add their columns to an existing table.
-    const existing = new Set((db.pragma(`table_info(${TABLE})`) as Array<{ name: string }>).map((c) => c.name));
-    for (const m of METRIC_IDS) {
-      for (const [col, type] of [
-        [m, 'REAL'],
-        [correctedField(m), 'REAL'],
-        [correctionField(m), 'TEXT'],
-      ] as const) {
-        if (!existing.has(col)) db.exec(`ALTER TABLE ${TABLE} ADD COLUMN ${q(col)} ${type}`);
-      }
-    }
-    db.exec(`CREATE INDEX IF NOT EXISTS ${STATION_TS_INDEX} ON ${TABLE} (station, ts)`);
-    db.exec(`CREATE INDEX IF NOT EXISTS ${TS_INDEX} ON ${TABLE} (ts)`);
-  }
-
   private prepareInsert(db: Database.Database): void {
     const merge = [
       'seq = coalesce(excluded.seq, seq)',
       'qc = excluded.qc',
+      `${FIELD_QC_METRICS} = excluded.${FIELD_QC_METRICS}`,
       ...METRIC_COLUMNS.map((c) => `${q(c)} = coalesce(excluded.${q(c)}, ${q(c)})`),
     ];
     const stmt = db.prepare(
@@ -142,6 +128,7 @@ export class SqliteReadingStore implements ReadingStore {
       row[3] = r.ts;
       row[4] = r.seq ?? null;
       row[5] = encodeQc(r.qc);
+      row[6] = encodeQcMetrics(r.qcMetrics) ?? ''; // validated before: never undefined here
       for (const key in r.values) {
         const v = r.values[key as MetricId];
         if (v !== undefined) row[slot.get(key)!] = v;
@@ -339,24 +326,6 @@ export class SqliteReadingStore implements ReadingStore {
     } catch (err) {
       throw sqliteError(what, err);
     }
-  }
-}
-
-/** A read-only store needs the writer's schema: the table, every metric column and both indexes. */
-function checkSchema(db: Database.Database): void {
-  const columns = new Set((db.pragma(`table_info(${TABLE})`) as Array<{ name: string }>).map((c) => c.name));
-  const indexes = new Set((db.pragma(`index_list(${TABLE})`) as Array<{ name: string }>).map((c) => c.name));
-  const missing = [
-    ...ALL_COLUMNS.filter((c) => !columns.has(c)),
-    ...[TS_INDEX, STATION_TS_INDEX].filter((i) => !indexes.has(i)),
-  ];
-  if (missing.length > 0) {
-    const what = columns.size === 0 ? `no table ${TABLE}` : `missing ${missing.join(', ')}`;
-    throw new StoreError(
-      STORE_ERROR_CODES.sqlite,
-      `SQLite (read-only): ${what}; the writer (the gateway) creates the schema at its start`,
-      { retryable: true },
-    );
   }
 }
 

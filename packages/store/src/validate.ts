@@ -1,6 +1,7 @@
 import { type Correction, isMetricId, type MetricId, type Reading } from '@cnx/domain';
 import { invalidQuery, invalidReading, show } from './errors';
 import { type AggregateQuery, MAX_SCAN_PAGE, type QcFilter, type ReadingQuery, type ScanQuery } from './reading-store';
+import { isMetricFlag } from './schema';
 
 /**
  * Rules every adapter applies before touching its backend, so all backends accept and reject the
@@ -98,6 +99,41 @@ export function validateBody(r: Reading): void {
       throw invalidReading(`${label(r)}: qc flag ${show(flag)} must match ${QC_CODE}`);
     }
   }
+  checkQcMetrics(r);
+}
+
+/** A list as JSON (`["do"]`, where `show` would print `do`); anything else as `show` does. */
+function showList(value: unknown): string {
+  if (!Array.isArray(value)) return show(value);
+  let s: string;
+  try {
+    s = JSON.stringify(value);
+  } catch {
+    s = String(value);
+  }
+  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+}
+
+/**
+ * `qcMetrics`: known metric ids, each once, in any order (stored in registry order), and only beside
+ * a metric flag (range, spike, stuck) in `qc`. An empty list is the same as none.
+ */
+function checkQcMetrics(r: Reading): void {
+  const list: unknown = r.qcMetrics;
+  if (list === undefined) return;
+  if (!Array.isArray(list)) throw invalidReading(`${label(r)}: qcMetrics ${show(list)} must be an array`);
+  for (let i = 0; i < list.length; i++) {
+    const m: unknown = list[i];
+    if (typeof m !== 'string' || !isMetricId(m)) {
+      throw invalidReading(`${label(r)}: qcMetrics entry ${show(m)} is not a known metric`);
+    }
+    if (list.indexOf(m) !== i) throw invalidReading(`${label(r)}: qcMetrics ${showList(list)} names ${m} twice`);
+  }
+  if (list.length > 0 && !r.qc.some(isMetricFlag)) {
+    throw invalidReading(
+      `${label(r)}: qcMetrics ${showList(list)} given but qc ${showList(r.qc)} has no metric flag (range, spike, stuck)`,
+    );
+  }
 }
 
 export function validateReading(r: Reading): void {
@@ -143,12 +179,21 @@ export function validateQuery(q: ReadingQuery): boolean {
   return possible && q.limit > 0;
 }
 
-/** Validates a QC filter (mode and flag codes; an empty flag list would mean "nothing is flagged"). */
+/**
+ * Validates a QC filter (mode, flag codes, metric; an empty flag list would mean "nothing is
+ * flagged"). The metric is a registry id, so it may be inlined in SQL and InfluxQL regexes.
+ */
 export function validateQc(qc: QcFilter | undefined): void {
   if (qc === undefined) return;
   if (qc === null || typeof qc !== 'object') throw invalidQuery(`qc must be an object, got ${show(qc)}`);
   if (qc.mode !== 'include' && qc.mode !== 'exclude-flagged' && qc.mode !== 'only-flagged') {
     throw invalidQuery(`qc.mode ${show(qc.mode)} must be 'include', 'exclude-flagged' or 'only-flagged'`);
+  }
+  if (
+    qc.metric !== undefined &&
+    (typeof qc.metric !== 'string' || !isMetricId(qc.metric) || !QC_CODE.test(qc.metric))
+  ) {
+    throw invalidQuery(`qc.metric ${show(qc.metric)} is not a known metric`);
   }
   if (qc.flags === undefined) return;
   if (!Array.isArray(qc.flags) || qc.flags.length === 0) throw invalidQuery('qc.flags must be a non-empty array');
@@ -195,6 +240,13 @@ export function validateAggregate(q: AggregateQuery): boolean {
   validateQc(q.qc);
   return possible;
 }
+
+/** The QC filter an aggregate applies: its own (default include), about the aggregated metric unless it names one. */
+export const qcForAggregate = (q: AggregateQuery): QcFilter => ({
+  mode: 'include',
+  ...q.qc,
+  metric: q.qc?.metric ?? q.metric,
+});
 
 /** offsetMs normalised into 0..bucketMs-1. */
 export const normalOffset = (q: AggregateQuery): number => (((q.offsetMs ?? 0) % q.bucketMs) + q.bucketMs) % q.bucketMs;

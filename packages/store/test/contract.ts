@@ -6,6 +6,11 @@ import { type ReadingStore, STORE_ERROR_CODES, type StoredReading, StoreError } 
 export interface ContractSubject {
   store: ReadingStore;
   teardown?: () => Promise<void>;
+  /**
+   * Stores readings (without qcMetrics) as the store did before `qc_metrics` existed, after
+   * start(): InfluxDB points without the field, SQLite rows with NULL in the column.
+   */
+  legacy: (readings: readonly Reading[]) => Promise<void>;
 }
 
 const MIN = 60_000;

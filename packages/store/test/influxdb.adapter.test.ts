@@ -209,7 +209,7 @@ describe('InfluxDbReadingStore on the wire (scripted server)', () => {
       }
       const lines = writes.map((w) => gunzipSync(w.body).toString('utf8')).join('');
       expect(lines.trim().split('\n')).toHaveLength(5);
-      expect(lines).toContain(`reading,city=cnx,device=d0,station=s0 qc="",pm25=0 ${T0}\n`);
+      expect(lines).toContain(`reading,city=cnx,device=d0,station=s0 qc="",qc_metrics="",pm25=0 ${T0}\n`);
     } finally {
       await fake.close();
     }

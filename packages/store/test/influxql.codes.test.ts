@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { codeListRegex, durationMs, STORE_ERROR_CODES, StoreError } from '../src/index';
+import {
+  codeListOnlyRegex,
+  codeListRegex,
+  durationMs,
+  emptyOrListsRegex,
+  fieldAbsent,
+  STORE_ERROR_CODES,
+  StoreError,
+} from '../src/index';
 
 describe('InfluxQL code-list regex and durations', () => {
   it('matches a code anywhere in a comma-joined list and nothing else', () => {
@@ -23,6 +31,24 @@ describe('InfluxQL code-list regex and durations', () => {
       expect(e, JSON.stringify(bad)).toBeInstanceOf(StoreError);
       expect((e as StoreError).code).toBe(STORE_ERROR_CODES.invalidQuery);
     }
+  });
+
+  it('matches a list made only of some codes, and an empty list or one that names a code', () => {
+    const only = codeListOnlyRegex(['range', 'spike', 'stuck']);
+    expect(only.text).toBe('/^((range|spike|stuck)(,|$))*$/');
+    const onlyJs = new RegExp(only.text.slice(1, -1));
+    for (const yes of ['', 'range', 'stuck,range', 'spike,spike', 'range,spike,stuck'])
+      expect(onlyJs.test(yes)).toBe(true);
+    for (const no of ['stale', 'range,stale', 'humidity,spike', 'ranges', 'xrange'])
+      expect(onlyJs.test(no)).toBe(false);
+    const about = emptyOrListsRegex('do');
+    expect(about.text).toBe('/^$|(^|,)(do)(,|$)/');
+    const aboutJs = new RegExp(about.text.slice(1, -1));
+    for (const yes of ['', 'do', 'pm25,do', 'do,ph']) expect(aboutJs.test(yes)).toBe(true);
+    for (const no of ['pm25', 'dox', 'odo', 'water_level']) expect(aboutJs.test(no)).toBe(false);
+    expect(fieldAbsent('qc_metrics').text).toBe('("qc_metrics" =~ /^/) = false');
+    for (const bad of [() => codeListOnlyRegex([]), () => codeListOnlyRegex(['a|b']), () => emptyOrListsRegex('x/')])
+      expect(bad).toThrow(StoreError);
   });
 
   it('writes durations in ms and refuses anything but a positive integer', () => {

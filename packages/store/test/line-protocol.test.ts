@@ -124,13 +124,26 @@ describe('ReadingEncoder', () => {
       qc: ['humidity', 'spike'],
     });
     expect(line).toBe(
-      'reading,city=cnx,device=d1,station=s1 qc="humidity,spike",pm25=35.5,humidity=80,temperature=-1.25,seq=42i,' +
+      'reading,city=cnx,device=d1,station=s1 qc="humidity,spike",qc_metrics="",pm25=35.5,humidity=80,temperature=-1.25,seq=42i,' +
         'pm25_corrected=21.75,pm25_correction="epa-barkjohn-2021-extended@1" 1740787200000',
     );
   });
 
-  it('writes qc="" for a clean reading with no values', () => {
-    expect(enc.encode(base)).toBe('reading,city=cnx,device=d1,station=s1 qc="" 1740787200000');
+  it('writes qc="" and qc_metrics="" for a clean reading with no values', () => {
+    expect(enc.encode(base)).toBe('reading,city=cnx,device=d1,station=s1 qc="",qc_metrics="" 1740787200000');
+  });
+
+  it('writes qc_metrics in registry order whatever the input order; an empty list is none', () => {
+    const stuck = { ...base, values: { water_level: 1.5, do: 6 }, qc: ['stuck' as const] };
+    expect(enc.encode({ ...stuck, qcMetrics: ['do'] })).toBe(
+      'reading,city=cnx,device=d1,station=s1 qc="stuck",qc_metrics="do",water_level=1.5,do=6 1740787200000',
+    );
+    expect(enc.encode({ ...base, qc: ['spike', 'range'], qcMetrics: ['battery', 'pm25', 'temperature'] })).toBe(
+      'reading,city=cnx,device=d1,station=s1 qc="spike,range",qc_metrics="pm25,temperature,battery" 1740787200000',
+    );
+    expect(enc.encode({ ...base, qc: ['stale'], qcMetrics: [] })).toBe(
+      'reading,city=cnx,device=d1,station=s1 qc="stale",qc_metrics="" 1740787200000',
+    );
   });
 
   it('escapes hostile ids and correction methods', () => {
@@ -144,13 +157,13 @@ describe('ReadingEncoder', () => {
     });
     expect(line).toBe(
       `reading,city=เชียงใหม่,device=";\\ DROP\\ DATABASE\\ x,station=x'\\ OR\\ 1\\=1\\ -- ` +
-        'qc="",pm25=1,pm25_corrected=2,pm25_correction="a \\"b\\", c=d \\\\ e" 1740787200000',
+        'qc="",qc_metrics="",pm25=1,pm25_corrected=2,pm25_correction="a \\"b\\", c=d \\\\ e" 1740787200000',
     );
   });
 
   it('escapes a measurement name once', () => {
     expect(new ReadingEncoder('air reading,v2').encode(base)).toBe(
-      'air\\ reading\\,v2,city=cnx,device=d1,station=s1 qc="" 1740787200000',
+      'air\\ reading\\,v2,city=cnx,device=d1,station=s1 qc="",qc_metrics="" 1740787200000',
     );
   });
 
@@ -183,7 +196,7 @@ describe('ReadingEncoder', () => {
     const ids = ['a', 'b', 'c', 'a', 'd', 'b'];
     for (const id of ids) {
       expect(small.encode({ ...base, stationId: id, deviceId: `${id}-dev` })).toBe(
-        `reading,city=cnx,device=${id}-dev,station=${id} qc="" 1740787200000`,
+        `reading,city=cnx,device=${id}-dev,station=${id} qc="",qc_metrics="" 1740787200000`,
       );
     }
     // Same station under two cities, and the cached prefix is not confused by shared parts.
@@ -203,6 +216,11 @@ describe('ReadingEncoder', () => {
       [{ seq: 1.5 }, '1.5'],
       [{ ts: 1.5 }, '1.5'],
       [{ qc: ['range,spike' as never] }, '"range,spike"'],
+      [{ qc: ['stuck'], qcMetrics: ['pm2.5' as never] }, '"pm2.5"'],
+      [{ qc: ['stuck'], qcMetrics: ['do', 'pm25', 'do'] }, 'names do twice'],
+      [{ qc: ['stuck'], qcMetrics: 'do' as never }, 'qcMetrics "do" must be an array'],
+      [{ qc: ['stale', 'humidity'], qcMetrics: ['do'] }, 'qcMetrics ["do"] given but qc ["stale","humidity"]'],
+      [{ qcMetrics: ['do'] }, 'has no metric flag'],
       [{ corrections: [{ metric: 'pm25', value: 1, method: 'x\ny' }] }, '"x\\ny"'],
       [{ corrections: [{ metric: 'pm25', value: Number.NaN, method: 'm' }] }, 'NaN'],
       [
@@ -239,7 +257,7 @@ describe('ReadingEncoder', () => {
     expect(lines.pop()).toBe('');
     expect(lines[49_999]).toBe(new ReadingEncoder().encode(rs[49_999]!));
     expect(lines[10]).toBe(
-      'reading,city=cnx,device=d10,station=s10 qc="humidity",pm1=10.1,pm25=20.21,pm10=30.3,temperature=28.4,humidity=61.5,seq=10i,pm25_corrected=15.5,pm25_correction="epa-barkjohn-2021-extended@1" 1740787200010',
+      'reading,city=cnx,device=d10,station=s10 qc="humidity",qc_metrics="",pm1=10.1,pm25=20.21,pm10=30.3,temperature=28.4,humidity=61.5,seq=10i,pm25_corrected=15.5,pm25_correction="epa-barkjohn-2021-extended@1" 1740787200010',
     );
   });
 });

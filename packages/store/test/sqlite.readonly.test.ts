@@ -78,6 +78,6 @@ describe('SqliteReadingStore read-only (a second process beside the writer)', ()
     );
     db.close();
     const e3 = await rejection(empty.start());
-    expect(e3.message).toMatch(/missing .*pm10/);
+    expect(e3.message).toMatch(/missing .*qc_metrics.*pm10/);
   });
 });

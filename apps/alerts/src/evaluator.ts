@@ -148,12 +148,7 @@ export class Evaluator {
     return queued;
   }
 
-  private evaluateStation(
-    stationId: string,
-    ts: number,
-    now: number,
-    suspect: (metric: string) => boolean,
-  ): number {
+  private evaluateStation(stationId: string, ts: number, now: number, suspect: (metric: string) => boolean): number {
     const station = this.city.stations.get(stationId);
     const st = this.series.get(stationId);
     if (!station || !st) return 0;

@@ -75,6 +75,7 @@ describe('exports', () => {
       'pm25_corrected',
       'pm25_correction',
       'qc',
+      'qc_metrics',
       'seq',
     ]);
     expect(rows).toHaveLength(ROWS + 1);

@@ -84,6 +84,32 @@ describe('quality policy over the API', () => {
     expect(series.meta.coverage).toEqual({ expectedCount: 18, observedCount: 18, percentComplete: 100 });
   });
 
+  it('a frozen DO probe does not hide a canal station’s level, rise or status (flags per metric)', async () => {
+    const station = 'cm-canal-padaet';
+    const probe = t.pack.devices.find((d) => d.stationId === station)!.id;
+    const readings: Reading[] = [];
+    for (let i = 0; i < 40; i++)
+      readings.push({
+        city: CITY,
+        stationId: station,
+        deviceId: probe,
+        ts: NOW - (40 - i) * MIN,
+        values: { water_level: 1.5 + i * 0.01, do: 4.37, ph: 7.2 },
+        corrections: [],
+        qc: i >= 29 ? ['stuck'] : [],
+        ...(i >= 29 ? { qcMetrics: ['do' as const] } : {}),
+      });
+    await t.store.write(readings);
+    const latest = await get(`/v1/stations/${station}/latest`);
+    expect(latest.latest).toMatchObject({ ts: new Date(NOW - MIN).toISOString(), qc: ['stuck'], qcMetrics: ['do'] });
+    expect(latest.status.qc).toMatchObject({ readings: 40, flagged: 11, excluded: 0 });
+    const canal = await get(`/v1/canal/${station}`);
+    expect(canal.level.valueM).toBeCloseTo(1.89, 5);
+    expect(canal.rise.samples).toBe(40);
+    // The class is read without the frozen DO: from pH alone, marked partial.
+    expect(canal.waterQuality).toMatchObject({ partial: true });
+  });
+
   it('shows the Thai "now" band, labelled not official, before the 24-hour mean is valid', async () => {
     const fresh: Reading[] = [];
     for (let ts = NOW - 25 * MIN; ts < NOW; ts += MIN)

@@ -53,8 +53,9 @@ export const QcFlag = Type.Enum([...QC_FLAG_LIST], { description: 'A quality-con
 const QC_MODES = ['usable', 'include', 'exclude-flagged', 'only-flagged'] as const;
 const QC_MODE_DESCRIPTION =
   'usable: the readings the quality policy lets into figures (no range, spike, stuck, seq_duplicate, future or ' +
-  'stale flag; humidity only annotates: docs/qc.md); include: all readings; exclude-flagged: only readings without ' +
-  'any QC flag; only-flagged: only flagged ones';
+  'stale flag on the metric asked for or on the whole reading; humidity only annotates: docs/qc.md); include: all ' +
+  'readings; exclude-flagged: only readings without a QC flag (for a series: on its metric or the whole reading); ' +
+  'only-flagged: only flagged ones';
 export const QcMode = Type.Enum([...QC_MODES], { description: QC_MODE_DESCRIPTION });
 /** The qc query parameter with its default. */
 export const qcParam = (fallback: (typeof QC_MODES)[number]) =>

@@ -35,7 +35,8 @@ export const QcHealth = Type.Object(
     }),
     excluded: Type.Integer({
       description:
-        'Readings the quality policy keeps out of every figure (an excluding flag: LatestList.meta.qcExcluded)',
+        'Readings whose main value (PM2.5 of an air station, the level of a canal station) the quality policy ' +
+        'keeps out of every figure (an excluding flag on it or on the whole reading: LatestList.meta.qcExcluded)',
     }),
     excludedShare: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
       description: 'excluded / readings; null without readings',

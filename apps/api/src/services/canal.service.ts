@@ -111,7 +111,7 @@ export class CanalService {
       to: now + 1,
       stationIds: stations.map((s) => s.id),
       metrics: ['water_level' as const],
-      qc: { mode: 'exclude-flagged' as const, flags: QC_POLICY.now.exclude },
+      qc: { mode: 'exclude-flagged' as const, flags: QC_POLICY.now.exclude, metric: 'water_level' as const },
     };
     let seen = 0;
     for await (const page of this.store.scan(query, RISE_PAGE)) {

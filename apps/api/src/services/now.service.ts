@@ -4,6 +4,7 @@ import {
   type HourlyMean,
   hourStart,
   isLive,
+  type MetricId,
   nowcastAt,
   type OverallAqi,
   overallAqi,
@@ -25,10 +26,14 @@ import type { CityContext } from './city';
  * annotates (the corrected PM2.5 accounts for humidity; on a humid night every reading carries it).
  */
 export const NOW_EXCLUDED_FLAGS: readonly QcFlag[] = QC_POLICY.now.exclude;
-const usable = (use: 'now' | 'latest' | 'official') => ({
+const usable = (use: 'now' | 'latest' | 'official', metric?: MetricId) => ({
   mode: 'exclude-flagged' as const,
   flags: QC_POLICY[use].exclude,
+  ...(metric ? { metric } : {}),
 });
+
+/** What a station shows first: PM2.5 on an air station, the level on a canal station. */
+export const mainMetric = (kind: 'air' | 'canal'): MetricId => (kind === 'air' ? 'pm25' : 'water_level');
 
 export interface NowSettings {
   offlineAfterMs: number;
@@ -101,13 +106,24 @@ export class NowService {
     const ids = this.city.stations.map((s) => s.id);
     const since = now - this.settings.lastSeenLookbackMs;
     const day = { from: now - 24 * HOUR_MS, to: now + 1, stationIds: ids };
-    // Device health counts every reading (QC_POLICY.device); the latest value only usable ones.
+    // By kind: "usable" and "excluded" are about the station's main value (a frozen DO probe does
+    // not hide a canal's level). Device health counts every reading (QC_POLICY.device).
+    const byKind = (kind: 'air' | 'canal') => this.city.stations.filter((s) => s.kind === kind).map((s) => s.id);
+    const kinds = (['air', 'canal'] as const).filter((k) => byKind(k).length > 0);
+    const perKind = <T>(q: (ids: string[], metric: MetricId) => Promise<T[]>) =>
+      Promise.all(kinds.map((k) => q(byKind(k), mainMetric(k)))).then((parts) => parts.flat());
     const [seen, latest, all, flagged, excluded] = await Promise.all([
       this.store.latestPerStation(since, ids),
-      this.store.latestPerStation(since, ids, usable('latest')),
+      perKind((s, metric) => this.store.latestPerStation(since, s, usable('latest', metric))),
       this.store.countByStation(day),
       this.store.countByStation({ ...day, qc: { mode: 'only-flagged' } }),
-      this.store.countByStation({ ...day, qc: { mode: 'only-flagged', flags: QC_POLICY.latest.exclude } }),
+      perKind((s, metric) =>
+        this.store.countByStation({
+          ...day,
+          stationIds: s,
+          qc: { mode: 'only-flagged', flags: QC_POLICY.latest.exclude, metric },
+        }),
+      ),
     ]);
     const mine = <T extends { city: string }>(rows: T[]) => rows.filter((x) => x.city === this.city.id);
     const seenBy = new Map(mine(seen).map((r) => [r.stationId, r.ts]));

@@ -136,6 +136,48 @@ describe('history topic against real Mosquitto', () => {
     expect(await flags()).toEqual(['', '', 'spike', '', '']);
   });
 
+  it('names the metric a flag is about, through to the store (a temperature jump does not taint PM2.5)', async () => {
+    const bus = await collect(observer, filters.allReadings(CITY));
+    const e = devices[4] as string;
+    const t0 = Math.floor(Date.now() / MIN) * MIN - 5 * MIN;
+    await publishQos1(
+      device,
+      topics.telemetry(CITY, e),
+      JSON.stringify({ ts: t0, values: { pm25: 30, temperature: 22 } }),
+    );
+    await publishQos1(
+      device,
+      topics.telemetry(CITY, e),
+      JSON.stringify({ ts: t0 + MIN, values: { pm25: 31, temperature: 29 } }),
+    );
+    // A humidity jump taints the corrected PM2.5 (the correction uses it): pm25 is named too.
+    await publishQos1(
+      device,
+      topics.telemetry(CITY, e),
+      JSON.stringify({ ts: t0 + 2 * MIN, values: { pm25: 31, temperature: 29, humidity: 40 } }),
+    );
+    await publishQos1(
+      device,
+      topics.telemetry(CITY, e),
+      JSON.stringify({ ts: t0 + 3 * MIN, values: { pm25: 32, temperature: 29, humidity: 70 } }),
+    );
+    await bus.waitForReadings(4);
+    expect(await gateway.flush(15_000)).toBe(true);
+    const rows = await stored(e, t0, t0 + 4 * MIN);
+    expect(rows.map((r) => [r.qc, r.qcMetrics])).toEqual([
+      [[], undefined],
+      [['spike'], ['temperature']],
+      [[], undefined],
+      [['spike'], ['pm25', 'humidity']],
+    ]);
+    expect(bus.readings().map((r) => r.qcMetrics)).toEqual([
+      undefined,
+      ['temperature'],
+      undefined,
+      ['pm25', 'humidity'],
+    ]);
+  });
+
   it('dead-letters a bad history message like a telemetry one, naming its topic', async () => {
     const dl = await collect(observer, filters.allDeadletter(CITY));
     await publishQos1(device, topics.history(CITY, 'ghost-device'), JSON.stringify({ ts: OLD, values: { pm25: 1 } }));

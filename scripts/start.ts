@@ -202,6 +202,15 @@ if (options.fleet)
     '30s',
   ]);
 
+// The banner says where to look once the pages answer: the dashboard and the alerts service listen.
+await Promise.all([
+  waitForHealth(`http://127.0.0.1:${dashboardPort}/`, 60_000),
+  waitForHealth(`http://127.0.0.1:${alertsPort}/health`, 60_000),
+]).catch((error) => {
+  console.error(`[start] ${(error as Error).message}`);
+  void shutdown(1);
+});
+
 const fleetLines = options.fleet
   ? `  Simulated devices    the ${pack.value.city.name.en} fleet in real time, one reading per device ${cadenceText(airDevices)} (intervalS in the city pack);
                        canal probes as Modbus TCP slaves on 127.0.0.1:${canalBasePort}+ (polled ${cadenceText(canal)})

@@ -125,11 +125,13 @@ async function openPage(url: string, lang: 'th' | 'en'): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await context.addCookies([{ name: 'lang', value: lang, url }]);
   const page = await context.newPage();
-  // A page can briefly answer 503 while the API warms up: reload until the overview renders.
+  // The banner comes once every app was started, not once each listens: the dashboard may refuse a
+  // connection for a moment, or answer 503 while the API warms up. Retry until the page renders
+  // (the test's own timeout bounds it).
   for (;;) {
-    const res = await page.goto(url, { waitUntil: 'load' });
+    const res = await page.goto(url, { waitUntil: 'load' }).catch(() => null);
     if (res?.ok()) return page;
-    await page.waitForTimeout(500);
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 

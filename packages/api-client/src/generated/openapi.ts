@@ -422,7 +422,9 @@ export interface components {
             values: components["schemas"]["MetricValues"];
             corrections: components["schemas"]["Correction"][];
             qc: ("range" | "spike" | "stuck" | "humidity" | "future" | "stale" | "seq_duplicate")[];
-            /** @description false when a QC flag keeps this reading out of every figure (spike, range, stuck...: docs/qc.md); show it, if at all, as suspect */
+            /** @description The metrics a metric flag in qc (range, spike, stuck) is about */
+            qcMetrics?: ("pm1" | "pm25" | "pm10" | "temperature" | "humidity" | "water_level" | "do" | "ph" | "turbidity" | "conductivity" | "water_temperature" | "battery")[];
+            /** @description false when a QC flag keeps the station's main value (PM2.5 of an air station, the level of a canal station) out of every figure (spike, range, stuck on it, or a stale/future time: docs/qc.md); show it, if at all, as suspect */
             usable: boolean;
             /**
              * Format: date-time
@@ -591,7 +593,7 @@ export interface components {
             flagged: number;
             /** @description flagged / readings; null without readings */
             flaggedShare: number | null;
-            /** @description Readings the quality policy keeps out of every figure (an excluding flag: LatestList.meta.qcExcluded) */
+            /** @description Readings whose main value (PM2.5 of an air station, the level of a canal station) the quality policy keeps out of every figure (an excluding flag on it or on the whole reading: LatestList.meta.qcExcluded) */
             excluded: number;
             /** @description excluded / readings; null without readings */
             excludedShare: number | null;
@@ -690,6 +692,8 @@ export interface components {
             values: components["schemas"]["MetricValues"];
             corrections: components["schemas"]["Correction"][];
             qc: ("range" | "spike" | "stuck" | "humidity" | "future" | "stale" | "seq_duplicate")[];
+            /** @description The metrics a metric flag in qc (range, spike, stuck) is about */
+            qcMetrics?: ("pm1" | "pm25" | "pm10" | "temperature" | "humidity" | "water_level" | "do" | "ph" | "turbidity" | "conductivity" | "water_temperature" | "battery")[];
         };
         /** HourMean */
         HourMean: {
@@ -774,7 +778,7 @@ export interface components {
             /** @description µg/m³ the table was read with (after the scheme rounding) */
             concentration: number;
             /**
-             * @description The concentration the index was read from: rolling24h = the rolling 24-hour mean (the official Thai AQI, as Air4Thai); nowcast = the EPA NowCast (the US AQI, as AirNow, and the Thai "now" band); hour1 = the current hour's mean (the Thai "now" band before a NowCast exists)
+             * @description The concentration the index was read from: rolling24h = the rolling 24-hour mean (the official Thai AQI, as Air4Thai); nowcast = the EPA NowCast (the US AQI, as AirNow, and the Thai "now" band); hour1 = the latest hour's mean: the current hour, or the one before while the current has no reading yet (the Thai "now" band before a NowCast exists)
              * @enum {unknown}
              */
             averaging: "rolling24h" | "nowcast" | "hour1";
@@ -790,7 +794,7 @@ export interface components {
                 th: components["schemas"]["AqiIndex"] | null;
                 /** @description US AQI (EPA 2024) from the NowCast */
                 us: components["schemas"]["AqiIndex"] | null;
-                /** @description The Thai index of "now" (not official): from the NowCast, else the current hour's mean; null without recent data */
+                /** @description The Thai index of "now" (not official): from the NowCast, else the latest hour's mean; null without recent data */
                 now: components["schemas"]["AqiIndex"] | null;
                 /** @description The Thai index a map or list shows: `th` when valid, else `now` (its `official` and `averaging` say which); null without data. Never the US AQI */
                 band: components["schemas"]["AqiIndex"] | null;
@@ -870,7 +874,7 @@ export interface components {
                  */
                 to: string;
                 /**
-                 * @description usable: the readings the quality policy lets into figures (no range, spike, stuck, seq_duplicate, future or stale flag; humidity only annotates: docs/qc.md); include: all readings; exclude-flagged: only readings without any QC flag; only-flagged: only flagged ones
+                 * @description usable: the readings the quality policy lets into figures (no range, spike, stuck, seq_duplicate, future or stale flag on the metric asked for or on the whole reading; humidity only annotates: docs/qc.md); include: all readings; exclude-flagged: only readings without a QC flag (for a series: on its metric or the whole reading); only-flagged: only flagged ones
                  * @enum {unknown}
                  */
                 qc: "usable" | "include" | "exclude-flagged" | "only-flagged";
@@ -895,6 +899,8 @@ export interface components {
             values: components["schemas"]["MetricValues"];
             corrections: components["schemas"]["Correction"][];
             qc: ("range" | "spike" | "stuck" | "humidity" | "future" | "stale" | "seq_duplicate")[];
+            /** @description The metrics a metric flag in qc (range, spike, stuck) is about */
+            qcMetrics?: ("pm1" | "pm25" | "pm10" | "temperature" | "humidity" | "water_level" | "do" | "ph" | "turbidity" | "conductivity" | "water_temperature" | "battery")[];
         };
         /** ReadingsPage */
         ReadingsPage: {
@@ -911,7 +917,7 @@ export interface components {
                  */
                 to: string;
                 /**
-                 * @description usable: the readings the quality policy lets into figures (no range, spike, stuck, seq_duplicate, future or stale flag; humidity only annotates: docs/qc.md); include: all readings; exclude-flagged: only readings without any QC flag; only-flagged: only flagged ones
+                 * @description usable: the readings the quality policy lets into figures (no range, spike, stuck, seq_duplicate, future or stale flag on the metric asked for or on the whole reading; humidity only annotates: docs/qc.md); include: all readings; exclude-flagged: only readings without a QC flag (for a series: on its metric or the whole reading); only-flagged: only flagged ones
                  * @enum {unknown}
                  */
                 qc: "usable" | "include" | "exclude-flagged" | "only-flagged";
@@ -1813,7 +1819,7 @@ export interface operations {
                 to?: string;
                 /** @description Bucket length; auto = the finest with at most 10000 buckets. 1d buckets are local days */
                 interval?: "auto" | "5m" | "1h" | "1d";
-                /** @description usable: the readings the quality policy lets into figures (no range, spike, stuck, seq_duplicate, future or stale flag; humidity only annotates: docs/qc.md); include: all readings; exclude-flagged: only readings without any QC flag; only-flagged: only flagged ones */
+                /** @description usable: the readings the quality policy lets into figures (no range, spike, stuck, seq_duplicate, future or stale flag on the metric asked for or on the whole reading; humidity only annotates: docs/qc.md); include: all readings; exclude-flagged: only readings without a QC flag (for a series: on its metric or the whole reading); only-flagged: only flagged ones */
                 qc?: "usable" | "include" | "exclude-flagged" | "only-flagged";
             };
             header?: never;
@@ -1924,7 +1930,7 @@ export interface operations {
                 to?: string;
                 /** @description Comma-separated metric ids to return (default: all) */
                 metrics?: string;
-                /** @description usable: the readings the quality policy lets into figures (no range, spike, stuck, seq_duplicate, future or stale flag; humidity only annotates: docs/qc.md); include: all readings; exclude-flagged: only readings without any QC flag; only-flagged: only flagged ones */
+                /** @description usable: the readings the quality policy lets into figures (no range, spike, stuck, seq_duplicate, future or stale flag on the metric asked for or on the whole reading; humidity only annotates: docs/qc.md); include: all readings; exclude-flagged: only readings without a QC flag (for a series: on its metric or the whole reading); only-flagged: only flagged ones */
                 qc?: "usable" | "include" | "exclude-flagged" | "only-flagged";
                 /** @description Readings per page */
                 limit?: number;
@@ -2407,7 +2413,7 @@ export interface operations {
                 bbox?: string;
                 /** @description Comma-separated metric ids (default: the metrics of the selected station kinds) */
                 metrics?: string;
-                /** @description usable: the readings the quality policy lets into figures (no range, spike, stuck, seq_duplicate, future or stale flag; humidity only annotates: docs/qc.md); include: all readings; exclude-flagged: only readings without any QC flag; only-flagged: only flagged ones */
+                /** @description usable: the readings the quality policy lets into figures (no range, spike, stuck, seq_duplicate, future or stale flag on the metric asked for or on the whole reading; humidity only annotates: docs/qc.md); include: all readings; exclude-flagged: only readings without a QC flag (for a series: on its metric or the whole reading); only-flagged: only flagged ones */
                 qc?: "usable" | "include" | "exclude-flagged" | "only-flagged";
             };
             header?: never;

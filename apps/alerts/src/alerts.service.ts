@@ -19,9 +19,10 @@ import { WebPushChannel } from './channels/webpush.adapter';
 import type { AlertsConfig } from './config';
 import { Dispatcher } from './dispatcher';
 import { type CityInfo, Evaluator } from './evaluator';
-import { buildHttp } from './http';
+import { buildHttp } from './http/app';
 import { loadRuleSet } from './rules.config';
 import { AlertStore } from './store';
+import { SubscriptionService } from './subscriptions.service';
 
 export class StartupError extends Error {
   constructor(readonly problems: string[]) {
@@ -45,6 +46,7 @@ export class AlertsService {
   private client?: MqttClient;
   private http?: FastifyInstance;
   private dispatcher?: Dispatcher;
+  private subscriptions?: SubscriptionService;
   private evaluator?: Evaluator;
   private tickTimer?: NodeJS.Timeout;
   private readonly channels = new Map<string, Channel>();
@@ -112,14 +114,22 @@ export class AlertsService {
     );
     this.dispatcher = dispatcher;
     const registry = this.metrics();
+    this.subscriptions = new SubscriptionService(
+      store,
+      evaluator,
+      cfg,
+      new Set(this.channels.keys()),
+      this.logger.child({ component: 'subscriptions' }),
+      this.now,
+      () => dispatcher.kick(),
+    );
     this.http = buildHttp({
       logger: this.logger,
       registry,
       store,
       evaluator,
       cfg,
-      channels: new Set(this.channels.keys()),
-      kick: () => dispatcher.kick(),
+      subscriptions: this.subscriptions,
       now: this.now,
       health: async () => ({
         status: this.mqttConnected ? 'ok' : 'degraded',
@@ -196,6 +206,7 @@ export class AlertsService {
   tick(): number {
     try {
       const now = this.now();
+      this.subscriptions?.purge();
       let queued = this.evaluator!.tick(now);
       queued += this.escalate(now);
       if (queued > 0) this.dispatcher!.kick();

@@ -28,7 +28,25 @@ export interface AlertsConfig {
   mqttClientId: string;
   httpHost: string;
   httpPort: number;
-  publicUrl: string;
+  /**
+   * The public API's base URL (apps/api): one-click unsubscribe (RFC 8058 POST) and the webhook
+   * confirmation go there; the API forwards to this service.
+   */
+  publicApiUrl: string;
+  /** The dashboard's public URL: the confirm, manage and unsubscribe pages linked from every message. */
+  dashboardUrl: string;
+  /** Proxies whose X-Forwarded-For names the client (the API forwards citizens' requests): proxy-addr list. */
+  trustProxy: string;
+  /** Per client (IP): requests per window, and new subscriptions per hour. */
+  rateLimit: { max: number; windowMs: number; subscribeMaxPerHour: number };
+  /** Confirmation messages sent to one contact address in 24 hours, at most (no message storm). */
+  confirmationsPerAddressDay: number;
+  /** A subscription not confirmed within this is deleted, with its contact details. */
+  confirmTtlMs: number;
+  /** Accept webhook URLs on loopback and private networks (tests only: server-side request forgery). */
+  webhookAllowPrivate: boolean;
+  /** GET /v1/alerts lists alerts that ended within this many hours as `recent`. */
+  recentAlertsHours: number;
   smtpUrl: string | undefined;
   mailFrom: string;
   lineBaseUrl: string;
@@ -60,10 +78,16 @@ export function loadAlertsConfig(env: Record<string, string | undefined> = proce
   const dataDir = path.resolve(r.string('CNX_DATA_DIR', './data'));
   const httpPort = r.int('ALERTS_HTTP_PORT', 8082, 0, 65535);
   const mqttUrl = r.url('ALERTS_MQTT_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:']) ?? 'mqtt://127.0.0.1:1883';
-  const publicUrl = (r.url('ALERTS_PUBLIC_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${httpPort}`).replace(
-    /\/$/,
+  const publicApiUrl = (r.url('ALERTS_PUBLIC_API_URL', ['http:', 'https:']) ?? 'http://127.0.0.1:8080').replace(
+    /\/+$/,
     '',
   );
+  const dashboardUrl = (r.url('ALERTS_DASHBOARD_URL', ['http:', 'https:']) ?? 'http://127.0.0.1:3000').replace(
+    /\/+$/,
+    '',
+  );
+  if (env.ALERTS_PUBLIC_URL !== undefined)
+    r.problem('ALERTS_PUBLIC_URL was replaced by ALERTS_PUBLIC_API_URL and ALERTS_DASHBOARD_URL (issue 12)');
   const smtpUrl = r.url('ALERTS_SMTP_URL', ['smtp:', 'smtps:']);
   const lineBaseUrl = (r.url('ALERTS_LINE_BASE_URL', ['http:', 'https:']) ?? 'https://api.line.me').replace(/\/$/, '');
   let rulesFile = r.optionalString('ALERTS_RULES_FILE');
@@ -90,7 +114,18 @@ export function loadAlertsConfig(env: Record<string, string | undefined> = proce
     mqttClientId: r.string('ALERTS_MQTT_CLIENT_ID', `cnx-alerts-${city}`),
     httpHost: r.string('ALERTS_HTTP_HOST', '127.0.0.1'),
     httpPort,
-    publicUrl,
+    publicApiUrl,
+    dashboardUrl,
+    trustProxy: r.string('ALERTS_TRUST_PROXY', 'loopback'),
+    rateLimit: {
+      max: r.int('ALERTS_RATE_LIMIT_MAX', 600, 1, 1_000_000),
+      windowMs: r.int('ALERTS_RATE_LIMIT_WINDOW_S', 60, 1, 86_400) * 1000,
+      subscribeMaxPerHour: r.int('ALERTS_SUBSCRIBE_RATE_LIMIT_MAX', 30, 1, 1_000_000),
+    },
+    confirmationsPerAddressDay: r.int('ALERTS_CONFIRMATIONS_PER_ADDRESS_DAY', 3, 1, 100),
+    confirmTtlMs: r.int('ALERTS_CONFIRM_TTL_H', 48, 1, 720) * 3_600_000,
+    webhookAllowPrivate: r.bool('ALERTS_WEBHOOK_ALLOW_PRIVATE', false),
+    recentAlertsHours: r.int('ALERTS_RECENT_HOURS', 24, 1, 720),
     smtpUrl,
     mailFrom: r.string('ALERTS_MAIL_FROM', 'cnx-sense alerts <alerts@cnx-sense.invalid>'),
     lineBaseUrl,

@@ -3,7 +3,7 @@
  * jitter, capped), gives up after maxAttempts. A row is marked sent only after the channel confirmed;
  * a crash in between leaves it pending and it is re-sent with the same retry key after a restart.
  */
-import { type AlertLang, type AlertRule, alertText, formatThaiTime } from '@cnx/domain';
+import { type AlertLang, type AlertRule, alertText, formatAlertValue, formatThaiTime } from '@cnx/domain';
 import type { Logger } from '@cnx/runtime';
 import { alertTopic } from './bus';
 import type { Channel, OutgoingMessage } from './channels/types';
@@ -134,7 +134,7 @@ export class Dispatcher {
       // RFC 8030 §7.3 (push 404/410), webhook 410: the recipient is gone; never send to it again.
       if (row.target_kind === 'subscriber') {
         this.store.tx(() => {
-          this.store.setSubscriptionStatus(Number(row.target_id), 'unsubscribed', done);
+          this.store.subs.end(Number(row.target_id), 'subscription_gone');
           this.store.audit(done, 'system', 'subscription_gone', null, {
             subscription: Number(row.target_id),
             channel: row.channel,
@@ -170,23 +170,7 @@ export class Dispatcher {
   render(row: OutboxRow): OutgoingMessage | undefined {
     const target = this.target(row);
     if (!target) return undefined;
-    if (row.kind === 'confirm') {
-      const sub = this.store.subscription(Number(row.target_id))!;
-      const link = `${this.cfg.publicUrl}/v1/subscriptions/confirm?token=${sub.token}`;
-      const text =
-        `ยืนยันการรับการแจ้งเตือน cnx-sense: ${link}\nรหัสยืนยัน: ${sub.confirm_code}\n\n` +
-        `Confirm your cnx-sense alert subscription: ${link}\nConfirmation code: ${sub.confirm_code}`;
-      return {
-        retryKey: row.retry_key,
-        address: target.address,
-        secret: target.secret,
-        subject: 'ยืนยันการรับการแจ้งเตือน / Confirm your alert subscription',
-        text,
-        html: `<p>${esc(text).replace(/\n/g, '<br>')}</p><p><a href="${esc(link)}">Confirm / ยืนยัน</a></p>`,
-        payload: { type: 'subscription.confirm', confirmUrl: link, code: sub.confirm_code },
-        urgency: 'normal',
-      };
-    }
+    if (row.kind === 'confirm') return this.renderConfirm(row, target);
     const ev = this.store.getEvent(row.event_id!);
     if (!ev) return undefined;
     const rule = this.evaluator.rule(ev.rule_id);
@@ -205,15 +189,20 @@ export class Dispatcher {
     const second: AlertLang = first === 'th' ? 'en' : 'th';
     const a = alertText(input, first);
     const b = alertText(input, second);
-    const unsubscribeUrl = target.token ? `${this.cfg.publicUrl}/v1/unsubscribe?token=${target.token}` : undefined;
-    const unsub = unsubscribeUrl
-      ? `\n\n${first === 'th' ? 'ยกเลิกการรับ / Unsubscribe' : 'Unsubscribe / ยกเลิกการรับ'}: ${unsubscribeUrl}`
+    const links = target.token ? subscriberLinks(this.cfg, target.token) : undefined;
+    const unsubscribeUrl = links?.oneClick;
+    const unsub = links
+      ? `\n\n${first === 'th' ? 'ยกเลิกการรับ / Unsubscribe' : 'Unsubscribe / ยกเลิกการรับ'}: ${links.unsubscribePage}` +
+        `\n${first === 'th' ? 'ตั้งค่า / Manage' : 'Manage / ตั้งค่า'}: ${links.manage}`
       : '';
     const text = `${a.body}\n\n${b.body}${unsub}`;
     const html =
       `<h2>${esc(a.subject)}</h2><p>${esc(a.body).replace(/\n/g, '<br>')}</p><hr>` +
       `<h3>${esc(b.subject)}</h3><p>${esc(b.body).replace(/\n/g, '<br>')}</p>` +
-      (unsubscribeUrl ? `<p><a href="${esc(unsubscribeUrl)}">ยกเลิกการรับ / Unsubscribe</a></p>` : '');
+      (links
+        ? `<p><a href="${esc(links.unsubscribePage)}">ยกเลิกการรับ / Unsubscribe</a> · ` +
+          `<a href="${esc(links.manage)}">ตั้งค่า / Manage</a></p>`
+        : '');
     return {
       retryKey: row.retry_key,
       address: target.address,
@@ -223,9 +212,42 @@ export class Dispatcher {
       html,
       unsubscribeUrl,
       topic: alertTopic(this.cfg.city, ev.rule_id, ev.subject_id),
-      payload: eventPayload(this.cfg.city, ev, rule, subjectName),
+      payload: eventPayload(this.cfg.city, ev, rule, subjectName, this.store.getAlert(ev.alert_id)?.since ?? ev.ts),
       urgency: pushUrgency(ev.type, rule.levels[ev.level]?.severity),
       collapseKey: `cnx-alert-${ev.alert_id}`,
+    };
+  }
+
+  /** The double opt-in message: the confirm page's link (a click there confirms: never a bare GET). */
+  private renderConfirm(
+    row: OutboxRow,
+    target: { address: string; lang: AlertLang; token?: string; secret?: string },
+  ): OutgoingMessage | undefined {
+    const sub = this.store.subs.get(Number(row.target_id));
+    if (!sub || sub.status !== 'pending' || !target.token) return undefined;
+    const links = subscriberLinks(this.cfg, target.token);
+    const th =
+      `มีคำขอรับการแจ้งเตือน cnx-sense มาที่ที่อยู่นี้ กดลิงก์เพื่อยืนยัน: ${links.confirm}\n` +
+      'ถ้าคุณไม่ได้ขอ ไม่ต้องทำอะไร จะไม่มีข้อความอื่นส่งมาอีก';
+    const en =
+      `Someone asked for cnx-sense alerts at this address. Confirm here: ${links.confirm}\n` +
+      'If it was not you, do nothing: nothing else will be sent.';
+    const text = target.lang === 'en' ? `${en}\n\n${th}` : `${th}\n\n${en}`;
+    return {
+      retryKey: row.retry_key,
+      address: target.address,
+      secret: target.secret,
+      subject: 'ยืนยันการรับการแจ้งเตือน / Confirm your alert subscription',
+      text,
+      html: `<p>${esc(text).replace(/\n/g, '<br>')}</p><p><a href="${esc(links.confirm)}">ยืนยัน / Confirm</a></p>`,
+      // The webhook (an app) confirms with the token: POST {publicApi}/v1/subscriptions/confirm {token}.
+      payload: {
+        type: 'subscription.confirm',
+        confirmUrl: links.confirm,
+        confirmApi: `${this.cfg.publicApiUrl}/v1/subscriptions/confirm`,
+        token: target.token,
+      },
+      urgency: 'normal',
     };
   }
 
@@ -235,11 +257,23 @@ export class Dispatcher {
       const s = this.cfg.staff.find((x) => x.id === row.target_id);
       return s ? { address: s.address, lang: 'th', secret: s.secret } : undefined;
     }
-    const sub = this.store.subscription(Number(row.target_id));
+    const sub = this.store.subs.get(Number(row.target_id));
     if (!sub || (sub.status === 'unsubscribed' && row.kind === 'alert')) return undefined;
     const contact = JSON.parse(sub.address) as { address: string; secret?: string };
     return { address: contact.address, lang: sub.lang, token: sub.token, secret: contact.secret };
   }
+}
+
+/** The links every subscriber message carries (dashboard pages; the API's one-click unsubscribe). */
+export function subscriberLinks(cfg: Pick<AlertsConfig, 'dashboardUrl' | 'publicApiUrl'>, token: string) {
+  const t = encodeURIComponent(token);
+  return {
+    confirm: `${cfg.dashboardUrl}/alerts/confirm?token=${t}`,
+    manage: `${cfg.dashboardUrl}/alerts/manage?token=${t}`,
+    unsubscribePage: `${cfg.dashboardUrl}/alerts/unsubscribe?token=${t}`,
+    /** RFC 8058: POST here unsubscribes (List-Unsubscribe-Post; Web Push and webhooks too). */
+    oneClick: `${cfg.publicApiUrl}/v1/unsubscribe?token=${t}`,
+  };
 }
 
 /**
@@ -257,8 +291,20 @@ export function eventPayload(
   ev: Omit<EventRow, 'id' | 'created_at'>,
   rule: AlertRule,
   subjectName: { th: string; en: string },
+  since: number,
 ): Record<string, unknown> {
   const lvl = rule.levels[ev.type === 'cleared' ? ev.previous_level : ev.level];
+  const input = {
+    rule,
+    type: ev.type as never,
+    level: ev.level,
+    previousLevel: ev.previous_level,
+    value: ev.value ?? undefined,
+    subjectName,
+    ts: ev.ts,
+  };
+  const th = alertText(input, 'th');
+  const en = alertText(input, 'en');
   return {
     v: 1,
     city,
@@ -271,7 +317,11 @@ export function eventPayload(
     level: ev.type === 'cleared' ? null : (lvl?.id ?? null),
     severity: ev.type === 'cleared' ? null : (lvl?.severity ?? null),
     value: ev.value,
+    levelLabel: lvl?.label ?? null,
+    valueText: formatAlertValue(rule, ev.value ?? undefined),
     ts: ev.ts,
     time: `${formatThaiTime(ev.ts)}+07:00`,
+    since: new Date(since).toISOString(),
+    text: { th: { title: th.subject, body: th.body }, en: { title: en.subject, body: en.body } },
   };
 }

@@ -31,6 +31,7 @@ import type { AlertsConfig } from './config';
 import type { AlertStore, SubscriptionRow } from './store';
 
 const KEEP_MS = 25 * 3_600_000;
+const PM25_SIGNALS: ReadonlySet<string> = new Set(['pm25_1h', 'pm25_24h']);
 const BKK_OFFSET_MS = 7 * 3_600_000;
 
 export interface StationInfo {
@@ -344,18 +345,15 @@ export class Evaluator {
     }
     if (t.type === 'deescalated') return queued;
     const station = subjectType === 'station' ? this.city.stations.get(subject) : undefined;
-    for (const sub of this.store.activeSubscriptions()) {
+    for (const sub of this.store.subs.active()) {
       if (!this.matches(sub, rule, subjectType, subject, station)) continue;
       if (t.type === 'cleared') {
         if (this.store.subscriberToldAbout(sub.id, alertId))
           add(sub.channel, 'subscriber', String(sub.id), quietEnd(sub, now));
         continue;
       }
-      if (
-        sub.threshold !== null &&
-        t.value !== undefined &&
-        (rule.direction === 'above' ? t.value < sub.threshold : t.value > sub.threshold)
-      )
+      // The personal threshold is PM2.5 in µg/m³: it filters the PM2.5 rules only (issue 12).
+      if (sub.threshold !== null && t.value !== undefined && PM25_SIGNALS.has(rule.signal) && t.value < sub.threshold)
         continue;
       const cap = sub.daily_cap || this.cfg.defaultDailyCap;
       if (this.store.subscriberDeliveriesSince(sub.id, bangkokDayStart(now)) >= cap) {

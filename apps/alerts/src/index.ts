@@ -1,10 +1,12 @@
 export { AlertsService, cityInfo, StartupError } from './alerts.service';
 export { alertTopic, metricValues, parseReadingsMessage, readingsBatchTopic } from './bus';
 export { httpResult, retryAfterMs } from './channels/types';
-export { signWebhook } from './channels/webhook.adapter';
+export { newWebhookSecret, webhookBody, webhookSigner } from './channels/webhook.adapter';
 export { MAX_PUSH_PLAINTEXT, pushPayload, pushSubscriptionProblem } from './channels/webpush.adapter';
 export { type AlertsConfig, loadAlertsConfig, type StaffMember } from './config';
-export { pushUrgency } from './dispatcher';
+export { pushUrgency, subscriberLinks } from './dispatcher';
+export { ALERTS_ERRORS, type AlertsErrorCode } from './errors';
 export { bangkokDayStart, quietEnd } from './evaluator';
 export { loadRuleSet, validateRuleSet } from './rules.config';
 export { AlertStore } from './store';
+export { maskAddress, privateHost } from './subscriptions.service';

@@ -10,6 +10,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { SubscriptionStore } from './subscription.store';
+
+export type { SubscriptionRow } from './subscription.store';
 
 export type OutboxStatus = 'pending' | 'sent' | 'failed' | 'suppressed';
 export type TargetKind = 'subscriber' | 'staff' | 'system';
@@ -75,25 +78,6 @@ export interface DeliveryRow {
   event: string;
 }
 
-export interface SubscriptionRow {
-  id: number;
-  token: string;
-  channel: string;
-  address: string;
-  scope_type: 'station' | 'district' | 'city';
-  scope_id: string;
-  threshold: number | null;
-  quiet_start: number | null;
-  quiet_end: number | null;
-  lang: 'th' | 'en';
-  daily_cap: number;
-  rules: string | null;
-  status: 'pending' | 'active' | 'unsubscribed';
-  confirm_code: string;
-  created_at: number;
-  confirmed_at: number | null;
-}
-
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS samples (station TEXT NOT NULL, metric TEXT NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL,
   suspect INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (station, metric, ts)) WITHOUT ROWID;
@@ -117,7 +101,9 @@ CREATE TABLE IF NOT EXISTS delivery_attempts (id INTEGER PRIMARY KEY, outbox_id 
 CREATE TABLE IF NOT EXISTS subscriptions (id INTEGER PRIMARY KEY, token TEXT NOT NULL UNIQUE, channel TEXT NOT NULL,
   address TEXT NOT NULL, scope_type TEXT NOT NULL, scope_id TEXT NOT NULL, threshold REAL, quiet_start INTEGER,
   quiet_end INTEGER, lang TEXT NOT NULL, daily_cap INTEGER NOT NULL, rules TEXT, status TEXT NOT NULL,
-  confirm_code TEXT NOT NULL, created_at INTEGER NOT NULL, confirmed_at INTEGER);
+  confirm_code TEXT NOT NULL, created_at INTEGER NOT NULL, confirmed_at INTEGER, address_key TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS confirmations (address_key TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS confirmations_key ON confirmations (address_key, at);
 CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
   alert_id INTEGER, detail TEXT);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -125,6 +111,8 @@ CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 export class AlertStore {
   readonly db: Database.Database;
+  /** Citizens' subscriptions and the per-address confirmation log (subscription.store.ts). */
+  readonly subs: SubscriptionStore;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
@@ -137,6 +125,12 @@ export class AlertStore {
     const cols = this.db.prepare('PRAGMA table_info(samples)').all() as { name: string }[];
     if (!cols.some((c) => c.name === 'suspect'))
       this.db.exec('ALTER TABLE samples ADD COLUMN suspect INTEGER NOT NULL DEFAULT 0');
+    // Files from before issue 12: subscriptions get their address key ('' = unknown, never matched).
+    const subCols = this.db.prepare('PRAGMA table_info(subscriptions)').all() as { name: string }[];
+    if (!subCols.some((c) => c.name === 'address_key'))
+      this.db.exec("ALTER TABLE subscriptions ADD COLUMN address_key TEXT NOT NULL DEFAULT ''");
+    this.db.exec('CREATE INDEX IF NOT EXISTS subscriptions_key ON subscriptions (address_key, status)');
+    this.subs = new SubscriptionStore(this.db);
   }
 
   close(): void {
@@ -330,30 +324,15 @@ export class AlertStore {
     return { rows, total: n };
   }
 
-  // subscriptions -----------------------------------------------------------
-  insertSubscription(s: Omit<SubscriptionRow, 'id' | 'confirmed_at'>): number {
-    return Number(
-      this.db
-        .prepare(
-          `INSERT INTO subscriptions (token, channel, address, scope_type, scope_id, threshold, quiet_start, quiet_end, lang, daily_cap, rules, status, confirm_code, created_at)
-           VALUES (@token, @channel, @address, @scope_type, @scope_id, @threshold, @quiet_start, @quiet_end, @lang, @daily_cap, @rules, @status, @confirm_code, @created_at)`,
-        )
-        .run(s).lastInsertRowid,
-    );
-  }
-  subscription(id: number): SubscriptionRow | undefined {
-    return this.db.prepare('SELECT * FROM subscriptions WHERE id = ?').get(id) as SubscriptionRow | undefined;
-  }
-  subscriptionByToken(token: string): SubscriptionRow | undefined {
-    return this.db.prepare('SELECT * FROM subscriptions WHERE token = ?').get(token) as SubscriptionRow | undefined;
-  }
-  activeSubscriptions(): SubscriptionRow[] {
-    return this.db.prepare("SELECT * FROM subscriptions WHERE status = 'active'").all() as SubscriptionRow[];
-  }
-  setSubscriptionStatus(id: number, status: SubscriptionRow['status'], at: number): void {
-    if (status === 'active')
-      this.db.prepare('UPDATE subscriptions SET status = ?, confirmed_at = ? WHERE id = ?').run(status, at, id);
-    else this.db.prepare('UPDATE subscriptions SET status = ? WHERE id = ?').run(status, id);
+  // public alert history ------------------------------------------------------
+  /** Alerts that ended (cleared by the data or resolved by staff) since `from`, newest first. */
+  endedAlertsSince(from: number, limit: number): AlertRow[] {
+    return this.db
+      .prepare(
+        `SELECT * FROM alerts WHERE status IN ('cleared','resolved') AND (updated_at >= @from OR resolved_at >= @from)
+         ORDER BY COALESCE(resolved_at, updated_at) DESC LIMIT @limit`,
+      )
+      .all({ from, limit }) as AlertRow[];
   }
 
   // audit -------------------------------------------------------------------

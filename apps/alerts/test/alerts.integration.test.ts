@@ -2,12 +2,12 @@
  * Integration against real components: Mosquitto (testkit), an SMTP server (smtp-server), local
  * HTTP endpoints for LINE and the webhook. The alerts service runs in-process on a temp database.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createLogger } from '@cnx/runtime';
 import { type MosquittoHandle, makeTempDir, removeDir, startMosquitto } from '@cnx/testkit';
 import mqtt, { type MqttClient } from 'mqtt';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertsService, loadAlertsConfig } from '../src/index';
 import { type Hit, type Mail, p95, reading, startEndpoint, startSmtp, waitFor } from './helpers';
@@ -58,11 +58,13 @@ beforeAll(async () => {
     ALERTS_STAFF_FILE: staffFile,
     ALERTS_DISPATCH_POLL_MS: '50',
     ALERTS_RETRY_BASE_MS: '50',
+    ALERTS_WEBHOOK_ALLOW_PRIVATE: 'true',
+    ALERTS_DASHBOARD_URL: 'http://dashboard.test',
   });
   service = new AlertsService(cfg, createLogger('alerts-test', 'warn'));
   await service.start();
   base = `http://127.0.0.1:${service.port}`;
-  cfg.publicUrl = base;
+  cfg.publicApiUrl = base;
   pub = await mqtt.connectAsync(broker.url, { clientId: 'it-pub' });
   await pub.subscribeAsync('cnx/v1/chiang-mai/alerts/#', { qos: 1 });
   pub.on('message', (topic, payload) => alertMsgs.push({ topic, body: JSON.parse(payload.toString()) }));
@@ -86,11 +88,17 @@ const post = async (p: string, body: unknown, headers: Record<string, string> = 
 const publish = (readings: unknown[]) =>
   pub.publishAsync('cnx/v1/chiang-mai/readings', JSON.stringify({ v: 1, readings }), { qos: 1 });
 const mailsTo = (to: string, kind: RegExp) => smtp.mails.filter((m) => m.to === to && kind.test(m.subject));
+/** Verified with the Standard Webhooks library itself, as a receiver would (a raw secret for staff). */
 const verifySig = (h: Hit, secret: string) => {
-  const expected = `sha256=${createHmac('sha256', secret).update(`${h.headers['x-cnx-timestamp']}.${h.body}`).digest('hex')}`;
-  const given = String(h.headers['x-cnx-signature']);
-  return given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
+  const wh = secret.startsWith('whsec_') ? new Webhook(secret) : new Webhook(secret, { format: 'raw' });
+  try {
+    wh.verify(h.body, h.headers as Record<string, string>);
+    return true;
+  } catch {
+    return false;
+  }
 };
+const tokenIn = (text: string) => /alerts\/confirm\?token=([\w-]+)/.exec(text)![1]!;
 
 describe('alerts service, real broker + SMTP + HTTP endpoints', () => {
   let webhookSecret = '';
@@ -132,27 +140,29 @@ describe('alerts service, real broker + SMTP + HTTP endpoints', () => {
     });
     expect([a.status, b.status, c.status, d.status]).toEqual([202, 202, 202, 202]);
     expect(JSON.stringify(a.body)).not.toContain('nok@');
-    webhookSecret = String(c.body.secret);
+    webhookSecret = String(c.body.webhookSecret);
+    expect(webhookSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     const bad = await post('/v1/subscriptions', { channel: 'email', address: 'x', station: 'nope' });
     expect(bad.status).toBe(400);
-    expect((bad.body.problems as string[]).length).toBe(2);
+    expect(bad.body.error).toMatchObject({ code: 'invalid_request' });
 
     for (const to of ['nok@example.org', 'tom@example.org']) {
       const m = await waitFor(() => smtp.mails.find((x) => x.to === to), `confirmation to ${to}`);
-      const link = /(http:\/\/\S+\/v1\/subscriptions\/confirm\?token=[\w-]+)/.exec(m.text)![1]!;
-      expect((await fetch(link)).status).toBe(200);
+      // The link opens the dashboard's confirm page; its button posts the token (a bare GET never confirms).
+      expect(m.text).toContain('http://dashboard.test/alerts/confirm?token=');
+      expect((await post('/v1/subscriptions/confirm', { token: tokenIn(m.text) })).status).toBe(200);
     }
     const hookConfirm = await waitFor(() => hook.hits.find((h) => h.path === '/app'), 'webhook confirmation');
     expect(verifySig(hookConfirm, webhookSecret)).toBe(true);
-    const hc = JSON.parse(hookConfirm.body) as { confirmUrl: string; code: string };
-    const token = new URL(hc.confirmUrl).searchParams.get('token');
-    expect((await post('/v1/subscriptions/confirm', { token, code: hc.code })).status).toBe(200);
+    const hc = JSON.parse(hookConfirm.body) as { type: string; data: { token: string; confirmApi: string } };
+    expect(hc.type).toBe('subscription.confirm');
+    expect(hc.data.confirmApi).toBe(`${base}/v1/subscriptions/confirm`);
+    expect((await post('/v1/subscriptions/confirm', { token: hc.data.token })).status).toBe(200);
     const lineConfirm = await waitFor(() => line.hits[0], 'LINE confirmation');
     const lt = JSON.parse(lineConfirm.body).messages[0].text as string;
-    const lineToken = /token=([\w-]+)/.exec(lt)![1];
-    const lineCode = /(\d{6})/.exec(lt.split('รหัสยืนยัน')[1]!)![1];
-    expect((await post('/v1/subscriptions/confirm', { token: lineToken, code: '000000x' })).status).toBe(404);
-    expect((await post('/v1/subscriptions/confirm', { token: lineToken, code: lineCode })).status).toBe(200);
+    const wrong = await post('/v1/subscriptions/confirm', { token: `${tokenIn(lt)}x` });
+    expect(wrong).toMatchObject({ status: 404, body: { error: { code: 'subscription_not_found' } } });
+    expect((await post('/v1/subscriptions/confirm', { token: tokenIn(lt) })).status).toBe(200);
   });
 
   it('a haze episode gives exactly one alert per subscriber with the right content, signed webhook, exact LINE request', async () => {
@@ -193,13 +203,24 @@ describe('alerts service, real broker + SMTP + HTTP endpoints', () => {
     expect(nok.text).toContain('Measured:');
     expect(tom.html).toContain('<h2>[Alert] PM2.5 1-hour mean');
     expect(tom.headers).toMatch(/List-Unsubscribe: <http:\/\/127\.0\.0\.1:\d+\/v1\/unsubscribe\?token=/);
+    expect(tom.headers).toContain('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+    expect(tom.text).toContain('http://dashboard.test/alerts/unsubscribe?token=');
+    expect(tom.text).toContain('http://dashboard.test/alerts/manage?token=');
 
     // webhook: correctly signed, no personal data
     expect(verifySig(app, webhookSecret)).toBe(true);
     expect(verifySig(app, 'wrong-secret')).toBe(false);
-    const ev = JSON.parse(app.body) as { type: string; rule: string; level: string; ts: number; delivery: string };
+    const body = JSON.parse(app.body) as {
+      type: string;
+      timestamp: string;
+      data: { type: string; rule: string; level: string; ts: number; unsubscribeUrl: string };
+    };
+    const ev = body.data;
+    expect(body.type).toBe('alert.raised');
     expect(ev).toMatchObject({ type: 'raised', rule: 'pm25-1h', level: 'orange' });
-    expect(app.headers['x-cnx-delivery']).toBe(ev.delivery);
+    expect(ev.unsubscribeUrl).toMatch(/\/v1\/unsubscribe\?token=/);
+    expect(app.headers['webhook-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(app.body).not.toContain('@example.org');
     expect(verifySig(staff, 'staff-secret')).toBe(true);
 
     // LINE: the documented Messaging API request, exactly
@@ -233,12 +254,19 @@ describe('alerts service, real broker + SMTP + HTTP endpoints', () => {
     expect(m.body).toMatchObject({ type: 'raised', level: 'orange' });
   });
 
-  it('the unsubscribe link works: no more mail after one click', async () => {
+  it('one-click unsubscribe (RFC 8058): no more mail after the POST', async () => {
     const nok = mailsTo('nok@example.org', /PM2\.5/)[0] as Mail;
-    const url = /(http:\/\/\S+\/v1\/unsubscribe\?token=[\w-]+)/.exec(nok.text)![1]!;
-    const res = await fetch(url);
+    const url = /List-Unsubscribe: <([^>]+)>/.exec(nok.headers)![1]!;
+    // What a mail provider does for List-Unsubscribe-Post: a form POST, no cookies, no page.
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
     expect(res.status).toBe(200);
-    expect(await res.text()).toContain('unsubscribed');
+    expect(await res.json()).toEqual({ status: 'unsubscribed' });
+    // The same link again: the one answer for every unknown token.
+    expect((await fetch(url, { method: 'POST' })).status).toBe(404);
     // Escalate to red: tom (still subscribed) hears it, nok does not.
     const t = Date.now() - 60 * 60_000;
     for (let i = 0; i < 12; i++)
@@ -293,6 +321,8 @@ describe('alerts service, real broker + SMTP + HTTP endpoints', () => {
     // public list: no contact details anywhere
     const pub = await (await fetch(`${base}/v1/alerts`)).text();
     expect(pub).not.toMatch(/@example\.org|U{1}a{32}|hook|staff-secret/);
+    const ended = (JSON.parse(pub) as { recent: { id: number; status: string; endedAt: string }[] }).recent;
+    expect(ended.find((a) => a.id === pmAlert.id)).toMatchObject({ status: 'ended' });
   });
 
   it('exposes health and metrics', async () => {

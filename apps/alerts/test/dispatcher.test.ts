@@ -30,7 +30,7 @@ function setup(send: (n: number) => Promise<SendResult>, env: Record<string, str
   );
   const sub = (address: string) =>
     store.tx(() => {
-      const id = store.insertSubscription({
+      const id = store.subs.insert({
         token: `t-${address}`,
         channel: 'webhook',
         address: JSON.stringify({ address, secret: 's' }),
@@ -43,7 +43,8 @@ function setup(send: (n: number) => Promise<SendResult>, env: Record<string, str
         daily_cap: 10,
         rules: null,
         status: 'pending',
-        confirm_code: '123456',
+        confirm_code: '',
+        address_key: `k-${address}`,
         created_at: Date.now(),
       });
       return store.enqueue({
@@ -113,7 +114,7 @@ describe('dispatcher', () => {
     t.dispatcher.start();
     try {
       await waitFor(() => t.row(id).status === 'failed', 'failed', 5000);
-      expect(t.store.subscription(1)?.status).toBe('unsubscribed');
+      expect(t.store.subs.get(1)?.status).toBe('unsubscribed');
       expect(t.calls()).toBe(1);
     } finally {
       await t.dispatcher.stop();

@@ -42,7 +42,7 @@ interface HookEvent {
   ts: number;
 }
 const events = (p: string): HookEvent[] =>
-  hook.hits.filter((h: Hit) => h.path === p).map((h) => JSON.parse(h.body) as HookEvent);
+  hook.hits.filter((h: Hit) => h.path === p).map((h) => (JSON.parse(h.body) as { data: HookEvent }).data);
 const eventFor = (p: string, station: string, type = 'raised') =>
   events(p).find((e) => e.type === type && e.subject?.id === station);
 
@@ -94,11 +94,12 @@ beforeAll(async () => {
     ALERTS_ESCALATE_MIN: '15',
     ALERTS_TICK_MS: '3600000', // the test runs the tick itself, after moving the clock
     ALERTS_DISPATCH_POLL_MS: '20',
+    ALERTS_WEBHOOK_ALLOW_PRIVATE: 'true',
   });
   service = new AlertsService(cfg, createLogger('alerts-oncall-test', 'warn'), () => clock);
   await service.start();
   base = `http://127.0.0.1:${service.port}`;
-  cfg.publicUrl = base;
+  cfg.publicApiUrl = base;
   pub = await mqtt.connectAsync(broker.url, { clientId: 'oncall-pub' });
 });
 
@@ -117,12 +118,11 @@ async function subscribe(name: string, extra: Record<string, unknown>): Promise<
   });
   expect(res.status).toBe(202);
   const hit = await waitFor(() => hook.hits.find((h) => h.path === `/${name}`), `confirmation to ${name}`);
-  const c = JSON.parse(hit.body) as { confirmUrl: string; code: string };
-  const token = new URL(c.confirmUrl).searchParams.get('token');
+  const { token } = (JSON.parse(hit.body) as { data: { token: string } }).data;
   const ok = await fetch(`${base}/v1/subscriptions/confirm`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token, code: c.code }),
+    body: JSON.stringify({ token }),
   });
   expect(ok.status).toBe(200);
 }

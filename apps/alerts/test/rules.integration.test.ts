@@ -210,11 +210,12 @@ describe('rules through the real broker', () => {
     });
     // The public list shows it, without personal data.
     const list = (await (await fetch(`${base}/v1/alerts`)).json()) as {
-      alerts: { rule: string; subject: { id: string } }[];
+      current: { rule: string; subject: { id: string } }[];
     };
-    expect(list.alerts).toContainEqual(
+    expect(list.current).toContainEqual(
       expect.objectContaining({
         rule: 'station-offline-air',
+        status: 'active',
         subject: expect.objectContaining({ id: 'cm-air-nimman-01' }),
       }),
     );

@@ -35,7 +35,7 @@ let pub: MqttClient;
 let base: string;
 let vapidKey: string;
 const subscribers = new Map<string, Subscriber>();
-const subs: Record<'ok' | 'flaky' | 'gone410' | 'gone404', { id: number; token: string }> = {} as never;
+const subs: Record<'ok' | 'flaky' | 'gone410' | 'gone404', { token: string }> = {} as never;
 
 /** Answers of the push service per subscriber, for the alert pushes (the confirmation is always 201). */
 function answer(p: string, n: number): { status: number; headers?: Record<string, string> } {
@@ -104,7 +104,7 @@ beforeAll(async () => {
   service = new AlertsService(cfg, createLogger('alerts-push-test', 'warn'));
   await service.start();
   base = `http://127.0.0.1:${service.port}`;
-  cfg.publicUrl = base;
+  cfg.publicApiUrl = base;
   vapidKey = ((await (await fetch(`${base}/v1/webpush/vapid-public-key`)).json()) as { publicKey: string }).publicKey;
   pub = await mqtt.connectAsync(broker.url, { clientId: 'push-it-pub' });
 });
@@ -138,10 +138,10 @@ describe('Web Push through a local push service that checks the RFCs', () => {
       station: STATION,
     });
     expect(bad.status).toBe(400);
-    expect((bad.body.problems as string[]).join()).toMatch(/p256dh/);
+    expect(bad.body.error).toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/p256dh/) });
   });
 
-  it('sends the confirmation as an encrypted, VAPID-signed push; the code from it activates the subscription', async () => {
+  it('sends the confirmation as an encrypted, VAPID-signed push; the token from it activates the subscription', async () => {
     for (const name of ['ok', 'flaky', 'gone410', 'gone404'] as const) {
       const res = await post('/v1/subscriptions', {
         channel: 'webpush',
@@ -154,12 +154,12 @@ describe('Web Push through a local push service that checks the RFCs', () => {
       const confirm = await waitFor(() => pushesTo(`/push/${name}`, 'subscription.confirm')[0], `confirm ${name}`);
       expectValid([confirm]);
       expect(confirm.headers.urgency).toBe('normal');
-      const data = confirm.payload!.data as { confirmUrl: string; code: string };
+      const data = confirm.payload!.data as { confirmUrl: string; token: string };
       expect(confirm.payload!.title).toBe('ยืนยันการรับการแจ้งเตือน / Confirm your alert subscription');
-      const token = new URL(data.confirmUrl).searchParams.get('token')!;
-      const ok = await post('/v1/subscriptions/confirm', { token, code: data.code });
+      expect(new URL(data.confirmUrl).searchParams.get('token')).toBe(data.token);
+      const ok = await post('/v1/subscriptions/confirm', { token: data.token });
       expect(ok.status).toBe(200);
-      subs[name] = { id: Number(res.body.id), token };
+      subs[name] = { token: data.token };
     }
   });
 

@@ -1,3 +1,4 @@
+export * from './alerts';
 export * from './errors';
 export * from './normalized-json';
 export * from './payloads';

@@ -1,17 +1,38 @@
 /**
- * Signed webhook for social innovators' apps. Headers:
- *   X-Cnx-Delivery: <uuid>  (same on every retry: receivers deduplicate on it)
- *   X-Cnx-Timestamp: <unix seconds>
- *   X-Cnx-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>
- * Verify in constant time and reject timestamps older than a few minutes (replay protection).
+ * Signed webhooks for social innovators' apps, the Standard Webhooks way (standardwebhooks.com), so a
+ * receiver verifies with an existing library (`standardwebhooks` for TypeScript, Python, Go, ...):
+ *   webhook-id: <the outbox row's retry key>   (the same on every retry: receivers deduplicate on it)
+ *   webhook-timestamp: <unix seconds of this attempt>
+ *   webhook-signature: v1,<base64 HMAC-SHA256(secret, "<id>.<timestamp>.<raw body>")>
+ * Body: `{"type": "alert.raised" | ... | "subscription.confirm", "timestamp": RFC 3339, "data": {...}}`.
+ * The signing is the `standardwebhooks` package's, not ours. A subscriber's secret is `whsec_` +
+ * base64 of 32 random bytes, shown once at subscription; a staff member's secret in ALERTS_STAFF_FILE
+ * may be such a `whsec_` secret or any other text (then its UTF-8 bytes are the key).
  * A receiver answering 410 Gone ends the subscription; 5xx, 408 and 429 are retried (Retry-After
  * honoured); other 4xx are permanent for that delivery.
  */
-import { createHmac } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import { type Channel, httpResult, type OutgoingMessage, type SendResult } from './types';
 
-export function signWebhook(secret: string, timestamp: number, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+/** A new subscriber secret in the Standard Webhooks format. */
+export const newWebhookSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
+
+/** The signer for a secret: `whsec_<base64>` as the standard says, anything else as raw UTF-8 bytes. */
+export function webhookSigner(secret: string): Webhook {
+  return secret.startsWith('whsec_')
+    ? new Webhook(secret)
+    : new Webhook(new Uint8Array(Buffer.from(secret, 'utf8')), { format: 'raw' });
+}
+
+/** The body of a webhook delivery (Standard Webhooks' recommended payload structure). */
+export function webhookBody(msg: OutgoingMessage, at: Date): string {
+  const type = String(msg.payload.type ?? 'event');
+  return JSON.stringify({
+    type: type.includes('.') ? type : `alert.${type}`,
+    timestamp: at.toISOString(),
+    data: msg.unsubscribeUrl ? { ...msg.payload, unsubscribeUrl: msg.unsubscribeUrl } : msg.payload,
+  });
 }
 
 export class WebhookChannel implements Channel {
@@ -19,16 +40,24 @@ export class WebhookChannel implements Channel {
   constructor(private readonly opts: { timeoutMs: number; now?: () => number }) {}
 
   async send(msg: OutgoingMessage): Promise<SendResult> {
-    const body = JSON.stringify({ ...msg.payload, delivery: msg.retryKey });
-    const ts = Math.floor((this.opts.now?.() ?? Date.now()) / 1000);
+    // Subscribers always have a secret; a staff member's webhook without one (an internal endpoint in
+    // ALERTS_STAFF_FILE) is sent unsigned.
+    let signer: Webhook | undefined;
+    try {
+      signer = msg.secret ? webhookSigner(msg.secret) : undefined;
+    } catch (e) {
+      return { ok: false, retryable: false, detail: `webhook secret unusable: ${(e as Error).message}` };
+    }
+    const at = new Date(this.opts.now?.() ?? Date.now());
+    const body = webhookBody(msg, at);
     const res = await fetch(msg.address, {
       method: 'POST',
       headers: {
         'Content-Type': 'application/json',
         'User-Agent': 'cnx-sense-alerts/1',
-        'X-Cnx-Delivery': msg.retryKey,
-        'X-Cnx-Timestamp': String(ts),
-        'X-Cnx-Signature': signWebhook(msg.secret ?? '', ts, body),
+        'webhook-id': msg.retryKey,
+        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+        ...(signer ? { 'webhook-signature': signer.sign(msg.retryKey, at, body) } : {}),
       },
       body,
       redirect: 'error',

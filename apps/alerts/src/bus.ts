@@ -2,11 +2,10 @@
  * The bus adapter: the ONE place that knows how readings arrive: batches on `cnx/v1/{city}/readings`
  * (`{"v":1,"readings":[NormalizedReadingPayload, ...]}`, docs/protocol.md).
  */
-import { type NormalizedReadingPayload, parseTopic, TOPIC_ROOT, topics } from '@cnx/protocol';
+import { type NormalizedReadingPayload, parseTopic, topics } from '@cnx/protocol';
 
 export const readingsBatchTopic = (city: string) => topics.readings(city);
-export const alertTopic = (city: string, ruleId: string, subject: string) =>
-  `${TOPIC_ROOT}/${city}/alerts/${ruleId}/${subject}`;
+export const alertTopic = (city: string, ruleId: string, subject: string) => topics.alert(city, ruleId, subject);
 
 export type ParsedReadings = { ok: true; readings: NormalizedReadingPayload[] } | { ok: false; error: string };
 

@@ -224,7 +224,7 @@ export class Dispatcher {
     target: { address: string; lang: AlertLang; token?: string; secret?: string },
   ): OutgoingMessage | undefined {
     const sub = this.store.subs.get(Number(row.target_id));
-    if (!sub || sub.status !== 'pending' || !target.token) return undefined;
+    if (sub?.status !== 'pending' || !target.token) return undefined;
     const links = subscriberLinks(this.cfg, target.token);
     const th =
       `มีคำขอรับการแจ้งเตือน cnx-sense มาที่ที่อยู่นี้ กดลิงก์เพื่อยืนยัน: ${links.confirm}\n` +

@@ -13,6 +13,7 @@ import { pressurePlugin } from './plugins/pressure.plugin';
 import { securityPlugin } from './plugins/security.plugin';
 import { swaggerPlugin } from './plugins/swagger.plugin';
 import { adminRoutes } from './routes/admin';
+import { alertRoutes } from './routes/alerts';
 import { canalRoutes } from './routes/canal';
 import { districtRoutes } from './routes/districts';
 import { exportRoutes } from './routes/exports';
@@ -22,6 +23,7 @@ import { seriesRoutes } from './routes/series';
 import { staffRoutes } from './routes/staff';
 import { stationRoutes } from './routes/stations';
 import { streamRoutes } from './routes/stream';
+import { subscriptionRoutes } from './routes/subscriptions';
 import { AlertsForwarder } from './services/alerts.client';
 import type { LiveSource } from './services/bus.service';
 import { ViewCache } from './services/cache';
@@ -30,6 +32,7 @@ import { CityContext } from './services/city';
 import { DistrictService } from './services/district.service';
 import { ExportService } from './services/export.service';
 import { NowService } from './services/now.service';
+import { PublicAlerts } from './services/public-alerts.service';
 import { SeriesService } from './services/series.service';
 import { StreamRegistry } from './services/streams';
 
@@ -62,8 +65,10 @@ export interface ApiServices {
   startedAt: number;
   publicUrl: string;
   streams: StreamRegistry;
-  /** The alerts service behind the staff routes; undefined when API_ALERTS_URL is not set. */
+  /** The alerts service behind the staff, alert and subscription routes; undefined without API_ALERTS_URL. */
   alerts: AlertsForwarder | undefined;
+  /** Public alerts: the list (cached) and the stream's view of each alert event. */
+  publicAlerts: PublicAlerts;
 }
 
 declare module 'fastify' {
@@ -82,8 +87,20 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 export function buildApp(deps: AppDeps): FastifyInstance {
   const { config } = deps;
   const clock = deps.now ?? Date.now;
+  // Subscription tokens ride in the one-click unsubscribe URL (RFC 8058): never in a log line.
+  const logger = deps.logger.child(
+    { component: 'http' },
+    {
+      serializers: {
+        req: (req: { method: string; url: string }) => ({
+          method: req.method,
+          url: req.url.replace(/([?&]token=)[^&]*/g, '$1[redacted]'),
+        }),
+      },
+    },
+  );
   const app = Fastify({
-    loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: 16 * 1024,
     // A client must send its whole request within this (slow-request protection; SSE is unaffected).
     requestTimeout: 30_000,
@@ -120,8 +137,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     startedAt: Date.now(),
     publicUrl,
     streams: new StreamRegistry(config.stream.maxStreams, config.stream.maxPerClient),
-    alerts: config.alerts ? new AlertsForwarder(config.alerts.url, config.alerts.timeoutMs) : undefined,
+    alerts: undefined,
+    publicAlerts: undefined as never,
   };
+  services.alerts = config.alerts ? new AlertsForwarder(config.alerts.url, config.alerts.timeoutMs) : undefined;
+  services.publicAlerts = new PublicAlerts(services.alerts, city, clock);
+  // An alert event: the next GET /v1/alerts asks the alerts service again.
+  const stopAlerts = deps.live?.subscribeAlerts?.(() => services.publicAlerts.invalidate());
+  app.addHook('onClose', async () => stopAlerts?.());
   app.decorate('cnx', services);
   // Set early, so error answers and hijacked (SSE) responses carry it too.
   app.addHook('onRequest', async (request, reply) => {
@@ -152,6 +175,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.register(exportRoutes, { prefix: '/v1' });
   app.register(streamRoutes, { prefix: '/v1' });
   app.register(staffRoutes, { prefix: '/v1' });
+  app.register(alertRoutes, { prefix: '/v1' });
+  app.register(subscriptionRoutes, { prefix: '/v1' });
   app.register(adminRoutes, { prefix: '/admin' });
   return app as unknown as FastifyInstance;
 }

@@ -14,6 +14,8 @@ export const API_ERRORS = {
   district_not_found: { status: 404, message: 'No such district in this city' },
   alert_not_found: { status: 404, message: 'No such alert' },
   alert_conflict: { status: 409, message: 'The alert is not in a state that allows this' },
+  subscription_not_found: { status: 404, message: 'No such subscription, or the link has expired' },
+  channel_unavailable: { status: 400, message: 'This alert channel is not configured on this server' },
   payload_too_large: { status: 413, message: 'The request body is too large' },
   uri_too_long: { status: 414, message: 'The URL is too long' },
   unsupported_media_type: { status: 415, message: 'Unsupported content type' },

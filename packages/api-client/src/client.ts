@@ -4,6 +4,7 @@ import {
   type AlertAction,
   type AlertActionBody,
   type AlertAudit,
+  type AlertRuleList,
   type CacheFlushed,
   type CanalList,
   type CanalStatus,
@@ -14,84 +15,36 @@ import {
   type Meta,
   operationRoutes,
   type operations,
+  type PublicAlertList,
   type ReadingsPage,
   type Series,
   type StaffAlertList,
   type Station,
   type StationLatest,
   type StationList,
+  type Subscription,
+  type SubscriptionAccepted,
+  type SubscriptionEnded,
+  type SubscriptionRequest,
+  type SubscriptionUpdate,
+  type WebPushKey,
 } from './generated/openapi';
 import { type LiveHandlers, type LiveOptions, type LiveSubscription, subscribe } from './live';
-
-/** An operation of the API (its OpenAPI operationId). */
-export type OperationId = keyof operations;
-
-type QueryOf<K extends OperationId> = NonNullable<operations[K]['parameters']['query']>;
-
-/** Comma lists may be given as arrays, times as Dates. */
-type QueryValue<Name, V> = Name extends 'from' | 'to'
-  ? V | Date
-  : string extends V
-    ? V | readonly (string | number)[]
-    : V;
-
-/** The query parameters of an operation as the client takes them. */
-export type QueryInput<K extends OperationId> = { [P in keyof QueryOf<K>]: QueryValue<P, QueryOf<K>[P]> };
-
-export type StationsQuery = QueryInput<'listStations'>;
-export type LatestQuery = QueryInput<'listLatest'>;
-export type SeriesQuery = QueryInput<'getStationSeries'>;
-export type ReadingsQuery = QueryInput<'listStationReadings'>;
-export type ExportQuery = QueryInput<'exportReadings'>;
-export type StreamQuery = QueryInput<'streamReadings'>;
-
-export interface ClientOptions {
-  /**
-   * The API's base URL, e.g. `https://air.example.org` or `http://127.0.0.1:8080` (a path prefix is
-   * kept). Default `''`: URLs relative to the page (same origin; browsers only).
-   */
-  baseUrl?: string;
-  /** The fetch to use (default: the global one, bound). Wrap it for retries, logging or tests. */
-  fetch?: typeof fetch;
-  /** Headers sent with every request. */
-  headers?: Record<string, string>;
-  /** An admin key (`Authorization: Bearer`), for flushCache and getConfig only. */
-  apiKey?: string;
-  /**
-   * A staff member's own token (`Authorization: Bearer`), for the staff operations only
-   * (listStaffAlerts, acknowledgeAlert, resolveAlert, getAlertAudit): the audit trail names its owner.
-   */
-  staffToken?: string;
-  /**
-   * Conditional requests: remember the ETag and body of each JSON answer (per URL, at most this many,
-   * least recently used dropped) and send `If-None-Match`; a 304 returns the remembered body. Default
-   * off (browsers already do this in their HTTP cache).
-   */
-  etagCache?: number;
-  /** Defaults for live subscriptions (EventSource implementation, transport). */
-  live?: Omit<LiveOptions, 'signal'>;
-}
-
-export interface RequestOptions {
-  signal?: AbortSignal;
-  /** Extra headers for this request. */
-  headers?: Record<string, string>;
-}
-
-export interface CallOptions extends RequestOptions {
-  /** Send `If-None-Match` with this ETag; a 304 then gives `notModified: true` and no data. */
-  ifNoneMatch?: string;
-}
-
-/** The full answer of a JSON operation (see `call`). */
-export interface ApiResponse<T> {
-  /** Undefined only when `notModified`. */
-  data: T | undefined;
-  status: number;
-  notModified: boolean;
-  etag: string | undefined;
-  response: Response;
-}
+import { queryString, withToken } from './request';
+import type {
+  ApiResponse,
+  CallOptions,
+  ClientOptions,
+  ExportQuery,
+  LatestQuery,
+  OperationId,
+  QueryInput,
+  ReadingsQuery,
+  RequestOptions,
+  SeriesQuery,
+  StationsQuery,
+  StreamQuery,
+} from './types';
 
 interface Params {
   path?: Record<string, string>;
@@ -295,6 +248,53 @@ export class CnxApiClient implements OperationMethods {
     return this.json('getAlertAudit', { path: { alertId: String(alertId) } }, options);
   }
 
+  // --- public alerts and subscriptions (issue 12) ------------------------------------------------
+
+  /** Alerts firing now and those that ended recently (no personal data). */
+  listAlerts(options?: RequestOptions): Promise<PublicAlertList> {
+    return this.json('listAlerts', {}, options);
+  }
+
+  /** The city's alert rules: signal, scope, levels with thresholds and labels. */
+  listAlertRules(options?: RequestOptions): Promise<AlertRuleList> {
+    return this.json('listAlertRules', {}, options);
+  }
+
+  /** Ask for alerts (double opt-in): 202, the same answer whether or not the address is subscribed. */
+  createSubscription(body: SubscriptionRequest, options?: RequestOptions): Promise<SubscriptionAccepted> {
+    return this.json('createSubscription', { body }, options) as Promise<never>;
+  }
+
+  /** Confirm with the token from the confirmation message (404 `subscription_not_found`). */
+  confirmSubscription(token: string, options?: RequestOptions): Promise<Subscription> {
+    return this.json('confirmSubscription', { body: { token } }, options);
+  }
+
+  /** The subscription of a token (its address masked). */
+  getSubscription(token: string, options?: RequestOptions): Promise<Subscription> {
+    return this.json('getSubscription', {}, withToken(token, options));
+  }
+
+  /** Change scope, language, PM2.5 threshold, quiet hours, daily cap or rules. */
+  updateSubscription(token: string, body: SubscriptionUpdate, options?: RequestOptions): Promise<Subscription> {
+    return this.json('updateSubscription', { body }, withToken(token, options));
+  }
+
+  /** Delete the subscription and its contact details. */
+  deleteSubscription(token: string, options?: RequestOptions): Promise<SubscriptionEnded> {
+    return this.json('deleteSubscription', {}, withToken(token, options));
+  }
+
+  /** One-click unsubscribe (the List-Unsubscribe link's POST, RFC 8058). */
+  unsubscribe(token: string, options?: RequestOptions): Promise<SubscriptionEnded> {
+    return this.json('unsubscribe', { query: { token } }, options);
+  }
+
+  /** The VAPID public key for PushManager.subscribe's applicationServerKey. */
+  getWebPushKey(options?: RequestOptions): Promise<WebPushKey> {
+    return this.json('getWebPushKey', {}, options);
+  }
+
   // --- generic ------------------------------------------------------------------------------------
 
   /**
@@ -407,19 +407,6 @@ export class CnxApiClient implements OperationMethods {
     if (options?.signal) init.signal = options.signal;
     return this.fetchFn(url, init);
   }
-}
-
-/** A query string: undefined/null dropped, arrays comma-joined, Dates as RFC 3339 (UTC). */
-export function queryString(query: object | undefined): string {
-  if (!query) return '';
-  const out = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value === undefined || value === null) continue;
-    if (Array.isArray(value)) out.set(key, value.join(','));
-    else if (value instanceof Date) out.set(key, value.toISOString());
-    else out.set(key, String(value));
-  }
-  return out.toString();
 }
 
 /** A client for the API at `baseUrl`. */

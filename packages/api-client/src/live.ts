@@ -1,5 +1,5 @@
 import { ApiError } from './errors';
-import type { Heartbeat, LiveReading } from './generated/openapi';
+import type { Heartbeat, LiveAlert, LiveReading } from './generated/openapi';
 import { type SseEvent, SseParser } from './sse';
 
 /** Callbacks of a live subscription; all optional. */
@@ -8,8 +8,10 @@ export interface LiveHandlers {
   reading?(reading: LiveReading, id: string): void;
   /** `event: heartbeat`, every `API_STREAM_HEARTBEAT_S` (15 s by default). */
   heartbeat?(heartbeat: Heartbeat): void;
+  /** `event: alert`: an alert about one of the stream's stations was raised, changed or ended. */
+  alert?(alert: LiveAlert, id: string): void;
   /**
-   * Every event, parsed or not, including types this client does not know yet (alerts will come). With
+   * Every event, parsed or not, including types this client does not know yet. With
    * the EventSource transport only named types are seen: reading, heartbeat, message and
    * `LiveOptions.events`.
    */
@@ -91,7 +93,7 @@ export function subscribe(ctx: Context, handlers: LiveHandlers, options: LiveOpt
 
 function dispatch(handlers: LiveHandlers, event: SseEvent): void {
   handlers.event?.(event);
-  if (event.type !== 'reading' && event.type !== 'heartbeat') return;
+  if (event.type !== 'reading' && event.type !== 'heartbeat' && event.type !== 'alert') return;
   let parsed: unknown;
   try {
     parsed = JSON.parse(event.data);
@@ -102,6 +104,7 @@ function dispatch(handlers: LiveHandlers, event: SseEvent): void {
     return;
   }
   if (event.type === 'reading') handlers.reading?.(parsed as LiveReading, event.id);
+  else if (event.type === 'alert') handlers.alert?.(parsed as LiveAlert, event.id);
   else handlers.heartbeat?.(parsed as Heartbeat);
 }
 
@@ -113,7 +116,7 @@ function viaEventSource(
 ): LiveSubscription {
   let closed = false;
   const es = new ES(ctx.url);
-  for (const type of new Set(['reading', 'heartbeat', 'message', ...(options.events ?? [])])) {
+  for (const type of new Set(['reading', 'heartbeat', 'alert', 'message', ...(options.events ?? [])])) {
     es.addEventListener(type, (e) => {
       if (!closed) dispatch(handlers, { type, data: String(e.data ?? ''), id: e.lastEventId ?? '' });
     });

@@ -49,6 +49,7 @@ function recordingClient(): { client: CnxApiClient; calls: Recorded[] } {
  * method without an entry here fails the check.
  */
 const P = '{id}';
+const TOKEN = 'a-subscription-token-0123456789';
 const METHOD_CALLS: Record<string, { operation: string; call: (c: CnxApiClient) => unknown }> = {
   getMeta: { operation: 'getMeta', call: (c) => c.getMeta() },
   getHealth: { operation: 'getHealth', call: (c) => c.getHealth() },
@@ -85,6 +86,18 @@ const METHOD_CALLS: Record<string, { operation: string; call: (c: CnxApiClient) 
   acknowledgeAlert: { operation: 'acknowledgeAlert', call: (c) => c.acknowledgeAlert(P as never, { note: 'on it' }) },
   resolveAlert: { operation: 'resolveAlert', call: (c) => c.resolveAlert(P as never) },
   getAlertAudit: { operation: 'getAlertAudit', call: (c) => c.getAlertAudit(P as never) },
+  listAlerts: { operation: 'listAlerts', call: (c) => c.listAlerts() },
+  listAlertRules: { operation: 'listAlertRules', call: (c) => c.listAlertRules() },
+  createSubscription: {
+    operation: 'createSubscription',
+    call: (c) => c.createSubscription({ channel: 'email', address: 'a@example.org' }),
+  },
+  confirmSubscription: { operation: 'confirmSubscription', call: (c) => c.confirmSubscription(TOKEN) },
+  getSubscription: { operation: 'getSubscription', call: (c) => c.getSubscription(TOKEN) },
+  updateSubscription: { operation: 'updateSubscription', call: (c) => c.updateSubscription(TOKEN, { lang: 'en' }) },
+  deleteSubscription: { operation: 'deleteSubscription', call: (c) => c.deleteSubscription(TOKEN) },
+  unsubscribe: { operation: 'unsubscribe', call: (c) => c.unsubscribe(TOKEN) },
+  getWebPushKey: { operation: 'getWebPushKey', call: (c) => c.getWebPushKey() },
   call: { operation: 'getStationLatest', call: (c) => c.call('getStationLatest', { path: { stationId: P } }) },
   url: { operation: 'getDistrict', call: (c) => fetchUrl(c, c.url('getDistrict', { path: { districtId: P } })) },
   clearEtagCache: { operation: '', call: (c) => c.clearEtagCache() },

@@ -114,7 +114,7 @@ export const QuietHours = Type.Object(
 const settings = {
   station: Type.Optional({ ...Id, description: 'A station id (else district, else the whole city)' }),
   district: Type.Optional({ ...Id, description: 'A district id' }),
-  lang: Type.Optional(Type.Enum(['th', 'en'], { default: 'th', description: 'Language of the messages' })),
+  lang: Type.Optional(Type.Enum(['th', 'en'], { description: 'Language of the messages (default th)' })),
   pm25Threshold: Type.Optional(
     Nullable(
       Type.Number({

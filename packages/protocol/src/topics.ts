@@ -6,6 +6,7 @@
  *   cnx/v1/{city}/devices/{deviceId}/status      device, retained   DeviceStatusPayload (LWT: offline)
  *   cnx/v1/{city}/readings                       gateway -> bus     ReadingsBatchPayload
  *   cnx/v1/{city}/deadletter/{deviceId}          gateway -> bus     DeadLetterPayload
+ *   cnx/v1/{city}/alerts/{ruleId}/{subjectId}    alerts, retained   AlertEventPayload (alerts.ts)
  *
  * Ids are restricted to [A-Za-z0-9_-] (see ID_PATTERN) so they can never contain MQTT wildcards or
  * level separators, and are safe as InfluxDB tag values and SQL parameters.
@@ -30,6 +31,8 @@ export const topics = {
    */
   readings: (city: string) => `${TOPIC_ROOT}/${city}/readings`,
   deadletter: (city: string, deviceId: string) => `${TOPIC_ROOT}/${city}/deadletter/${deviceId}`,
+  /** Alert transitions, no personal data (apps/alerts publishes; the API streams them). */
+  alert: (city: string, ruleId: string, subjectId: string) => `${TOPIC_ROOT}/${city}/alerts/${ruleId}/${subjectId}`,
 } as const;
 
 /** Subscription filters (MQTT wildcards). */
@@ -39,6 +42,7 @@ export const filters = {
   allStatus: (city: string) => `${TOPIC_ROOT}/${city}/devices/+/status`,
   allReadings: (city: string) => `${TOPIC_ROOT}/${city}/readings`,
   allDeadletter: (city: string) => `${TOPIC_ROOT}/${city}/deadletter/+`,
+  allAlerts: (city: string) => `${TOPIC_ROOT}/${city}/alerts/+/+`,
 } as const;
 
 export interface ParsedTopic {

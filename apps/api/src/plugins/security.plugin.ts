@@ -20,18 +20,25 @@ const EXPOSED = [
   'x-ratelimit-reset',
 ];
 
+/** Routes a citizen's browser writes to (subscribe, confirm, manage, unsubscribe): token-authenticated, no cookies. */
+export const CITIZEN_WRITE_PATHS = /^\/v1\/(subscriptions(\/confirm)?|subscription|unsubscribe)(\?|$)/;
+
 /**
- * Open reads, guarded: CORS allows any origin for GET/HEAD only (admin routes cannot be called from a
- * browser page of another site), and a per-client rate limit (client = IP, or X-Forwarded-For behind
+ * Open reads, guarded: CORS allows any origin for GET/HEAD, and POST/PATCH/DELETE only on the citizen
+ * subscription routes (they take a token, never a cookie; admin and staff routes still cannot be called
+ * from a browser page of another site), and a per-client rate limit (client = IP, or X-Forwarded-For behind
  * a trusted proxy) with the x-ratelimit-* headers on every response and 429 + Retry-After past it.
  * Routes tune it with `config.rateLimit` (exports are stricter; /health and /metrics are exempt).
  */
 export const securityPlugin = fp(async (app: FastifyInstance, opts: SecurityOptions) => {
+  const read = { origin: '*', methods: ['GET', 'HEAD'], exposedHeaders: EXPOSED, maxAge: 86_400 };
+  const write = {
+    ...read,
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
+    allowedHeaders: ['content-type', 'authorization'],
+  };
   await app.register(cors, {
-    origin: '*',
-    methods: ['GET', 'HEAD'],
-    exposedHeaders: EXPOSED,
-    maxAge: 86_400,
+    delegator: (req, callback) => callback(null, CITIZEN_WRITE_PATHS.test(req.url ?? '') ? write : read),
   });
   await app.register(rateLimit, {
     global: true,

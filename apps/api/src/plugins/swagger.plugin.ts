@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import Type from 'typebox';
-import { ErrorResponse } from '../schemas';
+import { ErrorResponse, LiveAlert } from '../schemas';
 import { Heartbeat, LiveReading } from '../schemas/live';
 import { DOCS_HTML } from './docs-page';
 
@@ -61,7 +61,7 @@ export const swaggerPlugin = fp(async (app: FastifyInstance, opts: SwaggerOption
         version: opts.version,
         description: [
           'Open air-quality and canal data: stations, latest readings with Thai and US AQI, series,',
-          'district summaries, canal status, exports and a live stream. Reads need no key; staff routes need',
+          'district summaries, canal status, exports, a live stream, public alerts and alert subscriptions. Reads need no key; staff routes need',
           "the staff member's own credential.",
           `Data licence: ${opts.licence.id} (${opts.licence.url}); attribution: "${opts.licence.attribution}".`,
           'Guide with examples: docs/api.md in the repository.',
@@ -77,6 +77,11 @@ export const swaggerPlugin = fp(async (app: FastifyInstance, opts: SwaggerOption
         { name: 'exports', description: 'Streamed files: CSV, JSON, NDJSON, GeoJSON' },
         { name: 'live', description: 'Server-Sent Events from the bus' },
         { name: 'meta', description: 'City, licence, limits, health and metrics' },
+        {
+          name: 'alerts',
+          description:
+            'Public alerts, and alert subscriptions for residents (email, LINE, Web Push, webhook; double opt-in)',
+        },
         { name: 'admin', description: 'Need an API key' },
         {
           name: 'staff',
@@ -87,6 +92,11 @@ export const swaggerPlugin = fp(async (app: FastifyInstance, opts: SwaggerOption
       components: {
         securitySchemes: {
           adminKey: { type: 'http', scheme: 'bearer', description: 'An API key from API_ADMIN_KEYS' },
+          subscriptionToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'The token of a subscription, from its confirmation message (manage, delete)',
+          },
           staffToken: {
             type: 'http',
             scheme: 'bearer',
@@ -97,6 +107,7 @@ export const swaggerPlugin = fp(async (app: FastifyInstance, opts: SwaggerOption
         schemas: {
           LiveReading: LiveReading as unknown as Json,
           Heartbeat: Heartbeat as unknown as Json,
+          LiveAlert: LiveAlert as unknown as Json,
           ErrorResponse: ErrorResponse as unknown as Json,
         },
       },

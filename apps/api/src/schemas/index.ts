@@ -1,5 +1,6 @@
 export * from './admin';
 export * from './air';
+export * from './alerts';
 export * from './canal';
 export * from './common';
 export * from './district';

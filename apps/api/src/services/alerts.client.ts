@@ -1,8 +1,10 @@
 /**
- * The API's side of the staff routes: forwards a staff member's request, with their own Bearer
- * credential, to the alerts service (apps/alerts), which owns alert state and the audit trail and
- * checks the credential. Bounded: a timeout per request (API_ALERTS_TIMEOUT_MS) and a size limit on
- * the answer. The credential is never logged: only method, path, status and timings are.
+ * The API's side of the routes the alerts service (apps/alerts) owns: staff actions (with the staff
+ * member's own Bearer credential), citizen subscriptions (with the subscription's token) and the
+ * public alert list. Requests are forwarded with the client's address (X-Forwarded-For, for the alerts
+ * service's own per-client limit); answers come back in the API's error catalogue. Bounded: a timeout
+ * per request (API_ALERTS_TIMEOUT_MS) and a size limit on the answer. Credentials and tokens are never
+ * logged: only method, path, status and timings are.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { ApiError, staffUnauthorized } from '../errors';
@@ -11,15 +13,21 @@ import { ApiError, staffUnauthorized } from '../errors';
 export const MAX_ALERTS_ANSWER_BYTES = 2 * 1024 * 1024;
 
 export interface ForwardRequest {
-  method: 'GET' | 'POST';
-  /** Path on the alerts service, e.g. /v1/staff/alerts/12/ack. */
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** Path (and query) on the alerts service, e.g. /v1/staff/alerts/12/ack. */
   path: string;
-  /** The client's Authorization header, passed through unchanged. */
-  authorization: string;
+  /** The client's Authorization header (staff token, subscription token), passed through unchanged. */
+  authorization?: string;
   body?: unknown;
   requestId: string;
-  /** The alert the request is about (for the 404/409 messages). */
-  alertId?: number;
+  /** The client's address, as X-Forwarded-For. */
+  clientIp?: string;
+  /** What the request is about: staff routes name the alert in their 404/409 messages. */
+  staff?: boolean;
+}
+
+interface AlertsErrorBody {
+  error?: { code?: unknown; message?: unknown; details?: unknown };
 }
 
 export class AlertsForwarder {
@@ -31,23 +39,26 @@ export class AlertsForwarder {
   /** The alerts service's 2xx JSON answer, or an ApiError from the catalogue. */
   async forward(req: ForwardRequest, log: FastifyBaseLogger): Promise<unknown> {
     const started = Date.now();
+    const route = req.path.split('?')[0];
+    const hasBody = req.method === 'POST' || req.method === 'PATCH';
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${req.path}`, {
         method: req.method,
         headers: {
           accept: 'application/json',
-          authorization: req.authorization,
+          ...(req.authorization ? { authorization: req.authorization } : {}),
+          ...(req.clientIp ? { 'x-forwarded-for': req.clientIp } : {}),
           'x-request-id': req.requestId,
-          ...(req.method === 'POST' ? { 'content-type': 'application/json' } : {}),
+          ...(hasBody ? { 'content-type': 'application/json' } : {}),
         },
-        ...(req.method === 'POST' ? { body: JSON.stringify(req.body ?? {}) } : {}),
+        ...(hasBody ? { body: JSON.stringify(req.body ?? {}) } : {}),
         redirect: 'error',
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError';
-      log.warn({ alerts: req.path, ms: Date.now() - started, err: (err as Error).message }, 'alerts service failed');
+      log.warn({ alerts: route, ms: Date.now() - started, err: (err as Error).message }, 'alerts service failed');
       if (timedOut)
         throw new ApiError('alerts_timeout', `the alerts service did not answer within ${this.timeoutMs} ms`);
       throw new ApiError('alerts_unavailable', 'the alerts service cannot be reached', undefined, {
@@ -58,38 +69,45 @@ export class AlertsForwarder {
     try {
       body = JSON.parse(await readLimited(res, MAX_ALERTS_ANSWER_BYTES));
     } catch (err) {
-      log.warn({ alerts: req.path, status: res.status, err: (err as Error).message }, 'alerts service answer unusable');
+      log.warn({ alerts: route, status: res.status, err: (err as Error).message }, 'alerts service answer unusable');
       if ((err as Error).name === 'TimeoutError')
         throw new ApiError('alerts_timeout', `the alerts service did not answer within ${this.timeoutMs} ms`);
       throw new ApiError('alerts_unavailable', 'the alerts service gave an unusable answer');
     }
-    log.debug({ alerts: req.path, status: res.status, ms: Date.now() - started }, 'alerts service answered');
+    log.debug({ alerts: route, status: res.status, ms: Date.now() - started }, 'alerts service answered');
     if (res.ok) return body;
-    const b = (body ?? {}) as {
-      error?: unknown;
-      status?: unknown;
-      problems?: unknown;
-      message?: unknown;
-      staffConfigured?: unknown;
-    };
-    const what = req.alertId === undefined ? 'the alert' : `alert ${req.alertId}`;
-    if (res.status === 401 || res.status === 403)
-      throw staffUnauthorized(b.staffConfigured === false ? 'no_staff_configured' : 'unknown_token');
-    if (res.status === 404 && b.error === 'not_found') throw new ApiError('alert_not_found', `no ${what}`);
-    if (res.status === 409) {
-      const status = typeof b.status === 'string' ? b.status : 'not open';
-      const why =
-        b.error === 'not_firing'
-          ? `${what} is ${status}: only a firing alert can be acknowledged`
-          : `${what} is already ${status}`;
-      throw new ApiError('alert_conflict', why);
+    throw this.toApiError(res, (body ?? {}) as AlertsErrorBody, log, route ?? '');
+  }
+
+  private toApiError(res: Response, b: AlertsErrorBody, log: FastifyBaseLogger, route: string): ApiError {
+    const code = typeof b.error?.code === 'string' ? b.error.code : '';
+    const message = typeof b.error?.message === 'string' ? b.error.message.slice(0, 500) : undefined;
+    switch (code) {
+      case 'unauthorized':
+        return staffUnauthorized('unknown_token');
+      case 'staff_not_configured':
+        return staffUnauthorized('no_staff_configured');
+      case 'alert_not_found':
+        return new ApiError('alert_not_found', message);
+      case 'not_firing':
+      case 'already_closed':
+        return new ApiError('alert_conflict', message);
+      case 'subscription_not_found':
+        return new ApiError('subscription_not_found');
+      case 'channel_unavailable':
+        return new ApiError('channel_unavailable', message);
+      case 'invalid_request':
+        return new ApiError('invalid_request', message);
+      case 'rate_limited':
+        return new ApiError('rate_limited', message, undefined, {
+          'retry-after': res.headers.get('retry-after') ?? '60',
+        });
+      default:
+        log.warn({ alerts: route, status: res.status, code }, 'alerts service error');
+        return new ApiError('alerts_unavailable', `the alerts service answered ${res.status}`, undefined, {
+          'retry-after': '5',
+        });
     }
-    if (res.status === 400 && Array.isArray(b.problems))
-      throw new ApiError('invalid_request', b.problems.map(String).join('; ').slice(0, 300));
-    log.warn({ alerts: req.path, status: res.status }, 'alerts service error');
-    throw new ApiError('alerts_unavailable', `the alerts service answered ${res.status}`, undefined, {
-      'retry-after': '5',
-    });
   }
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isLive, isMetricId, type MetricValues, QC_FLAG_LIST, type QcFlag, usableFor } from '@cnx/domain';
-import { filters, parseTopic } from '@cnx/protocol';
+import { AlertEventPayload, filters, parseTopic } from '@cnx/protocol';
 import type { Logger } from '@cnx/runtime';
 import mqtt, { type MqttClient } from 'mqtt';
 import Type from 'typebox';
@@ -21,10 +21,15 @@ export interface LiveEvent {
 
 export type LiveListener = (event: LiveEvent) => void;
 
+/** An alert transition from the bus (`cnx/v1/{city}/alerts/{rule}/{subject}`), validated. */
+export type AlertListener = (event: AlertEventPayload) => void;
+
 /** Where live events come from (the MQTT bus in production; tests may feed their own). */
 export interface LiveSource {
   readonly connected: boolean;
   subscribe(listener: LiveListener): () => void;
+  /** Alert transitions as they happen (never the retained state a new subscriber is handed). */
+  subscribeAlerts?(listener: AlertListener): () => void;
 }
 
 export interface BusCounters {
@@ -52,6 +57,7 @@ const BusReading = Type.Object({
   receivedAt: Type.Integer({ minimum: MIN_TIME, maximum: MAX_TIME }),
 });
 const checkBusReading = Compile(BusReading);
+const checkAlertEvent = Compile(AlertEventPayload);
 
 /** The bus is at-least-once (docs/architecture.md): remember this many recent (device, ts) pairs. */
 const DEDUPE_WINDOW = 20_000;
@@ -66,6 +72,7 @@ const MAX_PAYLOAD = 4 * 1024 * 1024;
 export class BusService implements LiveSource {
   private client: MqttClient | undefined;
   private readonly listeners = new Set<LiveListener>();
+  private readonly alertListeners = new Set<AlertListener>();
   private readonly seen = new Set<string>();
 
   constructor(
@@ -85,6 +92,11 @@ export class BusService implements LiveSource {
     return () => this.listeners.delete(listener);
   }
 
+  subscribeAlerts(listener: AlertListener): () => void {
+    this.alertListeners.add(listener);
+    return () => this.alertListeners.delete(listener);
+  }
+
   async start(): Promise<void> {
     const filter = filters.allReadings(this.city.id);
     const client = mqtt.connect(this.opts.url, {
@@ -100,17 +112,53 @@ export class BusService implements LiveSource {
       client.subscribe(filter, { qos: 0 }, (err) => {
         if (err) this.logger.warn({ err }, 'bus subscribe failed');
       });
+      // Alert transitions: QoS 1 (rare and worth having); the retained state handed over on
+      // subscribing is the past, not an event (GET /v1/alerts gives the current state).
+      client.subscribe(filters.allAlerts(this.city.id), { qos: 1 }, (err) => {
+        if (err) this.logger.warn({ err }, 'bus subscribe failed');
+      });
     });
     client.on('offline', () => this.logger.warn({ url: this.opts.url }, 'bus offline; reconnecting'));
     client.on('error', (err) => this.logger.warn({ err: err.message }, 'bus error'));
-    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('message', (topic, payload, packet) => {
+      if (topic.startsWith(this.alertPrefix)) {
+        if (!packet.retain) this.onAlert(payload);
+      } else this.onMessage(topic, payload);
+    });
   }
 
   async stop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
     this.listeners.clear();
+    this.alertListeners.clear();
     await client?.endAsync(true);
+  }
+
+  private get alertPrefix(): string {
+    return filters.allAlerts(this.city.id).replace('+/+', '');
+  }
+
+  /** One alert transition (public for tests: the same path as MQTT deliveries). */
+  onAlert(payload: Buffer): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(payload.toString('utf8'));
+    } catch {
+      this.logger.warn({}, 'alert event is not JSON');
+      return;
+    }
+    if (!checkAlertEvent.Check(msg) || msg.city !== this.city.id) {
+      this.logger.warn({}, 'alert event of an unknown shape');
+      return;
+    }
+    for (const l of this.alertListeners) {
+      try {
+        l(msg);
+      } catch (err) {
+        this.logger.warn({ err }, 'alert listener failed');
+      }
+    }
   }
 
   /** Handles one bus message, a batch of readings (public for tests: the same path as MQTT deliveries). */

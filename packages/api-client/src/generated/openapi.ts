@@ -282,8 +282,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Live readings as Server-Sent Events
-         * @description An EventSource stream. `event: reading` carries a LiveReading (components/schemas/LiveReading) as `data`, with `id: <ts>-<device>`; `event: heartbeat` (Heartbeat) keeps proxies from closing an idle stream. Filter with station, district and kind (all optional, combined with AND). Readings are live only, by their own time: a reading more than 15 minutes old (a replay, a history upload, a stale delivery) or more than 2 minutes ahead is not sent, and a reconnect does not replay what was missed (use /readings for that). `usable: false` marks a reading the quality policy keeps out of every figure. At most 200 streams in total and 5 per client.
+         * Live readings and alerts as Server-Sent Events
+         * @description An EventSource stream. `event: reading` carries a LiveReading (components/schemas/LiveReading) as `data`, with `id: <ts>-<device>`; `event: heartbeat` (Heartbeat) keeps proxies from closing an idle stream; `event: alert` carries a LiveAlert (components/schemas/LiveAlert) for every alert transition about a selected station (district and city alerts are about all their stations). Filter with station, district and kind (all optional, combined with AND). Readings are live only, by their own time: a reading more than 15 minutes old (a replay, a history upload, a stale delivery) or more than 2 minutes ahead is not sent, and a reconnect does not replay what was missed (use /readings for that). `usable: false` marks a reading the quality policy keeps out of every figure. At most 200 streams in total and 5 per client.
          */
         get: operations["streamReadings"];
         put?: never;
@@ -357,6 +357,136 @@ export interface paths {
         };
         /** Who did what when to an alert, and every delivery with its status and attempts */
         get: operations["getAlertAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Current and recent alerts (smoke, canal level, water quality, stations offline)
+         * @description current: firing now (or acknowledged by staff); recent: ended (cleared or resolved) within recentHours. Times are RFC 3339 UTC; texts in Thai and English. Follow GET /v1/stream (event: alert) for changes.
+         */
+        get: operations["listAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alerts/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The alert rules of the city: signal, scope, levels with thresholds and labels */
+        get: operations["listAlertRules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for alerts by email, LINE, Web Push or webhook (double opt-in)
+         * @description A confirmation goes to the address; alerts start once it is confirmed. The answer is the same whether or not the address is subscribed already, and at most 3 confirmations go to one address a day. webhook: the Standard Webhooks signing secret is in the answer, once.
+         */
+        post: operations["createSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm a subscription with the token from its confirmation message */
+        post: operations["confirmSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The subscription of a token (Authorization: Bearer <token>); the address masked */
+        get: operations["getSubscription"];
+        put?: never;
+        post?: never;
+        /** Delete the subscription and its contact details */
+        delete: operations["deleteSubscription"];
+        options?: never;
+        head?: never;
+        /** Change where, what and when: scope, language, PM2.5 threshold, quiet hours, daily cap, rules */
+        patch: operations["updateSubscription"];
+        trace?: never;
+    };
+    "/v1/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * One-click unsubscribe (RFC 8058): the List-Unsubscribe link of every message
+         * @description POST with the token in the query; a form body (List-Unsubscribe=One-Click), JSON or none.
+         */
+        post: operations["unsubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/webpush-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The VAPID public key to pass to PushManager.subscribe (applicationServerKey) */
+        get: operations["getWebPushKey"];
         put?: never;
         post?: never;
         delete?: never;
@@ -440,6 +570,12 @@ export interface components {
              */
             ts: string;
         };
+        /** LiveAlert */
+        LiveAlert: {
+            /** @enum {unknown} */
+            transition: "raised" | "escalated" | "deescalated" | "renotify" | "cleared";
+            alert: components["schemas"]["PublicAlert"];
+        };
         /** ErrorResponse */
         ErrorResponse: {
             error: {
@@ -447,7 +583,7 @@ export interface components {
                  * @description Stable error code (docs/api.md, Errors)
                  * @enum {unknown}
                  */
-                code: "invalid_request" | "invalid_time" | "range_too_large" | "invalid_cursor" | "unauthorized" | "not_found" | "station_not_found" | "district_not_found" | "alert_not_found" | "alert_conflict" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "rate_limited" | "too_many_streams" | "internal" | "store_unavailable" | "stream_unavailable" | "overloaded" | "alerts_unavailable" | "store_timeout" | "alerts_timeout";
+                code: "invalid_request" | "invalid_time" | "range_too_large" | "invalid_cursor" | "unauthorized" | "not_found" | "station_not_found" | "district_not_found" | "alert_not_found" | "alert_conflict" | "subscription_not_found" | "channel_unavailable" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "rate_limited" | "too_many_streams" | "internal" | "store_unavailable" | "stream_unavailable" | "overloaded" | "alerts_unavailable" | "store_timeout" | "alerts_timeout";
                 message: string;
                 details?: components["schemas"]["ProblemDetail"][];
             };
@@ -1184,6 +1320,226 @@ export interface components {
             deliveries: components["schemas"]["AlertDelivery"][];
             deliveriesTotal: number;
         };
+        /**
+         * PublicAlert
+         * @description An alert as anyone may see it: no personal data
+         */
+        PublicAlert: {
+            id: number;
+            /** @description Rule id (cities/<city>/alert-rules.json) */
+            rule: string;
+            ruleName: {
+                th: string;
+                en: string;
+            };
+            /** @description pm25_1h, pm25_24h, canal_level, canal_rise, do_low, offline, stuck */
+            signal: string;
+            subject: {
+                /** @enum {unknown} */
+                type: "station" | "district" | "city";
+                id: string;
+                name: {
+                    th: string;
+                    en: string;
+                };
+            };
+            /**
+             * @description active: firing or acknowledged; ended: cleared or resolved
+             * @enum {unknown}
+             */
+            status: "active" | "ended";
+            level: string | null;
+            severity: ("info" | "warning" | "critical") | null;
+            levelLabel: {
+                th: string;
+                en: string;
+            } | null;
+            value: number | null;
+            /** @description The value with its unit, e.g. "82.40 µg/m³" */
+            valueText: string;
+            /**
+             * Format: date-time
+             * @description When the condition started (observation time), RFC 3339 UTC
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description The last transition (observation time)
+             */
+            updatedAt: string;
+            endedAt: string | null;
+            /** @description The message text of the last transition, Thai and English */
+            text: {
+                th: {
+                    title: string;
+                    body: string;
+                };
+                en: {
+                    title: string;
+                    body: string;
+                };
+            };
+            /** @description The stations it is about: the station, every station of the district, or of the city */
+            stations: string[];
+            /** @description The districts it is about */
+            districts: string[];
+        };
+        /** PublicAlertList */
+        PublicAlertList: {
+            /** @description Alerts firing now (or acknowledged by staff), newest first */
+            current: components["schemas"]["PublicAlert"][];
+            /** @description Alerts that ended within recentHours, newest first */
+            recent: components["schemas"]["PublicAlert"][];
+            recentHours: number;
+            /** Format: date-time */
+            generatedAt: string;
+        };
+        /** AlertRuleInfo */
+        AlertRuleInfo: {
+            id: string;
+            name: {
+                th: string;
+                en: string;
+            };
+            signal: string;
+            /** @enum {unknown} */
+            stationKind: "air" | "canal";
+            /** @enum {unknown} */
+            direction: "above" | "below";
+            /** @enum {unknown} */
+            scope: "station" | "district" | "city";
+            levels: {
+                id: string;
+                /** @enum {unknown} */
+                severity: "info" | "warning" | "critical";
+                threshold: number | {
+                    station: string;
+                };
+                label: {
+                    th: string;
+                    en: string;
+                };
+            }[];
+            durationMin: number;
+        };
+        /** AlertRuleList */
+        AlertRuleList: {
+            rules: components["schemas"]["AlertRuleInfo"][];
+        };
+        /** SubscriptionRequest */
+        SubscriptionRequest: {
+            /** @enum {unknown} */
+            channel: "email" | "line" | "webhook" | "webpush";
+            /** @description email: an address; line: a LINE user id (U + 32 hex); webhook: an https URL; webpush: the PushSubscription */
+            address: string | {
+                endpoint: string;
+                expirationTime?: number | null;
+                keys: {
+                    p256dh: string;
+                    auth: string;
+                };
+            };
+            /** @description A station id (else district, else the whole city) */
+            station?: string;
+            /** @description A district id */
+            district?: string;
+            /**
+             * @description Language of the messages (default th)
+             * @enum {unknown}
+             */
+            lang?: "th" | "en";
+            pm25Threshold?: number | null;
+            quietHours?: {
+                /** @description HH:MM, Thai time */
+                start: string;
+                /** @description HH:MM, Thai time */
+                end: string;
+            } | null;
+            /** @description Alert messages per Thai day */
+            dailyCap?: number;
+            rules?: string[] | null;
+        };
+        /** SubscriptionAccepted */
+        SubscriptionAccepted: {
+            /** @enum {string} */
+            status: "pending";
+            message: string;
+            /** @description webhook only: the Standard Webhooks signing secret (whsec_...), shown once */
+            webhookSecret?: string;
+        };
+        /** SubscriptionConfirm */
+        SubscriptionConfirm: {
+            token: string;
+        };
+        /** Subscription */
+        Subscription: {
+            /** @enum {unknown} */
+            status: "pending" | "active";
+            /** @enum {unknown} */
+            channel: "email" | "line" | "webhook" | "webpush";
+            /** @description The contact, masked (n***@example.org) */
+            address: string;
+            scope: {
+                /** @enum {unknown} */
+                type: "station" | "district" | "city";
+                id: string;
+                name: {
+                    th: string;
+                    en: string;
+                };
+            };
+            /** @enum {unknown} */
+            lang: "th" | "en";
+            pm25Threshold: number | null;
+            quietHours: {
+                /** @description HH:MM, Thai time */
+                start: string;
+                /** @description HH:MM, Thai time */
+                end: string;
+            } | null;
+            dailyCap: number;
+            rules: string[] | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             */
+            createdAt: string;
+            confirmedAt: string | null;
+        };
+        /** SubscriptionUpdate */
+        SubscriptionUpdate: {
+            /** @enum {unknown} */
+            scope?: "station" | "district" | "city";
+            /** @description A station id (else district, else the whole city) */
+            station?: string;
+            /** @description A district id */
+            district?: string;
+            /**
+             * @description Language of the messages (default th)
+             * @enum {unknown}
+             */
+            lang?: "th" | "en";
+            pm25Threshold?: number | null;
+            quietHours?: {
+                /** @description HH:MM, Thai time */
+                start: string;
+                /** @description HH:MM, Thai time */
+                end: string;
+            } | null;
+            /** @description Alert messages per Thai day */
+            dailyCap?: number;
+            rules?: string[] | null;
+        };
+        /** SubscriptionEnded */
+        SubscriptionEnded: {
+            /** @enum {unknown} */
+            status: "unsubscribed" | "deleted";
+        };
+        /** WebPushKey */
+        WebPushKey: {
+            /** @description The VAPID public key (applicationServerKey), base64url */
+            publicKey: string;
+        };
         /** CacheFlushed */
         CacheFlushed: {
             flushed: number;
@@ -1203,6 +1559,7 @@ export interface components {
 }
 export type LiveReading = components['schemas']['LiveReading'];
 export type Heartbeat = components['schemas']['Heartbeat'];
+export type LiveAlert = components['schemas']['LiveAlert'];
 export type ErrorResponse = components['schemas']['ErrorResponse'];
 export type LocalizedText = components['schemas']['LocalizedText'];
 export type GeoPoint = components['schemas']['GeoPoint'];
@@ -1248,6 +1605,17 @@ export type AlertAction = components['schemas']['AlertAction'];
 export type AlertAuditEntry = components['schemas']['AlertAuditEntry'];
 export type AlertDelivery = components['schemas']['AlertDelivery'];
 export type AlertAudit = components['schemas']['AlertAudit'];
+export type PublicAlert = components['schemas']['PublicAlert'];
+export type PublicAlertList = components['schemas']['PublicAlertList'];
+export type AlertRuleInfo = components['schemas']['AlertRuleInfo'];
+export type AlertRuleList = components['schemas']['AlertRuleList'];
+export type SubscriptionRequest = components['schemas']['SubscriptionRequest'];
+export type SubscriptionAccepted = components['schemas']['SubscriptionAccepted'];
+export type SubscriptionConfirm = components['schemas']['SubscriptionConfirm'];
+export type Subscription = components['schemas']['Subscription'];
+export type SubscriptionUpdate = components['schemas']['SubscriptionUpdate'];
+export type SubscriptionEnded = components['schemas']['SubscriptionEnded'];
+export type WebPushKey = components['schemas']['WebPushKey'];
 export type CacheFlushed = components['schemas']['CacheFlushed'];
 export type AdminConfig = components['schemas']['AdminConfig'];
 export type $defs = Record<string, never>;
@@ -2999,6 +3367,731 @@ export interface operations {
             };
         };
     };
+    listAlerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Current and recent alerts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicAlertList"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listAlertRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Alert rules */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleList"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted: a confirmation is on its way */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionAccepted"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    confirmSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionConfirm"];
+            };
+        };
+        responses: {
+            /** @description Confirmed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown station, district, alert or route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown station, district, alert or route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionEnded"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown station, district, alert or route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updateSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionUpdate"];
+            };
+        };
+        responses: {
+            /** @description Changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown station, district, alert or route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    unsubscribe: {
+        parameters: {
+            query: {
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unsubscribed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionEnded"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown station, district, alert or route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getWebPushKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebPushKey"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     flushCache: {
         parameters: {
             query?: never;
@@ -3194,6 +4287,15 @@ export const operationRoutes = {
   acknowledgeAlert: { method: "POST", path: "/v1/staff/alerts/{alertId}/ack" },
   resolveAlert: { method: "POST", path: "/v1/staff/alerts/{alertId}/resolve" },
   getAlertAudit: { method: "GET", path: "/v1/staff/alerts/{alertId}/audit" },
+  listAlerts: { method: "GET", path: "/v1/alerts" },
+  listAlertRules: { method: "GET", path: "/v1/alerts/rules" },
+  createSubscription: { method: "POST", path: "/v1/subscriptions" },
+  confirmSubscription: { method: "POST", path: "/v1/subscriptions/confirm" },
+  getSubscription: { method: "GET", path: "/v1/subscription" },
+  deleteSubscription: { method: "DELETE", path: "/v1/subscription" },
+  updateSubscription: { method: "PATCH", path: "/v1/subscription" },
+  unsubscribe: { method: "POST", path: "/v1/unsubscribe" },
+  getWebPushKey: { method: "GET", path: "/v1/subscriptions/webpush-key" },
   flushCache: { method: "POST", path: "/admin/cache/flush" },
   getConfig: { method: "GET", path: "/admin/config" },
 } as const;

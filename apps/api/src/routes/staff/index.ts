@@ -43,7 +43,7 @@ export const staffRoutes: FastifyPluginAsyncTypebox = async (app) => {
     reply.header('cache-control', 'no-store');
   });
 
-  const forward = (request: FastifyRequest, method: 'GET' | 'POST', path: string, alertId?: number) =>
+  const forward = (request: FastifyRequest, method: 'GET' | 'POST', path: string) =>
     alerts!.forward(
       {
         method,
@@ -51,7 +51,7 @@ export const staffRoutes: FastifyPluginAsyncTypebox = async (app) => {
         authorization: request.headers.authorization!,
         body: method === 'POST' ? request.body : undefined,
         requestId: request.id,
-        ...(alertId !== undefined ? { alertId } : {}),
+        clientIp: request.ip,
       },
       request.log,
     );
@@ -88,13 +88,7 @@ export const staffRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ok(AlertAction, 'Acknowledged'), ...errorResponses(401, 404, 409) },
       },
     },
-    async (request) =>
-      (await forward(
-        request,
-        'POST',
-        `/v1/staff/alerts/${request.params.alertId}/ack`,
-        request.params.alertId,
-      )) as never,
+    async (request) => (await forward(request, 'POST', `/v1/staff/alerts/${request.params.alertId}/ack`)) as never,
   );
 
   app.post(
@@ -112,13 +106,7 @@ export const staffRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ok(AlertAction, 'Resolved'), ...errorResponses(401, 404, 409) },
       },
     },
-    async (request) =>
-      (await forward(
-        request,
-        'POST',
-        `/v1/staff/alerts/${request.params.alertId}/resolve`,
-        request.params.alertId,
-      )) as never,
+    async (request) => (await forward(request, 'POST', `/v1/staff/alerts/${request.params.alertId}/resolve`)) as never,
   );
 
   app.get(
@@ -135,12 +123,6 @@ export const staffRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ok(AlertAudit, 'Audit trail'), ...errorResponses(401, 404) },
       },
     },
-    async (request) =>
-      (await forward(
-        request,
-        'GET',
-        `/v1/staff/alerts/${request.params.alertId}/audit`,
-        request.params.alertId,
-      )) as never,
+    async (request) => (await forward(request, 'GET', `/v1/staff/alerts/${request.params.alertId}/audit`)) as never,
   );
 };

@@ -11,7 +11,8 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
 /**
  * GET /v1/stream: Server-Sent Events of normalised readings from the bus, filtered by station,
  * district and kind. Events: `reading` (data: LiveReading), `heartbeat` (data: {ts}) every
- * API_STREAM_HEARTBEAT_S; alerts will come as `alert` events. Bounded in total and per client.
+ * API_STREAM_HEARTBEAT_S; `alert` (data: LiveAlert) for each alert transition about the selected
+ * stations. Bounded in total and per client.
  */
 export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { city, streams, config } = app.cnx;
@@ -27,11 +28,13 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['live'],
         operationId: 'streamReadings',
-        summary: 'Live readings as Server-Sent Events',
+        summary: 'Live readings and alerts as Server-Sent Events',
         description:
           'An EventSource stream. `event: reading` carries a LiveReading (components/schemas/LiveReading) as ' +
           '`data`, with `id: <ts>-<device>`; `event: heartbeat` (Heartbeat) keeps proxies from closing an idle ' +
-          'stream. Filter with station, district and kind (all optional, combined with AND). Readings are ' +
+          'stream; `event: alert` carries a LiveAlert (components/schemas/LiveAlert) for every alert transition about ' +
+          'a selected station (district and city alerts are about all their stations). ' +
+          'Filter with station, district and kind (all optional, combined with AND). Readings are ' +
           'live only, by their own time: a reading more than 15 minutes old (a replay, a history upload, a stale ' +
           'delivery) or more than 2 minutes ahead is not sent, and a reconnect does not replay what was missed (use ' +
           '/readings for that). `usable: false` marks a reading the quality policy keeps out of every figure. ' +
@@ -104,9 +107,19 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
         raw.write(chunk);
         if (outcome === 'sent') app.metrics.streamEvents.inc({ outcome });
       };
-      unsubscribe = live.subscribe((e: LiveEvent) => {
+      const stopReadings = live.subscribe((e: LiveEvent) => {
         if (stations.has(e.station)) send(`event: reading\nid: ${e.id}\ndata: ${e.data}\n\n`, 'sent');
       });
+      // Alert transitions about any of the stream's stations (a district or city alert is about all of its).
+      const stopAlerts = live.subscribeAlerts?.((e) => {
+        const data = app.cnx.publicAlerts.fromEvent(e);
+        if (data.alert.stations.some((s) => stations.has(s)))
+          send(`event: alert\nid: alert-${e.alertId}-${e.ts}\ndata: ${JSON.stringify(data)}\n\n`, 'sent');
+      });
+      unsubscribe = () => {
+        stopReadings();
+        stopAlerts?.();
+      };
       heartbeat = setInterval(
         () => send(`event: heartbeat\ndata: {"ts":"${iso(Date.now())}"}\n\n`, 'heartbeat'),
         config.stream.heartbeatMs,

@@ -9,5 +9,7 @@ export default {
     adapter: adapter({ out: 'build', precompress: true }),
     // Inline small CSS so the first paint needs no second round trip (weak phone connections).
     inlineStyleThreshold: 4096,
+    // The Web Push service worker is registered only when a reader asks for browser notifications.
+    serviceWorker: { register: false },
   },
 };

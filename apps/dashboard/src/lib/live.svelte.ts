@@ -1,4 +1,5 @@
 import { createClient, type LiveReading, type LiveSubscription } from '@cnx/api-client';
+import { onLiveAlert } from './alerts.svelte';
 
 /** The newest live values per station, from GET /v1/stream (browser only; started by the layout). */
 export interface LiveValue {
@@ -67,6 +68,9 @@ function subscribeOnce(
     error() {
       live.connected = false;
       if (sub.closed) onRefused();
+    },
+    alert(e) {
+      onLiveAlert(e.alert);
     },
     reading(r) {
       const prev = live.stations[r.station];

@@ -136,6 +136,8 @@ export async function startDashboardStack(
   try {
     await gateway.start();
     const apiPort = await freePort();
+    // With the alerts service, the API forwards alerts and subscriptions to it (issue 12).
+    const alertsPort = opts.alerts ? await freePort() : undefined;
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const api = ManagedProcess.spawn({
       name: 'api',
@@ -153,6 +155,7 @@ export async function startDashboardStack(
         // No load shedding: browser, stack and simulator share a busy test machine, whose lag is not
         // the API's fault (apps/api test/pressure.test.ts checks the shedding).
         API_MAX_EVENT_LOOP_DELAY_MS: '0',
+        ...(alertsPort ? { API_ALERTS_URL: `http://127.0.0.1:${alertsPort}` } : {}),
       },
     });
     procs.push(api);
@@ -177,8 +180,7 @@ export async function startDashboardStack(
     await web.waitUntilReady(() => httpOk(`${dashboardUrl}/data`), { timeoutMs: 30_000, what: 'dashboard /data' });
 
     let alertsUrl: string | undefined;
-    if (opts.alerts) {
-      const alertsPort = await freePort();
+    if (opts.alerts && alertsPort) {
       alertsUrl = `http://127.0.0.1:${alertsPort}`;
       const alerts = ManagedProcess.spawn({
         name: 'alerts',
@@ -192,6 +194,9 @@ export async function startDashboardStack(
           ALERTS_MQTT_URL: broker.url,
           ALERTS_HTTP_PORT: String(alertsPort),
           ALERTS_DISPATCH_POLL_MS: '50',
+          // Links in messages: the confirm/manage/unsubscribe pages and the one-click unsubscribe.
+          ALERTS_PUBLIC_API_URL: apiUrl,
+          ALERTS_DASHBOARD_URL: dashboardUrl,
           ...opts.alerts,
         },
         tailLines: 2000,

@@ -187,6 +187,9 @@ run(
 run('alerts', 'apps/alerts/src/main.ts', [], {
   ALERTS_MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`,
   ALERTS_STAFF_FILE: staff.path,
+  // Links in every message: the dashboard's confirm/manage/unsubscribe pages, the API's one-click unsubscribe.
+  ALERTS_PUBLIC_API_URL: env.ALERTS_PUBLIC_API_URL ?? `http://127.0.0.1:${apiPort}`,
+  ALERTS_DASHBOARD_URL: env.ALERTS_DASHBOARD_URL ?? `http://127.0.0.1:${dashboardPort}`,
 });
 // Each device at its own cadence from the city pack (intervalS), as real firmware.
 if (options.fleet)
@@ -230,8 +233,8 @@ cnx-sense is running on embedded defaults (embedded MQTT broker, SQLite store in
   Latest air quality   http://127.0.0.1:${apiPort}/v1/latest
   Live stream (SSE)    http://127.0.0.1:${apiPort}/v1/stream
   MQTT broker          mqtt://127.0.0.1:${mqttPort}   (devices publish to cnx/v1/<city>/devices/<id>/telemetry)
-  Alerts               http://127.0.0.1:${alertsPort}/v1/alerts   (subscriptions: apps/alerts/README.md;
-                       staff ack/resolve: http://127.0.0.1:${apiPort}/v1/staff/alerts with a staff token)
+  Alerts               http://127.0.0.1:${apiPort}/v1/alerts   (subscribe: http://127.0.0.1:${dashboardPort}/alerts/subscribe;
+                       email needs ALERTS_SMTP_URL; staff ack/resolve: http://127.0.0.1:${apiPort}/v1/staff/alerts with a staff token)
 ${staffLines}
   Gateway health       http://127.0.0.1:${gatewayHttp}/health
   Gateway metrics      http://127.0.0.1:${gatewayHttp}/metrics

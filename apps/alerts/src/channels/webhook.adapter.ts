@@ -1,5 +1,5 @@
 /**
- * Signed webhooks for social innovators' apps, the Standard Webhooks way (standardwebhooks.com), so a
+ * Signed webhooks for social innovators' apps, the Standard Webhooks way (the `standardwebhooks` package), so a
  * receiver verifies with an existing library (`standardwebhooks` for TypeScript, Python, Go, ...):
  *   webhook-id: <the outbox row's retry key>   (the same on every retry: receivers deduplicate on it)
  *   webhook-timestamp: <unix seconds of this attempt>

@@ -84,7 +84,12 @@ it('an alert in flight during SIGKILL is delivered exactly once after restart', 
   const confirm = await waitFor(() => line.hits[0], 'confirmation push');
   const text = JSON.parse(confirm.body).messages[0].text as string;
   const token = /token=([\w-]+)/.exec(text)![1];
-  expect((await fetch(`${base}/v1/subscriptions/confirm?token=${token}`)).status).toBe(200);
+  const confirmed = await fetch(`${base}/v1/subscriptions/confirm`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token }),
+  });
+  expect(confirmed.status).toBe(200);
 
   const pub = await mqtt.connectAsync(broker.url, { clientId: 'crash-pub' });
   const t0 = Date.now() - 3 * 3_600_000;

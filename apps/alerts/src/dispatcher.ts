@@ -3,7 +3,7 @@
  * jitter, capped), gives up after maxAttempts. A row is marked sent only after the channel confirmed;
  * a crash in between leaves it pending and it is re-sent with the same retry key after a restart.
  */
-import { type AlertLang, type AlertRule, alertText, formatThaiTime } from '@cnx/domain';
+import { type AlertCity, type AlertLang, type AlertRule, alertText, localIsoTime } from '@cnx/domain';
 import type { Logger } from '@cnx/runtime';
 import { alertTopic } from './bus';
 import type { Channel, OutgoingMessage } from './channels/types';
@@ -200,6 +200,7 @@ export class Dispatcher {
       value: ev.value ?? undefined,
       subjectName,
       ts: ev.ts,
+      city: this.city(),
     };
     const first: AlertLang = target.lang;
     const second: AlertLang = first === 'th' ? 'en' : 'th';
@@ -223,10 +224,15 @@ export class Dispatcher {
       html,
       unsubscribeUrl,
       topic: alertTopic(this.cfg.city, ev.rule_id, ev.subject_id),
-      payload: eventPayload(this.cfg.city, ev, rule, subjectName),
+      payload: eventPayload(this.cfg.city, ev, rule, subjectName, this.city().timeZone),
       urgency: pushUrgency(ev.type, rule.levels[ev.level]?.severity),
       collapseKey: `cnx-alert-${ev.alert_id}`,
     };
+  }
+
+  /** The city's name and time zone (city pack) for the time line of every message. */
+  private city(): AlertCity {
+    return { name: this.evaluator.city.name, timeZone: this.evaluator.city.timeZone };
   }
 
   private target(row: OutboxRow): { address: string; lang: AlertLang; token?: string; secret?: string } | undefined {
@@ -257,6 +263,8 @@ export function eventPayload(
   ev: Omit<EventRow, 'id' | 'created_at'>,
   rule: AlertRule,
   subjectName: { th: string; en: string },
+  /** The city's IANA time zone (city.json): `time` is the event's local time with its offset. */
+  timeZone: string,
 ): Record<string, unknown> {
   const lvl = rule.levels[ev.type === 'cleared' ? ev.previous_level : ev.level];
   return {
@@ -272,6 +280,6 @@ export function eventPayload(
     severity: ev.type === 'cleared' ? null : (lvl?.severity ?? null),
     value: ev.value,
     ts: ev.ts,
-    time: `${formatThaiTime(ev.ts)}+07:00`,
+    time: localIsoTime(ev.ts, timeZone),
   };
 }

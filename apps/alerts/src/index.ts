@@ -5,6 +5,6 @@ export { signWebhook } from './channels/webhook.adapter';
 export { MAX_PUSH_PLAINTEXT, pushPayload, pushSubscriptionProblem } from './channels/webpush.adapter';
 export { type AlertsConfig, loadAlertsConfig, type StaffMember } from './config';
 export { pushUrgency } from './dispatcher';
-export { bangkokDayStart, quietEnd } from './evaluator';
+export { cityDayStart, quietEnd } from './evaluator';
 export { loadRuleSet, validateRuleSet } from './rules.config';
 export { AlertStore } from './store';

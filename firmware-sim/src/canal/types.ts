@@ -13,6 +13,8 @@ export interface CanalStationInfo {
   levels: CanalLevels;
   /** English station name, for listings. */
   name?: string;
+  /** The city's centre (city.json `center`): origin of the local kilometres (downstream lag). */
+  reference?: GeoPoint;
 }
 
 export interface CanalRequestEvent {

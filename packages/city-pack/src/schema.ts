@@ -70,7 +70,7 @@ export const LicenceSchema = Type.Object(
 
 /**
  * The page about the city's water stations (the dashboard's navigation label and page heading):
- * `{ th: 'คลองแม่ข่า', en: 'Mae Kha canal' }`. Apps never name a waterway themselves.
+ * `{ th: 'คลอง…', en: '… canal' }`. Apps never name a waterway themselves.
  */
 export const WaterwayPageSchema = Type.Object(
   { name: LocalizedTextSchema, note: Note },

@@ -155,13 +155,7 @@ if (options.fleet)
 // The simulated canal probes start after their history, so the gateway's first live poll follows
 // the backfilled past in time (QC judges each device's readings in order).
 if (options.fleet)
-  run('canal-sim', 'firmware-sim/src/cli.ts', [
-    'canal',
-    '--city',
-    cityId,
-    '--tcp-base-port',
-    String(canalBasePort),
-  ]);
+  run('canal-sim', 'firmware-sim/src/cli.ts', ['canal', '--city', cityId, '--tcp-base-port', String(canalBasePort)]);
 // The API's staff routes (/v1/staff/...) forward to the alerts service started below.
 run('api', 'apps/api/src/main.ts', [], {
   API_PORT: String(apiPort),

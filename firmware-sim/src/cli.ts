@@ -3,7 +3,7 @@
  * cnx-sim: run a virtual device fleet from a city pack against an MQTT broker.
  *
  *   tsx firmware-sim/src/cli.ts run --city <city-id> --mqtt mqtt://127.0.0.1:1883 --scenario haze \
- *     --time-scale 1440 --sim-duration 1d --fault cm-air-nimman-01-pms:offline-buffer:30m
+ *     --time-scale 1440 --sim-duration 1d --fault <device-id>:offline-buffer:30m
  *   tsx firmware-sim/src/cli.ts list
  *   tsx firmware-sim/src/cli.ts canal --tcp-base-port 15020 --rtu /tmp/cnx-rtu --scenario flood   (canal/cli.ts)
  *   tsx firmware-sim/src/cli.ts fleet --mqtt mqtt://127.0.0.1:1883 --tcp-base-port 15020          (air + canal)

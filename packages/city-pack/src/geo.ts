@@ -43,6 +43,8 @@ export interface DistrictProperties {
   name_th: string;
   name_en: string;
   kind: DistrictKind;
+  short_th?: string;
+  short_en?: string;
   [key: string]: unknown;
 }
 

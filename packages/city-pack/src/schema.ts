@@ -199,7 +199,15 @@ export const WATERWAY_KINDS = ['moat', 'canal', 'river'] as const;
 // Feature and property objects allow extra members (GeoJSON "foreign members", QGIS export fields).
 export const DistrictFeatureSchema = Type.Object({
   type: Type.Literal('Feature'),
-  properties: Type.Object({ id: IdSchema, name_th: Text, name_en: Text, kind: Type.Enum([...DISTRICT_KINDS]) }),
+  properties: Type.Object({
+    id: IdSchema,
+    name_th: Text,
+    name_en: Text,
+    kind: Type.Enum([...DISTRICT_KINDS]),
+    /** The short name a map writes on the district (optional; default: the name before any parenthesis). */
+    short_th: Type.Optional(Text),
+    short_en: Type.Optional(Text),
+  }),
   geometry: PolygonSchema,
 });
 

@@ -1512,7 +1512,7 @@ export interface operations {
             path: {
                 /**
                  * @description A station id of the city pack (lowercase letters, digits and -)
-                 * @example cm-air-oldcity-01
+                 * @example xx-air-01
                  */
                 stationId: string;
             };
@@ -1713,7 +1713,7 @@ export interface operations {
             path: {
                 /**
                  * @description A station id of the city pack (lowercase letters, digits and -)
-                 * @example cm-air-oldcity-01
+                 * @example xx-air-01
                  */
                 stationId: string;
             };
@@ -1826,7 +1826,7 @@ export interface operations {
             path: {
                 /**
                  * @description A station id of the city pack (lowercase letters, digits and -)
-                 * @example cm-air-oldcity-01
+                 * @example xx-air-01
                  */
                 stationId: string;
             };
@@ -1941,7 +1941,7 @@ export interface operations {
             path: {
                 /**
                  * @description A station id of the city pack (lowercase letters, digits and -)
-                 * @example cm-air-oldcity-01
+                 * @example xx-air-01
                  */
                 stationId: string;
             };
@@ -2295,7 +2295,7 @@ export interface operations {
             path: {
                 /**
                  * @description The id of a canal station of the city pack
-                 * @example cm-canal-sriphum
+                 * @example xx-canal-01
                  */
                 stationId: string;
             };

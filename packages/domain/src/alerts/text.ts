@@ -46,8 +46,8 @@ const VERB: Record<AlertTransitionType, LocalizedText> = {
 };
 
 /**
- * When, in the city's own time: "2025-03-10 14:00 (เวลาลำปาง, UTC+07:00)" / "2025-03-10 14:00 (Lampang
- * time, UTC+07:00)". The offset keeps it unambiguous for a reader elsewhere.
+ * When, in the city's own time: "2025-03-10 14:00 (เวลา<city>, UTC+07:00)" / "2025-03-10 14:00 (<city>
+ * time, UTC+07:00)", the city's name from its pack. The offset keeps it unambiguous for a reader elsewhere.
  */
 export function formatAlertTime(ts: number, city: AlertCity, lang: AlertLang): string {
   const zone = `UTC${formatUtcOffset(timeZoneOffsetMs(city.timeZone, ts))}`;

@@ -35,13 +35,16 @@ describe('label placement (collision handling)', () => {
     expect(placed.get('edge')).toBeNull(); // no anchor near the corner keeps the whole box in the frame
   });
 
-  it('prefers a spot that does not cover a marker', () => {
+  it('moves a name off a marker, and leaves it out when only spots under markers remain', () => {
     const l = { id: 'l', text: 'Name', x: 300, y: 300, priority: 1, inside: everywhere };
     const p = placeLabels([l], FRAME, MAP_MODES.desktop, [{ x: 300, y: 300 }]).get('l')!;
     const { box } = p;
     const nx = Math.max(box.x0, Math.min(300, box.x1));
     const ny = Math.max(box.y0, Math.min(300, box.y1));
     expect(Math.hypot(nx - 300, ny - 300)).toBeGreaterThanOrEqual(MAP_MODES.desktop.markerR);
+    const small = (x: number, y: number) => Math.abs(x - 300) < 3 && Math.abs(y - 300) < 3;
+    const covered = placeLabels([{ ...l, inside: small }], FRAME, MAP_MODES.desktop, [{ x: 300, y: 300 }]);
+    expect(covered.get('l')).toBeNull();
   });
 
   describe.each(PACKS)('on the map of %s', (_id, pack) => {
@@ -74,6 +77,12 @@ describe('label placement (collision handling)', () => {
             expect(p.box.y1).toBeLessThanOrEqual(map.height);
             expect(p.box).toEqual(labelBox(p.text, p.x, p.y, MAP_MODES[mode].fontSize));
             for (const q of placed) if (q !== p) expect(boxesOverlap(p.box, q.box), `${p.id} / ${q.id}`).toBe(false);
+            // ...nor under a marker (markers are drawn over the names).
+            for (const m of at) {
+              const nx = Math.max(p.box.x0, Math.min(m.x, p.box.x1));
+              const ny = Math.max(p.box.y0, Math.min(m.y, p.box.y1));
+              expect(Math.hypot(nx - m.x, ny - m.y), p.id).toBeGreaterThanOrEqual(MAP_MODES[mode].markerR);
+            }
           }
         }
       },

@@ -1,7 +1,7 @@
 /**
  * Where the overview map writes district names and draws station markers so that people can read them:
- * labels never overlap one another nor leave the frame (placed by priority, moved to a free spot inside
- * their district, or left out: the district list names them all), and markers never cover one another
+ * labels never overlap one another or a marker, nor leave the frame (placed by priority, moved to a free
+ * spot inside their district, or left out: the district list names them all), and markers never cover one another
  * (pushed apart, each with a leader line to its true place). Pure, computed on the server per language
  * and for two sizes: the desktop map and the phone map, whose markers and names are drawn larger.
  */
@@ -22,10 +22,13 @@ export interface MapMode {
   markerR: number;
 }
 
-/** The desktop map (~1.1 px per unit) and the phone map (~0.56 px per unit on a 390-px phone). */
+/**
+ * The desktop map (~1.1 px per unit) and the phone map (~0.56 px per unit on a 390-px phone), whose
+ * markers are drawn 2.2 times larger (CityMap.svelte): a marker's target is then ~27 px across there.
+ */
 export const MAP_MODES = {
   desktop: { fontSize: 12, markerR: 11 },
-  phone: { fontSize: 20, markerR: 22 },
+  phone: { fontSize: 20, markerR: 24 },
 } as const satisfies Record<string, MapMode>;
 export type MapModeName = keyof typeof MAP_MODES;
 
@@ -72,8 +75,8 @@ export interface PlacedLabel {
 
 /**
  * Places labels in priority order at the first candidate anchor (the centroid, then nearby points inside
- * the district, nearest first) whose box stays inside the frame and clear of the labels already placed,
- * preferring spots that do not cover a marker. A label with no such spot is left out (null).
+ * the district, nearest first) whose box stays inside the frame, clear of the labels already placed and
+ * of every marker. A label with no such spot is left out (null).
  */
 export function placeLabels(
   labels: readonly LabelRequest[],
@@ -99,7 +102,8 @@ export function placeLabels(
       .filter(
         (c) => l.inside(c.x, c.y - 0.35 * f) && inFrame(c.box) && !placed.some((p) => boxesOverlap(p, c.box, GAP)),
       );
-    const best = free.find((c) => !circles.some((m) => boxHitsCircle(c.box, m))) ?? free[0];
+    // Markers are drawn over the names: a name a marker would cover is as unreadable as a missing one.
+    const best = free.find((c) => !circles.some((m) => boxHitsCircle(c.box, m)));
     if (!best) {
       out.set(l.id, null);
       continue;

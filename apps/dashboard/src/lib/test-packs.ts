@@ -1,8 +1,9 @@
 /** Test support: every city pack of the repository, and its map projection (tests run on every pack). */
 import { readdirSync } from 'node:fs';
 import { type CityPack, loadCityPackSync, REPO_CITIES_DIR, resolveCityDir } from '@cnx/city-pack';
-import type { FeatureCollection } from 'geojson';
 import { projectCity } from './geo';
+
+type Layer = Parameters<typeof projectCity>[0];
 
 /** Every city pack of the repository: the map is drawn from data, the same way for each. */
 export const PACKS: [string, CityPack][] = readdirSync(REPO_CITIES_DIR, { withFileTypes: true })
@@ -15,7 +16,7 @@ export const PACKS: [string, CityPack][] = readdirSync(REPO_CITIES_DIR, { withFi
 
 export const projectPack = (pack: CityPack) =>
   projectCity(
-    pack.districts as unknown as FeatureCollection,
-    pack.waterways as unknown as FeatureCollection,
+    pack.districts as unknown as Layer,
+    pack.waterways as unknown as Layer,
     pack.stations.map((s) => s.location),
   );

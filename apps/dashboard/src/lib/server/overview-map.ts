@@ -27,8 +27,23 @@ export interface OverviewMap {
   basemap: { tiles: ReturnType<typeof basemapTiles>; attribution: string } | null;
 }
 
-/** The overview map of the city pack for `lang`: layers, marker places, labels, base map tiles. */
-export function overviewMap(stations: readonly { id: string; location: { lon: number; lat: number } }[], lang: Lang) {
+let cached: { key: string; value: OverviewMap } | undefined;
+
+/**
+ * The overview map of the city pack for `lang`: layers, marker places, labels, base map tiles. The same
+ * for every request with the same stations and language (live refreshes rerun the load every few
+ * seconds): kept until either changes.
+ */
+export function overviewMap(
+  stations: readonly { id: string; location: { lon: number; lat: number } }[],
+  lang: Lang,
+): OverviewMap {
+  const key = `${lang}|${stations.map((s) => `${s.id}@${s.location.lon},${s.location.lat}`).join(';')}`;
+  if (cached?.key !== key) cached = { key, value: computeMap(stations, lang) };
+  return cached.value;
+}
+
+function computeMap(stations: readonly { id: string; location: { lon: number; lat: number } }[], lang: Lang) {
   const layers = cityLayers();
   const { map, project, insideDistrict } = projectCity(
     layers.districts,

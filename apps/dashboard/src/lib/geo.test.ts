@@ -94,9 +94,10 @@ describe('the old city of the default pack', () => {
 });
 
 describe('label widths', () => {
-  it('Thai vowel and tone marks take no width', () => {
-    expect(labelWidth('abc', 10)).toBeCloseTo(18);
+  it('Thai vowel and tone marks take no width; wide letters count wider', () => {
+    expect(labelWidth('abc', 10)).toBeCloseTo(21.6);
     // น้ำ = น + ้ (tone mark) + ำ (sara am, a spacing vowel): two letters wide.
-    expect(labelWidth('น้ำ', 10)).toBeCloseTo(12);
+    expect(labelWidth('น้ำ', 10)).toBeCloseTo(labelWidth('นา', 10));
+    expect(labelWidth('MW', 10)).toBeGreaterThan(labelWidth('il', 10) * 2);
   });
 });

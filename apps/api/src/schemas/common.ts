@@ -31,7 +31,7 @@ export const DistrictId = Type.String({
   pattern: ID_PATTERN,
   maxLength: 63,
   description: 'A district id of the city pack',
-  examples: ['old-city'],
+  examples: ['xx-centre'],
 });
 
 export const StationParams = Type.Object({ stationId: StationId }, { additionalProperties: false });

@@ -1407,7 +1407,7 @@ export interface operations {
                 kind?: "air" | "canal";
                 /**
                  * @description A district id of the city pack
-                 * @example old-city
+                 * @example xx-centre
                  */
                 district?: string;
                 /**
@@ -1512,7 +1512,7 @@ export interface operations {
             path: {
                 /**
                  * @description A station id of the city pack (lowercase letters, digits and -)
-                 * @example xx-air-01
+                 * @example cm-air-oldcity-01
                  */
                 stationId: string;
             };
@@ -1608,7 +1608,7 @@ export interface operations {
                 kind?: "air" | "canal";
                 /**
                  * @description A district id of the city pack
-                 * @example old-city
+                 * @example xx-centre
                  */
                 district?: string;
                 /**
@@ -1713,7 +1713,7 @@ export interface operations {
             path: {
                 /**
                  * @description A station id of the city pack (lowercase letters, digits and -)
-                 * @example xx-air-01
+                 * @example cm-air-oldcity-01
                  */
                 stationId: string;
             };
@@ -1826,7 +1826,7 @@ export interface operations {
             path: {
                 /**
                  * @description A station id of the city pack (lowercase letters, digits and -)
-                 * @example xx-air-01
+                 * @example cm-air-oldcity-01
                  */
                 stationId: string;
             };
@@ -1941,7 +1941,7 @@ export interface operations {
             path: {
                 /**
                  * @description A station id of the city pack (lowercase letters, digits and -)
-                 * @example xx-air-01
+                 * @example cm-air-oldcity-01
                  */
                 stationId: string;
             };
@@ -2295,7 +2295,7 @@ export interface operations {
             path: {
                 /**
                  * @description The id of a canal station of the city pack
-                 * @example xx-canal-01
+                 * @example cm-canal-changphueak
                  */
                 stationId: string;
             };
@@ -2402,7 +2402,7 @@ export interface operations {
                 station?: string;
                 /**
                  * @description A district id of the city pack
-                 * @example old-city
+                 * @example xx-centre
                  */
                 district?: string;
                 kind?: "air" | "canal";

@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole system on embedded defaults, on a fresh machine with only Node and npm.
- * Starts the gateway (embedded MQTT broker + embedded SQLite store) and a simulated Chiang Mai
- * fleet publishing to it, then prints where to look. Ctrl-C stops everything cleanly.
+ * Starts the gateway (embedded MQTT broker + embedded SQLite store) and a simulated fleet of the city
+ * pack (CNX_CITY, default DEFAULT_CITY_ID of @cnx/city-pack) publishing to it, then prints where to
+ * look. Ctrl-C stops everything cleanly. `CNX_CITY=<city-id> npm start` runs another city's pack.
  * `CNX_SIM_FLEET=off npm start` (or `npm start -- --no-fleet`) starts no simulated devices, for a
  * field technician who drives their own (firmware-sim). Decisions made before anything starts (fleet
  * or not, the Modbus file, the demo staff file) live in ./start-setup.ts.
@@ -13,7 +14,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { loadCityPackSync, resolveCityDir } from '@cnx/city-pack';
+import { DEFAULT_CITY_ID, loadCityPackSync, resolveCityDir } from '@cnx/city-pack';
 import { backfillHistory } from './start-backfill';
 import {
   cadenceText,
@@ -30,6 +31,8 @@ const env = {
   ...process.env,
   CNX_DATA_DIR: process.env.CNX_DATA_DIR ?? path.join(root, 'data'),
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  // Every app reads the same city pack: the default is decided here once.
+  CNX_CITY: process.env.CNX_CITY || DEFAULT_CITY_ID,
 };
 const mqttPort = Number(env.CNX_MQTT_PORT ?? 1883);
 const gatewayHttp = Number(env.GATEWAY_HTTP_PORT ?? 8081);
@@ -55,7 +58,8 @@ for (const a of options.unknownArgs)
 // exactly as it would the real probes on the municipal network.
 // Polled at each device's cadence (intervalS); with the fleet off, a technician's own `canal`
 // simulator on the same base port is polled the same way.
-const pack = loadCityPackSync(resolveCityDir(env.CNX_CITY ?? 'chiang-mai'));
+const cityId = env.CNX_CITY;
+const pack = loadCityPackSync(resolveCityDir(cityId));
 if (!pack.ok) throw new Error('the city pack is invalid: run npm run validate-city -w @cnx/city-pack');
 const modbusConfigPath = path.join(env.CNX_DATA_DIR, 'modbus.json');
 mkdirSync(env.CNX_DATA_DIR, { recursive: true });
@@ -141,7 +145,7 @@ const gatewayHealthyAt = Date.now(); // the history backfill's figure is measure
 if (options.fleet)
   await backfillHistory({
     env,
-    city: env.CNX_CITY ?? 'chiang-mai',
+    city: cityId,
     stationOf: new Map(pack.value.devices.map((d) => [d.id, d.stationId])),
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
     gatewayUrl: `http://127.0.0.1:${gatewayHttp}`,
@@ -151,13 +155,7 @@ if (options.fleet)
 // The simulated canal probes start after their history, so the gateway's first live poll follows
 // the backfilled past in time (QC judges each device's readings in order).
 if (options.fleet)
-  run('canal-sim', 'firmware-sim/src/cli.ts', [
-    'canal',
-    '--city',
-    env.CNX_CITY ?? 'chiang-mai',
-    '--tcp-base-port',
-    String(canalBasePort),
-  ]);
+  run('canal-sim', 'firmware-sim/src/cli.ts', ['canal', '--city', cityId, '--tcp-base-port', String(canalBasePort)]);
 // The API's staff routes (/v1/staff/...) forward to the alerts service started below.
 run('api', 'apps/api/src/main.ts', [], {
   API_PORT: String(apiPort),
@@ -196,7 +194,7 @@ if (options.fleet)
   run('sim', 'firmware-sim/src/cli.ts', [
     'run',
     '--city',
-    env.CNX_CITY ?? 'chiang-mai',
+    cityId,
     '--mqtt',
     `mqtt://127.0.0.1:${mqttPort}`,
     '--client-id-suffix',

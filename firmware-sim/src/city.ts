@@ -21,7 +21,7 @@ export interface CityFleet {
 
 /** The simulatable devices of a loaded pack (pure: tests build packs in memory). */
 export function fleetDevicesFromPack(
-  pack: Pick<CityPack, 'devices' | 'stationById'>,
+  pack: Pick<CityPack, 'devices' | 'stationById'> & { city?: Pick<CityPack['city'], 'center'> },
   sel: CityFleetSelection = {},
 ): SimDeviceInfo[] {
   const all = pack.devices.filter(isSimulatable);
@@ -47,6 +47,7 @@ export function fleetDevicesFromPack(
       location: station.location,
     };
     if (d.intervalS !== undefined) info.intervalS = d.intervalS;
+    if (pack.city) info.reference = pack.city.center;
     return info;
   });
 }

@@ -2,14 +2,15 @@
 /**
  * cnx-sim: run a virtual device fleet from a city pack against an MQTT broker.
  *
- *   tsx firmware-sim/src/cli.ts run --city chiang-mai --mqtt mqtt://127.0.0.1:1883 --scenario haze \
- *     --time-scale 1440 --sim-duration 1d --fault cm-air-nimman-01-pms:offline-buffer:30m
+ *   tsx firmware-sim/src/cli.ts run --city <city-id> --mqtt mqtt://127.0.0.1:1883 --scenario haze \
+ *     --time-scale 1440 --sim-duration 1d --fault <device-id>:offline-buffer:30m
  *   tsx firmware-sim/src/cli.ts list
  *   tsx firmware-sim/src/cli.ts canal --tcp-base-port 15020 --rtu /tmp/cnx-rtu --scenario flood   (canal/cli.ts)
  *   tsx firmware-sim/src/cli.ts fleet --mqtt mqtt://127.0.0.1:1883 --tcp-base-port 15020          (air + canal)
  *   tsx firmware-sim/src/cli.ts backfill --mqtt mqtt://127.0.0.1:1883 --days 7       (backfill/cli.ts: history)
  */
 import { writeFile } from 'node:fs/promises';
+import { DEFAULT_CITY_ID } from '@cnx/city-pack';
 import { deviceIntervalMs } from '@cnx/domain';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerBackfillCommand } from './backfill/cli';
@@ -249,7 +250,7 @@ const program = new Command()
 program
   .command('run')
   .description('run a fleet of virtual devices from a city pack against an MQTT broker')
-  .option('--city <id>', 'city pack id (cities/<id>/)', 'chiang-mai')
+  .option('--city <id>', 'city pack id (cities/<id>/)', DEFAULT_CITY_ID)
   .option('--cities-dir <dir>', 'folder holding city packs (default: the repository cities/ or $CNX_CITIES_DIR)')
   .option('--mqtt <url>', 'broker URL (default: $MQTT_URL, else mqtt://127.0.0.1:$CNX_MQTT_PORT, port 1883 if unset)')
   .option('--username <name>', 'MQTT username (password from --password or $CNX_SIM_MQTT_PASSWORD)')
@@ -287,7 +288,7 @@ program
 program
   .command('list')
   .description('list simulatable devices, fault modes and scenarios')
-  .option('--city <id>', 'city pack id', 'chiang-mai')
+  .option('--city <id>', 'city pack id', DEFAULT_CITY_ID)
   .option('--cities-dir <dir>', 'folder holding city packs')
   .option('--json', 'machine-readable output')
   .action(list);

@@ -51,7 +51,7 @@ export interface FleetOptions {
   interval?: Duration;
   /** Simulated start, epoch ms or ISO 8601 (default: now). */
   simStart?: number | string;
-  /** City UTC offset in minutes (default +420, Asia/Bangkok). */
+  /** City UTC offset in minutes (default +420; the CLIs pass the pack zone's). */
   utcOffsetMin?: number;
   /** json (default), senml, or mixed (devices alternate json / senml in fleet order). */
   format?: FleetFormat;

@@ -1,16 +1,16 @@
 /**
  * @cnx/firmware-sim: virtual device fleets for field technicians, tests and benchmarks.
  *
- *   const fleet = createFleet({ city: 'chiang-mai', devices, mqtt: { url }, timeScale: 600, maxMessages: 100 });
+ *   const fleet = createFleet({ city: DEFAULT_CITY_ID, devices, mqtt: { url }, timeScale: 600, maxMessages: 100 });
  *   await fleet.start(); await fleet.finished; await fleet.stop(); fleet.stats();
  *
  * Canal stations (Modbus TCP / RTU, see README and docs/modbus.md):
- *   const canal = createCanalFleet({ city: 'chiang-mai', stations, tcp: { basePort: 15020 }, rtu: { dir }, timeScale: 0 });
+ *   const canal = createCanalFleet({ city: DEFAULT_CITY_ID, stations, tcp: { basePort: 15020 }, rtu: { dir }, timeScale: 0 });
  *   await canal.start(); canal.endpoints; canal.station(id).valuesAt(); await canal.stop();
  *
  * History (the simulated past on the history topics, as `npm start` backfills a week):
- *   const { sources } = await loadHistorySources('chiang-mai', { seed: 1, at: until });
- *   await publishBackfill({ city: 'chiang-mai', sources, from, until, seed: 1, mqtt: { url } });
+ *   const { sources } = await loadHistorySources(DEFAULT_CITY_ID, { seed: 1, at: until });
+ *   await publishBackfill({ city: DEFAULT_CITY_ID, sources, from, until, seed: 1, mqtt: { url } });
  */
 export * from './backfill';
 export {

@@ -11,6 +11,7 @@ import {
   loadCityFleet,
   publishBackfill,
   type SimDeviceInfo,
+  utcOffsetMinutes,
 } from '@cnx/firmware-sim';
 import { freePort, ManagedProcess, type MosquittoHandle, makeTempDir, removeDir, startMosquitto } from '@cnx/testkit';
 import { GatewayProcess } from '../src/gateway-process';
@@ -47,6 +48,8 @@ async function httpOk(url: string): Promise<boolean> {
 }
 
 export interface DashboardStack {
+  /** The city pack the stack runs (CNX_CITY). */
+  city: string;
   broker: MosquittoHandle;
   gateway: GatewayProcess;
   apiUrl: string;
@@ -62,40 +65,47 @@ export interface DashboardStack {
   backfill(opts: { devices: SimDeviceInfo[]; scenario: string; hours: number; seed?: number }): Promise<number>;
   /** The last output lines of one of the stack's processes ('api', 'dashboard', 'alerts'). */
   output(name: string): string;
+  /** Another dashboard server over the same API, with extra settings (e.g. a base map); stopped with the stack. */
+  startDashboard(env: Record<string, string>): Promise<string>;
   stop(): Promise<void>;
 }
 
 /**
  * Real Mosquitto + the gateway (SQLite store) + the API (reading that SQLite file read-only, following
- * the bus) + the built dashboard server (`node build`), on free loopback ports, with a copy of the
- * city pack in which one station has a hostile name.
+ * the bus) + the built dashboard server (`node build`), on free loopback ports, over a copy of a city
+ * pack (`city`, default CITY); in the default pack one station has a hostile name.
  */
 export async function startDashboardStack(
   opts: {
+    /** The city pack to run (CNX_CITY of every process); default CITY. */
+    city?: string;
     /** Also run the alerts service (a process, as in production), with these extra settings. */
     alerts?: Record<string, string>;
   } = {},
 ): Promise<DashboardStack> {
+  const city = opts.city ?? CITY;
   const dir = await makeTempDir();
   const citiesDir = path.join(dir, 'cities');
-  cpSync(path.join(repoRoot, 'cities', CITY), path.join(citiesDir, CITY), { recursive: true });
-  const stationsFile = path.join(citiesDir, CITY, 'stations.json');
-  const pack = JSON.parse(readFileSync(stationsFile, 'utf8')) as {
-    stations: { id: string; name: { th: string; en: string } }[];
-  };
-  const hostile = pack.stations.find((s) => s.id === HOSTILE_STATION);
-  if (!hostile) throw new Error(`station ${HOSTILE_STATION} not in the city pack`);
-  hostile.name = { th: HOSTILE_NAME, en: HOSTILE_NAME };
-  writeFileSync(stationsFile, JSON.stringify(pack, null, 2));
+  cpSync(path.join(repoRoot, 'cities', city), path.join(citiesDir, city), { recursive: true });
+  if (city === CITY) {
+    const stationsFile = path.join(citiesDir, city, 'stations.json');
+    const pack = JSON.parse(readFileSync(stationsFile, 'utf8')) as {
+      stations: { id: string; name: { th: string; en: string } }[];
+    };
+    const hostile = pack.stations.find((s) => s.id === HOSTILE_STATION);
+    if (!hostile) throw new Error(`station ${HOSTILE_STATION} not in the city pack`);
+    hostile.name = { th: HOSTILE_NAME, en: HOSTILE_NAME };
+    writeFileSync(stationsFile, JSON.stringify(pack, null, 2));
+  }
 
   const broker = await startMosquitto();
   // The canal probes: one simulated Modbus TCP slave per station, polled by the gateway every second.
-  const loaded = await loadCityPack(path.join(citiesDir, CITY));
+  const loaded = await loadCityPack(path.join(citiesDir, city));
   if (!loaded.ok) throw new Error('city pack copy is invalid');
   const canal: CanalFleet[] = [];
   for (const station of canalStationsFromPack(loaded.value)) {
     const fleet = createCanalFleet({
-      city: CITY,
+      city,
       stations: [station],
       simStart: Date.now(),
       tcp: { basePort: await freePort() },
@@ -118,7 +128,7 @@ export async function startDashboardStack(
       })),
     }),
   );
-  const common = { CNX_CITY: CITY, CNX_CITIES_DIR: citiesDir, CNX_DATA_DIR: dir, LOG_LEVEL: 'warn' };
+  const common = { CNX_CITY: city, CNX_CITIES_DIR: citiesDir, CNX_DATA_DIR: dir, LOG_LEVEL: 'warn' };
   const gateway = new GatewayProcess({
     ...common,
     GATEWAY_MQTT_URL: broker.url,
@@ -161,23 +171,28 @@ export async function startDashboardStack(
     procs.push(api);
     await api.waitUntilReady(() => httpOk(`${apiUrl}/health`), { timeoutMs: 60_000, what: 'API /health' });
 
-    const webPort = await freePort();
-    const dashboardUrl = `http://127.0.0.1:${webPort}`;
-    const web = ManagedProcess.spawn({
-      name: 'dashboard',
-      command: process.execPath,
-      args: [path.join(dashboardDir, 'build/index.js')],
-      cwd: dashboardDir,
-      env: {
-        ...process.env,
-        ...common,
-        HOST: '127.0.0.1',
-        PORT: String(webPort),
-        DASHBOARD_API_URL: apiUrl,
-      },
-    });
-    procs.push(web);
-    await web.waitUntilReady(() => httpOk(`${dashboardUrl}/data`), { timeoutMs: 30_000, what: 'dashboard /data' });
+    const startDashboard = async (extra: Record<string, string> = {}) => {
+      const webPort = await freePort();
+      const url = `http://127.0.0.1:${webPort}`;
+      const web = ManagedProcess.spawn({
+        name: procs.some((p) => p.name === 'dashboard') ? `dashboard-${webPort}` : 'dashboard',
+        command: process.execPath,
+        args: [path.join(dashboardDir, 'build/index.js')],
+        cwd: dashboardDir,
+        env: {
+          ...process.env,
+          ...common,
+          HOST: '127.0.0.1',
+          PORT: String(webPort),
+          DASHBOARD_API_URL: apiUrl,
+          ...extra,
+        },
+      });
+      procs.push(web);
+      await web.waitUntilReady(() => httpOk(`${url}/data`), { timeoutMs: 30_000, what: 'dashboard /data' });
+      return url;
+    };
+    const dashboardUrl = await startDashboard();
 
     let alertsUrl: string | undefined;
     if (opts.alerts && alertsPort) {
@@ -215,8 +230,9 @@ export async function startDashboardStack(
       );
     }
 
-    const { devices } = await loadCityFleet(CITY, {}, citiesDir);
+    const { devices } = await loadCityFleet(city, {}, citiesDir);
     return {
+      city,
       broker,
       gateway,
       apiUrl,
@@ -231,16 +247,17 @@ export async function startDashboardStack(
         const from = until - hours * 3_600_000;
         const { sources } = historySources(loaded.value, {
           seed,
-          utcOffsetMin: 7 * 60,
+          utcOffsetMin: utcOffsetMinutes(loaded.value.city.timezone, from),
           scenario,
           simStart: from,
           selection: { devices: chosen.map((d) => d.id) },
         });
-        const result = await publishBackfill({ city: CITY, sources, from, until, seed, mqtt: { url: broker.url } });
+        const result = await publishBackfill({ city, sources, from, until, seed, mqtt: { url: broker.url } });
         await gateway.drained();
         return result.readings;
       },
       output: (name) => procs.find((p) => p.name === name)?.output() ?? '',
+      startDashboard,
       stop,
     };
   } catch (e) {

@@ -34,6 +34,7 @@ export function cityInfo(pack: CityPack): CityInfo {
   return {
     id: pack.city.id,
     name: pack.city.name,
+    timeZone: pack.city.timezone,
     stations: new Map(
       pack.stations.map((s) => [s.id, { id: s.id, kind: s.kind, district: s.district, name: s.name, canal: s.canal }]),
     ),

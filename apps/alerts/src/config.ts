@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { resolveCityDir } from '@cnx/city-pack';
+import { DEFAULT_CITY_ID, resolveCityDir } from '@cnx/city-pack';
 import { LIVE_MAX_AGE_MS } from '@cnx/domain';
 import { EnvReader } from '@cnx/runtime';
 import { pushSubscriptionProblem } from './channels/webpush.adapter';
@@ -74,7 +74,7 @@ export interface AlertsConfig {
 
 export function loadAlertsConfig(env: Record<string, string | undefined> = process.env): AlertsConfig {
   const r = new EnvReader(env);
-  const city = r.string('CNX_CITY', 'chiang-mai');
+  const city = r.string('CNX_CITY', DEFAULT_CITY_ID);
   const dataDir = path.resolve(r.string('CNX_DATA_DIR', './data'));
   const httpPort = r.int('ALERTS_HTTP_PORT', 8082, 0, 65535);
   const mqttUrl = r.url('ALERTS_MQTT_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:']) ?? 'mqtt://127.0.0.1:1883';

@@ -3,7 +3,7 @@
  * jitter, capped), gives up after maxAttempts. A row is marked sent only after the channel confirmed;
  * a crash in between leaves it pending and it is re-sent with the same retry key after a restart.
  */
-import { type AlertLang, type AlertRule, alertText, formatAlertValue, formatThaiTime } from '@cnx/domain';
+import { type AlertCity, type AlertLang, type AlertRule, alertText, formatAlertValue, localIsoTime } from '@cnx/domain';
 import type { Logger } from '@cnx/runtime';
 import { alertTopic } from './bus';
 import type { Channel, OutgoingMessage } from './channels/types';
@@ -184,6 +184,7 @@ export class Dispatcher {
       value: ev.value ?? undefined,
       subjectName,
       ts: ev.ts,
+      city: this.city(),
     };
     const first: AlertLang = target.lang;
     const second: AlertLang = first === 'th' ? 'en' : 'th';
@@ -212,7 +213,14 @@ export class Dispatcher {
       html,
       unsubscribeUrl,
       topic: alertTopic(this.cfg.city, ev.rule_id, ev.subject_id),
-      payload: eventPayload(this.cfg.city, ev, rule, subjectName, this.store.getAlert(ev.alert_id)?.since ?? ev.ts),
+      payload: eventPayload(
+        this.cfg.city,
+        ev,
+        rule,
+        subjectName,
+        this.store.getAlert(ev.alert_id)?.since ?? ev.ts,
+        this.city(),
+      ),
       urgency: pushUrgency(ev.type, rule.levels[ev.level]?.severity),
       collapseKey: `cnx-alert-${ev.alert_id}`,
     };
@@ -249,6 +257,11 @@ export class Dispatcher {
       },
       urgency: 'normal',
     };
+  }
+
+  /** The city's name and time zone (city pack) for the time line of every message. */
+  private city(): AlertCity {
+    return { name: this.evaluator.city.name, timeZone: this.evaluator.city.timeZone };
   }
 
   private target(row: OutboxRow): { address: string; lang: AlertLang; token?: string; secret?: string } | undefined {
@@ -292,6 +305,8 @@ export function eventPayload(
   rule: AlertRule,
   subjectName: { th: string; en: string },
   since: number,
+  /** The city's name and IANA time zone (city.json): `time` is the event's local time with its offset. */
+  place: AlertCity,
 ): Record<string, unknown> {
   const lvl = rule.levels[ev.type === 'cleared' ? ev.previous_level : ev.level];
   const input = {
@@ -302,6 +317,7 @@ export function eventPayload(
     value: ev.value ?? undefined,
     subjectName,
     ts: ev.ts,
+    city: place,
   };
   const th = alertText(input, 'th');
   const en = alertText(input, 'en');
@@ -320,7 +336,7 @@ export function eventPayload(
     levelLabel: lvl?.label ?? null,
     valueText: formatAlertValue(rule, ev.value ?? undefined),
     ts: ev.ts,
-    time: `${formatThaiTime(ev.ts)}+07:00`,
+    time: localIsoTime(ev.ts, place.timeZone),
     since: new Date(since).toISOString(),
     text: { th: { title: th.subject, body: th.body }, en: { title: en.subject, body: en.body } },
   };

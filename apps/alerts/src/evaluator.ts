@@ -13,6 +13,7 @@ import {
   isLive,
   LIVE_MAX_FUTURE_MS,
   type LocalizedText,
+  localDayStart,
   type MetricId,
   type RuleState,
   resolveThresholds,
@@ -32,7 +33,6 @@ import type { AlertStore, SubscriptionRow } from './store';
 
 const KEEP_MS = 25 * 3_600_000;
 const PM25_SIGNALS: ReadonlySet<string> = new Set(['pm25_1h', 'pm25_24h']);
-const BKK_OFFSET_MS = 7 * 3_600_000;
 
 export interface StationInfo {
   id: string;
@@ -45,6 +45,8 @@ export interface StationInfo {
 export interface CityInfo {
   id: string;
   name: LocalizedText;
+  /** IANA time zone of the city (city.json): quiet hours and daily caps follow its clock. */
+  timeZone: string;
   stations: Map<string, StationInfo>;
   districts: Map<string, LocalizedText>;
 }
@@ -349,18 +351,18 @@ export class Evaluator {
       if (!this.matches(sub, rule, subjectType, subject, station)) continue;
       if (t.type === 'cleared') {
         if (this.store.subscriberToldAbout(sub.id, alertId))
-          add(sub.channel, 'subscriber', String(sub.id), quietEnd(sub, now));
+          add(sub.channel, 'subscriber', String(sub.id), quietEnd(sub, now, this.city.timeZone));
         continue;
       }
       // The personal threshold is PM2.5 in µg/m³: it filters the PM2.5 rules only (issue 12).
       if (sub.threshold !== null && t.value !== undefined && PM25_SIGNALS.has(rule.signal) && t.value < sub.threshold)
         continue;
       const cap = sub.daily_cap || this.cfg.defaultDailyCap;
-      if (this.store.subscriberDeliveriesSince(sub.id, bangkokDayStart(now)) >= cap) {
+      if (this.store.subscriberDeliveriesSince(sub.id, cityDayStart(now, this.city.timeZone)) >= cap) {
         add(sub.channel, 'subscriber', String(sub.id), now, 'suppressed', 'daily_cap');
         continue;
       }
-      add(sub.channel, 'subscriber', String(sub.id), quietEnd(sub, now));
+      add(sub.channel, 'subscriber', String(sub.id), quietEnd(sub, now, this.city.timeZone));
     }
     return queued;
   }
@@ -385,16 +387,19 @@ export class Evaluator {
   }
 }
 
-/** Start of the Thai (UTC+7) calendar day holding `now`. */
-export function bangkokDayStart(now: number): number {
-  const day = 86_400_000;
-  return Math.floor((now + BKK_OFFSET_MS) / day) * day - BKK_OFFSET_MS;
+/** Start of the city's calendar day holding `now` (its IANA time zone, city.json). */
+export function cityDayStart(now: number, timeZone: string): number {
+  return localDayStart(now, timeZone);
 }
 
-/** When a delivery to `sub` may go out: now, or the end of its quiet hours (Thai time). */
-export function quietEnd(sub: Pick<SubscriptionRow, 'quiet_start' | 'quiet_end'>, now: number): number {
+/** When a delivery to `sub` may go out: now, or the end of its quiet hours (the city's local time). */
+export function quietEnd(
+  sub: Pick<SubscriptionRow, 'quiet_start' | 'quiet_end'>,
+  now: number,
+  timeZone: string,
+): number {
   if (sub.quiet_start === null || sub.quiet_end === null || sub.quiet_start === sub.quiet_end) return now;
-  const dayStart = bangkokDayStart(now);
+  const dayStart = cityDayStart(now, timeZone);
   const minute = Math.floor((now - dayStart) / 60_000);
   const { quiet_start: a, quiet_end: b } = sub;
   const inside = a < b ? minute >= a && minute < b : minute >= a || minute < b;

@@ -6,7 +6,7 @@ export { MAX_PUSH_PLAINTEXT, pushPayload, pushSubscriptionProblem } from './chan
 export { type AlertsConfig, loadAlertsConfig, type StaffMember } from './config';
 export { pushUrgency, subscriberLinks } from './dispatcher';
 export { ALERTS_ERRORS, type AlertsErrorCode } from './errors';
-export { bangkokDayStart, quietEnd } from './evaluator';
+export { cityDayStart, quietEnd } from './evaluator';
 export { loadRuleSet, validateRuleSet } from './rules.config';
 export { AlertStore } from './store';
 export { maskAddress, privateHost } from './subscriptions.service';

@@ -1,7 +1,10 @@
+import { readdirSync } from 'node:fs';
+import { loadCityPackSync, REPO_CITIES_DIR, resolveCityDir } from '@cnx/city-pack';
+import { formatUtcOffset, timeZoneOffsetMs } from '@cnx/domain';
 import type { ConfigError } from '@cnx/runtime';
 import { describe, expect, it } from 'vitest';
 import {
-  bangkokDayStart,
+  cityDayStart,
   loadAlertsConfig,
   loadRuleSet,
   parseReadingsMessage,
@@ -87,13 +90,26 @@ describe('bus adapter', () => {
   });
 });
 
-describe('quiet hours and the Thai day', () => {
-  const at = (hhmm: string) => Date.parse(`2025-03-10T${hhmm}:00+07:00`);
-  it('defers a delivery inside quiet hours to their end (Thai time, across midnight)', () => {
+/** The time zone of every city pack in cities/, and one that is not the packs' (west of Greenwich). */
+const ZONES = [
+  ...readdirSync(REPO_CITIES_DIR, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => {
+      const pack = loadCityPackSync(resolveCityDir(e.name));
+      if (!pack.ok) throw new Error(`city pack ${e.name} is invalid`);
+      return [e.name, pack.value.city.timezone] as const;
+    }),
+  ['(a zone west of Greenwich)', 'America/Mexico_City'] as const,
+];
+
+describe.each(ZONES)('quiet hours and the local day of %s (%s)', (_city, zone) => {
+  const offset = formatUtcOffset(timeZoneOffsetMs(zone, Date.UTC(2025, 2, 10)));
+  const at = (hhmm: string, day = '10') => Date.parse(`2025-03-${day}T${hhmm}:00${offset}`);
+  it("defers a delivery inside quiet hours to their end (the city's time, across midnight)", () => {
     const q = { quiet_start: 22 * 60, quiet_end: 7 * 60 };
-    expect(quietEnd(q, at('12:00'))).toBe(at('12:00'));
-    expect(quietEnd(q, at('06:30'))).toBe(at('07:00'));
-    expect(quietEnd(q, at('23:00'))).toBe(Date.parse('2025-03-11T07:00:00+07:00'));
-    expect(bangkokDayStart(at('06:30'))).toBe(at('00:00'));
+    expect(quietEnd(q, at('12:00'), zone)).toBe(at('12:00'));
+    expect(quietEnd(q, at('06:30'), zone)).toBe(at('07:00'));
+    expect(quietEnd(q, at('23:00'), zone)).toBe(at('07:00', '11'));
+    expect(cityDayStart(at('06:30'), zone)).toBe(at('00:00'));
   });
 });

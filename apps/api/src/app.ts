@@ -162,6 +162,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     publicUrl: publicUrl || '/',
     cityName: deps.pack.city.name.en,
     licence: city.licence,
+    // The document's example ids are the city's own, so "try it" works on every pack.
+    examples: {
+      station: deps.pack.stations.find((s) => s.kind === 'air')?.id ?? deps.pack.stations[0]?.id ?? '',
+      canalStation: deps.pack.flowOrder[0]?.stationId ?? '',
+      district: deps.pack.districts.features[0]?.properties.id ?? '',
+    },
   });
   app.register(authPlugin, { keys: config.adminKeys });
 

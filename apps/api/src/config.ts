@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_CITY_ID, ID_PATTERN } from '@cnx/city-pack';
 import { EnvReader } from '@cnx/runtime';
 import { readStoreEnv, type StoreEnvConfig } from '@cnx/store';
 
@@ -60,9 +61,9 @@ const MIN_ADMIN_KEY_LENGTH = 16;
 export function loadApiConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
   const r = new EnvReader(env);
   const dataDir = path.resolve(r.string('CNX_DATA_DIR', 'data'));
-  const city = r.string('CNX_CITY', 'chiang-mai');
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(city)) {
-    r.problem(`CNX_CITY=${JSON.stringify(city)}: expected a city pack id like chiang-mai`);
+  const city = r.string('CNX_CITY', DEFAULT_CITY_ID);
+  if (!ID_PATTERN.test(city)) {
+    r.problem(`CNX_CITY=${JSON.stringify(city)}: expected a city pack id (the name of a folder in cities/)`);
   }
   // The API never writes: it does not create the database.
   const store: ApiStoreConfig = readStoreEnv(r, { selector: 'API_STORE', dataDir, mayCreateDatabase: false });

@@ -17,8 +17,13 @@ export const MIN = 60_000;
 export const NOW = Date.UTC(2025, 2, 10, 5, 30, 0);
 
 export async function chiangMai(): Promise<CityPack> {
-  const loaded = await loadCityPack(resolveCityDir(CITY));
-  if (!loaded.ok) throw new Error('chiang-mai city pack invalid');
+  return cityPack(CITY);
+}
+
+/** A city pack of the repository's cities/ folder, validated. */
+export async function cityPack(id: string): Promise<CityPack> {
+  const loaded = await loadCityPack(resolveCityDir(id));
+  if (!loaded.ok) throw new Error(`${id} city pack invalid`);
   return loaded.value;
 }
 
@@ -100,13 +105,15 @@ export async function testApp(
   seed = true,
   /** Change the city pack before the app is built (e.g. a device's reporting interval). */
   editPack: (pack: CityPack) => void = () => undefined,
+  /** Another city pack, and the readings to seed it with (instead of seedReadings). */
+  city?: { id: string; seed: (pack: CityPack) => Reading[] },
 ): Promise<TestApp> {
   const dir = await makeTempDir('cnx-api-test-');
-  const pack = structuredClone(await chiangMai());
+  const pack = structuredClone(await cityPack(city?.id ?? CITY));
   editPack(pack);
   const store = new SqliteReadingStore({ path: join(dir, 'cnx.sqlite') });
   await store.start();
-  if (seed) await store.write(seedReadings(pack));
+  if (seed) await store.write(city ? city.seed(pack) : seedReadings(pack));
   const live = new ManualLive();
   const app = buildApp({ config: testConfig(env), pack, store, logger, live, now: () => NOW });
   await app.ready();

@@ -1,5 +1,13 @@
-import type { Handle } from '@sveltejs/kit';
+import type { Handle, ServerInit } from '@sveltejs/kit';
 import { LANG_COOKIE, langFrom } from '$lib/i18n';
+import { baseMapConfig } from '$lib/server/basemap';
+import { cityView } from '$lib/server/city';
+
+/** Settings are checked before the first request: a bad base map setting or an invalid city pack stops the server. */
+export const init: ServerInit = () => {
+  baseMapConfig();
+  cityView();
+};
 
 /** The remembered language (cookie) decides what the server renders: Thai unless English was chosen. */
 export const handle: Handle = async ({ event, resolve }) => {

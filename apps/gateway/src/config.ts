@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_CITY_ID, ID_PATTERN } from '@cnx/city-pack';
 import { EnvReader } from '@cnx/runtime';
 import { readStoreEnv, type StoreEnvConfig } from '@cnx/store';
 import { type AirrohrPushConfig, readAirrohrConfig } from './http-push/airrohr.config';
@@ -51,9 +52,10 @@ export interface GatewayConfig {
 export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
   const r = new EnvReader(env);
   const dataDir = path.resolve(r.string('CNX_DATA_DIR', 'data'));
-  const city = r.string('CNX_CITY', 'chiang-mai');
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(city))
-    r.problem(`CNX_CITY=${JSON.stringify(city)}: expected a city pack id like chiang-mai`);
+  const city = r.string('CNX_CITY', DEFAULT_CITY_ID);
+  if (!ID_PATTERN.test(city)) {
+    r.problem(`CNX_CITY=${JSON.stringify(city)}: expected a city pack id (the name of a folder in cities/)`);
+  }
   const store: StoreConfig = readStoreEnv(r, { selector: 'GATEWAY_STORE', dataDir, mayCreateDatabase: true });
   const mqttUrl = r.url('GATEWAY_MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'ssl:']);
   const cfg: GatewayConfig = {

@@ -2,10 +2,11 @@
  * `cnx-sim backfill`: publish the simulated past of a city's devices on their history topics, so a
  * fresh system has a week of data with its daily cycle (`npm start` runs it; README "Backfill").
  *
- *   cnx-sim backfill --city chiang-mai --mqtt mqtt://127.0.0.1:1883 --days 7
- *   cnx-sim backfill --days 1 --until 2026-03-15T00:00:00+07:00 --devices cm-air-cmu-01-pms --format json
+ *   cnx-sim backfill --city <city-id> --mqtt mqtt://127.0.0.1:1883 --days 7
+ *   cnx-sim backfill --days 1 --until 2026-03-15T00:00:00+07:00 --devices <device-id> --format json
  */
 import { writeFile } from 'node:fs/promises';
+import { DEFAULT_CITY_ID } from '@cnx/city-pack';
 import { SingleBar } from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { formatLocal } from '../cli/format';
@@ -121,7 +122,7 @@ export function registerBackfillCommand(program: Command): void {
     .description(
       "publish the devices' simulated past (the live fleet's models, daily cycle included) on their history topics",
     )
-    .option('--city <id>', 'city pack id (cities/<id>/)', 'chiang-mai')
+    .option('--city <id>', 'city pack id (cities/<id>/)', DEFAULT_CITY_ID)
     .option('--cities-dir <dir>', 'folder holding city packs (default: the repository cities/ or $CNX_CITIES_DIR)')
     .option('--mqtt <url>', 'broker URL', process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883')
     .option('--username <name>', 'MQTT username (password from --password or $CNX_SIM_MQTT_PASSWORD)')

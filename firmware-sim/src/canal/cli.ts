@@ -5,6 +5,7 @@
  *   cnx-sim fleet --mqtt mqtt://127.0.0.1:1883 --tcp-base-port 15020     # air over MQTT + canal over Modbus
  */
 import { writeFile } from 'node:fs/promises';
+import { DEFAULT_CITY_ID } from '@cnx/city-pack';
 import { registerMapIds, WORD_ORDERS, type WordOrder } from '@cnx/device-models';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { loadCityFleet } from '../city';
@@ -95,7 +96,7 @@ interface TransportOpts {
 
 function addTransportOptions(cmd: Command): Command {
   return cmd
-    .option('--city <id>', 'city pack id (cities/<id>/)', 'chiang-mai')
+    .option('--city <id>', 'city pack id (cities/<id>/)', DEFAULT_CITY_ID)
     .option('--cities-dir <dir>', 'folder holding city packs')
     .option('--tcp-host <host>', 'Modbus TCP listen address (0.0.0.0 for other machines)', '127.0.0.1')
     .option('--tcp-base-port <port>', 'station i listens on port+i', intArg('--tcp-base-port', 1, 65535), 15020)

@@ -110,8 +110,8 @@ const isMode = (s: string): s is CanalFaultMode => (CANAL_FAULT_MODES as readonl
 export const isCanalFaultMode = isMode;
 
 /**
- * `deviceId:mode[:main][,key=value...]`, e.g. `cm-canal-rakaeng-probe:timeout:0.3`,
- * `*:exception:6,after=10m,for=5m`, `cm-canal-padaet-probe:offline:10` (10 minutes).
+ * `deviceId:mode[:main][,key=value...]`, e.g. `xx-canal-01-probe:timeout:0.3`,
+ * `*:exception:6,after=10m,for=5m`, `xx-canal-02-probe:offline:10` (10 minutes).
  */
 export function parseCanalFaultArg(arg: string): CanalFaultSpec {
   const [device, mode, ...rest] = arg.split(':');

@@ -219,7 +219,7 @@ export interface CanalSelection {
 
 /** Canal devices of a loaded pack whose model is a known register map, joined with their station. */
 export function canalStationsFromPack(
-  pack: Pick<CityPack, 'devices' | 'stationById'>,
+  pack: Pick<CityPack, 'devices' | 'stationById'> & { city?: Pick<CityPack['city'], 'center'> },
   sel: CanalSelection = {},
 ): CanalStationInfo[] {
   const known = new Set(registerMapIds());
@@ -252,6 +252,7 @@ export function canalStationsFromPack(
       location: st.location,
       levels: st.canal,
       name: st.name.en,
+      ...(pack.city ? { reference: pack.city.center } : {}),
     };
   });
 }

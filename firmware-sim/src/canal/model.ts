@@ -9,13 +9,13 @@ import type { CanalScenario, CanalScenarioContext } from './scenarios';
 /**
  * The canal value model: a pure function of (model, site, simulated time), like model/air.ts. No
  * state, no Math.random: a test asks "what does the Rakaeng probe read at 03:00 on 20 August" and the
- * same seed always answers the same. Typical values follow domain-facts.md (Mae Kha after the clean-up:
+ * same seed always answers the same. Typical values follow domain-facts.md (the first pack's canal after its clean-up:
  * DO 0.8-6 mg/L, pH ~7.7, EC ~320 uS/cm at Rakaeng bridge, Nov 2025); levels follow each station's
  * bank, warning and critical levels from the city pack.
  */
 export interface CanalModel {
   seed: number;
-  /** City UTC offset in minutes (Asia/Bangkok: +420). */
+  /** City UTC offset in minutes (+420 for a zone seven hours east of UTC). */
   utcOffsetMin: number;
   scenario: CanalScenario;
   reference?: GeoPoint;
@@ -52,7 +52,7 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
 
-/** Share of time it rains by month (Jan..Dec): Chiang Mai's rainy season is May-October, wettest Aug-Sep. */
+/** Share of time it rains by month (Jan..Dec): the upper north's rainy season is May-October, wettest Aug-Sep. */
 const RAIN_SHARE = [0.02, 0.02, 0.04, 0.08, 0.18, 0.22, 0.25, 0.3, 0.3, 0.2, 0.07, 0.02];
 /** Base flow level as a fraction of bank height by month: low in the dry season, high late in the rains. */
 const BASE_LEVEL_FRACTION = [0.16, 0.14, 0.13, 0.14, 0.18, 0.22, 0.25, 0.3, 0.32, 0.26, 0.2, 0.18];

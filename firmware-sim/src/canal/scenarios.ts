@@ -7,7 +7,7 @@ export interface CanalScenarioContext {
   seed: number;
   stationId: string;
   levels: CanalLevels;
-  /** km south (downstream) of the city reference point; the canal flows north to south into the Ping. */
+  /** km south of the city reference point (downstream, for a canal that flows north to south). */
   kmDownstream: number;
   t: number;
 }

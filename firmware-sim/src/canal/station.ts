@@ -105,7 +105,12 @@ export function createCanalStation(opts: CanalStationOptions): CanalStation {
   const clock = createCanalClock({ simStart, timeScale, now: opts.now });
   const scenario =
     typeof opts.scenario === 'object' ? opts.scenario : createCanalScenario(opts.scenario ?? 'normal', { simStart });
-  const model: CanalModel = { seed, utcOffsetMin: opts.utcOffsetMin ?? 420, scenario };
+  const model: CanalModel = {
+    seed,
+    utcOffsetMin: opts.utcOffsetMin ?? 420,
+    scenario,
+    ...(info.reference ? { reference: info.reference } : {}),
+  };
   const site = { deviceId: info.id, stationId: info.stationId, location: info.location, levels: info.levels };
   const faults = (opts.faults ?? [])
     .filter((f) => f.device === info.id || f.device === '*')

@@ -3,7 +3,7 @@ import type { Transport } from './modbus';
 
 /** A canal device of the city pack joined with its station (location, levels). */
 export interface CanalStationInfo {
-  /** Device id, e.g. cm-canal-rakaeng-probe. */
+  /** Device id, e.g. xx-canal-01-probe. */
   id: string;
   stationId: string;
   /** Register map id (@cnx/device-models), e.g. cnx-canal-probe-v1. */
@@ -13,6 +13,8 @@ export interface CanalStationInfo {
   levels: CanalLevels;
   /** English station name, for listings. */
   name?: string;
+  /** The city's centre (city.json `center`): origin of the local kilometres (downstream lag). */
+  reference?: GeoPoint;
 }
 
 export interface CanalRequestEvent {

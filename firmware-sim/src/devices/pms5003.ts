@@ -14,7 +14,7 @@ export const pms5003Model: DeviceModelDef = {
   description: 'Plantower PMS5003 air node over MQTT: PM1, PM2.5, PM10, temperature, humidity',
   transports: ['mqtt'],
   createSensor({ info, seed, utcOffsetMin, scenario }) {
-    const model: AirModel = { seed, utcOffsetMin, scenario };
+    const model: AirModel = { seed, utcOffsetMin, scenario, ...(info.reference ? { reference: info.reference } : {}) };
     const site = { deviceId: info.id, stationId: info.stationId, location: info.location };
     return {
       fw: 'cnx-sim-pms5003/0.1.0',

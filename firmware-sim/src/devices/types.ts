@@ -15,6 +15,8 @@ export interface SimDeviceInfo {
    * cadence for it unless `--interval` overrides every device (deviceIntervalMs in @cnx/domain).
    */
   intervalS?: number;
+  /** The city's centre (city.json `center`): origin of the local kilometres the value models use. */
+  reference?: GeoPoint;
 }
 
 /** The measuring part of a device model: values at simulated time t, pure given (seed, device, t). */

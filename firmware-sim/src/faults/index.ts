@@ -43,7 +43,7 @@ const checkedDuration = (v: string): string => {
 
 /**
  * Parse a CLI fault: `deviceId:mode[:params]`, params = `main,key=value,...`, e.g.
- * `cm-air-nimman-01-pms:dropout:10m,after=1h,every=6h`, `*:spike:0.01`, `dev:clock-skew:-15`.
+ * `xx-air-01-pms:dropout:10m,after=1h,every=6h`, `*:spike:0.01`, `dev:clock-skew:-15`.
  */
 export function parseFaultArg(arg: string): FaultSpec {
   const [device, mode, ...rest] = arg.split(':');

@@ -11,10 +11,10 @@ import { DEFAULT_REFERENCE, spatialField, toLocalKm } from './spatial';
  */
 export interface AirModel {
   seed: number;
-  /** City UTC offset in minutes (Asia/Bangkok: +420, no DST). */
+  /** City UTC offset in minutes (+420 for a zone seven hours east of UTC). */
   utcOffsetMin: number;
   scenario: Scenario;
-  /** Origin for local km coordinates (default: Chiang Mai municipality reference point). */
+  /** Origin for local km coordinates: the city's centre (default DEFAULT_REFERENCE). */
   reference?: GeoPoint;
 }
 

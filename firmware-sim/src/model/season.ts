@@ -1,12 +1,14 @@
 /**
- * Chiang Mai climatology used as the seasonal baseline, one value per month (Jan..Dec), interpolated
- * smoothly between mid-months.
+ * Climatology of the valley cities of upper northern Thailand used as the seasonal baseline, one value
+ * per month (Jan..Dec), interpolated smoothly between mid-months. The city packs of the region share it
+ * (their smoke season and monsoon are the same within the model's accuracy).
  *
  * PM2.5: representative monthly means (µg/m³) in the shape of Pollution Control Department (Air4Thai)
- * Chiang Mai stations in recent years: the dry / burning season (Feb–Apr, peak March) is several times
- * the rainy season (Jun–Sep). These are plausible simulation targets, not official statistics.
- * Temperature / humidity: approximate Thai Meteorological Department normals for Chiang Mai (hot dry
- * April, cool dry Dec–Jan with a wide daily range, humid rainy season with a narrow one).
+ * stations of the upper north in recent years: the dry / burning season (Feb–Apr, peak March) is
+ * several times the rainy season (Jun–Sep). These are plausible simulation targets, not official
+ * statistics. Temperature / humidity: approximate Thai Meteorological Department normals of the
+ * region's valley cities (hot dry April, cool dry Dec–Jan with a wide daily range, humid rainy season
+ * with a narrow one).
  */
 const PM25_MONTHLY = [38, 55, 80, 62, 25, 13, 10, 10, 12, 16, 24, 32];
 const TEMP_MEAN_MONTHLY = [21.5, 23.5, 26.5, 29.0, 28.5, 27.5, 27.0, 26.5, 26.5, 25.5, 23.5, 21.0];
@@ -66,7 +68,7 @@ const bump = (h: number, centre: number, width: number): number => {
 /**
  * Daily PM multiplier by local hour (mean ≈ 1). The nocturnal inversion traps emissions from the
  * evening until the morning traffic peak (~07–09); the afternoon mixed layer dilutes them, so the
- * minimum is mid-afternoon — the pattern Chiang Mai stations show most clearly in the dry season.
+ * minimum is mid-afternoon — the pattern the region's stations show most clearly in the dry season.
  */
 export function dailyPmFactor(localHour: number): number {
   return (

@@ -1,7 +1,10 @@
 import type { GeoPoint } from '@cnx/domain';
 import { signed, unit } from '../util/random';
 
-/** Chiang Mai municipality reference point (domain-facts: 18.7953 N, 98.9986 E). */
+/**
+ * Origin of the local kilometres for a site that carries no city centre (hand-made test sites): the
+ * centre of the default city pack. Devices from a pack carry their own pack's centre (`reference`).
+ */
 export const DEFAULT_REFERENCE: GeoPoint = { lat: 18.7953, lon: 98.9986 };
 
 /** Local east/north kilometres from a reference point (equirectangular: fine at city scale). */

@@ -34,8 +34,8 @@ export function createSimClock(opts: { simStart: number; timeScale: number; real
 }
 
 /**
- * UTC offset (minutes) of an IANA zone at an instant. Chiang Mai (Asia/Bangkok) is a fixed +07:00 with
- * no DST, but the city pack names its zone, so we ask Intl instead of hard-coding 420.
+ * UTC offset (minutes) of an IANA zone at an instant. The city pack names its zone, so we ask Intl
+ * instead of hard-coding an offset.
  */
 export function utcOffsetMinutes(timeZone: string, at: number): number {
   const fmt = new Intl.DateTimeFormat('en-US', {

@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { buildApp, loadApiConfig } from '@cnx/api';
-import { loadCityPack, resolveCityDir } from '@cnx/city-pack';
+import { DEFAULT_CITY_ID, loadCityPack, resolveCityDir } from '@cnx/city-pack';
 import { createLogger } from '@cnx/runtime';
 import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 
@@ -62,8 +62,8 @@ export async function renderClientTypes(doc: OpenAPI3): Promise<string> {
  * document depends on the limits, e.g. API_MAX_POINTS, which appear in parameter descriptions).
  */
 export async function loadApiDocument(): Promise<OpenAPI3> {
-  const pack = await loadCityPack(resolveCityDir('chiang-mai'));
-  if (!pack.ok) throw new Error('the chiang-mai city pack is invalid');
+  const pack = await loadCityPack(resolveCityDir(DEFAULT_CITY_ID));
+  if (!pack.ok) throw new Error(`the ${DEFAULT_CITY_ID} city pack is invalid`);
   const app = buildApp({
     config: loadApiConfig({ API_PORT: '0', API_LIVE: 'false' }),
     pack: pack.value,

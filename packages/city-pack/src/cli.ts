@@ -1,8 +1,8 @@
 /**
  * city-pack CLI.
  *
- *   tsx packages/city-pack/src/cli.ts validate cities/chiang-mai   # a folder
- *   tsx packages/city-pack/src/cli.ts validate chiang-mai          # a city id (see resolveCityDir)
+ *   tsx packages/city-pack/src/cli.ts validate cities/<city-id>    # a folder
+ *   tsx packages/city-pack/src/cli.ts validate <city-id>           # a city id (see resolveCityDir)
  *   tsx packages/city-pack/src/cli.ts validate                     # every folder in the cities dir
  *
  * Prints a summary per pack, or every error; exit code 0 = valid, 1 = errors, 2 = usage.

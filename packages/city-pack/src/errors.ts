@@ -20,6 +20,8 @@ export const CITY_PACK_ERROR_CODES = {
   bbox_invalid: 'the city bbox is not [west, south, east, north] with west < east and south < north',
   timezone_invalid: 'the city timezone is not an IANA time zone known to this runtime',
   thresholds_order: 'a warning threshold is not below its critical threshold',
+  unknown_waterway: 'a canal station names a waterway that is not in waterways.geojson',
+  off_waterway: 'a canal station lies too far from the waterway it names',
 } as const;
 
 export type CityPackErrorCode = keyof typeof CITY_PACK_ERROR_CODES;
@@ -30,6 +32,8 @@ export const CITY_PACK_WARNING_CODES = {
   station_without_device: 'a station has no device',
   city_dir_mismatch: 'the folder name differs from city.json id (resolveCityDir will not find it)',
   moat_not_closed: 'a waterway of kind "moat" does not end where it starts',
+  station_without_waterway: 'a canal station names no waterway, so its place upstream or downstream is unknown',
+  waterway_page_missing: 'the pack has canal stations but city.json has no waterwayPage to name their page',
 } as const;
 
 export type CityPackWarningCode = keyof typeof CITY_PACK_WARNING_CODES;

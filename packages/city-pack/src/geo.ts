@@ -43,6 +43,8 @@ export interface DistrictProperties {
   name_th: string;
   name_en: string;
   kind: DistrictKind;
+  short_th?: string;
+  short_en?: string;
   [key: string]: unknown;
 }
 
@@ -102,4 +104,49 @@ export function isRingClosed(ring: readonly (readonly number[])[]): boolean {
   const first = ring[0];
   const last = ring[ring.length - 1];
   return first !== undefined && last !== undefined && first[0] === last[0] && first[1] === last[1];
+}
+
+/** Mean Earth radius, metres (IUGG). */
+const EARTH_RADIUS_M = 6_371_008.8;
+
+/**
+ * Where `point` falls along a line, in metres: `alongM` from the line's first position to the point's
+ * foot on the line, `offsetM` from the point to that foot. Local equirectangular metres around the
+ * point: fine over the few kilometres of a city (error well under 1 %).
+ */
+export function locateOnLine(
+  point: GeoPoint,
+  line: readonly (readonly number[])[],
+): { alongM: number; offsetM: number } | undefined {
+  const k = (Math.PI / 180) * EARTH_RADIUS_M;
+  const kx = k * Math.cos((point.lat * Math.PI) / 180);
+  const xy = (p: readonly number[]): [number, number] => [
+    ((p[0] ?? Number.NaN) - point.lon) * kx,
+    ((p[1] ?? Number.NaN) - point.lat) * k,
+  ];
+  let best: { alongM: number; offsetM: number } | undefined;
+  let walked = 0;
+  for (let i = 0; i + 1 < line.length; i++) {
+    const [ax, ay] = xy(line[i] ?? []);
+    const [bx, by] = xy(line[i + 1] ?? []);
+    const dx = bx - ax;
+    const dy = by - ay;
+    const len2 = dx * dx + dy * dy;
+    const f = len2 === 0 ? 0 : Math.min(1, Math.max(0, -(ax * dx + ay * dy) / len2));
+    const offsetM = Math.hypot(ax + f * dx, ay + f * dy);
+    if (Number.isFinite(offsetM) && (!best || offsetM < best.offsetM)) {
+      best = { alongM: walked + f * Math.sqrt(len2), offsetM };
+    }
+    walked += Math.sqrt(len2);
+  }
+  return best;
+}
+
+/** Great-circle distance between two points, metres (haversine). */
+export function distanceM(a: GeoPoint, b: GeoPoint): number {
+  const rad = Math.PI / 180;
+  const dLat = (b.lat - a.lat) * rad;
+  const dLon = (b.lon - a.lon) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
 }

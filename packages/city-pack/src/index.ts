@@ -10,9 +10,11 @@ export {
   type CityPackWarningCode,
   formatCityPackIssue,
 } from './errors';
+export { type FlowPosition, type FlowResult, flowOrder, MAX_WATERWAY_OFFSET_M } from './flow';
 export * from './geo';
 export {
   CITIES_DIR_ENV,
+  DEFAULT_CITY_ID,
   defaultCitiesDir,
   loadCityPack,
   loadCityPackById,

@@ -8,6 +8,13 @@ import { CITY_PACK_FILES, type CityPackError, type CityPackFileName } from './er
 import { ID_PATTERN } from './schema';
 import { buildCityPack, type CityPack, type CityPackSource, type CityPackSources } from './validate';
 
+/**
+ * The city pack apps use when CNX_CITY is not set: the project's first city. This is the one place in
+ * the apps and packages that names a city (test/repo/city-names.test.ts checks it); everything a user
+ * reads about a city comes from its pack.
+ */
+export const DEFAULT_CITY_ID = 'chiang-mai';
+
 /** Environment variable that moves the default cities folder (e.g. a deployment's own packs). */
 export const CITIES_DIR_ENV = 'CNX_CITIES_DIR';
 

@@ -68,6 +68,37 @@ export const LicenceSchema = Type.Object(
   { additionalProperties: false, ...description('licence of the city pack data, SPDX id where one exists') },
 );
 
+/**
+ * The page about the city's water stations (the dashboard's navigation label and page heading):
+ * `{ th: 'คลอง…', en: '… canal' }`. Apps never name a waterway themselves.
+ */
+export const WaterwayPageSchema = Type.Object(
+  { name: LocalizedTextSchema, note: Note },
+  { additionalProperties: false, ...description('the water-stations page of the dashboard') },
+);
+
+/** The files a source entry can describe. */
+export const SOURCE_FILES = [
+  'city.json',
+  'stations.json',
+  'devices.json',
+  'districts.geojson',
+  'waterways.geojson',
+  'alert-rules.json',
+] as const;
+
+/** Where a file's shapes, coordinates or figures come from, and under which licence. */
+export const SourceSchema = Type.Object(
+  {
+    files: Type.Array(Type.Enum([...SOURCE_FILES]), { minItems: 1 }),
+    source: Text,
+    licence: Text,
+    url: Type.Optional(Text),
+    note: Note,
+  },
+  { additionalProperties: false },
+);
+
 /** city.json */
 export const CityFileSchema = Type.Object(
   {
@@ -82,6 +113,8 @@ export const CityFileSchema = Type.Object(
     attribution: Text,
     dataNotes: Text,
     thresholds: ThresholdsSchema,
+    waterwayPage: Type.Optional(WaterwayPageSchema),
+    sources: Type.Optional(Type.Array(SourceSchema)),
   },
   { additionalProperties: false },
 );
@@ -94,6 +127,11 @@ export const CanalLevelsSchema = Type.Object(
     warningLevelM: Type.Number(),
     criticalLevelM: Type.Number(),
     levelsSource: Type.Optional(Type.Enum([...LEVELS_SOURCES])),
+    /**
+     * Id of the line in waterways.geojson the gauge stands on: the stations of a waterway are listed
+     * upstream to downstream by their place along it (lines are drawn in the direction of flow).
+     */
+    waterway: Type.Optional(IdSchema),
     note: Note,
   },
   { additionalProperties: false, ...description('metres above the gauge datum') },
@@ -161,7 +199,15 @@ export const WATERWAY_KINDS = ['moat', 'canal', 'river'] as const;
 // Feature and property objects allow extra members (GeoJSON "foreign members", QGIS export fields).
 export const DistrictFeatureSchema = Type.Object({
   type: Type.Literal('Feature'),
-  properties: Type.Object({ id: IdSchema, name_th: Text, name_en: Text, kind: Type.Enum([...DISTRICT_KINDS]) }),
+  properties: Type.Object({
+    id: IdSchema,
+    name_th: Text,
+    name_en: Text,
+    kind: Type.Enum([...DISTRICT_KINDS]),
+    /** The short name a map writes on the district (optional; default: the name before any parenthesis). */
+    short_th: Type.Optional(Text),
+    short_en: Type.Optional(Text),
+  }),
   geometry: PolygonSchema,
 });
 
@@ -184,6 +230,8 @@ export const WaterwaysFileSchema = Type.Object({
 });
 
 export type CityFile = Type.Static<typeof CityFileSchema>;
+export type WaterwayPage = Type.Static<typeof WaterwayPageSchema>;
+export type CitySource = Type.Static<typeof SourceSchema>;
 export type CityThresholds = Type.Static<typeof ThresholdsSchema>;
 export type StationRecord = Type.Static<typeof StationRecordSchema>;
 export type StationsFile = Type.Static<typeof StationsFileSchema>;

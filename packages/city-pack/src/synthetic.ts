@@ -60,6 +60,9 @@ export function syntheticCityPackFiles(options: SyntheticCityPackOptions): Recor
 
   const stations: unknown[] = [];
   const devices: unknown[] = [];
+  const canalId = `${opts.id}-canal`;
+  /** The canal line runs through its stations, in station order (the direction of flow). */
+  const canalPoints: { lat: number; lon: number }[] = [];
   for (let k = 0; k < total; k++) {
     const isAir = k < opts.airStations;
     const stationId = isAir ? `${opts.id}-air-${num(k)}` : `${opts.id}-canal-${num(k - opts.airStations)}`;
@@ -71,7 +74,14 @@ export function syntheticCityPackFiles(options: SyntheticCityPackOptions): Recor
       district,
     };
     if (!isAir) {
-      station.canal = { bankHeightM: 2.5, warningLevelM: 1.75, criticalLevelM: 2.25, levelsSource: 'placeholder' };
+      station.canal = {
+        bankHeightM: 2.5,
+        warningLevelM: 1.75,
+        criticalLevelM: 2.25,
+        levelsSource: 'placeholder',
+        waterway: canalId,
+      };
+      canalPoints.push(pointAt(k));
     }
     stations.push(station);
     for (let d = 1; d <= opts.devicesPerStation; d++) {
@@ -99,6 +109,7 @@ export function syntheticCityPackFiles(options: SyntheticCityPackOptions): Recor
       air: { aqiScale: 'th-pcd-2023', pm25WarningUgm3: 37.5, pm25CriticalUgm3: 75.1 },
       canal: { warningFractionOfBank: 0.7, criticalFractionOfBank: 0.9, riseRateWarningMPerHour: 0.3 },
     },
+    ...(opts.canalStations > 0 ? { waterwayPage: { name: { th: 'คลองทดสอบ', en: 'Synthetic canal' } } } : {}),
   };
   const square = [
     [west, south],
@@ -122,13 +133,16 @@ export function syntheticCityPackFiles(options: SyntheticCityPackOptions): Recor
     features: [
       {
         type: 'Feature',
-        properties: { id: `${opts.id}-canal`, name_th: 'คลองทดสอบ', name_en: 'Synthetic canal', kind: 'canal' },
+        properties: { id: canalId, name_th: 'คลองทดสอบ', name_en: 'Synthetic canal', kind: 'canal' },
         geometry: {
           type: 'LineString',
-          coordinates: [
-            [west, south],
-            [east, north],
-          ],
+          coordinates:
+            canalPoints.length >= 2
+              ? canalPoints.map((p) => [p.lon, p.lat])
+              : [
+                  [west, south],
+                  [east, north],
+                ],
         },
       },
     ],

@@ -3,13 +3,9 @@
  * No I/O here, so load.ts can offer both async and sync loaders over the same rules.
  */
 import { type Device, err, type GeoPoint, type LocalizedText, ok, type Result, type Station } from '@cnx/domain';
-import type {
-  CityPackError,
-  CityPackErrorCode,
-  CityPackFileName,
-  CityPackWarning,
-  CityPackWarningCode,
-} from './errors';
+import { Collector } from './collector';
+import type { CityPackError, CityPackFileName, CityPackWarning } from './errors';
+import { type FlowPosition, flowOrder } from './flow';
 import {
   type BBox,
   type DistrictCollection,
@@ -59,6 +55,11 @@ export interface CityPack {
   stationById: Map<string, Station>;
   deviceById: Map<string, Device>;
   districtById: Map<string, DistrictInfo>;
+  /**
+   * Canal stations upstream to downstream along their waterways (canal.waterway in stations.json),
+   * waterway by waterway in waterways.geojson order; stations naming no waterway come last.
+   */
+  flowOrder: FlowPosition[];
   /** Non-fatal findings, e.g. canal levels that are still placeholders. */
   warnings: CityPackWarning[];
 }
@@ -70,28 +71,6 @@ export type CityPackSources = Record<CityPackFileName, CityPackSource>;
 export interface BuildCityPackOptions {
   /** Name of the folder the pack was read from; a mismatch with city.json id is a warning. */
   dirName?: string;
-}
-
-class Collector {
-  readonly errors: CityPackError[] = [];
-  readonly warnings: CityPackWarning[] = [];
-
-  error(code: CityPackErrorCode, file: CityPackFileName, path: string, message: string, value?: unknown): void {
-    this.errors.push(value === undefined ? { code, file, path, message } : { code, file, path, message, value });
-  }
-
-  warn(code: CityPackWarningCode, file: CityPackFileName, path: string, message: string, value?: unknown): void {
-    this.warnings.push(value === undefined ? { code, file, path, message } : { code, file, path, message, value });
-  }
-
-  /** Reports the second and later uses of an id (the item is still checked for other problems). */
-  unique(seen: Map<string, string>, file: CityPackFileName, id: unknown, path: string): void {
-    if (typeof id !== 'string') return;
-    const first = seen.get(id);
-    if (first !== undefined)
-      this.error('duplicate_id', file, path, `duplicate id "${id}" (first used at ${first})`, id);
-    else seen.set(id, path);
-  }
 }
 
 type Parsed = { doc: unknown } | undefined;
@@ -217,9 +196,10 @@ function checkDistricts(parsed: Parsed, bbox: BBox | undefined, c: Collector) {
   return { loaded: parsed !== undefined, knownIds, byId };
 }
 
-function checkWaterways(parsed: Parsed, bbox: BBox | undefined, c: Collector): void {
+function checkWaterways(parsed: Parsed, bbox: BBox | undefined, c: Collector): WaterwayFeature[] | undefined {
   const file = 'waterways.geojson';
   if (parsed) c.errors.push(...schemaIssues(file, WaterwaysFileSchema, parsed.doc));
+  const valid = parsed !== undefined && matches(WaterwaysFileSchema, parsed.doc);
   const seen = new Map<string, string>();
   listAt(parsed, 'features').forEach((raw, i) => {
     const id = featureId(raw);
@@ -232,6 +212,7 @@ function checkWaterways(parsed: Parsed, bbox: BBox | undefined, c: Collector): v
       c.warn('moat_not_closed', file, path, `moat "${feature.properties.id}" does not end where it starts`);
     }
   });
+  return valid ? (parsed.doc as WaterwayCollection).features : undefined;
 }
 
 type CanalRecord = NonNullable<StationRecord['canal']>;
@@ -292,6 +273,7 @@ function checkStations(
   if (parsed) c.errors.push(...schemaIssues(file, StationsFileSchema, parsed.doc));
   const knownIds = new Set<string>();
   const stations: Station[] = [];
+  const waterwayOf = new Map<string, { waterway?: string; index: number }>();
   const seen = new Map<string, string>();
   // Each rule runs on the fields it needs, so one bad field does not hide the item's other problems.
   listAt(parsed, 'stations').forEach((raw, i) => {
@@ -317,9 +299,12 @@ function checkStations(
     if ((r.kind === 'air' || r.kind === 'canal') && (r.canal === undefined || matches(CanalLevelsSchema, r.canal))) {
       checkCanal(label, r.kind, r.canal as CanalRecord | undefined, i, c);
     }
-    if (matches(StationRecordSchema, raw)) stations.push(toStation(raw as StationRecord, cityId));
+    if (!matches(StationRecordSchema, raw)) return;
+    const rec = raw as StationRecord;
+    stations.push(toStation(rec, cityId));
+    waterwayOf.set(rec.id, { ...(rec.canal?.waterway ? { waterway: rec.canal.waterway } : {}), index: i });
   });
-  return { loaded: parsed !== undefined, knownIds, stations };
+  return { loaded: parsed !== undefined, knownIds, stations, waterwayOf };
 }
 
 function checkDevices(parsed: Parsed, stations: ReturnType<typeof checkStations>, c: Collector): Device[] {
@@ -366,8 +351,15 @@ export function buildCityPack(
     c.warn('city_dir_mismatch', 'city.json', '/id', msg, cityId);
   }
   const districts = checkDistricts(districtsDoc, bbox, c);
-  checkWaterways(waterwaysDoc, bbox, c);
+  const lines = checkWaterways(waterwaysDoc, bbox, c);
   const stations = checkStations(stationsDoc, cityId, bbox, districts, c);
+  const flow = flowOrder(stations.stations, stations.waterwayOf, lines);
+  c.errors.push(...flow.errors);
+  c.warnings.push(...flow.warnings);
+  if (city && !city.waterwayPage && stations.stations.some((s) => s.kind === 'canal')) {
+    const msg = 'the pack has canal stations: name their page in city.json waterwayPage {name: {th, en}}';
+    c.warn('waterway_page_missing', 'city.json', '/waterwayPage', msg);
+  }
   const devices = checkDevices(devicesDoc, stations, c);
 
   const equipped = new Set(devices.map((d) => d.stationId));
@@ -396,6 +388,7 @@ export function buildCityPack(
     stationById: new Map(stations.stations.map((s) => [s.id, s])),
     deviceById: new Map(devices.map((d) => [d.id, d])),
     districtById,
+    flowOrder: flow.order,
     warnings: c.warnings,
   });
 }

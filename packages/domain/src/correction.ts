@@ -34,7 +34,7 @@ import type { Correction, MetricValues } from './types';
 export const PM25_CORRECTION_METHODS = ['epa-barkjohn-2021@1', 'epa-barkjohn-2021-extended@1'] as const;
 export type Pm25CorrectionMethod = (typeof PM25_CORRECTION_METHODS)[number];
 
-/** Default: the extended version, because Chiang Mai's smoke season reaches the high range. */
+/** Default: the extended version, because the smoke season of the northern Thai cities reaches the high range. */
 export const DEFAULT_PM25_CORRECTION: Pm25CorrectionMethod = 'epa-barkjohn-2021-extended@1';
 
 /** Coefficients of the formulas above, in one place (sources in the file header). */

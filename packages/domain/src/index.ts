@@ -13,5 +13,6 @@ export * from './stats/nowcast';
 export * from './stats/rolling';
 export * from './types';
 export * from './util/round';
+export * from './util/timezone';
 export * from './water';
 export * from './who';

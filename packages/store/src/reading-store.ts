@@ -88,8 +88,8 @@ export interface AggregateQuery {
   /** Bucket length, ms: a whole number of seconds, 1 s .. 366 days. */
   bucketMs: number;
   /**
-   * Buckets start at offsetMs + k × bucketMs (epoch ms); default 0 = aligned to UTC. Daily buckets in
-   * Asia/Bangkok (UTC+7) use -7 h. Normalised to 0 <= offset < bucketMs.
+   * Buckets start at offsetMs + k × bucketMs (epoch ms); default 0 = aligned to UTC. Daily buckets of a
+   * city seven hours east of UTC use -7 h. Normalised to 0 <= offset < bucketMs.
    */
   offsetMs?: number;
   qc?: QcFilter;

@@ -22,6 +22,7 @@ export function publicAlert(a: AlertRow, ev: Evaluator, store: AlertStore): Publ
     value: last?.value ?? a.value ?? undefined,
     subjectName,
     ts: last?.ts ?? a.since,
+    city: { name: ev.city.name, timeZone: ev.city.timeZone },
   };
   const th = alertText(input, 'th');
   const en = alertText(input, 'en');

@@ -11,6 +11,8 @@ export interface SwaggerOptions {
   publicUrl: string;
   cityName: string;
   licence: { id: string; url: string; attribution: string };
+  /** Ids of the city pack in effect for the path parameters' examples (the schemas carry placeholders). */
+  examples: { station: string; canalStation: string; district: string };
 }
 
 type Json = Record<string, unknown>;
@@ -45,6 +47,33 @@ export function hoistComponents(doc: Json): Json {
     for (const [name, schema] of Object.entries(components)) components[name] = visit(schema, true) as Json;
   }
   return { ...doc, paths, components: { ...(doc.components as Json), schemas: components } };
+}
+
+/**
+ * Sets the example of every `stationId` and `districtId` path parameter to an id of the city pack in
+ * effect (a canal station under /v1/canal/): the schemas themselves name no city's ids.
+ */
+export function cityExamples(doc: Json, ids: SwaggerOptions['examples']): Json {
+  const paths = structuredClone((doc.paths ?? {}) as Record<string, Record<string, Json>>);
+  for (const [path, item] of Object.entries(paths)) {
+    for (const op of Object.values(item)) {
+      for (const p of (op?.parameters ?? []) as Json[]) {
+        if (p.in !== 'path') continue;
+        const id =
+          p.name === 'districtId'
+            ? ids.district
+            : p.name === 'stationId'
+              ? path.startsWith('/v1/canal/')
+                ? ids.canalStation
+                : ids.station
+              : undefined;
+        if (!id) continue;
+        p.example = id;
+        if (p.schema && typeof p.schema === 'object') (p.schema as Json).examples = [id];
+      }
+    }
+  }
+  return { ...doc, paths };
 }
 
 /**
@@ -114,7 +143,7 @@ export const swaggerPlugin = fp(async (app: FastifyInstance, opts: SwaggerOption
     },
     transformObject: (doc) =>
       'openapiObject' in doc
-        ? (hoistComponents(doc.openapiObject as Json) as typeof doc.openapiObject)
+        ? (cityExamples(hoistComponents(doc.openapiObject as Json), opts.examples) as typeof doc.openapiObject)
         : doc.swaggerObject,
   });
   app.get(

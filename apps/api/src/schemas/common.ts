@@ -17,21 +17,21 @@ export const StationId = Type.String({
   pattern: ID_PATTERN,
   maxLength: 63,
   description: 'A station id of the city pack (lowercase letters, digits and -)',
-  examples: ['cm-air-oldcity-01'],
+  examples: ['xx-air-01'],
 });
 
 export const CanalStationId = Type.String({
   pattern: ID_PATTERN,
   maxLength: 63,
   description: 'The id of a canal station of the city pack',
-  examples: ['cm-canal-sriphum'],
+  examples: ['xx-canal-01'],
 });
 
 export const DistrictId = Type.String({
   pattern: ID_PATTERN,
   maxLength: 63,
   description: 'A district id of the city pack',
-  examples: ['old-city'],
+  examples: ['xx-centre'],
 });
 
 export const StationParams = Type.Object({ stationId: StationId }, { additionalProperties: false });

@@ -17,14 +17,14 @@ import { emptyStatus, type NowService } from './now.service';
 
 /**
  * Rate of rise over the last hour: long enough for a least-squares slope over several polls, short
- * enough to follow a flash rise (the Mae Kha rises over tens of minutes, docs/qc.md `spike`).
+ * enough to follow a flash rise (a city canal rises over tens of minutes, docs/qc.md `spike`).
  *
  * The rise is `estimateRise` (@cnx/domain canal-rise.ts, as on the dashboard and in the canal_rise
  * alert rule): the slope with its 95 % uncertainty, null unless the window holds ≥ 10 readings
  * spanning ≥ 15 minutes, and `risingFast` only when slope − uncertainty is above the city pack's
  * threshold. (It used to be a bare slope of whatever the hour held: two noisy polls after a restart
  * could read "rising fast".) The window stays an hour, as `windowMinutes` has always said; the
- * dashboard and the Chiang Mai alert rule use 30 minutes.
+ * dashboard and the cities' canal_rise alert rules use 30 minutes.
  */
 export const RISE_WINDOW_MS = HOUR_MS;
 /** Bound on the water-level samples read for the rise (5 canal stations x 60 one-minute polls is 300). */
@@ -51,7 +51,8 @@ export class CanalService {
   }
 
   private async compute(now: number): Promise<Static<typeof CanalStatus>[]> {
-    const stations = this.city.stations.filter((s) => s.kind === 'canal');
+    // Upstream to downstream along each waterway (city pack flowOrder), as a reader follows the water.
+    const stations = [...this.city.canalStationsInFlowOrder];
     if (stations.length === 0) return [];
     const [snap, samples] = await Promise.all([this.now.snapshot(), this.levelSamples(stations, now)]);
     const rateWarning = this.city.pack.city.thresholds.canal.riseRateWarningMPerHour;

@@ -24,6 +24,8 @@ export interface StationFilter {
 export class CityContext {
   readonly id: string;
   readonly stations: readonly Station[];
+  /** The canal (water) stations upstream to downstream along their waterways (pack flowOrder). */
+  readonly canalStationsInFlowOrder: readonly Station[];
   readonly offsetMs: number;
   readonly licence: { id: string; url: string; attribution: string };
   private readonly devices = new Map<string, Device[]>();
@@ -32,6 +34,7 @@ export class CityContext {
   constructor(readonly pack: CityPack) {
     this.id = pack.city.id;
     this.stations = [...pack.stations].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.canalStationsInFlowOrder = pack.flowOrder.map((f) => pack.stationById.get(f.stationId)!);
     for (const d of pack.devices) {
       const list = this.devices.get(d.stationId) ?? [];
       list.push(d);

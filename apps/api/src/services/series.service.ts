@@ -81,7 +81,7 @@ export class SeriesService {
         metric,
         corrected,
         bucketMs,
-        // Local clock hours and days of the city (Asia/Bangkok: daily buckets start at 17:00 UTC).
+        // Local clock hours and days of the city (its pack's zone; at UTC+07:00 a day starts at 17:00 UTC).
         offsetMs: -this.city.offsetMs,
         qc: qcFilter(qc),
       })

@@ -62,8 +62,8 @@ function fail(e: Error): never {
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
- * The offset of `timeZone` from UTC at `at`, ms (Asia/Bangkok: +7 h). Thailand has no daylight
- * saving; for zones that do, daily buckets use the offset in force when the request is made.
+ * The offset of `timeZone` from UTC at `at`, ms (a zone seven hours east of Greenwich: +7 h). For zones
+ * with daylight saving, daily buckets use the offset in force when the request is made.
  */
 export function timeZoneOffsetMs(timeZone: string, at = Date.now()): number {
   const parts = new Intl.DateTimeFormat('en-US', {

@@ -1,7 +1,29 @@
-import type { Lang } from './i18n';
+import { type Lang, t } from './i18n';
 
-/** The city's time zone: every time on the dashboard is Chiang Mai time. */
-export const TIME_ZONE = 'Asia/Bangkok';
+/**
+ * The city's IANA time zone (city pack city.json `timezone`): every time on the dashboard is the city's
+ * local time. Set once from the layout's data ($lib/city.ts useCity), on the server and in the browser:
+ * one dashboard serves one city.
+ */
+let timeZone: string | undefined;
+
+export function setCityTimeZone(zone: string): void {
+  if (zone === timeZone) return;
+  new Intl.DateTimeFormat('en', { timeZone: zone }); // a RangeError for a zone the runtime does not know
+  timeZone = zone;
+  cache.clear();
+  for (const listener of zoneListeners) listener();
+}
+
+/** The city's time zone; an error before the layout has set it (no silent default zone). */
+export function cityTimeZone(): string {
+  if (timeZone === undefined) throw new Error('the city time zone is not set: setCityTimeZone (layout data) first');
+  return timeZone;
+}
+
+const zoneListeners = new Set<() => void>();
+/** Lets modules with their own zone caches (timeaxis.ts) drop them when the zone is set. */
+export const onCityTimeZone = (listener: () => void): void => void zoneListeners.add(listener);
 
 /** BCP 47 tag per language: Thai readers expect Buddhist-era years (2568 = 2025). */
 export const LOCALE: Readonly<Record<Lang, string>> = { th: 'th-TH-u-ca-buddhist', en: 'en-GB' };
@@ -11,7 +33,7 @@ function dtf(lang: Lang, key: string, options: Intl.DateTimeFormatOptions): Intl
   const k = `d:${lang}:${key}`;
   let f = cache.get(k) as Intl.DateTimeFormat | undefined;
   if (!f) {
-    f = new Intl.DateTimeFormat(LOCALE[lang], { timeZone: TIME_ZONE, ...options });
+    f = new Intl.DateTimeFormat(LOCALE[lang], { timeZone: cityTimeZone(), ...options });
     cache.set(k, f);
   }
   return f;
@@ -34,6 +56,12 @@ const toDate = (t: string | number | Date): Date => (t instanceof Date ? t : new
 /** A number in the locale with a fixed number of decimals; `–` for missing values. */
 export function formatNumber(value: number | null | undefined, lang: Lang, digits = 1): string {
   return value == null || !Number.isFinite(value) ? '–' : nf(lang, digits).format(value);
+}
+
+/** A distance for people: "350 ม." / "350 m" under a kilometre, "1.2 กม." / "1.2 km" above. */
+export function distanceText(metres: number, lang: Lang): string {
+  if (metres < 950) return t(lang, 'distanceM', { n: formatNumber(Math.round(metres / 10) * 10, lang, 0) });
+  return t(lang, 'distanceKm', { n: formatNumber(metres / 1000, lang, metres < 9_950 ? 1 : 0) });
 }
 
 /** Date and time, e.g. "5 มี.ค. 2568 13:00" (Thai, Buddhist era) or "5 Mar 2025, 13:00". */

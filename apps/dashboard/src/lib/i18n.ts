@@ -13,16 +13,29 @@ export const isLang = (value: unknown): value is Lang => value === 'th' || value
 export const langFrom = (value: string | null | undefined): Lang => (isLang(value) ? value : DEFAULT_LANG);
 
 const th = {
-  siteName: 'cnx-sense เชียงใหม่',
-  tagline: 'ฝุ่น PM2.5 และคลองแม่ข่า ตอนนี้',
+  siteName: 'cnx-sense {city}',
+  tagline: 'ฝุ่น PM2.5{andWater} ตอนนี้',
   skip: 'ข้ามไปยังเนื้อหา',
   navOverview: 'ภาพรวม',
-  navCanal: 'คลองแม่ข่า',
+  navCanal: '{water}',
   navData: 'ข้อมูลเปิด',
   switchTo: 'English',
   switchLabel: 'เปลี่ยนภาษา',
-  mapTitle: 'แผนที่สถานีวัดในเมืองเชียงใหม่',
-  mapDesc: 'ย่านนวัตกรรม คูเมือง คลองแม่ข่า และสถานีวัด สีและสัญลักษณ์บอกระดับคุณภาพอากาศ',
+  mapTitle: 'แผนที่สถานีวัดในเมือง{city}',
+  mapDesc: 'ย่าน{layers} และสถานีวัด สีและสัญลักษณ์บอกระดับคุณภาพอากาศ',
+  nearMe: 'สถานีใกล้ฉัน',
+  nearMeHelp: 'ใช้ตำแหน่งของเครื่องนี้ หาสถานีวัดที่ใกล้ที่สุด (ตำแหน่งไม่ถูกส่งไปที่ใด)',
+  nearMeLocating: 'กำลังหาตำแหน่ง…',
+  nearMeResult: 'สถานีที่ใกล้คุณที่สุด',
+  nearMeDenied: 'ไม่ได้รับอนุญาตให้ใช้ตำแหน่ง เลือกสถานีจากแผนที่หรือรายการแทน',
+  nearMeUnavailable: 'หาตำแหน่งไม่ได้ในขณะนี้',
+  nearMeFar: 'คุณอยู่ห่างจากสถานีที่ใกล้ที่สุด {d}',
+  youAreHere: 'ตำแหน่งของคุณ',
+  distanceM: '{n} ม.',
+  distanceKm: '{n} กม.',
+  basemapCredit: 'แผนที่ฐาน',
+  upstreamFirst: 'เรียงจากต้นน้ำไปท้ายน้ำ',
+  alongWater: 'ห่างจากต้นน้ำของเส้นทางน้ำ {d}',
   legend: 'ระดับคุณภาพอากาศ (ดัชนีไทย)',
   noData: 'ไม่มีข้อมูล',
   worstFirst: 'เรียงจากแย่ที่สุด',
@@ -74,7 +87,7 @@ const th = {
   trendSteady: 'คงที่',
   trendUnknown: 'ไม่ทราบ',
   perHour: 'ต่อชั่วโมง',
-  canalTitle: 'คลองแม่ข่า: ระดับน้ำและคุณภาพน้ำ',
+  canalTitle: '{water}: ระดับน้ำและคุณภาพน้ำ',
   canalIntro: 'ระดับน้ำเทียบกับตลิ่ง ระดับเฝ้าระวังและระดับวิกฤต อัตราการขึ้นของน้ำ และชั้นคุณภาพน้ำตามมาตรฐานน้ำผิวดินของไทย',
   level: 'ระดับน้ำ',
   bank: 'ตลิ่ง',
@@ -148,17 +161,29 @@ type MessageKey = keyof typeof th;
 export type Messages = { readonly [K in MessageKey]: string };
 
 const en: Messages = {
-  siteName: 'cnx-sense Chiang Mai',
-  tagline: 'PM2.5 smoke and the Mae Kha canal, now',
+  siteName: 'cnx-sense {city}',
+  tagline: 'PM2.5 smoke{andWater}, now',
   skip: 'Skip to content',
   navOverview: 'Overview',
-  navCanal: 'Mae Kha canal',
+  navCanal: '{water}',
   navData: 'Open data',
   switchTo: 'ไทย',
   switchLabel: 'Switch language',
-  mapTitle: 'Map of the measuring stations in Chiang Mai',
-  mapDesc:
-    'Innovation districts, the moat, the Mae Kha canal and stations; colour and symbol give the air-quality band',
+  mapTitle: 'Map of the measuring stations in {city}',
+  mapDesc: 'Districts{layers} and stations; colour and symbol give the air-quality band',
+  nearMe: 'Stations near me',
+  nearMeHelp: "Uses this device's location to find the nearest stations (the location is sent nowhere)",
+  nearMeLocating: 'Finding your location…',
+  nearMeResult: 'The stations nearest to you',
+  nearMeDenied: 'Location permission was not given: pick a station on the map or in the list instead',
+  nearMeUnavailable: 'Your location cannot be found right now',
+  nearMeFar: 'The nearest station is {d} from you',
+  youAreHere: 'You are here',
+  distanceM: '{n} m',
+  distanceKm: '{n} km',
+  basemapCredit: 'Base map',
+  upstreamFirst: 'Upstream first, downstream last',
+  alongWater: '{d} from the upstream end of the waterway line',
   legend: 'Air-quality band (Thai AQI)',
   noData: 'no data',
   worstFirst: 'Worst first',
@@ -210,7 +235,7 @@ const en: Messages = {
   trendSteady: 'steady',
   trendUnknown: 'unknown',
   perHour: 'per hour',
-  canalTitle: 'Mae Kha canal: level and water quality',
+  canalTitle: '{water}: level and water quality',
   canalIntro:
     'Water level against the bank, warning and critical levels, how fast it is rising, and the water-quality class of the Thai surface-water standard.',
   level: 'Level',
@@ -286,11 +311,20 @@ export const catalogue: Readonly<Record<Lang, Messages>> = { th, en };
 
 export type Key = MessageKey;
 
-/** The message `key` in `lang`, with `{name}` placeholders filled from `params`. */
+/**
+ * The city's words ({city}, {water}, {andWater}, {layers}: $lib/city.ts cityWords, from the city pack),
+ * filled into any message that asks for them: the catalogue names no city.
+ */
+let cityParams: Readonly<Record<Lang, Readonly<Record<string, string>>>> = { th: {}, en: {} };
+export function setCityWords(words: Record<Lang, Record<string, string>>): void {
+  cityParams = words;
+}
+
+/** The message `key` in `lang`, with `{name}` placeholders filled from `params`, then the city's words. */
 export function t(lang: Lang, key: Key, params?: Record<string, string | number>): string {
   const text = catalogue[lang][key];
-  if (!params) return text;
-  return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+  const all: Record<string, string | number> = { ...cityParams[lang], ...params };
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in all ? String(all[name]) : whole));
 }
 
 /** Picks the text of a LocalizedText (`{th, en}`) from the API. */

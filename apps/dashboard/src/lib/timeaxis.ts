@@ -1,11 +1,11 @@
-import { LOCALE, TIME_ZONE } from './format';
+import { cityTimeZone, LOCALE, onCityTimeZone } from './format';
 import type { Lang } from './i18n';
 
 /**
  * The trend chart's time axis, for uPlot's own axis API: `incrs` (the steps uPlot may choose from),
  * `space` (the least room between two ticks; uPlot picks the smallest step that leaves it), `splits`
  * (where the ticks of the chosen step fall) and `values` (their labels). Every tick falls on a round
- * time of the city (Asia/Bangkok: hours, local midnights, Mondays, the 1st of a month, 1 January) and
+ * time of the city (its pack's zone: hours, local midnights, Mondays, the 1st of a month, 1 January) and
  * every label is written in the reader's language: Thai with Thai month abbreviations and Buddhist-era
  * years (2569 = 2026), English as en-GB; both on the 24-hour clock. Times are epoch seconds (uPlot's).
  */
@@ -54,27 +54,35 @@ export function chooseIncr(min: number, max: number, widthPx: number, space = X_
 
 // ---- the city's calendar -------------------------------------------------------------------------
 
-const zoneParts = new Intl.DateTimeFormat('en-US', {
-  timeZone: TIME_ZONE,
-  calendar: 'gregory',
-  numberingSystem: 'latn',
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: 'numeric',
-  day: 'numeric',
-  hour: 'numeric',
-  minute: 'numeric',
-  second: 'numeric',
-});
+let zoneParts: Intl.DateTimeFormat | undefined;
 const offsetCache = new Map<number, number>();
+const formatters = new Map<string, Intl.DateTimeFormat>();
+onCityTimeZone(() => {
+  zoneParts = undefined;
+  offsetCache.clear();
+  formatters.clear();
+});
+const parts = (): Intl.DateTimeFormat =>
+  (zoneParts ??= new Intl.DateTimeFormat('en-US', {
+    timeZone: cityTimeZone(),
+    calendar: 'gregory',
+    numberingSystem: 'latn',
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }));
 
-/** The city's offset from UTC in seconds at `epochS` (Asia/Bangkok: always +7 h). */
+/** The city's offset from UTC in seconds at `epochS` (a zone seven hours east of UTC: always +7 h). */
 export function zoneOffsetS(epochS: number): number {
   const hour = Math.floor(epochS / HOUR_S);
   let off = offsetCache.get(hour);
   if (off === undefined) {
     const p: Record<string, number> = {};
-    for (const { type, value } of zoneParts.formatToParts(new Date(hour * HOUR_S * 1000))) p[type] = Number(value);
+    for (const { type, value } of parts().formatToParts(new Date(hour * HOUR_S * 1000))) p[type] = Number(value);
     const local = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) / 1000;
     off = local - hour * HOUR_S;
     if (offsetCache.size > 10_000) offsetCache.clear();
@@ -171,7 +179,6 @@ export function timeSplits(min: number, max: number, incr: number): number[] {
 
 // ---- labels --------------------------------------------------------------------------------------
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
 function fmt(lang: Lang, kind: 'time' | 'dayMonth' | 'month' | 'year'): Intl.DateTimeFormat {
   const key = `${lang}:${kind}`;
   let f = formatters.get(key);
@@ -184,7 +191,7 @@ function fmt(lang: Lang, kind: 'time' | 'dayMonth' | 'month' | 'year'): Intl.Dat
           : kind === 'month'
             ? { month: 'short' }
             : { year: 'numeric' };
-    f = new Intl.DateTimeFormat(LOCALE[lang], { timeZone: TIME_ZONE, numberingSystem: 'latn', ...options });
+    f = new Intl.DateTimeFormat(LOCALE[lang], { timeZone: cityTimeZone(), numberingSystem: 'latn', ...options });
     formatters.set(key, f);
   }
   return f;

@@ -1,4 +1,5 @@
 import { api, publicApiUrl } from '$lib/server/api';
+import { cityView } from '$lib/server/city';
 import type { LayoutServerLoad } from './$types';
 
 /**
@@ -10,5 +11,5 @@ export const load: LayoutServerLoad = async ({ locals, depends }) => {
   const alerts = await api()
     .listAlerts()
     .catch(() => null);
-  return { lang: locals.lang, publicApiUrl: publicApiUrl(), alerts };
+  return { lang: locals.lang, publicApiUrl: publicApiUrl(), city: cityView(), alerts };
 };

@@ -2,7 +2,7 @@
  * Which airrohr sensors may push, and as which device. Read at start-up from the JSON file named by
  * GATEWAY_AIRROHR_REGISTRY and checked against the city pack; every problem is reported at once.
  *
- *   [{ "sensor": "esp8266-13463418", "deviceId": "cm-air-citizen-0001", "stationId": "cm-air-nimman-01",
+ *   [{ "sensor": "esp8266-13463418", "deviceId": "xx-air-citizen-0001", "stationId": "xx-air-01",
  *      "password": "optional shared secret", "note": "optional, for the operator" }]
  *
  * `sensor` is the firmware's X-Sensor header. `deviceId` is the id readings are stored and published

@@ -6,7 +6,7 @@
  *
  *   npx tsx apps/gateway/src/ingest/pipeline.bench.ts [readings=400000] [rounds=5]
  */
-import { loadCityPack, resolveCityDir } from '@cnx/city-pack';
+import { DEFAULT_CITY_ID, loadCityPack, resolveCityDir } from '@cnx/city-pack';
 import { DEFAULT_QC_CONFIG, type Reading } from '@cnx/domain';
 import { createLogger } from '@cnx/runtime';
 import { GatewayStats } from '../metrics';
@@ -48,8 +48,8 @@ class MemoryAppender implements SpoolAppender {
 }
 
 async function main(): Promise<void> {
-  const loaded = await loadCityPack(resolveCityDir('chiang-mai'));
-  if (!loaded.ok) throw new Error('chiang-mai city pack invalid');
+  const loaded = await loadCityPack(resolveCityDir(DEFAULT_CITY_ID));
+  if (!loaded.ok) throw new Error(`${DEFAULT_CITY_ID} city pack invalid`);
   const pack = loaded.value;
   const devices = pack.devices.filter((d) => pack.stationById.get(d.stationId)?.kind === 'air').map((d) => d.id);
   const spool = new MemoryAppender();

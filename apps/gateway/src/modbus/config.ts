@@ -15,8 +15,8 @@ import { planDevice } from './codec';
  *       "parity": "none", "dataBits": 8, "stopBits": 1 }
  *   ],
  *   "devices": [
- *     { "deviceId": "cm-canal-sriphum-probe", "bus": "canal-lan", "unitId": 1 },
- *     { "deviceId": "cm-canal-padaet-probe", "bus": "rs485-1", "unitId": 7, "wordOrder": "CDAB" }
+ *     { "deviceId": "xx-canal-01-probe", "bus": "canal-lan", "unitId": 1 },
+ *     { "deviceId": "xx-canal-02-probe", "bus": "rs485-1", "unitId": 7, "wordOrder": "CDAB" }
  *   ]
  * }
  *

@@ -1775,7 +1775,7 @@ export interface operations {
                 kind?: "air" | "canal";
                 /**
                  * @description A district id of the city pack
-                 * @example old-city
+                 * @example xx-centre
                  */
                 district?: string;
                 /**
@@ -1976,7 +1976,7 @@ export interface operations {
                 kind?: "air" | "canal";
                 /**
                  * @description A district id of the city pack
-                 * @example old-city
+                 * @example xx-centre
                  */
                 district?: string;
                 /**
@@ -2663,7 +2663,7 @@ export interface operations {
             path: {
                 /**
                  * @description The id of a canal station of the city pack
-                 * @example cm-canal-sriphum
+                 * @example cm-canal-changphueak
                  */
                 stationId: string;
             };
@@ -2770,7 +2770,7 @@ export interface operations {
                 station?: string;
                 /**
                  * @description A district id of the city pack
-                 * @example old-city
+                 * @example xx-centre
                  */
                 district?: string;
                 kind?: "air" | "canal";

@@ -17,6 +17,8 @@ import type { AlertRule, AlertTransition } from './types';
 const MIN = 60_000;
 const T0 = Date.UTC(2025, 2, 10, 0, 0);
 const L = (en: string) => ({ th: en, en });
+/** A made-up city seven hours east of Greenwich. */
+const CITY = { name: { th: 'เมืองทดสอบ', en: 'Testville' }, timeZone: 'Asia/Bangkok' };
 
 const pm: AlertRule = {
   id: 'pm25-1h',
@@ -307,7 +309,16 @@ describe('canal_rise: an established rise, not a few noisy polls', () => {
 
   it('the alert text says the value is a lower bound', () => {
     const en = alertText(
-      { rule: rise, type: 'raised', level: 0, previousLevel: -1, value: 0.412, ts: T0, subjectName: L('Rakaeng') },
+      {
+        rule: rise,
+        type: 'raised',
+        level: 0,
+        previousLevel: -1,
+        value: 0.412,
+        ts: T0,
+        subjectName: L('Rakaeng'),
+        city: CITY,
+      },
       'en',
     );
     expect(en.body).toContain('Measured: ≥ 0.41 m/h');
@@ -371,12 +382,13 @@ describe('signals', () => {
 
 describe('alertText', () => {
   it('gives Thai and English text with the level and value', () => {
-    const m = { rule: pm, type: 'raised' as const, level: 0, previousLevel: -1, value: 41.26, ts: T0 };
+    const m = { rule: pm, type: 'raised' as const, level: 0, previousLevel: -1, value: 41.26, ts: T0, city: CITY };
     const th = alertText({ ...m, subjectName: { th: 'สามกษัตริย์', en: 'Three Kings' } }, 'th');
     const en = alertText({ ...m, subjectName: { th: 'สามกษัตริย์', en: 'Three Kings' } }, 'en');
     expect(th.subject).toContain('แจ้งเตือน');
     expect(th.body).toContain('41.26 µg/m³');
     expect(en.subject).toBe('[Alert] PM2.5 – orange – Three Kings');
-    expect(en.body).toContain('2025-03-10 07:00 (Thai time)');
+    expect(en.body).toContain('2025-03-10 07:00 (Testville time, UTC+07:00)');
+    expect(th.body).toContain('2025-03-10 07:00 (เวลาเมืองทดสอบ, UTC+07:00)');
   });
 });

@@ -3,6 +3,7 @@
  * same words go to email, LINE, Web Push and the webhook.
  */
 import type { LocalizedText } from '../types';
+import { formatLocalMinute, formatUtcOffset, timeZoneOffsetMs } from '../util/timezone';
 import type { AlertRule, AlertTransitionType } from './types';
 
 export type AlertLang = 'th' | 'en';
@@ -16,6 +17,14 @@ export interface AlertMessageInput {
   subjectName: LocalizedText;
   /** Observation time, epoch ms. */
   ts: number;
+  /** The city (city pack city.json): its name and time zone, for the time line of the message. */
+  city: AlertCity;
+}
+
+export interface AlertCity {
+  name: LocalizedText;
+  /** IANA time zone, e.g. city.json `timezone`. */
+  timeZone: string;
 }
 
 const UNITS: Record<AlertRule['signal'], string> = {
@@ -36,9 +45,14 @@ const VERB: Record<AlertTransitionType, LocalizedText> = {
   cleared: { th: 'ยกเลิกการเตือน', en: 'Cleared' },
 };
 
-/** Thai time (UTC+7, no daylight saving) as YYYY-MM-DD HH:MM. */
-export function formatThaiTime(ts: number): string {
-  return new Date(ts + 7 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
+/**
+ * When, in the city's own time: "2025-03-10 14:00 (เวลา<city>, UTC+07:00)" / "2025-03-10 14:00 (<city>
+ * time, UTC+07:00)", the city's name from its pack. The offset keeps it unambiguous for a reader elsewhere.
+ */
+export function formatAlertTime(ts: number, city: AlertCity, lang: AlertLang): string {
+  const zone = `UTC${formatUtcOffset(timeZoneOffsetMs(city.timeZone, ts))}`;
+  const local = formatLocalMinute(ts, city.timeZone);
+  return lang === 'th' ? `${local} (เวลา${city.name.th}, ${zone})` : `${local} (${city.name.en} time, ${zone})`;
 }
 
 export function formatAlertValue(rule: AlertRule, value: number | undefined): string {
@@ -59,7 +73,7 @@ export function alertText(m: AlertMessageInput, lang: AlertLang): AlertText {
   const levelLabel = lvl ? lvl.label[lang] : '';
   const verb = VERB[m.type][lang];
   const subject = `[${verb}] ${m.rule.name[lang]}${levelLabel ? ` – ${levelLabel}` : ''} – ${m.subjectName[lang]}`;
-  const when = `${formatThaiTime(m.ts)} (${lang === 'th' ? 'เวลาประเทศไทย' : 'Thai time'})`;
+  const when = formatAlertTime(m.ts, m.city, lang);
   const value = formatAlertValue(m.rule, m.value);
   const body =
     lang === 'th'

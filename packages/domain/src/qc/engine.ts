@@ -74,7 +74,7 @@ export interface QcConfig {
  * - spike: PM 100 µg/m³ (150 for PM10) in one step: smoke raises PM by tens within minutes, a jump of
  *   a hundred between two readings minutes apart is far more often a glitch (insect, serial
  *   framing) than air; temperature 5 °C, RH 20 %RH: more than weather does between readings;
- *   water level 0.5 m: even flash floods in the Mae Kha rise over tens of minutes, not one poll;
+ *   water level 0.5 m: even flash floods in a city canal rise over tens of minutes, not one poll;
  *   DO 3 mg/L, pH 1.5, water temperature 3 °C, conductivity 500 µS/cm, turbidity 500 NTU: several
  *   times the change a canal shows between polls (turbidity does jump in storms: generous).
  * - spikeMaxGapMs 10 min: beyond it two readings are not "consecutive" for this purpose.

@@ -1,8 +1,9 @@
 /**
  * Hourly means and the rolling ("continuous") 24-hour mean that the Thai AQI is computed from.
  *
- * Hours are aligned to UTC hour boundaries (epoch ms divisible by 3 600 000). Thailand is UTC+7 with
- * no daylight saving, so these are also whole local hours: no time-zone library is needed.
+ * Hours are aligned to UTC hour boundaries (epoch ms divisible by 3 600 000). For a city whose zone is
+ * a whole number of hours from UTC without daylight saving (every Thai city pack), these are also whole
+ * local hours: no time-zone library is needed.
  *
  * An hour is labelled by its start: the hour `h` holds samples with h ≤ ts < h + 1 h. The rolling
  * 24-hour mean "at hour h" covers the 24 hours ending with hour h inclusive, [h − 23 h, h + 1 h),

@@ -4,6 +4,7 @@
  * a crash in between leaves it pending and it is re-sent with the same retry key after a restart.
  */
 import { type AlertLang, type AlertRule, alertText, formatThaiTime } from '@cnx/domain';
+import type { AlertEventPayload } from '@cnx/protocol';
 import type { Logger } from '@cnx/runtime';
 import { alertTopic } from './bus';
 import type { Channel, OutgoingMessage } from './channels/types';
@@ -257,7 +258,7 @@ export function eventPayload(
   ev: Omit<EventRow, 'id' | 'created_at'>,
   rule: AlertRule,
   subjectName: { th: string; en: string },
-): Record<string, unknown> {
+): AlertEventPayload {
   const lvl = rule.levels[ev.type === 'cleared' ? ev.previous_level : ev.level];
   return {
     v: 1,

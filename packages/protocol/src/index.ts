@@ -1,3 +1,4 @@
+export * from './bus';
 export * from './errors';
 export * from './normalized-json';
 export * from './payloads';

@@ -6,6 +6,8 @@
  *   cnx/v1/{city}/devices/{deviceId}/status      device, retained   DeviceStatusPayload (LWT: offline)
  *   cnx/v1/{city}/readings                       gateway -> bus     ReadingsBatchPayload
  *   cnx/v1/{city}/deadletter/{deviceId}          gateway -> bus     DeadLetterPayload
+ *   cnx/v1/{city}/events/device-offline|online   gateway -> bus     DeviceEventPayload
+ *   cnx/v1/{city}/alerts/{ruleId}/{subject}      alerts -> bus      AlertEventPayload (retained)
  *
  * Ids are restricted to [A-Za-z0-9_-] (see ID_PATTERN) so they can never contain MQTT wildcards or
  * level separators, and are safe as InfluxDB tag values and SQL parameters.
@@ -30,6 +32,10 @@ export const topics = {
    */
   readings: (city: string) => `${TOPIC_ROOT}/${city}/readings`,
   deadletter: (city: string, deviceId: string) => `${TOPIC_ROOT}/${city}/deadletter/${deviceId}`,
+  /** A polled device went silent (device-offline) or answered again (device-online). QoS 1, not retained. */
+  deviceEvent: (city: string, event: 'device-offline' | 'device-online') => `${TOPIC_ROOT}/${city}/events/${event}`,
+  /** The alerts service's current state of one alert subject (retained). */
+  alert: (city: string, ruleId: string, subject: string) => `${TOPIC_ROOT}/${city}/alerts/${ruleId}/${subject}`,
 } as const;
 
 /** Subscription filters (MQTT wildcards). */
@@ -39,6 +45,8 @@ export const filters = {
   allStatus: (city: string) => `${TOPIC_ROOT}/${city}/devices/+/status`,
   allReadings: (city: string) => `${TOPIC_ROOT}/${city}/readings`,
   allDeadletter: (city: string) => `${TOPIC_ROOT}/${city}/deadletter/+`,
+  allDeviceEvents: (city: string) => `${TOPIC_ROOT}/${city}/events/+`,
+  allAlerts: (city: string) => `${TOPIC_ROOT}/${city}/alerts/#`,
 } as const;
 
 export interface ParsedTopic {

@@ -58,8 +58,9 @@ export const DeadLetterSchema = Type.Object({
   v: Type.Literal(1),
   /** Stable code from the gateway's error catalogue, e.g. `malformed_json`. */
   reason: Code,
-  message: Type.String({ maxLength: 4096 }),
-  topic: Type.String({ maxLength: 1024 }),
+  message: Type.String({ maxLength: 131072 }),
+  /** An MQTT topic (at most 65535 bytes) or a transport's source name. */
+  topic: Type.String({ maxLength: 65535 }),
   receivedAt: Type.Integer({ minimum: 0 }),
   /** The rejected payload: UTF-8 text when valid UTF-8, else base64 (see encoding). */
   payload: Type.String({ maxLength: 4096 }),

@@ -125,15 +125,25 @@ export class MqttConnection implements BusPublisher {
         this.logger.error({ err: error, url: this.opts.url, attempts: this.errors }, 'mqtt connection error');
     });
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        client.off('connect', connected);
-        reject(new Error(`MQTT broker ${this.opts.url} not reachable within ${timeoutMs / 1000} s`));
-      }, timeoutMs);
-      const connected = () => {
+      const settle = (error?: Error) => {
         clearTimeout(timer);
-        resolve();
+        client.off('connect', connected);
+        client.off('error', refused);
+        if (error) reject(error);
+        else resolve();
+      };
+      const timer = setTimeout(
+        () => settle(new Error(`MQTT broker ${this.opts.url} not reachable within ${timeoutMs / 1000} s`)),
+        timeoutMs,
+      );
+      const connected = () => settle();
+      // The broker answered and said no (credentials, client id, certificate user): no point waiting.
+      const refused = (error: Error & { code?: unknown }) => {
+        if (typeof error.code === 'number')
+          settle(new Error(`MQTT broker ${this.opts.url} refused the connection: ${error.message}`));
       };
       client.once('connect', connected);
+      client.on('error', refused);
     });
   }
 

@@ -209,6 +209,11 @@ export class Gateway {
       logger.warn({ err: error }, 'mqtt broker not reachable at start-up; still connecting'),
     );
     await this.modbus?.start();
+    if (config.mqttShareGroup)
+      logger.warn(
+        { shareGroup: config.mqttShareGroup, clientId: config.mqttClientId },
+        'shared subscription: per-device QC (spike, stuck, sequence) needs each device on one gateway; use a sticky broker strategy (docs/architecture.md, Scaling out)',
+      );
     logger.info(
       {
         city,

@@ -6,6 +6,7 @@ SYSTEM_DEPS=(
   "mosquitto:mosquitto"              # MQTT broker for integration and end-to-end tests
   "mosquitto_pub:mosquitto-clients"  # third-party MQTT client used in tests
   "influxd:influxdb"                 # InfluxDB 1.x, the production store's reference server
+  "openssl:openssl"                  # makes the CA and certificates of the MQTT TLS tests
   "socat:socat"                      # virtual serial lines (pty pairs) for Modbus RTU tests
   "mbpoll:mbpoll"                    # third-party Modbus master used in tests
   "chromium:chromium"                # headless browser for the dashboard e2e tests (playwright-core)

@@ -13,9 +13,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeSyntheticCityPack } from '@cnx/city-pack';
 import {
@@ -30,6 +29,7 @@ import {
 } from '@cnx/testkit';
 import mqtt from 'mqtt';
 import { bundle } from '../../scripts/bundle.mjs';
+import { bundlePath, REPO_ROOT, type SutContext, type SutDef, systemVariant } from './ingest-systems';
 import { type LoadResult, type PublisherKind, runLoad } from './loadgen';
 import {
   countStored,
@@ -42,78 +42,8 @@ import {
   waitForQuiesce,
 } from './measure';
 
-const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const REPO_ROOT = resolve(BENCH_DIR, '..');
 const CITY = 'bench';
 const DB = 'bench';
-
-// ---------------------------------------------------------------------------------------------
-// Systems under test. Each is a standalone process started from the repo root.
-
-interface SutContext {
-  mqttUrl: string;
-  influxUrl: string;
-  db: string;
-  city: string;
-  citiesDir: string;
-  /** Private temp dir of this run (spool, data). */
-  tmpDir: string;
-  httpPort: number;
-}
-
-interface SutDef {
-  name: string;
-  description: string;
-  /**
-   * Entry file, relative to the repo root. Every system is bundled with the same esbuild settings
-   * (scripts/bundle.mjs, as deployed) and run as `node <bundle>`, so neither carries tsx's
-   * transpiler in its CPU time or memory.
-   */
-  entry: string;
-  /** Bundle name when it is not `name` (a variant of another system shares its bundle). */
-  bundle?: string;
-  env(ctx: SutContext): Record<string, string>;
-  /** Optional readiness probe before the end-to-end warm-up (e.g. GET /health). */
-  ready?(ctx: SutContext, proc: ManagedProcess): Promise<boolean>;
-}
-
-const SUTS: SutDef[] = [
-  {
-    name: 'naive',
-    description: 'bench/src/naive-ingest.ts: mqtt.js QoS 1 -> JSON.parse -> line protocol -> batched /write',
-    entry: 'bench/src/naive-ingest.ts',
-    env: (c) => ({
-      GATEWAY_MQTT_URL: c.mqttUrl,
-      INFLUX_URL: c.influxUrl,
-      INFLUX_DB: c.db,
-      CNX_CITY: c.city,
-      CNX_CITIES_DIR: c.citiesDir,
-    }),
-    ready: async (_c, proc) => proc.output().includes('naive-ingest: subscribed'),
-  },
-  {
-    name: 'gateway',
-    description: 'apps/gateway: validate, QC, spool, batched InfluxDB writes',
-    entry: 'apps/gateway/src/main.ts',
-    env: (c) => ({
-      GATEWAY_MQTT_URL: c.mqttUrl,
-      GATEWAY_STORE: 'influxdb',
-      INFLUX_URL: c.influxUrl,
-      INFLUX_DB: c.db,
-      CNX_CITY: c.city,
-      CNX_CITIES_DIR: c.citiesDir,
-      CNX_DATA_DIR: join(c.tmpDir, 'data'),
-      GATEWAY_SPOOL_DIR: join(c.tmpDir, 'spool'),
-      GATEWAY_HTTP_PORT: String(c.httpPort),
-      LOG_LEVEL: 'warn',
-    }),
-    ready: async (c) => {
-      const res = await fetch(`http://127.0.0.1:${c.httpPort}/health`, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      return res.status === 200;
-    },
-  },
-];
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -182,7 +112,7 @@ function parseOptions(argv: string[]): Options & { skipRates: boolean } {
       'drain-max': { type: 'string', default: '60' },
       settle: { type: 'string', default: '15' },
       'poll-ms': { type: 'string', default: '25' },
-      out: { type: 'string', default: join(BENCH_DIR, 'results') },
+      out: { type: 'string', default: join(REPO_ROOT, 'bench', 'results') },
       'no-rates': { type: 'boolean', default: false },
       'keep-logs': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -396,7 +326,10 @@ async function runOne(sutDef: SutDef, rate: number, durationS: number, shared: S
     sut = ManagedProcess.spawn({
       name: sutDef.name,
       command: process.execPath,
-      args: [...(process.env.BENCH_SUT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), bundlePath(sutDef)],
+      args: [
+        ...(process.env.BENCH_SUT_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+        ...(sutDef.run ? sutDef.run(ctx) : [bundlePath(sutDef)]),
+      ],
       cwd: REPO_ROOT,
       // BENCH_SUT_ENV='{"GATEWAY_BUS_QOS":"0"}' overrides settings of the system under test (A/B runs).
       env: {
@@ -746,31 +679,6 @@ function pairedCpu(runs: RunResult[], systems: string[]): string[] {
   return out;
 }
 
-/** Where a system's bundle goes (bench/.build/, gitignored). */
-function bundlePath(def: SutDef): string {
-  return join(REPO_ROOT, 'bench', '.build', `${def.bundle ?? def.name}.mjs`);
-}
-
-/**
- * `gateway` or a variant of it with extra settings, `gateway+GATEWAY_MQTT_ACK_BATCH=48+NODE_OPTIONS=...`:
- * the same bundle with those environment variables, so an A/B comparison runs interleaved in one
- * command (the machine drifts between commands: docs/performance.md).
- */
-function systemVariant(spec: string): SutDef {
-  const [name = '', ...settings] = spec.split('+');
-  const def = SUTS.find((s) => s.name === name);
-  if (!def) throw new Error(`unknown system '${name}' (known: ${SUTS.map((s) => s.name).join(', ')})`);
-  if (settings.length === 0) return def;
-  const extra: Record<string, string> = {};
-  for (const kv of settings) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0 || !/^[A-Z_][A-Z0-9_]*$/.test(kv.slice(0, eq)))
-      throw new Error(`--systems ${spec}: '${kv}' is not KEY=VALUE with an upper-case environment variable name`);
-    extra[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
-  return { ...def, name: spec, bundle: def.name, env: (c) => ({ ...def.env(c), ...extra }) };
-}
-
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const suts: SutDef[] = [];
@@ -786,7 +694,7 @@ async function main(): Promise<void> {
   }
   if (suts.length === 0) throw new Error('no system under test available');
   for (const def of suts) {
-    if (def.bundle) continue; // a variant: its system's bundle
+    if (def.bundle || def.run) continue; // a variant (its system's bundle), or not bundled at all
     progress(`bundling ${def.name} (${def.entry})`);
     await bundle(join(REPO_ROOT, def.entry), bundlePath(def));
   }

@@ -14,8 +14,9 @@ import type { CityPack } from '@cnx/city-pack';
 import { DEFAULT_QC_CONFIG } from '@cnx/domain';
 import { createLogger } from '@cnx/runtime';
 // The gateway's modules, by path: @cnx/gateway's package entry does not export the Modbus module (yet).
-import { BatchAppender } from '../../apps/gateway/src/ingest/batch-appender';
-import { IngestPipeline } from '../../apps/gateway/src/ingest/pipeline';
+import { DeadLetters } from '../../apps/gateway/src/ingest/dead-letters';
+import { SpoolSink } from '../../apps/gateway/src/ingest/sink';
+import { IngestStep } from '../../apps/gateway/src/ingest/step';
 import { GatewayStats } from '../../apps/gateway/src/metrics';
 import {
   type DeviceHealthJson,
@@ -84,30 +85,37 @@ export async function runPoller(o: PollerRunOptions): Promise<PollerRun> {
   }
 
   const accepted = new Map<string, number[]>();
-  let ingest: PolledIngest = { ingestPolled: () => 'accepted' };
+  const nothing = { ok: true as const, value: { readings: [], records: [], history: false } };
+  const noBus = { publish: () => {} };
+  let ingest: PolledIngest = {
+    step: { decoded: () => nothing },
+    sink: { full: false, commit: () => true },
+    deadLetters: { publish: () => {} },
+  };
   let cleanup = async () => {};
   if (o.ingest === 'record') {
     ingest = {
-      ingestPolled(deviceId, reading) {
-        const list = accepted.get(deviceId) ?? [];
-        if (list.length === 0) accepted.set(deviceId, list);
-        list.push(reading.ts);
-        return 'accepted';
+      ...ingest,
+      step: {
+        decoded(deviceId, reading) {
+          const list = accepted.get(deviceId) ?? [];
+          if (list.length === 0) accepted.set(deviceId, list);
+          list.push(reading.ts);
+          return nothing;
+        },
       },
     };
   } else if (o.ingest === 'pipeline') {
     const dir = await mkdtemp(join(tmpdir(), 'cnx-modbus-bench-spool-'));
     const spool = new Spool({ dir });
     await spool.start();
-    ingest = new IngestPipeline({
-      pack: o.pack,
-      spool: new BatchAppender(spool),
-      stats: new GatewayStats(),
-      qcConfig: DEFAULT_QC_CONFIG,
-      publish: () => {},
-      logger,
-      maxPayloadBytes: 16 * 1024,
-    });
+    const stats = new GatewayStats();
+    // The gateway's ingest stages (apps/gateway/src/gateway.ts), the bus not published.
+    ingest = {
+      step: new IngestStep({ pack: o.pack, qcConfig: DEFAULT_QC_CONFIG, stats, maxPayloadBytes: 16 * 1024 }),
+      sink: new SpoolSink(spool, stats, logger),
+      deadLetters: new DeadLetters(o.pack.city.id, noBus, stats, logger),
+    };
     cleanup = async () => {
       await spool.stop();
       await rm(dir, { recursive: true, force: true });
@@ -118,12 +126,14 @@ export async function runPoller(o: PollerRunOptions): Promise<PollerRun> {
   const poller = new ModbusPoller({
     config: parsed.value,
     city: o.pack.city.id,
-    pipeline: ingest,
-    publish: (topic, payload) => {
-      if (topic.includes('/events/')) {
-        const e = JSON.parse(payload) as { device: string; event: string; ts: number };
-        events.push({ device: e.device, event: e.event, ts: e.ts });
-      }
+    ingest,
+    bus: {
+      publish: (topic, payload) => {
+        if (topic.includes('/events/')) {
+          const e = JSON.parse(payload) as { device: string; event: string; ts: number };
+          events.push({ device: e.device, event: e.event, ts: e.ts });
+        }
+      },
     },
     logger,
   });

@@ -4,6 +4,7 @@
  * a crash in between leaves it pending and it is re-sent with the same retry key after a restart.
  */
 import { type AlertCity, type AlertLang, type AlertRule, alertText, formatAlertValue, localIsoTime } from '@cnx/domain';
+import type { AlertEventPayload } from '@cnx/protocol';
 import type { Logger } from '@cnx/runtime';
 import { alertTopic } from './bus';
 import type { Channel, OutgoingMessage } from './channels/types';
@@ -307,7 +308,7 @@ export function eventPayload(
   since: number,
   /** The city's name and IANA time zone (city.json): `time` is the event's local time with its offset. */
   place: AlertCity,
-): Record<string, unknown> {
+): AlertEventPayload {
   const lvl = rule.levels[ev.type === 'cleared' ? ev.previous_level : ev.level];
   const input = {
     rule,
@@ -325,11 +326,11 @@ export function eventPayload(
     v: 1,
     city,
     alertId: ev.alert_id,
-    type: ev.type,
+    type: ev.type as AlertEventPayload['type'],
     rule: ev.rule_id,
     ruleName: rule.name,
     signal: rule.signal,
-    subject: { type: ev.subject_type, id: ev.subject_id, name: subjectName },
+    subject: { type: ev.subject_type as AlertEventPayload['subject']['type'], id: ev.subject_id, name: subjectName },
     level: ev.type === 'cleared' ? null : (lvl?.id ?? null),
     severity: ev.type === 'cleared' ? null : (lvl?.severity ?? null),
     value: ev.value,

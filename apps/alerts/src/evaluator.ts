@@ -25,7 +25,7 @@ import {
   stepRule,
   usableFor,
 } from '@cnx/domain';
-import type { NormalizedReadingPayload } from '@cnx/protocol';
+import type { BusReading } from '@cnx/protocol';
 import type { Logger } from '@cnx/runtime';
 import { metricValues } from './bus';
 import type { AlertsConfig } from './config';
@@ -112,7 +112,7 @@ export class Evaluator {
    * the rules, so history uploads, replays and stale deliveries never raise or clear an alert, and a
    * reading the quality policy excludes (spike, range, stuck...) never moves an air or water rule.
    */
-  onReadings(readings: readonly NormalizedReadingPayload[], now: number): number {
+  onReadings(readings: readonly BusReading[], now: number): number {
     let queued = 0;
     this.store.tx(() => {
       for (const r of readings) {

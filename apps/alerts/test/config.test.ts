@@ -11,6 +11,7 @@ import {
   quietEnd,
   validateRuleSet,
 } from '../src/index';
+import { busReading } from './process';
 
 describe('config', () => {
   it('has defaults that work with npm start', () => {
@@ -70,8 +71,8 @@ describe('alert-rules.json', () => {
 });
 
 describe('bus adapter', () => {
-  const r = { station: 's', device: 'd', ts: 1732190400000, values: { pm25: 1 }, corrections: [], qc: [] };
-  it('parses the batch format and refuses anything else', () => {
+  const r = busReading('s', 'd', 'air', 'old-city', 1732190400000, { pm25: 1 });
+  it('parses the batch format with the bus contract (@cnx/protocol) and refuses anything else', () => {
     expect(
       parseReadingsMessage('cnx/v1/chiang-mai/readings', JSON.stringify({ v: 1, readings: [r, r] })),
     ).toMatchObject({ ok: true });
@@ -81,8 +82,13 @@ describe('bus adapter', () => {
     });
     expect(parseReadingsMessage('cnx/v1/chiang-mai/readings', JSON.stringify(r))).toEqual({
       ok: false,
-      error: 'not_a_batch',
+      error: 'invalid',
     });
+    // One reading that breaks the contract (here: no receivedAt) refuses the batch.
+    const { receivedAt: _, ...partial } = r;
+    expect(
+      parseReadingsMessage('cnx/v1/chiang-mai/readings', JSON.stringify({ v: 1, readings: [r, partial] })),
+    ).toEqual({ ok: false, error: 'invalid' });
     expect(parseReadingsMessage('cnx/v1/chiang-mai/readings', '{')).toEqual({ ok: false, error: 'malformed_json' });
     expect(parseReadingsMessage('cnx/v1/chiang-mai/readings', JSON.stringify({ v: 1, readings: [{}] }))).toMatchObject({
       ok: false,

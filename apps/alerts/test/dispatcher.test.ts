@@ -2,12 +2,14 @@
  * The outbox worker on its own (in-memory SQLite, a fake channel): a channel whose send never settles
  * does not hold the outbox; its delivery is retried like any failure; a Retry-After is honoured.
  */
+import { alertEventValidator } from '@cnx/protocol';
 import { createLogger } from '@cnx/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Channel, SendResult } from '../src/channels/types';
-import { Dispatcher } from '../src/dispatcher';
+import { Dispatcher, eventPayload } from '../src/dispatcher';
 import type { Evaluator } from '../src/evaluator';
 import { AlertStore, loadAlertsConfig } from '../src/index';
+import { loadRuleSet } from '../src/rules.config';
 import { waitFor } from './helpers';
 
 const stores: AlertStore[] = [];
@@ -118,6 +120,34 @@ describe('dispatcher', () => {
       expect(t.calls()).toBe(1);
     } finally {
       await t.dispatcher.stop();
+    }
+  });
+});
+
+describe('the alert event on the bus', () => {
+  it('is what the bus contract (@cnx/protocol AlertEventPayload) describes, raised and cleared', () => {
+    const cfg = loadAlertsConfig({});
+    const rules = loadRuleSet(cfg.rulesFile, 'chiang-mai');
+    if (!rules.ok) throw new Error('rules invalid');
+    const rule = rules.value.rules.find((r) => r.id === 'pm25-1h')!;
+    const ev = {
+      alert_id: 7,
+      type: 'raised',
+      rule_id: rule.id,
+      subject_type: 'station',
+      subject_id: 'cm-air-oldcity-01',
+      level: 1,
+      previous_level: 0,
+      value: 61.5,
+      ts: 1_742_000_000_000,
+    };
+    const name = { th: 'เมืองเก่า', en: 'Old City' };
+    for (const e of [ev, { ...ev, type: 'cleared', level: -1, previous_level: 1, value: null }]) {
+      const payload = eventPayload('chiang-mai', e, rule, name, ev.ts, {
+        name: { th: 'เชียงใหม่', en: 'Chiang Mai' },
+        timeZone: 'Asia/Bangkok',
+      });
+      expect([...alertEventValidator.Errors(payload)]).toEqual([]);
     }
   });
 });

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_CITY_ID, ID_PATTERN } from '@cnx/city-pack';
 import { EnvReader } from '@cnx/runtime';
@@ -9,21 +12,24 @@ export type StoreConfig = StoreEnvConfig;
 export interface GatewayConfig {
   city: string;
   citiesDir?: string;
-  /** External broker URL; undefined = start the embedded aedes broker. */
+  /** External broker URL (mqtt, mqtts, ws, wss); undefined = start the embedded aedes broker. */
   mqttUrl?: string;
   mqttUsername?: string;
   mqttPassword?: string;
   mqttClientId: string;
+  /** 4 = MQTT 3.1.1 (default), 5 = MQTT 5. */
+  mqttVersion: 4 | 5;
+  /** TLS (mqtts, wss): a custom CA, and a client certificate and key; absent = system CAs, no client certificate. */
+  mqttTls: { caFile?: string; certFile?: string; keyFile?: string };
+  /** Shared subscription group (`$share/<group>/…`) for several gateways on one city; undefined = not shared. */
+  mqttShareGroup?: string;
+  /** MQTT 5 session expiry, s: how long the broker keeps this gateway's session and queue after it went away. */
+  mqttSessionExpirySec: number;
   embeddedBroker: { host: string; port: number };
   /** QoS for the normalised readings the gateway republishes (the internal bus). */
   busQos: 0 | 1;
   /** How long spooled readings wait to be published on the bus together, ms (0: every flush). */
   busBatchMs: number;
-  /**
-   * Group commit of MQTT acknowledgements (at most `batch` messages or `delayMs` ms) and read
-   * coalescing (`readCoalesceMs`) of the MQTT intake.
-   */
-  mqttAck: { batch: number; delayMs: number; readCoalesceMs: number };
   store: StoreConfig;
   spool: {
     dir: string;
@@ -57,25 +63,46 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     r.problem(`CNX_CITY=${JSON.stringify(city)}: expected a city pack id (the name of a folder in cities/)`);
   }
   const store: StoreConfig = readStoreEnv(r, { selector: 'GATEWAY_STORE', dataDir, mayCreateDatabase: true });
-  const mqttUrl = r.url('GATEWAY_MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'ssl:']);
+  const mqttUrl = r.url('GATEWAY_MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']);
+  const file = (name: string): string | undefined => {
+    const f = r.optionalString(name);
+    if (f !== undefined && !existsSync(f)) r.problem(`${name}=${JSON.stringify(f)}: no such file`);
+    return f;
+  };
+  const mqttTls = {
+    caFile: file('GATEWAY_MQTT_CA_FILE'),
+    certFile: file('GATEWAY_MQTT_CERT_FILE'),
+    keyFile: file('GATEWAY_MQTT_KEY_FILE'),
+  };
+  if (!!mqttTls.certFile !== !!mqttTls.keyFile)
+    r.problem('GATEWAY_MQTT_CERT_FILE and GATEWAY_MQTT_KEY_FILE must be set together (client certificate and its key)');
+  const mqttShareGroup = r.optionalString('GATEWAY_MQTT_SHARE_GROUP');
+  if (mqttShareGroup !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(mqttShareGroup))
+    r.problem(
+      `GATEWAY_MQTT_SHARE_GROUP=${JSON.stringify(mqttShareGroup)}: expected a name of letters, digits, _ and -`,
+    );
+  const spoolDir = path.resolve(r.string('GATEWAY_SPOOL_DIR', path.join(dataDir, 'spool')));
+  // In a share group every instance needs its own persistent session: by default its client id is
+  // keyed by this machine and its spool directory (each instance has its own), stable across restarts.
+  const instance = createHash('sha256').update(`${os.hostname()}\0${spoolDir}`).digest('hex').slice(0, 8);
+  const defaultClientId = mqttShareGroup ? `cnx-gateway-${city}-${instance}` : `cnx-gateway-${city}`;
   const cfg: GatewayConfig = {
     city,
     citiesDir: r.optionalString('CNX_CITIES_DIR'),
     mqttUrl,
     mqttUsername: r.optionalString('GATEWAY_MQTT_USERNAME'),
     mqttPassword: r.optionalString('GATEWAY_MQTT_PASSWORD'),
-    mqttClientId: r.string('GATEWAY_MQTT_CLIENT_ID', `cnx-gateway-${city}`),
+    mqttClientId: r.string('GATEWAY_MQTT_CLIENT_ID', defaultClientId),
+    mqttVersion: r.oneOf('GATEWAY_MQTT_VERSION', ['3.1.1', '5'] as const, '3.1.1') === '5' ? 5 : 4,
+    mqttTls,
+    mqttShareGroup,
+    mqttSessionExpirySec: r.int('GATEWAY_MQTT_SESSION_EXPIRY_S', 14 * 24 * 3600, 60, 0xffff_ffff),
     embeddedBroker: { host: r.string('CNX_MQTT_HOST', '127.0.0.1'), port: r.int('CNX_MQTT_PORT', 1883, 1, 65535) },
     busQos: r.int('GATEWAY_BUS_QOS', 1, 0, 1) as 0 | 1,
     busBatchMs: r.int('GATEWAY_BUS_BATCH_MS', 25, 0, 1000),
-    mqttAck: {
-      batch: r.int('GATEWAY_MQTT_ACK_BATCH', 16, 1, 65_535),
-      delayMs: r.int('GATEWAY_MQTT_ACK_DELAY_MS', 2, 0, 1000),
-      readCoalesceMs: r.int('GATEWAY_MQTT_READ_COALESCE_MS', 2, 0, 100),
-    },
     store,
     spool: {
-      dir: r.string('GATEWAY_SPOOL_DIR', path.join(dataDir, 'spool')),
+      dir: spoolDir,
       maxBytes: r.int('GATEWAY_SPOOL_MAX_MB', 512, 1, 1_000_000) * 1024 * 1024,
       segmentBytes: r.int('GATEWAY_SPOOL_SEGMENT_MB', 16, 1, 1024) * 1024 * 1024,
       fsync: r.oneOf('GATEWAY_SPOOL_FSYNC', ['always', 'interval', 'never'] as const, 'interval'),

@@ -1,5 +1,6 @@
 import { loadCityPack, resolveCityDir } from '@cnx/city-pack';
 import { DEFAULT_QC_CONFIG, type DeviceQcState } from '@cnx/domain';
+import { topics } from '@cnx/protocol';
 import { ConfigError, type Logger } from '@cnx/runtime';
 import { createReadingStore, type ReadingStore } from '@cnx/store';
 import type { FastifyInstance } from 'fastify';
@@ -8,10 +9,12 @@ import { EmbeddedBroker } from './embedded-broker';
 import { gatewayHealth } from './health';
 import { buildHttp, type HealthReport } from './http';
 import { AirrohrPushStats, airrohrPushPlugin, loadAirrohrRegistry, registerAirrohrMetrics } from './http-push';
-import { BatchAppender } from './ingest/batch-appender';
-import { MqttIngestAdapter } from './ingest/mqtt.adapter';
-import { MAX_PUBLISH_HEADER } from './ingest/mqtt-codec';
-import { IngestPipeline } from './ingest/pipeline';
+import { DeadLetters } from './ingest/dead-letters';
+import { MqttTransport } from './ingest/mqtt.transport';
+import { MqttConnection } from './ingest/mqtt-connection';
+import { Republisher } from './ingest/republisher';
+import { SpoolSink } from './ingest/sink';
+import { IngestStep } from './ingest/step';
 import { createMetrics, GatewayStats } from './metrics';
 import { ModbusPoller, modbusConfigFromEnv, registerModbusMetrics, registerModbusStatusRoutes } from './modbus';
 import { QcSnapshot } from './spool/qc-snapshot';
@@ -19,10 +22,20 @@ import { Spool } from './spool/spool';
 import { StoreStarter } from './store-starter';
 import { StoreWriter } from './writer.service';
 
+/** A PUBLISH header is at most this long: fixed header 5, topic length 2 + 65535, packet id 2. */
+const MAX_PUBLISH_HEADER = 5 + 2 + 65_535 + 2;
+
 /**
- * The gateway: composes broker (embedded or external), city pack, spool, store writer, MQTT ingest
- * and the operator HTTP endpoints. Constructor stores config only; start()/stop() do the work in
- * dependency order (docs/architecture.md house style 4).
+ * The gateway: composes broker (embedded or external), city pack, spool, store writer, the ingest
+ * stages and the operator HTTP endpoints. Constructor stores config only; start()/stop() do the
+ * work in dependency order (docs/architecture.md house style 4).
+ *
+ * The ingest stages, each built once, in the order a reading passes them:
+ *   transports (MqttTransport, ModbusPoller, airrohr push) decode and hand over
+ *   -> IngestStep (pure: validate, QC, correct)
+ *   -> SpoolSink.commit (durable; the transport acknowledges after it)
+ *   -> "committed" listeners: Republisher (bus batches) and StoreWriter (in-memory window)
+ *   StoreWriter: spool -> store in batches, checkpoint after the store confirmed.
  */
 export class Gateway {
   readonly stats = new GatewayStats();
@@ -31,7 +44,9 @@ export class Gateway {
   private store?: ReadingStore;
   private storeStarter?: StoreStarter;
   private writer?: StoreWriter;
-  private mqtt?: MqttIngestAdapter;
+  private connection?: MqttConnection;
+  private mqtt?: MqttTransport;
+  private republisher?: Republisher;
   private modbus?: ModbusPoller;
   private http?: FastifyInstance;
   private startedAt = 0;
@@ -113,49 +128,54 @@ export class Gateway {
       await this.broker.start();
       mqttUrl = this.broker.url;
     }
-    let adapter: MqttIngestAdapter | undefined;
-    const appender = new BatchAppender(this.spool);
-    appender.onFlush((firstIndex, _records, readings) => this.writer?.remember(firstIndex, readings));
-    const pipeline = new IngestPipeline({
-      pack,
-      spool: appender,
-      stats: this.stats,
-      qcConfig: DEFAULT_QC_CONFIG,
-      publish: (topic, payload) => adapter?.publish(topic, payload),
-      logger: logger.child({ component: 'ingest' }),
-      maxPayloadBytes: config.maxPayloadBytes,
-      busBatchMs: config.busBatchMs,
-      qcStates,
-    });
-    adapter = new MqttIngestAdapter(
+    const city = pack.city.id;
+    const mqttLogger = logger.child({ component: 'mqtt' });
+    // One MQTT connection: intake (subscriptions) and the bus (publishes).
+    this.connection = new MqttConnection(
       {
         url: mqttUrl,
         clientId: config.mqttClientId,
-        city: pack.city.id,
         username: config.mqttUsername,
         password: config.mqttPassword,
+        protocolVersion: config.mqttVersion,
+        tls: config.mqttTls,
         busQos: config.busQos,
-        // Payload limit + the largest PUBLISH header: bigger is skipped, not buffered.
+        sessionExpirySec: config.mqttSessionExpirySec,
         maxPacketBytes: config.maxPayloadBytes + MAX_PUBLISH_HEADER,
-        ackBatch: config.mqttAck.batch,
-        ackDelayMs: config.mqttAck.delayMs,
-        readCoalesceMs: config.mqttAck.readCoalesceMs,
       },
-      pipeline,
       this.stats,
-      logger.child({ component: 'mqtt' }),
-      () => this.spool?.full ?? false,
+      mqttLogger,
     );
-    this.mqtt = adapter;
+    const step = new IngestStep({
+      pack,
+      qcConfig: DEFAULT_QC_CONFIG,
+      stats: this.stats,
+      maxPayloadBytes: config.maxPayloadBytes,
+      qcStates,
+    });
+    const sink = new SpoolSink(this.spool, this.stats, logger.child({ component: 'ingest' }));
+    const deadLetters = new DeadLetters(city, this.connection, this.stats, logger.child({ component: 'ingest' }));
+    this.republisher = new Republisher(topics.readings(city), this.connection, config.busBatchMs);
+    sink.onCommitted(this.writer.onCommitted);
+    sink.onCommitted(this.republisher.onCommitted);
+    this.mqtt = new MqttTransport(
+      { city, shareGroup: config.mqttShareGroup },
+      this.connection,
+      step,
+      sink,
+      deadLetters,
+      this.stats,
+      mqttLogger,
+    );
 
     const mb = await modbusConfigFromEnv({ GATEWAY_MODBUS_CONFIG: config.modbusConfigPath }, { pack });
     if (!mb.ok) throw new ConfigError(mb.error);
     if (mb.value) {
       this.modbus = new ModbusPoller({
         config: mb.value,
-        city: pack.city.id,
-        pipeline,
-        publish: (topic, payload) => adapter?.publish(topic, payload),
+        city,
+        ingest: { step, sink, deadLetters },
+        bus: this.connection,
         logger: logger.child({ component: 'modbus' }),
       });
       registerModbusMetrics(metrics.registry, this.modbus);
@@ -172,7 +192,7 @@ export class Gateway {
       registerAirrohrMetrics(metrics.registry, pushStats, () => loaded.value.registry.size);
       await this.http.register(
         airrohrPushPlugin({
-          pipeline,
+          ingest: { step, sink, deadLetters },
           stats: this.stats,
           registry: loaded.value.registry,
           pushStats,
@@ -181,15 +201,24 @@ export class Gateway {
         }),
       );
     }
+    // Connecting starts now (the bus is there for HTTP push and Modbus); a broker that is not up yet
+    // (a reboot) is not fatal: MQTT.js keeps reconnecting, /health says so meanwhile.
+    const connected = this.mqtt.start();
     await this.http.listen({ host: config.http.host, port: config.http.port });
-    // A broker that is not up yet (a reboot) is not fatal: the session keeps reconnecting.
-    await adapter
-      .start()
-      .catch((error) => logger.warn({ err: error }, 'mqtt broker not reachable at start-up; still connecting'));
+    await connected.catch((error) =>
+      logger.warn({ err: error }, 'mqtt broker not reachable at start-up; still connecting'),
+    );
     await this.modbus?.start();
+    if (config.mqttShareGroup)
+      logger.warn(
+        { shareGroup: config.mqttShareGroup, clientId: config.mqttClientId },
+        'shared subscription: per-device QC (spike, stuck, sequence) needs each device on one gateway; use a sticky broker strategy (docs/architecture.md, Scaling out)',
+      );
     logger.info(
       {
-        city: pack.city.id,
+        city,
+        shareGroup: config.mqttShareGroup,
+        clientId: config.mqttClientId,
         stations: pack.stations.length,
         devices: pack.devices.length,
         store: config.store.backend,
@@ -218,8 +247,11 @@ export class Gateway {
   async stop(): Promise<void> {
     // Stop intake first (Modbus, MQTT and HTTP push), then drain briefly, then close store, spool, broker.
     await this.modbus?.stop();
-    await this.mqtt?.stop();
+    this.mqtt?.stop();
     await this.http?.close();
+    // The readings committed last go on the bus before the connection closes.
+    this.republisher?.flush();
+    await this.connection?.stop();
     if (this.writer) {
       await this.writer.flush(5_000);
       await this.writer.stop();

@@ -35,8 +35,8 @@ function writerProblem(
 }
 
 /**
- * GET /health: `down` when the gateway cannot accept data (not connected to the broker, or the
- * spool full), `degraded` when it accepts but cannot store (the store not started or failing, or
+ * GET /health: `down` when the gateway cannot accept data (not connected to the broker, a
+ * subscription refused by the broker, or the spool full), `degraded` when it accepts but cannot store (the store not started or failing, or
  * its own disk failing: `writer.detail.reason` says which), else `ok`.
  */
 export async function gatewayHealth(p: HealthParts): Promise<HealthReport> {
@@ -48,7 +48,10 @@ export async function gatewayHealth(p: HealthParts): Promise<HealthReport> {
   }
   const reason = writerProblem(p.starter, p.writer, store);
   const checks: HealthReport['checks'] = {
-    mqtt: { ok: p.stats.mqttConnected },
+    mqtt: {
+      ok: p.stats.mqttConnected && !p.stats.subscriptionRefused,
+      ...(p.stats.subscriptionRefused ? { detail: { reason: p.stats.subscriptionRefused } } : {}),
+    },
     store: { ok: store?.ok ?? false, detail: p.starter ? { ...store, ...p.starter } : store },
     spool: { ok: !!p.spool && !p.spool.full, detail: p.spool },
     writer: {

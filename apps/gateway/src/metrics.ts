@@ -20,6 +20,8 @@ export class GatewayStats {
   /** Bus messages (normalised readings, dead letters) dropped because the broker did not acknowledge. */
   busDropped = 0;
   mqttConnected = false;
+  /** Why the broker refused a subscription (undefined: all granted); /health is down meanwhile. */
+  subscriptionRefused: string | undefined = undefined;
   spoolBlocked = 0;
   readonly rejected = new Map<RejectReason, number>();
   readonly qc = new Map<QcFlag, number>();
@@ -79,7 +81,11 @@ export function createMetrics(stats: GatewayStats, spool: SpoolGaugeSource) {
     'Bus messages dropped: too many unacknowledged by the broker (readings stay in the spool and store)',
     () => stats.busDropped,
   );
-  counter('gateway_spool_blocked_total', 'Times intake paused because the spool was full', () => stats.spoolBlocked);
+  counter(
+    'gateway_spool_blocked_total',
+    'Times intake paused because the spool was full (or its write failed)',
+    () => stats.spoolBlocked,
+  );
   new Counter({
     name: 'gateway_messages_rejected_total',
     help: 'Messages rejected, by reason (each also sent to the dead-letter topic)',
@@ -117,6 +123,11 @@ export function createMetrics(stats: GatewayStats, spool: SpoolGaugeSource) {
   );
   gauge('gateway_spool_full', '1 while the spool is full and intake is paused', () => (spool.stats().full ? 1 : 0));
   gauge('gateway_mqtt_connected', '1 while connected to the broker', () => (stats.mqttConnected ? 1 : 0));
+  gauge(
+    'gateway_mqtt_subscription_refused',
+    '1 while the broker refuses one of the gateway subscriptions (nothing arrives on it)',
+    () => (stats.subscriptionRefused ? 1 : 0),
+  );
   gauge('gateway_devices_online', 'Devices whose retained status is online', () => stats.devicesOnline.size);
   const writeDuration = new Histogram({
     name: 'gateway_store_write_duration_seconds',

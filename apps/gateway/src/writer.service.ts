@@ -1,6 +1,7 @@
 import type { Reading } from '@cnx/domain';
 import type { Logger } from '@cnx/runtime';
 import type { ReadingStore } from '@cnx/store';
+import type { Committed } from './ingest/sink';
 import type { GatewayMetrics, GatewayStats } from './metrics';
 import { QuarantineFiles } from './quarantine';
 import { readingFromRecord } from './spool/records';
@@ -8,15 +9,12 @@ import type { Spool, SpoolBatch } from './spool/spool';
 import { refusesReadings } from './store-errors';
 
 /**
- * At most this many readings are kept in memory for the writer: ten of its 5000-reading batches,
- * about 9 MB as line-protocol strings. Only a writer that is behind (a saturated machine, the
- * store slow) fills it; beyond it the writer reads back and parses the spool, which costs more CPU
- * per reading just when there is none to spare (32k readings/s: 22.7 against 28.7 µs with 10,000).
+ * At most this many readings are kept in memory for the writer: ten of its 5000-reading batches.
+ * Only a writer that is behind (a saturated machine, the store slow) fills it; beyond it the writer
+ * reads back and parses the spool, which costs more CPU per reading just when there is none to
+ * spare (32k readings/s: 22.7 against 28.7 µs with 10,000).
  */
 const HOT_MAX = 50_000;
-
-/** A reading held for the writer: encoded for the store when it supports that (ReadingStore.encoded). */
-type HotEntry = Reading | string;
 
 export interface WriterOptions {
   batchSize: number;
@@ -58,11 +56,9 @@ export class StoreWriter {
    * Readings still in memory, in spool order: hot[i] is the record with spool index hotStart + i.
    * When the batch read back from the spool lies in this window (the usual case: the writer keeps
    * up), the objects are used instead of parsing the lines again. Bounded: beyond HOT_MAX (store
-   * down, writer behind) the oldest are dropped and read back from disk as usual. With a store that
-   * encodes on acceptance (InfluxDB: line protocol), the entries are the encoded lines: encoded
-   * while the reading is fresh, and one string to hold instead of a reading's objects.
+   * down, writer behind) the oldest are dropped and read back from disk as usual.
    */
-  private hot: (HotEntry | undefined)[] = [];
+  private hot: (Reading | undefined)[] = [];
   /** Receive (flush) time of each hot reading, for the ingest-to-store lag histogram. */
   private hotAt: number[] = [];
   private hotHead = 0;
@@ -94,36 +90,19 @@ export class StoreWriter {
     this.quarantineFiles = new QuarantineFiles(opts.quarantineDir);
   }
 
-  /** Hand the writer the readings of records just appended at spool index `firstIndex` onwards. */
-  remember(firstIndex: number, readings: readonly Reading[], at = Date.now()): void {
+  /** The sink's listener: the readings of records just committed to the spool, kept for the writer. */
+  readonly onCommitted = (c: Committed): void => {
+    const { firstIndex, readings, at } = c;
     if (this.hot.length - this.hotHead === 0 || firstIndex !== this.hotStart + this.hot.length - this.hotHead) {
       this.restartHot(firstIndex);
     }
-    const encoded = this.store.encoded;
     for (let i = 0; i < readings.length; i++) {
-      const r = readings[i]!;
-      let entry: HotEntry = r;
-      if (encoded) {
-        try {
-          entry = encoded.encode(r);
-        } catch (error) {
-          // The store will refuse it (pipeline readings are valid: this is not expected). The held
-          // window restarts after it, so the readings before it are read back from the spool, and
-          // its batch goes the usual way: store.write throws, the batch is quarantined.
-          this.logger.warn(
-            { err: error, device: r.deviceId, ts: r.ts },
-            'store cannot encode an accepted reading; its batch will be read back from the spool',
-          );
-          this.restartHot(firstIndex + i + 1);
-          continue;
-        }
-      }
-      this.hot.push(entry);
+      this.hot.push(readings[i]);
       this.hotAt.push(at);
     }
     const excess = this.hot.length - this.hotHead - HOT_MAX;
     if (excess > 0) this.dropHot(excess);
-  }
+  };
 
   private restartHot(start: number): void {
     this.hot = [];
@@ -152,10 +131,10 @@ export class StoreWriter {
   }
 
   /** The entries for spool indices [from, from + n) if all still in memory. */
-  private fromHot(from: number, n: number): HotEntry[] | undefined {
+  private fromHot(from: number, n: number): Reading[] | undefined {
     if (this.hotFrom(from) < n) return undefined;
     const start = this.hotHead + from - this.hotStart;
-    return this.hot.slice(start, start + n) as HotEntry[];
+    return this.hot.slice(start, start + n) as Reading[];
   }
 
   start(): void {
@@ -246,7 +225,7 @@ export class StoreWriter {
     const n = batch.count;
     const firstIndex = batch.end.index - n;
     // Usually the readings are still in memory (the writer keeps up): no parsing back.
-    let readings: HotEntry[] | undefined = this.fromHot(firstIndex, n);
+    let readings: Reading[] | undefined = this.fromHot(firstIndex, n);
     let oldest = this.oldestReceived(firstIndex);
     // Let go of the objects now: the store encodes them before its first await, and objects held
     // across the write's round trip survive two scavenges and get promoted (old-space growth, RSS;
@@ -265,11 +244,8 @@ export class StoreWriter {
           readings[i] = reading;
         }
       }
-      const encoded = this.store.encoded;
-      const pending =
-        encoded && typeof readings[0] === 'string'
-          ? encoded.write(readings as string[])
-          : this.store.write(readings as Reading[]);
+      // Encoding for the backend (line protocol, SQL rows) is the store adapter's business.
+      const pending = this.store.write(readings);
       readings = undefined;
       await pending;
       end();

@@ -12,7 +12,9 @@ describe('gateway config', () => {
     expect(c.spool.fsync).toBe('interval');
     expect(c.spool.checkpointIntervalMs).toBe(1000);
     expect(c.busBatchMs).toBe(25);
-    expect(c.mqttAck).toEqual({ batch: 16, delayMs: 2, readCoalesceMs: 2 });
+    expect(c.mqttVersion).toBe(4);
+    expect(c.mqttClientId).toBe('cnx-gateway-chiang-mai');
+    expect(c.mqttShareGroup).toBeUndefined();
   });
 
   it('chooses InfluxDB when INFLUX_URL is set', () => {
@@ -31,7 +33,7 @@ describe('gateway config', () => {
         GATEWAY_BATCH_SIZE: '0',
         GATEWAY_HTTP_PORT: '70000',
         GATEWAY_BUS_QOS: '2',
-        GATEWAY_MQTT_ACK_BATCH: '0',
+        GATEWAY_MQTT_VERSION: '4',
         GATEWAY_BUS_BATCH_MS: 'soon',
         GATEWAY_SPOOL_CHECKPOINT_MS: '-1',
       });
@@ -48,7 +50,7 @@ describe('gateway config', () => {
       'GATEWAY_BATCH_SIZE="0"',
       'GATEWAY_HTTP_PORT="70000"',
       'GATEWAY_BUS_QOS="2"',
-      'GATEWAY_MQTT_ACK_BATCH="0"',
+      'GATEWAY_MQTT_VERSION="4"',
       'GATEWAY_BUS_BATCH_MS="soon"',
       'GATEWAY_SPOOL_CHECKPOINT_MS="-1"',
     ]) {
@@ -57,12 +59,38 @@ describe('gateway config', () => {
     expect(error!.problems).toHaveLength(10);
   });
 
-  it('accepts plain and TLS MQTT URLs, and refuses WebSocket ones (the gateway has no WebSocket transport)', () => {
-    for (const url of ['mqtt://127.0.0.1:1883', 'tcp://broker:1883', 'mqtts://broker:8883', 'ssl://broker']) {
+  it('accepts plain, TLS and WebSocket MQTT URLs; TLS files must exist, certificate and key together', () => {
+    for (const url of [
+      'mqtt://127.0.0.1:1883',
+      'tcp://broker:1883',
+      'mqtts://broker:8883',
+      'ssl://broker',
+      'ws://broker:9001/mqtt',
+      'wss://broker/mqtt',
+    ]) {
       expect(loadGatewayConfig({ GATEWAY_MQTT_URL: url }).mqttUrl).toBe(url);
     }
-    expect(() => loadGatewayConfig({ GATEWAY_MQTT_URL: 'ws://broker:9001' })).toThrow(
-      /GATEWAY_MQTT_URL="ws:\/\/broker:9001"/,
+    expect(() => loadGatewayConfig({ GATEWAY_MQTT_URL: 'http://broker' })).toThrow(
+      /GATEWAY_MQTT_URL="http:\/\/broker"/,
     );
+    const here = new URL(import.meta.url).pathname;
+    expect(loadGatewayConfig({ GATEWAY_MQTT_CA_FILE: here, GATEWAY_MQTT_VERSION: '5' })).toMatchObject({
+      mqttTls: { caFile: here },
+      mqttVersion: 5,
+    });
+    expect(() => loadGatewayConfig({ GATEWAY_MQTT_CA_FILE: '/nonexistent/ca.pem' })).toThrow(
+      /GATEWAY_MQTT_CA_FILE="\/nonexistent\/ca.pem": no such file/,
+    );
+    expect(() => loadGatewayConfig({ GATEWAY_MQTT_CERT_FILE: here })).toThrow(/must be set together/);
+  });
+
+  it('in a share group, each instance gets its own stable client id (machine and spool directory)', () => {
+    const a = loadGatewayConfig({ GATEWAY_MQTT_SHARE_GROUP: 'gateways', GATEWAY_SPOOL_DIR: '/var/lib/cnx/a' });
+    const again = loadGatewayConfig({ GATEWAY_MQTT_SHARE_GROUP: 'gateways', GATEWAY_SPOOL_DIR: '/var/lib/cnx/a' });
+    const b = loadGatewayConfig({ GATEWAY_MQTT_SHARE_GROUP: 'gateways', GATEWAY_SPOOL_DIR: '/var/lib/cnx/b' });
+    expect(a.mqttClientId).toMatch(/^cnx-gateway-chiang-mai-[0-9a-f]{8}$/);
+    expect(again.mqttClientId).toBe(a.mqttClientId);
+    expect(b.mqttClientId).not.toBe(a.mqttClientId);
+    expect(() => loadGatewayConfig({ GATEWAY_MQTT_SHARE_GROUP: 'a/b' })).toThrow(/GATEWAY_MQTT_SHARE_GROUP="a\/b"/);
   });
 });

@@ -4,12 +4,10 @@ import path from 'node:path';
 import { DEFAULT_QC_CONFIG, type DeviceQcState, type QcFlag } from '@cnx/domain';
 import { createLogger } from '@cnx/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BatchAppender } from '../src/ingest/batch-appender';
-import { IngestPipeline } from '../src/ingest/pipeline';
-import { GatewayStats } from '../src/metrics';
 import { QC_STATE_FILE, QcSnapshot } from '../src/spool/qc-snapshot';
 import { Spool } from '../src/spool/spool';
 import { chiangMaiAirDevices, chiangMaiPack } from './helpers';
+import { ingestStages } from './stages';
 
 /**
  * QC state survives a restart (issue 11, item 8): kept with the spool's checkpoint, restored before
@@ -35,30 +33,18 @@ async function life(dir: string, persist = true) {
   });
   await spool.start();
   const restored = persist ? snapshot.restore() : { devices: 0, replayed: 0 };
-  const appender = new BatchAppender(spool);
   const flags: QcFlag[][] = [];
-  appender.onFlush((_first, _records, readings) => {
-    for (const r of readings) flags.push(r.qc);
-  });
-  const pipeline = new IngestPipeline({
-    pack,
-    spool: appender,
-    stats: new GatewayStats(),
-    qcConfig: DEFAULT_QC_CONFIG,
-    publish: () => undefined,
-    logger: silent,
-    maxPayloadBytes: 16 * 1024,
-    busBatchMs: 0,
-    qcStates,
+  const stages = ingestStages({ pack, log: spool, qcStates });
+  stages.sink.onCommitted((c) => {
+    for (const r of c.readings) flags.push(r.qc);
   });
   /** Ingest readings of one device as messages; returns each reading's flags. */
   const send = (device: string, readings: { ts: number; seq: number; pm25: number }[]): QcFlag[][] => {
     flags.length = 0;
     for (const r of readings) {
       const body = JSON.stringify({ ts: r.ts, seq: r.seq, values: { pm25: r.pm25, humidity: 50 } });
-      expect(pipeline.handle(device, Buffer.from(body), NOW, 'test')).toBe('accepted');
+      expect(stages.message(device, body, NOW)).toBe('accepted');
     }
-    expect(pipeline.flush()).toBe(true);
     return flags.slice();
   };
   /** What the writer does after the store took everything: commit (which writes the checkpoint). */

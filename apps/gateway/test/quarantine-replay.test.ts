@@ -9,11 +9,11 @@ import { InfluxDbReadingStore, SqliteReadingStore } from '@cnx/store';
 import { type InfluxDBHandle, startInfluxDB } from '@cnx/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliOutput, runQuarantineCli } from '../src/cli/quarantine';
-import { BatchAppender } from '../src/ingest/batch-appender';
 import { createMetrics, GatewayStats } from '../src/metrics';
 import { readingFromRecord } from '../src/spool/records';
 import { Spool } from '../src/spool/spool';
 import { StoreWriter } from '../src/writer.service';
+import { commitRecords } from './stages';
 
 /**
  * The quarantine replay command (src/cli/quarantine.ts) against real stores: SQLite, and InfluxDB
@@ -167,10 +167,11 @@ describe('quarantine: a real InfluxDB refusal, quarantined by the writer, replay
       createMetrics(stats, spool),
       createLogger('qreplay-test', 'silent'),
     );
-    const appender = new BatchAppender(spool);
-    appender.onFlush((first, _r, readings) => writer.remember(first, readings));
-    for (const r of records) appender.appendMany([r], [readingFromRecord(r).reading]);
-    expect(appender.flush()).toBe(true);
+    commitRecords(
+      spool,
+      records.map((r) => ({ record: r, reading: readingFromRecord(r).reading })),
+      writer.onCommitted,
+    );
     writer.start();
     expect(await writer.flush(30_000)).toBe(true);
     await writer.stop();

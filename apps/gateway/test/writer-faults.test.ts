@@ -6,11 +6,11 @@ import type { NormalizedReadingPayload } from '@cnx/protocol';
 import { type ReadingStore, STORE_ERROR_CODES, StoreError } from '@cnx/store';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BatchAppender } from '../src/ingest/batch-appender';
 import { createMetrics, GatewayStats } from '../src/metrics';
 import { Spool } from '../src/spool/spool';
 import { type StoreLifecycle, StoreWriter } from '../src/writer.service';
 import { waitFor } from './helpers';
+import { commitRecords } from './stages';
 
 /**
  * The writer under faults that are not the data's: a store not started or unreachable is retried,
@@ -111,11 +111,8 @@ async function rig(
     log.logger,
     opts.lifecycle,
   );
-  const appender = new BatchAppender(spool);
-  appender.onFlush((first, _records, readings) => writer.remember(first, readings));
   const items = Array.from({ length: n }, (_, i) => item(i));
-  for (const it of items) appender.appendMany([it.record], [it.reading]);
-  expect(appender.flush()).toBe(true);
+  commitRecords(spool, items, writer.onCommitted);
   return { dir, spool, writer, stats, items, log };
 }
 

@@ -4,12 +4,12 @@ import path from 'node:path';
 import type { Reading } from '@cnx/domain';
 import type { NormalizedReadingPayload } from '@cnx/protocol';
 import { createLogger } from '@cnx/runtime';
-import { invalidReading, type ReadingStore, STORE_ERROR_CODES, StoreError } from '@cnx/store';
+import { type ReadingStore, STORE_ERROR_CODES, StoreError } from '@cnx/store';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BatchAppender } from '../src/ingest/batch-appender';
 import { createMetrics, GatewayStats } from '../src/metrics';
 import { Spool } from '../src/spool/spool';
 import { StoreWriter } from '../src/writer.service';
+import { commitRecords } from './stages';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -80,15 +80,11 @@ async function drain(
   return stats;
 }
 
-/** The usual path: every item staged, flushed to the spool, and handed to the writer in memory. */
+/** The usual path: every item committed to the spool, and handed to the writer in memory. */
 const handOver =
   (spool: Spool, items: ReturnType<typeof reading>[]) =>
-  (writer: StoreWriter): void => {
-    const appender = new BatchAppender(spool);
-    appender.onFlush((first, _records, readings) => writer.remember(first, readings));
-    for (const it of items) appender.appendMany([it.record], [it.reading]);
-    expect(appender.flush()).toBe(true);
-  };
+  (writer: StoreWriter): void =>
+    commitRecords(spool, items, writer.onCommitted);
 
 describe('StoreWriter', () => {
   it('writes the same readings whether it takes them from memory or parses them back from the spool', async () => {
@@ -99,14 +95,7 @@ describe('StoreWriter', () => {
     const spoolA = new Spool({ dir: dirA, fsync: 'never' });
     await spoolA.start();
     const hot = captureStore();
-    await drain(spoolA, hot, (writer) => {
-      const appender = new BatchAppender(spoolA);
-      appender.onFlush((first, _records, readings) => writer.remember(first, readings));
-      for (const it of items.slice(0, 25)) appender.appendMany([it.record], [it.reading]);
-      expect(appender.flush()).toBe(true);
-      for (const it of items.slice(25)) appender.appendMany([it.record], [it.reading]);
-      expect(appender.flush()).toBe(true);
-    });
+    await drain(spoolA, hot, handOver(spoolA, items));
     await spoolA.stop();
 
     // 2: after a restart nothing is in memory: the writer parses the spool lines.
@@ -151,50 +140,5 @@ describe('StoreWriter', () => {
     expect(files[0]).toMatch(/^quarantine-\d{4}-\d\d-\d\d\.ndjson$/);
     const lines = readFileSync(path.join(qdir, files[0]!), 'utf8').trimEnd().split('\n');
     expect(lines).toEqual([items[9]!.record, items[12]!.record]);
-  });
-
-  it('with a store that encodes on acceptance, holds encoded lines; a reading it cannot encode takes the spool path', async () => {
-    const items = Array.from({ length: 21 }, (_, i) => reading(i));
-    const dir = mkdtempSync(path.join(tmpdir(), 'cnx-writer-'));
-    const qdir = mkdtempSync(path.join(tmpdir(), 'cnx-quarantine-'));
-    dirs.push(dir, qdir);
-    const spool = new Spool({ dir, fsync: 'never' });
-    await spool.start();
-    // Like InfluxDB's: reading 9 is invalid for it (encode throws, so would write).
-    const invalid = () => invalidReading('invalid reading');
-    const lines: string[] = [];
-    let plainWrites = 0;
-    const store = captureStore();
-    Object.assign(store, {
-      write: async (rs: readonly Reading[]) => {
-        plainWrites++;
-        if (rs.some((r) => r.seq === 9)) throw invalid();
-        lines.push(...rs.map((r) => `L${r.seq}`));
-      },
-      encoded: {
-        encode: (r: Reading) => {
-          if (r.seq === 9) throw invalid();
-          return `L${r.seq}`;
-        },
-        write: async (ls: readonly string[]) => {
-          lines.push(...ls);
-        },
-      },
-    });
-    const stats = await drain(spool, store, handOver(spool, items), qdir);
-    await spool.stop();
-    // Batches of 7. The failed encode restarted the held window after reading 9: 0..6 were read back
-    // and written the plain way; 7..13 (holding 9) read back, refused and split until 9 was alone
-    // (quarantined); the rest written, the held lines among them.
-    expect(lines).toEqual(
-      items
-        .map((_, i) => i)
-        .filter((i) => i !== 9)
-        .map((i) => `L${i}`),
-    );
-    expect(plainWrites).toBeGreaterThan(2);
-    expect(stats.storeRejected).toBe(1);
-    const files = readdirSync(qdir);
-    expect(readFileSync(path.join(qdir, files[0]!), 'utf8').trimEnd().split('\n')).toEqual([items[9]!.record]);
   });
 });

@@ -34,7 +34,7 @@ export const AlertEventPayload = Type.Object({
   levelLabel: Nullable(Text),
   value: Nullable(Type.Number()),
   valueText: Type.String(),
-  /** Observation time of the transition, epoch ms, and the same in Thai time. */
+  /** Observation time of the transition, epoch ms, and the same as RFC 3339 in the city's time zone. */
   ts: Type.Number(),
   time: Type.String(),
   /** When the alert started (observation time). */

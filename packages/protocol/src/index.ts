@@ -1,4 +1,5 @@
 export * from './alerts';
+export * from './bus';
 export * from './errors';
 export * from './normalized-json';
 export * from './payloads';

@@ -1,7 +1,7 @@
 import type { Correction, MetricValues, QcFlag } from '@cnx/domain';
 import { describe, expect, it } from 'vitest';
+import type { NormalizedReadingPayload } from './bus';
 import { jsonString, normalizedReadingHead, normalizedReadingJson } from './normalized-json';
-import type { NormalizedReadingPayload } from './payloads';
 
 /** What the gateway used to write: JSON.stringify of the whole object. */
 function viaStringify(p: NormalizedReadingPayload): string {

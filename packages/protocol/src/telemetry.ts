@@ -170,3 +170,15 @@ export function parseTelemetry(text: string): Result<ParsedTelemetry[], PayloadE
   }
   return fromTelemetry(doc as TelemetryPayload);
 }
+
+/**
+ * Our telemetry when it is an object already, not text: a reading the gateway decoded itself (a
+ * Modbus poll). Exactly the checks `parseTelemetry` runs after `JSON.parse` (schema, units, time,
+ * hard limits), without serialising the values to JSON and parsing them back.
+ */
+export function parseTelemetryObject(doc: TelemetryPayload): Result<ParsedTelemetry[], PayloadError> {
+  if (!telemetryValidator.Check(doc)) {
+    return err(payloadError('schema_violation', firstSchemaError(telemetryValidator, doc)));
+  }
+  return fromTelemetry(doc);
+}

@@ -6,6 +6,7 @@
  *   cnx/v1/{city}/devices/{deviceId}/status      device, retained   DeviceStatusPayload (LWT: offline)
  *   cnx/v1/{city}/readings                       gateway -> bus     ReadingsBatchPayload
  *   cnx/v1/{city}/deadletter/{deviceId}          gateway -> bus     DeadLetterPayload
+ *   cnx/v1/{city}/events/device-offline|online   gateway -> bus     DeviceEventPayload
  *   cnx/v1/{city}/alerts/{ruleId}/{subjectId}    alerts, retained   AlertEventPayload (alerts.ts)
  *
  * Ids are restricted to [A-Za-z0-9_-] (see ID_PATTERN) so they can never contain MQTT wildcards or
@@ -31,8 +32,10 @@ export const topics = {
    */
   readings: (city: string) => `${TOPIC_ROOT}/${city}/readings`,
   deadletter: (city: string, deviceId: string) => `${TOPIC_ROOT}/${city}/deadletter/${deviceId}`,
-  /** Alert transitions, no personal data (apps/alerts publishes; the API streams them). */
-  alert: (city: string, ruleId: string, subjectId: string) => `${TOPIC_ROOT}/${city}/alerts/${ruleId}/${subjectId}`,
+  /** A polled device went silent (device-offline) or answered again (device-online). QoS 1, not retained. */
+  deviceEvent: (city: string, event: 'device-offline' | 'device-online') => `${TOPIC_ROOT}/${city}/events/${event}`,
+  /** The alerts service's current state of one alert subject (retained). */
+  alert: (city: string, ruleId: string, subject: string) => `${TOPIC_ROOT}/${city}/alerts/${ruleId}/${subject}`,
 } as const;
 
 /** Subscription filters (MQTT wildcards). */
@@ -42,6 +45,7 @@ export const filters = {
   allStatus: (city: string) => `${TOPIC_ROOT}/${city}/devices/+/status`,
   allReadings: (city: string) => `${TOPIC_ROOT}/${city}/readings`,
   allDeadletter: (city: string) => `${TOPIC_ROOT}/${city}/deadletter/+`,
+  allDeviceEvents: (city: string) => `${TOPIC_ROOT}/${city}/events/+`,
   allAlerts: (city: string) => `${TOPIC_ROOT}/${city}/alerts/+/+`,
 } as const;
 

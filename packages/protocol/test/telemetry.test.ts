@@ -202,7 +202,7 @@ describe('history topic', () => {
 
 describe('readings batch', () => {
   it('wraps serialised readings without re-encoding them', async () => {
-    const { readingsBatchJson } = await import('../src/payloads');
+    const { readingsBatchJson } = await import('../src/bus');
     const a = JSON.stringify({ station: 'a', ts: 1 });
     const b = JSON.stringify({ station: 'b', ts: 2 });
     expect(JSON.parse(readingsBatchJson([a, b]))).toEqual({ v: 1, readings: [JSON.parse(a), JSON.parse(b)] });

@@ -38,7 +38,6 @@ export { compareKeys, keyOf } from './paging';
 export {
   type AggregateBucket,
   type AggregateQuery,
-  type EncodedWrites,
   MAX_SCAN_PAGE,
   type QcFilter,
   type QcMode,

@@ -18,7 +18,6 @@ import { compareKeys, PageBuffer } from './paging';
 import type {
   AggregateBucket,
   AggregateQuery,
-  EncodedWrites,
   QcFilter,
   ReadingQuery,
   ReadingStore,
@@ -133,15 +132,6 @@ export class InfluxDbReadingStore implements ReadingStore {
     this.assertStarted('write');
     await this.postLines(readings.length, (i) => this.encoder.encode(readings[i]!));
   }
-
-  /** Line protocol: a line encoded when a reading is accepted, written with others later. */
-  readonly encoded: EncodedWrites = {
-    encode: (r) => this.encoder.encode(r),
-    write: async (lines) => {
-      this.assertStarted('write');
-      await this.postLines(lines.length, (i) => lines[i]!);
-    },
-  };
 
   /**
    * Lines lineAt(0..n-1) in requests of at most maxLines lines. Everything is encoded before the

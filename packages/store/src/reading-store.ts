@@ -126,18 +126,6 @@ export interface StoreHealth {
 }
 
 /**
- * `write()` in two steps, for a caller that holds accepted readings a while before writing them in
- * batches (the gateway's writer): `encode` turns one reading into the backend's wire form at once
- * (throwing STORE_INVALID_READING as write() would), `write` sends encoded readings later. The
- * encoded form is smaller to hold than the reading, and the work is done while the reading's
- * numbers are still fresh (docs/performance.md). Only this store's `encode` output may be written.
- */
-export interface EncodedWrites {
-  encode(r: Reading): string;
-  write(encoded: readonly string[]): Promise<void>;
-}
-
-/**
  * The reading store. Implementations: InfluxDB over the v1 HTTP API (`influxdb.adapter.ts`) and the
  * embedded SQLite default (`sqlite.adapter.ts`). One contract suite (`test/contract.ts`) runs on both.
  *
@@ -150,8 +138,6 @@ export interface ReadingStore {
   stop(): Promise<void>;
   /** Durably write a batch. Rejects (throws) if the backend did not accept it; callers retry. */
   write(readings: readonly Reading[]): Promise<void>;
-  /** Optional: the write in two steps, for a caller that holds readings before writing them. */
-  readonly encoded?: EncodedWrites;
   query(q: ReadingQuery): Promise<StoredReading[]>;
   /** Number of stored readings matching the filter (for tests, health and benchmarks). */
   count(q: Omit<ReadingQuery, 'limit' | 'order' | 'metrics'>): Promise<number>;

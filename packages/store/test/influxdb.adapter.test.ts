@@ -123,23 +123,16 @@ describe('InfluxDbReadingStore against a real influxd', () => {
     expect(await store.query({ ...ALL, limit: 100 })).toEqual(readings);
   });
 
-  it('encoded writes (encode on acceptance, write later) store exactly what write() stores', async () => {
+  it('a batch split into several requests stores exactly what was written; an invalid reading refuses it before anything is sent', async () => {
     const store = await open({ url: influx.url, database: 'enc', createDatabase: true, maxLinesPerRequest: 7 });
     const readings = batch(0, 150).map((x, i) =>
       i % 10 ? x : { ...x, stationId: 'สถานี', qc: ['spike' as const], seq: i, values: { pm25: 1 / 3 } },
     );
-    const enc = store.encoded!;
-    await enc.write(readings.map((x) => enc.encode(x)));
+    await store.write(readings);
     expect(await store.query({ ...ALL, limit: 1000 })).toEqual(readings);
-    // encode validates as write() does
-    const e = (() => {
-      try {
-        enc.encode(r(1, { values: { pm25: Number.NaN } }));
-      } catch (err) {
-        return err as StoreError;
-      }
-    })();
-    expect(e?.code).toBe(STORE_ERROR_CODES.invalidReading);
+    const e = await rejection(store.write([...batch(200, 20), r(1, { values: { pm25: Number.NaN } })]));
+    expect(e.code).toBe(STORE_ERROR_CODES.invalidReading);
+    expect(await store.query({ ...ALL, limit: 1000 })).toHaveLength(150);
   });
 
   it('start() fails as retryable when nothing listens', async () => {

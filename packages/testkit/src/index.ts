@@ -17,3 +17,4 @@ export {
   ServiceStartError,
 } from './process';
 export { requireBinary } from './require';
+export { makeTestCertificates, type TestCertificates } from './tls';

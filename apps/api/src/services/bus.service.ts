@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { isLive, isMetricId, type MetricValues, QC_FLAG_LIST, type QcFlag, usableFor } from '@cnx/domain';
-import { AlertEventPayload, filters, parseTopic } from '@cnx/protocol';
+import {
+  type AlertEventPayload,
+  type BusReading,
+  filters,
+  parseAlertEvent,
+  parseReadingsBatchLenient,
+  parseTopic,
+} from '@cnx/protocol';
 import type { Logger } from '@cnx/runtime';
 import mqtt, { type MqttClient } from 'mqtt';
-import Type from 'typebox';
-import { Compile } from 'typebox/compile';
-import { iso, MAX_TIME, MIN_TIME } from '../util/time';
+import { iso } from '../util/time';
 import type { CityContext } from './city';
 
 /** One event for live streams: the station's facts for filtering and the pre-serialised data. */
@@ -35,29 +40,6 @@ export interface LiveSource {
 export interface BusCounters {
   count(outcome: 'accepted' | 'invalid' | 'duplicate' | 'foreign' | 'not_live'): void;
 }
-
-/**
- * The bus payload (NormalizedReadingPayload, packages/protocol/src/payloads.ts). @cnx/protocol has
- * types for it but no schema yet, so the shape is checked here before anything is forwarded.
- */
-const BusReading = Type.Object({
-  v: Type.Literal(1),
-  city: Type.String({ maxLength: 64 }),
-  station: Type.String({ maxLength: 64 }),
-  device: Type.String({ maxLength: 64 }),
-  ts: Type.Integer({ minimum: MIN_TIME, maximum: MAX_TIME }),
-  seq: Type.Optional(Type.Integer()),
-  values: Type.Record(Type.String(), Type.Number()),
-  corrections: Type.Array(
-    Type.Object({ metric: Type.String(), value: Type.Number(), method: Type.String({ maxLength: 256 }) }),
-    { maxItems: 32 },
-  ),
-  qc: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 32 }),
-  qcMetrics: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 32 })),
-  receivedAt: Type.Integer({ minimum: MIN_TIME, maximum: MAX_TIME }),
-});
-const checkBusReading = Compile(BusReading);
-const checkAlertEvent = Compile(AlertEventPayload);
 
 /** The bus is at-least-once (docs/architecture.md): remember this many recent (device, ts) pairs. */
 const DEDUPE_WINDOW = 20_000;
@@ -141,17 +123,12 @@ export class BusService implements LiveSource {
 
   /** One alert transition (public for tests: the same path as MQTT deliveries). */
   onAlert(payload: Buffer): void {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(payload.toString('utf8'));
-    } catch {
-      this.logger.warn({}, 'alert event is not JSON');
+    const parsed = parseAlertEvent(payload);
+    if (!parsed.ok || parsed.value.city !== this.city.id) {
+      this.logger.warn({ reason: parsed.ok ? 'foreign_city' : parsed.error }, 'alert event refused');
       return;
     }
-    if (!checkAlertEvent.Check(msg) || msg.city !== this.city.id) {
-      this.logger.warn({}, 'alert event of an unknown shape');
-      return;
-    }
+    const msg = parsed.value;
     for (const l of this.alertListeners) {
       try {
         l(msg);
@@ -163,31 +140,22 @@ export class BusService implements LiveSource {
 
   /** Handles one bus message, a batch of readings (public for tests: the same path as MQTT deliveries). */
   onMessage(topic: string, payload: Buffer): void {
-    const parsed = parseTopic(topic);
-    if (parsed?.kind !== 'readings' || parsed.city !== this.city.id || payload.length > MAX_PAYLOAD) {
+    const t = parseTopic(topic);
+    if (t?.kind !== 'readings' || t.city !== this.city.id || payload.length > MAX_PAYLOAD) {
       this.counters.count('foreign');
       return;
     }
-    let msg: unknown;
-    try {
-      msg = JSON.parse(payload.toString('utf8'));
-    } catch {
+    // The one bus contract (@cnx/protocol bus.ts): a reading that breaks it is counted, not forwarded.
+    const parsed = parseReadingsBatchLenient(payload);
+    if (!parsed.ok) {
       this.counters.count('invalid');
       return;
     }
-    const readings = (msg as { v?: unknown; readings?: unknown }).readings;
-    if ((msg as { v?: unknown }).v !== 1 || !Array.isArray(readings)) {
-      this.counters.count('invalid');
-      return;
-    }
-    for (const reading of readings) this.onReading(reading);
+    for (let i = 0; i < parsed.value.invalid; i++) this.counters.count('invalid');
+    for (const reading of parsed.value.readings) this.onReading(reading);
   }
 
-  private onReading(msg: unknown): void {
-    if (!checkBusReading.Check(msg)) {
-      this.counters.count('invalid');
-      return;
-    }
+  private onReading(msg: BusReading): void {
     const station = this.city.pack.stationById.get(msg.station);
     if (!station || msg.city !== this.city.id) {
       this.counters.count('foreign');

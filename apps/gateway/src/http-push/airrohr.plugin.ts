@@ -1,12 +1,12 @@
 /**
  * HTTP push for Sensor.Community (airrohr) firmware: the "Send data to custom API" POST becomes one
- * reading through the same IngestPipeline as MQTT (validation, QC, correction, durable spool,
- * republish, dead letters). docs/airrohr.md is the citizen's and operator's guide.
+ * reading through the same ingest stages as MQTT (step: validation, QC, correction; sink: the
+ * durable spool, then republish; dead letters). docs/airrohr.md is the citizen's and operator's guide.
  *
  * Order of checks, each answered with JSON `{ ok, reason?, message? }`:
  *   body size (413) -> Content-Type (415) -> UTF-8 and JSON (400) -> X-Sensor / X-Pin (400)
  *   -> registered (403) -> password if the registration has one (401) -> body schema (400)
- *   -> retry of the last accepted body (200, duplicate) -> values (400) -> pipeline: spooled (200),
+ *   -> retry of the last accepted body (200, duplicate) -> values (400) -> step + sink: spooled (200),
  *   rejected (400) or spool full (503 + Retry-After).
  * The firmware counts any 2xx as success (HTTP_CODE_OK .. HTTP_CODE_ALREADY_REPORTED in
  * sendData()) and logs the body of anything else in its debug log, where the citizen can read it.
@@ -25,7 +25,9 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { GATEWAY_ERRORS, type RejectReason } from '../errors';
-import type { IngestPipeline } from '../ingest/pipeline';
+import type { DeadLetters } from '../ingest/dead-letters';
+import type { SpoolSink } from '../ingest/sink';
+import type { IngestStep } from '../ingest/step';
 import type { AirrohrPushConfig } from './airrohr.config';
 import { decodeAirrohrValues } from './airrohr.format';
 import type { AirrohrPushStats, PushResult } from './airrohr.metrics';
@@ -40,8 +42,12 @@ import {
 } from './airrohr.schemas';
 
 export interface AirrohrPushDeps {
-  /** `handleRegistered` stages the reading; `flush` makes it durable before we answer 200. */
-  pipeline: Pick<IngestPipeline, 'handleRegistered' | 'reject' | 'flush'>;
+  /** The ingest stages: the reading is committed (durable) before we answer 200. */
+  ingest: {
+    step: Pick<IngestStep, 'register' | 'decoded'>;
+    sink: Pick<SpoolSink, 'full' | 'commit'>;
+    deadLetters: Pick<DeadLetters, 'publish'>;
+  };
   /** The gateway's counters (GatewayStats): messages received, values ignored, rejections by reason. */
   stats: { received: number; ignoredValues: number; readonly rejected: ReadonlyMap<RejectReason, number> };
   registry: AirrohrRegistry;
@@ -98,7 +104,7 @@ function passwordMatches(authorization: string | undefined, expected: string): b
 
 /** Fastify plugin: POST (and an informational GET) on `config.path`. Encapsulated: register as is. */
 export function airrohrPushPlugin(deps: AirrohrPushDeps): FastifyPluginAsync {
-  const { pipeline, stats, registry, pushStats, config } = deps;
+  const { ingest, stats, registry, pushStats, config } = deps;
   const now = deps.now ?? Date.now;
 
   return async (app) => {
@@ -134,7 +140,10 @@ export function airrohrPushPlugin(deps: AirrohrPushDeps): FastifyPluginAsync {
       const st = state(req);
       stats.received++;
       const deviceId = st.sensor?.device.id ?? registry.get(sensorHeader(req) ?? '')?.device.id ?? sensorHeader(req);
-      pipeline.reject(r.reason, r.detail, deviceId ?? '', st.raw ?? EMPTY, st.receivedAt, source(req));
+      ingest.deadLetters.publish(
+        { reason: r.reason, detail: r.detail },
+        { deviceId: deviceId ?? '', payload: st.raw ?? EMPTY, receivedAt: st.receivedAt, topic: source(req) },
+      );
       pushStats.count(r.result);
       if (r.status === 401) reply.header('www-authenticate', 'Basic realm="cnx-sense airrohr push"');
       return reply.code(r.status).send({ ok: false, reason: r.reason, message: r.clientMessage ?? r.message });
@@ -293,20 +302,25 @@ export function airrohrPushPlugin(deps: AirrohrPushDeps): FastifyPluginAsync {
 
         const deviceId = sensor.device.id;
         const ts = Math.max(st.receivedAt, (lastTs.get(deviceId) ?? 0) + 1);
-        const telemetry: { ts: number; values: typeof decoded.value.values; fw?: string } = {
-          ts,
-          values: decoded.value.values,
-        };
-        if (body.software_version) telemetry.fw = body.software_version;
-        const rejectedBefore = new Map(stats.rejected);
-        let result = pipeline.handleRegistered(
-          sensor.device,
-          Buffer.from(JSON.stringify(telemetry)),
-          st.receivedAt,
-          source(req),
-        );
-        // Acknowledged = durable, as for MQTT: the staged reading is written before the 200.
-        if (result === 'accepted' && !pipeline.flush()) result = 'full';
+        // The transport's commit path: step -> sink (durable before the 200) or dead letter.
+        let result: 'accepted' | 'rejected' | 'full' = 'full';
+        let refusedFor: RejectReason | undefined;
+        if (!ingest.sink.full) {
+          ingest.step.register(sensor.device);
+          // The values as decoded from the body: no JSON of our own in between.
+          const step = ingest.step.decoded(deviceId, { ts, values: decoded.value.values }, st.receivedAt);
+          if (!step.ok) {
+            const payload = st.raw ?? EMPTY;
+            ingest.deadLetters.publish(step.error, {
+              deviceId,
+              payload,
+              receivedAt: st.receivedAt,
+              topic: source(req),
+            });
+            refusedFor = step.error.reason;
+            result = 'rejected';
+          } else if (ingest.sink.commit(step.value, st.receivedAt)) result = 'accepted';
+        }
         if (result === 'full') {
           pushStats.count('spool_full');
           reply.header('retry-after', String(config.retryAfterSeconds));
@@ -317,10 +331,9 @@ export function airrohrPushPlugin(deps: AirrohrPushDeps): FastifyPluginAsync {
           });
         }
         if (result === 'rejected') {
-          // Not expected (the values were checked above with the same domain limits); the pipeline
-          // has counted and dead-lettered it; tell the client which reason it recorded.
-          let reason: RejectReason | undefined;
-          for (const [r, n] of stats.rejected) if (n > (rejectedBefore.get(r) ?? 0)) reason = r;
+          // Not expected (the values were checked above with the same domain limits); it has been
+          // counted and dead-lettered; tell the client which reason it recorded.
+          const reason = refusedFor;
           pushStats.count('bad_request');
           return reply.code(400).send({
             ok: false,

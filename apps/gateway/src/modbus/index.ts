@@ -1,7 +1,6 @@
 export { type DecodedPoll, type DevicePlan, decodePoll, planDevice, shortestFloat32 } from './codec';
 export * from './config';
 export * from './errors';
-export * from './events';
 export * from './health';
 export { registerModbusMetrics } from './metrics';
 export * from './poller.service';

@@ -1,25 +1,27 @@
 import type { ReadBlock } from '@cnx/device-models';
+import { type DeviceEventPayload, topics } from '@cnx/protocol';
 import type { Logger } from '@cnx/runtime';
-import type { BusPublisher, IngestResult } from '../ingest/pipeline';
+import type { DeadLetters } from '../ingest/dead-letters';
+import type { BusPublisher } from '../ingest/republisher';
+import type { SpoolSink } from '../ingest/sink';
+import type { IngestStep } from '../ingest/step';
 import { type DecodedPoll, type DevicePlan, decodePoll, planDevice } from './codec';
 import type { ModbusBusConfig, ModbusConfig, ModbusDeviceConfig } from './config';
 import { classifyModbusError, ModbusRequestError } from './errors';
-import { type DeviceAvailabilityEvent, eventTopics } from './events';
 import { DeviceHealth, type DeviceHealthJson } from './health';
 import { RtuBusAdapter } from './rtu.adapter';
 import { PollSchedule, spreadPhase } from './scheduler';
 import { TcpBusAdapter } from './tcp.adapter';
 import type { ModbusBus, ReadResponse } from './transport';
 
-/** What the poller needs from the ingest pipeline (IngestPipeline.ingestPolled). */
+/** The ingest stages a polled reading goes through (the same as MQTT's; gateway.ts builds them). */
 export interface PolledIngest {
-  ingestPolled(
-    deviceId: string,
-    reading: { ts: number; values: Readonly<Record<string, number | undefined>> },
-    receivedAt: number,
-    source: string,
-  ): IngestResult;
+  step: Pick<IngestStep, 'decoded'>;
+  sink: Pick<SpoolSink, 'full' | 'commit'>;
+  deadLetters: Pick<DeadLetters, 'publish'>;
 }
+
+const NO_PAYLOAD = Buffer.alloc(0);
 
 /** Bus adapters by transport name (docs/architecture.md house style 2). */
 export const BUS_ADAPTERS: {
@@ -33,9 +35,9 @@ export interface ModbusPollerDeps {
   config: ModbusConfig;
   /** City id, for the event topics. */
   city: string;
-  pipeline: PolledIngest;
-  /** Publishes device-offline / device-online events (the MQTT adapter's publish). */
-  publish: BusPublisher;
+  ingest: PolledIngest;
+  /** Publishes device-offline / device-online events (the gateway's MQTT connection). */
+  bus: BusPublisher;
   logger: Logger;
   /** Bus adapters by bus id; default: built from config.buses with BUS_ADAPTERS. */
   buses?: Map<string, ModbusBus>;
@@ -63,8 +65,8 @@ interface PolledDevice {
 }
 
 /**
- * Polls the configured Modbus devices and feeds each reading through the ingest pipeline (the same
- * validate -> QC -> spool -> republish path as MQTT; see IngestPipeline.ingestPolled).
+ * Polls the configured Modbus devices and feeds each reading through the ingest stages, as MQTT
+ * does: step.decoded (the decoded values as they are, no JSON) -> sink.commit -> republish.
  *
  * Scheduling (scheduler.ts): every device has its own fixed-rate slots (spread over the interval per
  * bus) and its own timer; the next slot is armed before a poll starts, so a slow poll never shifts a
@@ -314,20 +316,33 @@ export class ModbusPoller {
     }
   }
 
+  /** The transport's commit path: step -> sink (durable before the poll counts as done) or dead letter. */
+  private commit(
+    dev: PolledDevice,
+    ts: number,
+    decoded: DecodedPoll,
+    receivedAt: number,
+  ): 'accepted' | 'rejected' | 'full' {
+    const { step, sink, deadLetters } = this.deps.ingest;
+    if (sink.full) return 'full';
+    const deviceId = dev.cfg.deviceId;
+    const result = step.decoded(deviceId, { ts, values: decoded.values }, receivedAt);
+    if (!result.ok) {
+      deadLetters.publish(result.error, { deviceId, payload: NO_PAYLOAD, receivedAt, topic: dev.source });
+      return 'rejected';
+    }
+    return sink.commit(result.value, receivedAt) ? 'accepted' : 'full';
+  }
+
   private ingest(dev: PolledDevice, ts: number, decoded: DecodedPoll): void {
     const { health: h } = dev;
     const receivedAt = Date.now();
-    const result = this.deps.pipeline.ingestPolled(
-      dev.cfg.deviceId,
-      { ts, values: decoded.values },
-      receivedAt,
-      dev.source,
-    );
+    const result = this.commit(dev, ts, decoded, receivedAt);
     if (result === 'accepted') {
       h.polls.ok++;
       h.lastAcceptedAt = receivedAt;
     } else if (result === 'rejected') {
-      // The device answered, but the values are NaN or impossible: dead-lettered by the pipeline.
+      // The device answered, but the values are NaN or impossible: dead-lettered.
       h.polls.rejected++;
       h.recordError(
         new ModbusRequestError('decode', 'reading rejected by the pipeline (see dead letters)'),
@@ -363,14 +378,9 @@ export class ModbusPoller {
     this.publishEvent(dev, 'device-offline', now, silence);
   }
 
-  private publishEvent(
-    dev: PolledDevice,
-    event: DeviceAvailabilityEvent['event'],
-    now: number,
-    silenceMs: number,
-  ): void {
+  private publishEvent(dev: PolledDevice, event: DeviceEventPayload['event'], now: number, silenceMs: number): void {
     const h = dev.health;
-    const payload: DeviceAvailabilityEvent = {
+    const payload: DeviceEventPayload = {
       v: 1,
       event,
       city: this.deps.city,
@@ -383,10 +393,9 @@ export class ModbusPoller {
       consecutiveFailures: h.consecutiveFailures,
     };
     if (h.lastError) payload.lastError = h.lastError;
-    const topic =
-      event === 'device-offline' ? eventTopics.deviceOffline(this.deps.city) : eventTopics.deviceOnline(this.deps.city);
+    const topic = topics.deviceEvent(this.deps.city, event);
     try {
-      this.deps.publish(topic, JSON.stringify(payload));
+      this.deps.bus.publish(topic, JSON.stringify(payload));
     } catch (e) {
       this.deps.logger.error({ err: e, topic }, 'publishing a modbus device event failed');
     }

@@ -1,12 +1,16 @@
 /**
  * Spool micro-benchmark (not a test): append N ~200-byte records one by one, read them back in batches,
- * commit, and print throughput and CPU per record (process.cpuUsage, user + system).
+ * commit, and print throughput and CPU per record (process.cpuUsage, user + system). Then the same
+ * with the alternative issue 13 asked to measure: a SQLite table in WAL mode (better-sqlite3, one
+ * INSERT per record in its own transaction, synchronous=NORMAL: in the kernel at commit, like the
+ * spool's write(2); fsync at WAL checkpoints), read back by rowid and deleted on commit.
  *
  *   npx tsx apps/gateway/src/spool/spool.bench.ts [records=500000] [fsync=interval]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import Database from 'better-sqlite3';
 import { Spool, type SpoolOptions } from './spool';
 
 const N = Number(process.argv[2] ?? 500_000);
@@ -96,4 +100,43 @@ async function main(): Promise<void> {
   }
 }
 
+/** The SQLite WAL alternative, the same operations. */
+async function sqliteWal(records: string[]): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spool-sqlite-bench-'));
+  try {
+    const db = new Database(path.join(dir, 'spool.sqlite'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.exec('CREATE TABLE spool (id INTEGER PRIMARY KEY, line TEXT NOT NULL)');
+    const insert = db.prepare('INSERT INTO spool (line) VALUES (?)');
+    const select = db.prepare('SELECT id, line FROM spool WHERE id > ? ORDER BY id LIMIT ?');
+    const del = db.prepare('DELETE FROM spool WHERE id <= ?');
+    await measure('sqlite wal: insert (1 per tx)', N, () => {
+      for (let i = 0; i < N; i++) insert.run(records[i]);
+    });
+    let read = 0;
+    await measure('sqlite wal: select+delete', N, () => {
+      let after = 0;
+      for (;;) {
+        const rows = select.all(after, BATCH) as { id: number; line: string }[];
+        if (rows.length === 0) break;
+        read += rows.length;
+        after = rows[rows.length - 1]!.id;
+        del.run(after);
+      }
+    });
+    if (read !== N) throw new Error(`sqlite: read ${read} of ${N}`);
+    const many = db.transaction((rs: string[]) => {
+      for (const r of rs) insert.run(r);
+    });
+    await measure('sqlite wal: insert (100/tx)', N, () => {
+      for (let i = 0; i < N; i += 100) many(records.slice(i, i + 100));
+    });
+    db.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 await main();
+await sqliteWal(makeRecords(N));

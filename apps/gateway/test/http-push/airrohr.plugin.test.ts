@@ -366,22 +366,27 @@ describe('airrohr push: retries and back-pressure', () => {
     expect((await post(h, firmwareBody([['SDS_P1', '3.00']]))).statusCode).toBe(200);
   });
 
-  it('reports the reason when the pipeline itself rejects the translated reading', async () => {
-    // Tiny payload limit: our translation of the body is over it.
-    const h = await harness({ maxPayloadBytes: 40 });
+  it('reports the reason when the ingest step itself refuses the decoded reading', async () => {
+    const h = await harness({
+      ingest: {
+        step: {
+          register: () => undefined,
+          decoded: () => ({ ok: false, error: { reason: 'no_values', detail: 'none' } }),
+        },
+      },
+    });
     const res = await post(h, CAPTURED_BODY);
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({ ok: false, reason: 'payload_too_large' });
+    expect(res.json()).toMatchObject({ ok: false, reason: 'no_values' });
     expect(h.deadLetters()[0]).toMatchObject({
-      reason: 'payload_too_large',
+      reason: 'no_values',
       topicName: topics.deadletter('chiang-mai', DEVICE),
+      payload: CAPTURED_BODY,
     });
   });
 
-  it('answers 503, never 200, when the staged reading cannot be written (flush refused)', async () => {
-    const h = await harness({
-      pipeline: { handleRegistered: () => 'accepted', reject: () => 'rejected', flush: () => false },
-    });
+  it('answers 503, never 200, when the reading cannot be committed (spool write refused)', async () => {
+    const h = await harness({ ingest: { sink: { full: false, commit: () => false } as never } });
     const res = await post(h, CAPTURED_BODY);
     expect(res.statusCode).toBe(503);
     expect(res.json()).toMatchObject({ ok: false, reason: 'spool_full' });
@@ -393,14 +398,15 @@ describe('airrohr push: retries and back-pressure', () => {
   it('never crashes: an internal error is a 500, counted, and the next request is served', async () => {
     let calls = 0;
     const h = await harness({
-      pipeline: {
-        handleRegistered: () => {
-          calls++;
-          if (calls === 1) throw new Error('disk on fire');
-          return 'accepted';
-        },
-        reject: () => 'rejected',
-        flush: () => true,
+      ingest: {
+        sink: {
+          full: false,
+          commit: () => {
+            calls++;
+            if (calls === 1) throw new Error('disk on fire');
+            return true;
+          },
+        } as never,
       },
     });
     const res = await post(h, CAPTURED_BODY);

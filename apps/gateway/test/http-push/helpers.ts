@@ -2,7 +2,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type CityPack, loadCityPack, resolveCityDir } from '@cnx/city-pack';
-import { DEFAULT_QC_CONFIG } from '@cnx/domain';
 import type { DeadLetterPayload, NormalizedReadingPayload, ReadingsBatchPayload } from '@cnx/protocol';
 import { createLogger } from '@cnx/runtime';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -10,10 +9,9 @@ import { AIRROHR_DEFAULTS, type AirrohrPushConfig } from '../../src/http-push/ai
 import { AirrohrPushStats, registerAirrohrMetrics } from '../../src/http-push/airrohr.metrics';
 import { type AirrohrPushDeps, airrohrPushPlugin } from '../../src/http-push/airrohr.plugin';
 import { type AirrohrRegistration, buildAirrohrRegistry } from '../../src/http-push/airrohr.registry';
-import { BatchAppender } from '../../src/ingest/batch-appender';
-import { IngestPipeline } from '../../src/ingest/pipeline';
 import { createMetrics, GatewayStats } from '../../src/metrics';
 import { Spool } from '../../src/spool/spool';
+import { ingestStages } from '../stages';
 
 export const CITY = 'chiang-mai';
 export const STATION = 'cm-air-nimman-01';
@@ -79,7 +77,7 @@ export interface PushHarness {
   spool: Spool;
   stats: GatewayStats;
   pushStats: AirrohrPushStats;
-  pipeline: IngestPipeline;
+  ingest: AirrohrPushDeps['ingest'];
   published: { topic: string; payload: string }[];
   metricsText(): Promise<string>;
   /** Readings in the spool (what the store writer will get). */
@@ -96,7 +94,7 @@ export const DEFAULT_REGISTRATIONS: AirrohrRegistration[] = [
 ];
 
 /**
- * The plugin on a bare Fastify instance, with a real IngestPipeline, a real Spool in a temp dir and
+ * The plugin on a bare Fastify instance, with the real ingest stages, a real Spool in a temp dir and
  * the real Chiang Mai city pack. Bus publishes are captured.
  */
 export async function pushHarness(
@@ -105,7 +103,8 @@ export async function pushHarness(
     config?: Partial<AirrohrPushConfig>;
     spoolMaxBytes?: number;
     maxPayloadBytes?: number;
-    pipeline?: AirrohrPushDeps['pipeline'];
+    /** Replaces a stage of the real ones (a refusing step, a failing sink). */
+    ingest?: Partial<AirrohrPushDeps['ingest']>;
   } = {},
 ): Promise<PushHarness> {
   const pack = await chiangMai();
@@ -114,18 +113,11 @@ export async function pushHarness(
   const spool = new Spool({ dir: tempDir(), fsync: 'never', maxBytes: opts.spoolMaxBytes ?? 64 * 1024 * 1024 });
   await spool.start();
   const stats = new GatewayStats();
-  const published: { topic: string; payload: string }[] = [];
   const logger = createLogger('airrohr-test', process.env.TEST_LOG_LEVEL ?? 'silent');
-  const pipeline = new IngestPipeline({
-    pack,
-    spool: new BatchAppender(spool),
-    stats,
-    qcConfig: DEFAULT_QC_CONFIG,
-    publish: (topic, payload) => published.push({ topic, payload }),
-    logger,
-    maxPayloadBytes: opts.maxPayloadBytes ?? 16 * 1024,
-    busBatchMs: 0, // these tests check the bus right after each flush
-  });
+  // busBatchMs 0: these tests check the bus right after each request.
+  const stages = ingestStages({ pack, log: spool, stats, maxPayloadBytes: opts.maxPayloadBytes, busBatchMs: 0 });
+  const { published } = stages;
+  const ingest = { step: stages.step, sink: stages.sink, deadLetters: stages.deadLetters, ...opts.ingest };
   const pushStats = new AirrohrPushStats();
   const metrics = createMetrics(stats, spool);
   registerAirrohrMetrics(metrics.registry, pushStats, () => built.value.registry.size);
@@ -133,7 +125,7 @@ export async function pushHarness(
   const app = Fastify({ loggerInstance: logger }) as unknown as FastifyInstance;
   await app.register(
     airrohrPushPlugin({
-      pipeline: opts.pipeline ?? pipeline,
+      ingest,
       stats,
       registry: built.value.registry,
       pushStats,
@@ -154,7 +146,7 @@ export async function pushHarness(
     spool,
     stats,
     pushStats,
-    pipeline,
+    ingest,
     published,
     clock,
     metricsText: () => metrics.registry.metrics(),

@@ -2,15 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type CityPack, loadCityPack, resolveCityDir } from '@cnx/city-pack';
-import { DEFAULT_QC_CONFIG } from '@cnx/domain';
 import type { DeadLetterPayload, NormalizedReadingPayload, ReadingsBatchPayload } from '@cnx/protocol';
 import { createLogger, type Logger } from '@cnx/runtime';
-import { BatchAppender } from '../../src/ingest/batch-appender';
-import { IngestPipeline } from '../../src/ingest/pipeline';
-import { GatewayStats } from '../../src/metrics';
 import { type ModbusConfig, parseModbusConfig } from '../../src/modbus/config';
 import { ModbusPoller } from '../../src/modbus/poller.service';
 import { Spool } from '../../src/spool/spool';
+import { ingestStages } from '../stages';
 
 export { waitFor } from '../helpers';
 
@@ -46,30 +43,21 @@ export interface Published {
 }
 
 /**
- * The real ingest path: IngestPipeline -> BatchAppender -> Spool in a temp dir, with the bus
- * publisher captured. `spooled()` reads back every record appended so far.
+ * The real ingest stages (step -> sink -> republisher, dead letters) on a Spool in a temp dir, with
+ * the bus captured. `spooled()` reads back every record committed so far.
  */
 export async function pipelineHarness() {
   const pack = await chiangMai();
   const dir = mkdtempSync(path.join(tmpdir(), 'cnx-modbus-spool-'));
   const spool = new Spool({ dir, fsync: 'never' });
   await spool.start();
-  const stats = new GatewayStats();
-  const published: Published[] = [];
-  const pipeline = new IngestPipeline({
-    pack,
-    spool: new BatchAppender(spool),
-    stats,
-    qcConfig: DEFAULT_QC_CONFIG,
-    publish: (topic, payload) => published.push({ topic, payload }),
-    logger: quietLogger(),
-    maxPayloadBytes: 16 * 1024,
-    busBatchMs: 0, // these tests check the bus right after each flush
-  });
+  // busBatchMs 0: these tests check the bus right after each poll.
+  const stages = ingestStages({ pack, log: spool, busBatchMs: 0 });
+  const { published, stats } = stages;
   const records: NormalizedReadingPayload[] = [];
   return {
     pack,
-    pipeline,
+    ingest: { step: stages.step, sink: stages.sink, deadLetters: stages.deadLetters },
     stats,
     published,
     publish: (topic: string, payload: string) => published.push({ topic, payload }),
@@ -106,8 +94,8 @@ export async function startPoller(h: PipelineHarness, config: ModbusConfig) {
   const poller = new ModbusPoller({
     config,
     city: h.pack.city.id,
-    pipeline: h.pipeline,
-    publish: h.publish,
+    ingest: h.ingest,
+    bus: { publish: h.publish },
     logger: quietLogger(),
     busyRetryDelayMs: 20,
   });

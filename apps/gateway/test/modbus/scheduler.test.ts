@@ -140,18 +140,22 @@ function device(i: number, o: Partial<ModbusDeviceConfig> = {}): ModbusDeviceCon
 function setup(devices: ModbusDeviceConfig[]) {
   const bus = new FakeBus('fake', new RegisterImage());
   const ingested: { deviceId: string; ts: number; values: Record<string, number | undefined> }[] = [];
-  const pipeline: PolledIngest = {
-    ingestPolled(deviceId, reading) {
-      ingested.push({ deviceId, ts: reading.ts, values: { ...reading.values } });
-      return 'accepted';
+  const ingest: PolledIngest = {
+    step: {
+      decoded(deviceId, reading) {
+        ingested.push({ deviceId, ts: reading.ts, values: { ...reading.values } });
+        return { ok: true, value: { readings: [], records: [], history: false } };
+      },
     },
+    sink: { full: false, commit: () => true },
+    deadLetters: { publish: () => undefined },
   };
   const published: Published[] = [];
   const poller = new ModbusPoller({
     config: { buses: [{ id: 'fake', transport: 'rtu' } as never], devices },
     city: 'chiang-mai',
-    pipeline,
-    publish: (topic, payload) => published.push({ topic, payload }),
+    ingest,
+    bus: { publish: (topic, payload) => void published.push({ topic, payload }) },
     logger: quietLogger(),
     buses: new Map([['fake', bus]]),
     busyRetryDelayMs: 50,

@@ -94,10 +94,6 @@ export const DeviceEventSchema = Type.Object({
   ),
 });
 
-const Name = Type.Object({ th: Type.String(), en: Type.String() });
-
-/** `cnx/v1/{city}/alerts/{ruleId}/{subject}` (retained) and the webhook body: no personal data. */
-
 export const normalizedReadingValidator = Compile(NormalizedReadingSchema);
 export const readingsBatchValidator = Compile(ReadingsBatchSchema);
 export const deadLetterValidator = Compile(DeadLetterSchema);

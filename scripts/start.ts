@@ -2,7 +2,7 @@
  * `npm start`: the whole system on embedded defaults, on a fresh machine with only Node and npm.
  * Starts the gateway (embedded MQTT broker + embedded SQLite store) and a simulated fleet of the city
  * pack (CNX_CITY, default DEFAULT_CITY_ID of @cnx/city-pack) publishing to it, then prints where to
- * look. Ctrl-C stops everything cleanly. `CNX_CITY=<city-id> npm start` runs another city's pack.
+ * look. Ctrl-C, or SIGTERM to the npm process alone, stops everything cleanly. `CNX_CITY=<city-id> npm start` runs another city's pack.
  * `CNX_SIM_FLEET=off npm start` (or `npm start -- --no-fleet`) starts no simulated devices, for a
  * field technician who drives their own (firmware-sim). Decisions made before anything starts (fleet
  * or not, the Modbus file, the demo staff file) live in ./start-setup.ts.
@@ -112,19 +112,39 @@ async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`${url} did not become healthy within ${timeoutMs / 1000} s`);
 }
 
+/** Each app stops within 10 s of SIGTERM by itself; past this it is killed. */
+const CHILD_STOP_GRACE_MS = 15_000;
+
 async function shutdown(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   // Simulator first (so the gateway can acknowledge what it already received), then the gateway.
   for (const child of [...children].reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
-    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_STOP_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
   }
   process.exit(code);
 }
 
+// Ctrl-C signals the whole terminal's process group; a process manager signals `npm` alone, whose
+// shell (sh -c) dies without passing the signal on. Either way every child is stopped: on our own
+// signals, and when the process that started us is gone (we are re-parented). Issue 15.
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
+process.on('SIGHUP', () => void shutdown(0));
+const parentAtStart = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentAtStart) {
+    console.error('[start] the process that started npm start is gone; stopping everything');
+    void shutdown(0);
+  }
+}, 500).unref();
+// A closed terminal or log pipe must not kill this process before it has stopped its children.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
 run('gateway', 'apps/gateway/src/main.ts', [], {
   GATEWAY_MODBUS_CONFIG: modbusConfigPath,

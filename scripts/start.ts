@@ -10,6 +10,7 @@
  * Each app runs as its own process (as in production), with its logs prefixed by its name.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -146,7 +147,16 @@ setInterval(() => {
 // A closed terminal or log pipe must not kill this process before it has stopped its children.
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
+// The services' accounts on the gateway's embedded broker, new at each start: their client ids
+// (cnx-alerts-<city>, cnx-api-<city>-…) are bound to them, so no other client can take their sessions.
+const brokerAccounts = {
+  alerts: { name: 'cnx-alerts', password: randomBytes(24).toString('base64url') },
+  api: { name: 'cnx-api', password: randomBytes(24).toString('base64url') },
+};
 run('gateway', 'apps/gateway/src/main.ts', [], {
+  GATEWAY_EMBEDDED_MQTT_ACCOUNTS: Object.values(brokerAccounts)
+    .map((a) => `${a.name}:${a.password}`)
+    .join(','),
   GATEWAY_MODBUS_CONFIG: modbusConfigPath,
   CNX_MQTT_PORT: String(mqttPort),
   GATEWAY_HTTP_PORT: String(gatewayHttp),
@@ -180,6 +190,8 @@ if (options.fleet)
 run('api', 'apps/api/src/main.ts', [], {
   API_PORT: String(apiPort),
   API_MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`,
+  API_MQTT_USERNAME: brokerAccounts.api.name,
+  API_MQTT_PASSWORD: brokerAccounts.api.password,
   API_ALERTS_URL: env.API_ALERTS_URL ?? `http://127.0.0.1:${alertsPort}`,
 });
 await waitForHealth(`http://127.0.0.1:${apiPort}/health`, 60_000).catch((error) => {
@@ -204,6 +216,8 @@ run(
 );
 run('alerts', 'apps/alerts/src/main.ts', [], {
   ALERTS_MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`,
+  ALERTS_MQTT_USERNAME: brokerAccounts.alerts.name,
+  ALERTS_MQTT_PASSWORD: brokerAccounts.alerts.password,
   ALERTS_STAFF_FILE: staff.path,
   // Links in every message: the dashboard's confirm/manage/unsubscribe pages, the API's one-click unsubscribe.
   ALERTS_PUBLIC_API_URL: env.ALERTS_PUBLIC_API_URL ?? `http://127.0.0.1:${apiPort}`,

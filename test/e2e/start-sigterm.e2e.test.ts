@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDashboardBuild, repoRoot } from './dashboard.stack';
 
 /**
- * `npm start` stopped the way a process manager stops it: SIGTERM to the `npm` process alone (not
+ * `npm start`'s services log in to its embedded broker with their per-start accounts, and `npm start`
+ * stopped the way a process manager stops it: SIGTERM to the `npm` process alone (not
  * its process group, as Ctrl-C in a terminal does). Before the fix npm's shell died and every app
  * stayed up, holding its port. Afterwards every process `npm start` started is gone and every port
  * it listened on is free.
@@ -113,6 +114,19 @@ describe('npm start stops every child on SIGTERM to the npm process', () => {
     await npm?.kill('SIGKILL');
     if (dir) await removeDir(dir);
   });
+
+  it('the API and alerts are on the bus, logged in with the accounts npm start made for them', async () => {
+    const [, , api, alerts] = ports;
+    const status = async (url: string) => {
+      const res = await fetch(url).catch(() => undefined);
+      return res ? ((await res.json()) as { status?: string }).status : undefined;
+    };
+    // The embedded broker refuses their client ids without their accounts: "ok" means logged in.
+    const bothOk = async () =>
+      (await status(`http://127.0.0.1:${api}/health`)) === 'ok' &&
+      (await status(`http://127.0.0.1:${alerts}/health`)) === 'ok';
+    expect(await until(bothOk, 300)).toBe(true);
+  }, 60_000);
 
   it('every app, simulator and wrapper exits and every port is free', async () => {
     // Every app listens once the banner is out (the canal stations before the gateway polls them).

@@ -10,23 +10,33 @@ export interface BrokerOwner {
   password: string;
 }
 
+export interface EmbeddedBrokerOptions {
+  host: string;
+  port: number;
+  owner: BrokerOwner;
+  /** Other services' accounts (npm start: cnx-alerts, cnx-api), name -> password. */
+  accounts?: Record<string, string>;
+}
+
 /**
  * The embedded MQTT broker (aedes, in-memory persistence) used when GATEWAY_MQTT_URL is not set, so
  * `npm start` needs nothing installed. Production runs Mosquitto or an EMQX cluster (docs/operations.md);
  * the gateway speaks plain MQTT 3.1.1 to either.
  *
- * Devices connect anonymously (a demo on loopback), but the gateway's client id and username are
- * bound to the gateway: only a client logging in with the gateway's per-start password may use them
- * (CONNACK 5 otherwise). Without it any client connecting with the gateway's client id took its
- * persistent session, with the readings queued in it, and disconnected the gateway. Mosquitto does
- * the same with `use_username_as_clientid` (infra/mosquitto).
+ * Devices connect anonymously (a demo on loopback), but the services' client ids are bound to their
+ * accounts: the gateway's client id, and every client id `<account>` or `<account>-…` of an account
+ * (`cnx-gateway`, and what npm start passes: `cnx-alerts`, `cnx-api`), may be used only by a client
+ * that logs in as that account with its password (CONNACK 5 otherwise); so may the account names.
+ * Without this any client connecting with the gateway's client id took its persistent session, with
+ * the readings queued in it, and disconnected the gateway. Mosquitto does the same with
+ * `use_username_as_clientid` (infra/mosquitto).
  */
 export class EmbeddedBroker {
   private broker?: Aedes;
   private server?: net.Server;
 
   constructor(
-    private readonly opts: { host: string; port: number; owner: BrokerOwner },
+    private readonly opts: EmbeddedBrokerOptions,
     private readonly logger: Logger,
   ) {}
 
@@ -63,30 +73,37 @@ export class EmbeddedBroker {
     this.logger.info({ url: this.url }, 'embedded mqtt broker listening');
   }
 
+  /** The account that owns `clientId`, if any. */
+  private ownerOf(clientId: string): string | undefined {
+    const { owner, accounts = {} } = this.opts;
+    if (clientId === owner.clientId) return owner.username;
+    return [owner.username, ...Object.keys(accounts)].find(
+      (name) => clientId === name || clientId.startsWith(`${name}-`),
+    );
+  }
+
   private authenticate(
     client: Client,
     username: string | undefined,
     password: Readonly<Buffer> | undefined,
     done: (error: AuthenticateError | null, success: boolean | null) => void,
   ): void {
-    const owner = this.opts.owner;
-    const claimsOwner = client.id === owner.clientId || username === owner.username;
-    if (!claimsOwner) {
-      done(null, true);
-      return;
-    }
-    const expected = Buffer.from(owner.password);
-    const ok =
-      username === owner.username &&
-      client.id === owner.clientId &&
+    const { owner, accounts = {} } = this.opts;
+    const passwords: Record<string, string> = { ...accounts, [owner.username]: owner.password };
+    const expected = username !== undefined && Object.hasOwn(passwords, username) ? passwords[username] : undefined;
+    const loggedIn =
+      expected !== undefined &&
       password !== undefined &&
-      password.length === expected.length &&
-      timingSafeEqual(password, expected);
+      password.length === Buffer.byteLength(expected) &&
+      timingSafeEqual(password, Buffer.from(expected));
+    const claimed = this.ownerOf(client.id);
+    // An account name needs its password; an account's client id needs that account.
+    const ok = (expected === undefined || loggedIn) && (claimed === undefined || (loggedIn && username === claimed));
     if (ok) {
       done(null, true);
       return;
     }
-    this.logger.warn({ client: client.id, username }, 'mqtt connect refused: the gateway session is reserved');
+    this.logger.warn({ client: client.id, username }, 'mqtt connect refused: client id or account reserved');
     done(Object.assign(new Error('not authorised'), { returnCode: 5 as const }), false);
   }
 

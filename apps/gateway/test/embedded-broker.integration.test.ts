@@ -10,6 +10,8 @@ import { chiangMaiAirDevices, collect, connect, publishQos1, startTestGateway } 
  * any client connecting with that id took the gateway's persistent session (and the readings queued
  * in it) and disconnected the gateway.
  */
+const ALERTS_PASSWORD = 'alerts-password-of-this-start';
+
 describe('embedded broker: the gateway session cannot be taken over', () => {
   let dir: string;
   let gateway: Gateway;
@@ -19,7 +21,11 @@ describe('embedded broker: the gateway session cannot be taken over', () => {
     dir = await makeTempDir('cnx-embedded-');
     const port = await freePort();
     url = `mqtt://127.0.0.1:${port}`;
-    gateway = await startTestGateway({ CNX_DATA_DIR: dir, CNX_MQTT_PORT: String(port) });
+    gateway = await startTestGateway({
+      CNX_DATA_DIR: dir,
+      CNX_MQTT_PORT: String(port),
+      GATEWAY_EMBEDDED_MQTT_ACCOUNTS: `cnx-alerts:${ALERTS_PASSWORD}`, // as npm start passes it
+    });
   });
   afterAll(async () => {
     await gateway?.stop();
@@ -35,6 +41,20 @@ describe('embedded broker: the gateway session cannot be taken over', () => {
     await expect(attempt({ clientId: 'someone', username: 'cnx-gateway', password: 'x' })).rejects.toMatchObject({
       code: 5,
     });
+
+    // The alerts service's session (cnx-alerts-<city>, persistent) is bound to its account the same way.
+    const alerts = { clientId: 'cnx-alerts-chiang-mai', clean: false, reconnectPeriod: 0 };
+    await expect(mqtt.connectAsync(url, alerts)).rejects.toMatchObject({ code: 5 });
+    await expect(
+      mqtt.connectAsync(url, { ...alerts, username: 'cnx-alerts', password: 'wrong' }),
+    ).rejects.toMatchObject({
+      code: 5,
+    });
+    await expect(
+      mqtt.connectAsync(url, { ...alerts, clientId, username: 'cnx-alerts', password: ALERTS_PASSWORD }),
+    ).rejects.toMatchObject({ code: 5 }); // one account cannot take another's client id
+    const realAlerts = await mqtt.connectAsync(url, { ...alerts, username: 'cnx-alerts', password: ALERTS_PASSWORD });
+    await realAlerts.endAsync();
 
     // Devices (anonymous, as on every npm start) still connect, and their readings reach the bus.
     const reader = await connect(url, 'bus-reader');

@@ -6,7 +6,7 @@ describe('gateway config', () => {
   it('works with nothing set: embedded broker, SQLite under ./data', () => {
     const c = loadGatewayConfig({});
     expect(c.mqttUrl).toBeUndefined();
-    expect(c.embeddedBroker).toEqual({ host: '127.0.0.1', port: 1883 });
+    expect(c.embeddedBroker).toEqual({ host: '127.0.0.1', port: 1883, accounts: {} });
     expect(c.store.backend).toBe('sqlite');
     expect(c.city).toBe('chiang-mai');
     expect(c.spool.fsync).toBe('interval');
@@ -15,6 +15,14 @@ describe('gateway config', () => {
     expect(c.mqttVersion).toBe(4);
     expect(c.mqttClientId).toBe('cnx-gateway-chiang-mai');
     expect(c.mqttShareGroup).toBeUndefined();
+  });
+  it("reads the services' accounts on the embedded broker (npm start passes them)", () => {
+    const pw = 'a-password-of-24-chars-x';
+    const c = loadGatewayConfig({ GATEWAY_EMBEDDED_MQTT_ACCOUNTS: `cnx-alerts:${pw},cnx-api:${pw}` });
+    expect(c.embeddedBroker.accounts).toEqual({ 'cnx-alerts': pw, 'cnx-api': pw });
+    expect(() => loadGatewayConfig({ GATEWAY_EMBEDDED_MQTT_ACCOUNTS: 'cnx-alerts:short' })).toThrow(
+      /GATEWAY_EMBEDDED_MQTT_ACCOUNTS/,
+    );
   });
 
   it('chooses InfluxDB when INFLUX_URL is set', () => {

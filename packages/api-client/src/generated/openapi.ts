@@ -263,7 +263,7 @@ export interface paths {
         };
         /**
          * Download readings as CSV, JSON, NDJSON or GeoJSON
-         * @description Streamed from the store in pages, so any range up to the limit works without loading it. Every file carries the licence (CC-BY-4.0) and attribution: CSV in leading # comment lines (pandas: `pd.read_csv(url, comment='#')`), JSON and GeoJSON in a `meta` member, NDJSON on its first line. At most 366 days per export; 20 exports per rate-limit window. Past ranges (ending more than an hour ago) carry an ETag.
+         * @description Streamed from the store in pages, so any range up to the limit works without loading it. CSV is RFC 4180 (CRLF line ends): the header is the first line, then one line per reading, no comment lines; metric columns carry their unit (`pm25_ugm3`) and every number is at its metric's precision (GET /v1/meta). The licence (CC-BY-4.0) and attribution are in the response headers (`Link: <…>; rel="license"`, `X-Data-Licence`, `X-Data-Attribution`), in GET /v1/meta, in the `meta` member of JSON and GeoJSON and on the first line of NDJSON. At most 366 days per export; 20 exports per rate-limit window. Past ranges (ending more than an hour ago) carry an ETag.
          */
         get: operations["exportReadings"];
         put?: never;

@@ -42,7 +42,7 @@ export const latestRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const data = await now.latest(city.select(req.query));
       cacheFor(reply, 15);
-      licenceLinks(reply, city.licence.url);
+      licenceLinks(reply, city.licence);
       return {
         meta: {
           city: city.id,
@@ -71,7 +71,7 @@ export const latestRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const s = city.station(req.params.stationId);
       cacheFor(reply, 15);
-      licenceLinks(reply, city.licence.url);
+      licenceLinks(reply, city.licence);
       return (await now.latest([s]))[0]!;
     },
   );

@@ -25,7 +25,7 @@ export const metaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (_req, reply) => {
       cacheFor(reply, 3600);
-      licenceLinks(reply, city.licence.url);
+      licenceLinks(reply, city.licence);
       const c = city.pack.city;
       const body: Static<typeof Meta> = {
         api: { version: '1', openapi: '/openapi.json', docs: '/docs' },

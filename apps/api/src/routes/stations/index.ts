@@ -54,7 +54,7 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const selected = city.select(req.query);
       const data = await describe(new Set(selected.map((s) => s.id)));
       cacheFor(reply, 30);
-      licenceLinks(reply, city.licence.url);
+      licenceLinks(reply, city.licence);
       return { meta: { city: city.id, count: data.length, generatedAt: await app.cnx.now.asOf() }, data };
     },
   );

@@ -169,6 +169,13 @@ describe.each(['sqlite', 'influxdb'] as const)('published precision (%s)', (back
     await removeDir(dir);
   });
 
+  it('gives each station its first and last stored reading (issue 14)', async () => {
+    const s = (await app.inject({ url: '/v1/stations/cm-air-oldcity-01' })).json();
+    expect(s.firstReading).toBe(new Date(NOW - 30 * 3_600_000).toISOString());
+    expect(s.lastReading).toBe(new Date(NOW - 10 * 60_000).toISOString());
+    expect((await app.inject({ url: '/v1/stations/cm-air-cmu-01' })).json().lastReading).toBeNull();
+  });
+
   it('every number of every public JSON route is at its precision', async () => {
     await check(app, pack);
   }, 120_000);

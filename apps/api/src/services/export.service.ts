@@ -79,7 +79,8 @@ export class ExportService {
       .digest('base64url')
       .slice(0, 22);
     const query = new URLSearchParams({ format, from: iso(from), to: iso(to), metrics: metrics.join(','), qc });
-    for (const k of ['station', 'district', 'kind', 'bbox'] as const) if (q[k]) query.set(k, q[k]);
+    for (const k of ['station', 'district', 'kind', 'bbox', 'coordinates'] as const) if (q[k]) query.set(k, q[k]);
+    if (q.radius !== undefined) query.set('radius', String(q.radius));
     return { format, from, to, stations, metrics, qc, filename, fingerprint, query: query.toString() };
   }
 

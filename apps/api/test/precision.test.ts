@@ -46,7 +46,7 @@ const FIELDS: Record<string, number> = {
 };
 
 /** Not JSON, not read from the store, or forwarded from the alerts service (tested there). */
-const SKIP = /^\/(metrics|admin\/|v1\/(stream|staff\/|alerts|subscription))/;
+const SKIP = /^\/(metrics|admin\/|v1\/(stream|staff\/|alerts|subscription|reports))/;
 
 const decimalsOf = (x: number): number => {
   const [, frac = ''] = String(x).split('.');

@@ -1,4 +1,5 @@
-// Production bundle of one Node app (gateway, api, alerts): `npm run build -w @cnx/<app>`.
+// Production bundle of one Node app (gateway, api, alerts): `npm run build -w @cnx/<app>`; the
+// dashboard: `npm run bundle -w @cnx/dashboard` after its `vite build`.
 //
 // The apps run TypeScript with tsx in development ("just-in-time packages", docs/architecture.md);
 // a deployment runs one self-contained folder instead, `apps/<app>/dist/`:
@@ -9,8 +10,10 @@
 //   root/cities, root/packages/device-models/maps
 //                            the data files the code finds relative to its own source file
 // Start it with `node dist/main.mjs` (the app's `npm start`); the folder can be copied anywhere
-// (the Dockerfiles copy it alone into the runtime image).
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// (the Dockerfiles copy it alone into the runtime image). The dashboard's dist/ is adapter-node's
+// build/ (index.js) plus the packages its server imports (cookie, d3-geo, ...) and cities/, which it
+// finds above its working directory.
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,8 +21,8 @@ import * as esbuild from 'esbuild';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const app = process.argv[2];
-if (!app || !['gateway', 'api', 'alerts'].includes(app)) {
-  console.error('usage: node scripts/bundle-app.mjs gateway|api|alerts');
+if (!app || !['gateway', 'api', 'alerts', 'dashboard'].includes(app)) {
+  console.error('usage: node scripts/bundle-app.mjs gateway|api|alerts|dashboard');
   process.exit(2);
 }
 const appDir = path.join(repoRoot, 'apps', app);
@@ -53,37 +56,59 @@ const metaUrlPlugin = {
   },
 };
 
-rmSync(dist, { recursive: true, force: true });
-mkdirSync(dist, { recursive: true });
-const result = await esbuild.build({
-  entryPoints: {
-    main: path.join(appDir, 'src/main.ts'),
-    // The gateway's quarantine replay tool (apps/gateway/README.md), for hosts without the sources.
-    ...(app === 'gateway' ? { quarantine: path.join(appDir, 'src/cli/quarantine.ts') } : {}),
-  },
-  outdir: dist,
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20.19',
-  sourcemap: true,
-  external: NATIVE,
-  metafile: true,
-  logLevel: 'warning',
-  // CommonJS dependencies call require() for Node built-ins; an ESM bundle has no require.
-  banner: {
-    js: "import { createRequire as __cnxRequire } from 'node:module'; const require = __cnxRequire(import.meta.url);",
-  },
-  plugins: [metaUrlPlugin],
-});
+/** esbuild bundle of a Node app; returns the bare (non-built-in) imports it left external. */
+async function bundleNodeApp() {
+  const result = await esbuild.build({
+    entryPoints: {
+      main: path.join(appDir, 'src/main.ts'),
+      // The gateway's quarantine replay tool (apps/gateway/README.md), for hosts without the sources.
+      ...(app === 'gateway' ? { quarantine: path.join(appDir, 'src/cli/quarantine.ts') } : {}),
+    },
+    outdir: dist,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20.19',
+    sourcemap: true,
+    external: NATIVE,
+    metafile: true,
+    logLevel: 'warning',
+    // CommonJS dependencies call require() for Node built-ins; an ESM bundle has no require.
+    banner: {
+      js: "import { createRequire as __cnxRequire } from 'node:module'; const require = __cnxRequire(import.meta.url);",
+    },
+    plugins: [metaUrlPlugin],
+  });
 
-// Which native modules the bundle kept as imports.
-const imported = new Set();
-for (const output of Object.values(result.metafile.outputs)) {
-  for (const imp of output.imports ?? [])
-    if (imp.external && !imp.path.startsWith('node:') && !isBuiltin(imp.path)) imported.add(imp.path);
+  const imported = new Set();
+  for (const output of Object.values(result.metafile.outputs)) {
+    for (const imp of output.imports ?? [])
+      if (imp.external && !imp.path.startsWith('node:') && !isBuiltin(imp.path)) imported.add(imp.path);
+  }
+  for (const asset of ASSETS) cpSync(path.join(repoRoot, asset), path.join(dist, 'root', asset), { recursive: true });
+  return imported;
 }
+
+/** adapter-node's build/ as it is, with the city packs; returns the bare imports of its server code. */
+function packageDashboard() {
+  const build = path.join(appDir, 'build');
+  if (!existsSync(path.join(build, 'index.js')))
+    throw new Error('bundle-app: run `npm run build -w @cnx/dashboard` first');
+  cpSync(build, dist, { recursive: true });
+  cpSync(path.join(repoRoot, 'cities'), path.join(dist, 'cities'), { recursive: true });
+  const imported = new Set();
+  const importRe = /^(?:import|export)\s[^;]*?from\s*['"]([^'"./#][^'"]*)['"]|^import\s*['"]([^'"./#][^'"]*)['"]/gm;
+  for (const file of readdirSync(dist, { recursive: true })) {
+    if (!String(file).endsWith('.js') || String(file).startsWith('client')) continue;
+    for (const m of readFileSync(path.join(dist, String(file)), 'utf8').matchAll(importRe)) {
+      const spec = m[1] ?? m[2];
+      if (!spec.startsWith('node:') && !isBuiltin(spec)) imported.add(spec);
+    }
+  }
+  return imported;
+}
+
 const packageName = (spec) =>
   spec
     .split('/')
@@ -127,16 +152,14 @@ function copyPackage(name, fromDir, optional) {
 // Other external imports are esbuild's: a require() inside try/catch it could not resolve (ws's
 // optional `bufferutil`); copied when installed, else the dependency runs without it, as it would.
 const isNative = (name) => NATIVE.some((n) => (n.endsWith('/*') ? name.startsWith(n.slice(0, -1)) : name === n));
-for (const spec of imported) copyPackage(packageName(spec), appDir, !isNative(packageName(spec)));
-
-for (const asset of ASSETS) cpSync(path.join(repoRoot, asset), path.join(dist, 'root', asset), { recursive: true });
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist, { recursive: true });
+const imported = app === 'dashboard' ? packageDashboard() : await bundleNodeApp();
+// The dashboard's server imports are its package.json dependencies that Vite left external.
+for (const spec of imported)
+  copyPackage(packageName(spec), appDir, app !== 'dashboard' && !isNative(packageName(spec)));
 writeFileSync(
   path.join(dist, 'package.json'),
   `${JSON.stringify({ name: `cnx-${app}-bundle`, private: true, type: 'module', dependencies: Object.fromEntries(copied) }, null, 2)}\n`,
 );
-const kib = Math.round(
-  result.metafile.outputs[path.relative(process.cwd(), path.join(dist, 'main.mjs'))]?.bytes / 1024,
-);
-console.log(
-  `[bundle] apps/${app}/dist/main.mjs${Number.isNaN(kib) ? '' : ` (${kib} KiB)`}; native: ${[...copied.keys()].join(', ') || 'none'}`,
-);
+console.log(`[bundle] apps/${app}/dist; node_modules: ${[...copied.keys()].join(', ') || 'none'}`);

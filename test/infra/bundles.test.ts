@@ -21,6 +21,7 @@ import {
   startMosquitto,
 } from '@cnx/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDashboardBuild } from '../e2e/dashboard.stack';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const run = promisify(execFile);
@@ -60,7 +61,8 @@ describe('production bundles start from a copied dist/ folder against real servi
     ready: () => Promise<boolean>,
     entry = 'main.mjs',
   ): Promise<ManagedProcess> {
-    if (app === 'dashboard') await run('npm', ['run', 'build', '-w', '@cnx/dashboard'], { cwd: repoRoot });
+    // The same freshness check the dashboard e2e suites use: vite build only when build/ is stale.
+    if (app === 'dashboard') ensureDashboardBuild();
     await run(process.execPath, [path.join(repoRoot, 'scripts/bundle-app.mjs'), app], { cwd: repoRoot });
     const dir = path.join(work, app);
     cpSync(path.join(repoRoot, 'apps', app, 'dist'), dir, { recursive: true });

@@ -5,7 +5,8 @@
 // a deployment runs one self-contained folder instead, `apps/<app>/dist/`:
 //   main.mjs (+ .map)        the app and every pure-JS dependency, bundled by esbuild (ESM, node20);
 //                            the gateway also quarantine.mjs, its quarantine replay tool
-//   node_modules/            the native modules, which cannot be bundled (better-sqlite3, serialport)
+//   node_modules/            the modules kept external (scripts/bundle.mjs: better-sqlite3, serialport,
+//                            modbus-serial)
 //                            and what they load at run time, copied from the installed tree
 //   root/cities, root/packages/device-models/maps
 //                            the data files the code finds relative to its own source file
@@ -18,6 +19,7 @@ import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { nodeBundleOptions } from './bundle.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const app = process.argv[2];
@@ -28,8 +30,9 @@ if (!app || !['gateway', 'api', 'alerts', 'dashboard'].includes(app)) {
 const appDir = path.join(repoRoot, 'apps', app);
 const dist = path.join(appDir, 'dist');
 
-// Native addons: node-gyp builds whose loaders look for a .node file beside their package.
-const NATIVE = ['better-sqlite3', 'serialport', '@serialport/*'];
+// Kept out of the bundle (native addons and what loads them, scripts/bundle.mjs): copied with
+// their dependencies into dist/node_modules.
+const NATIVE = nodeBundleOptions.external;
 // Runtime dependencies of those that are only used at install time (fetching prebuilt binaries).
 const INSTALL_ONLY = new Set(['prebuild-install']);
 // Data directories found through `new URL(<relative>, import.meta.url)` in workspace sources.
@@ -59,6 +62,7 @@ const metaUrlPlugin = {
 /** esbuild bundle of a Node app; returns the bare (non-built-in) imports it left external. */
 async function bundleNodeApp() {
   const result = await esbuild.build({
+    ...nodeBundleOptions,
     entryPoints: {
       main: path.join(appDir, 'src/main.ts'),
       // The gateway's quarantine replay tool (apps/gateway/README.md), for hosts without the sources.
@@ -66,18 +70,8 @@ async function bundleNodeApp() {
     },
     outdir: dist,
     outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
     target: 'node20.19',
-    sourcemap: true,
-    external: NATIVE,
     metafile: true,
-    logLevel: 'warning',
-    // CommonJS dependencies call require() for Node built-ins; an ESM bundle has no require.
-    banner: {
-      js: "import { createRequire as __cnxRequire } from 'node:module'; const require = __cnxRequire(import.meta.url);",
-    },
     plugins: [metaUrlPlugin],
   });
 

@@ -59,7 +59,7 @@ describe('infra/k8s manifests', () => {
   });
 
   it('kustomization.yaml lists every manifest but the secrets example', () => {
-    const k = parseAllDocuments(readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8'))[0].toJS() as Obj;
+    const k = parseAllDocuments(readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8'))[0]?.toJS() as Obj;
     const files = readdirSync(dir).filter(
       (f) => f.endsWith('.yaml') && !['kustomization.yaml', 'secrets.example.yaml'].includes(f),
     );
@@ -71,8 +71,10 @@ describe('infra/k8s manifests', () => {
     const problems: string[] = [];
     for (const l of all) {
       const mod = (await import(modelPath(l.obj))) as Record<string, new (o: Obj) => { validate(): void }>;
+      const Model = mod[l.obj.kind];
+      if (!Model) throw new Error(`${modelPath(l.obj)} exports no ${l.obj.kind}`);
       try {
-        new mod[l.obj.kind](l.obj).validate();
+        new Model(l.obj).validate();
       } catch (error) {
         problems.push(`${where(l)}: ${(error as Error).message}`);
       }

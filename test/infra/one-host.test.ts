@@ -43,6 +43,12 @@ interface ComposeService {
 describe('one host with containers: infra/compose, infra/caddy, the Dockerfiles', () => {
   let work: string;
   let resolved: { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
+  /** One resolved service; a missing one fails the test that asks. */
+  const service = (name: string): ComposeService => {
+    const svc = resolved.services[name];
+    if (!svc) throw new Error(`compose.yaml has no service ${name}`);
+    return svc;
+  };
 
   beforeAll(async () => {
     const compose = requireBinary('docker-compose', 'docker-compose');
@@ -85,12 +91,12 @@ describe('one host with containers: infra/compose, infra/caddy, the Dockerfiles'
   it('state is on volumes, InfluxDB is initialised with 90-day retention and the DBRP script', () => {
     // docker-compose 1.29 prints the short syntax (source:target:mode), newer ones objects.
     const mounts = (name: string) =>
-      (resolved.services[name].volumes ?? []).map((v) =>
+      (service(name).volumes ?? []).map((v) =>
         typeof v === 'string' ? v.split(':').slice(0, 2).join(':') : `${v.source}:${v.target}`,
       );
     expect(mounts('gateway')).toContain('gateway-data:/var/lib/cnx');
     expect(mounts('alerts')).toContain('alerts-data:/var/lib/cnx');
-    const influx = resolved.services.influxdb.environment ?? {};
+    const influx = service('influxdb').environment ?? {};
     expect(influx.DOCKER_INFLUXDB_INIT_MODE).toBe('setup');
     expect(influx.DOCKER_INFLUXDB_INIT_RETENTION).toBe('90d');
     const init = path.join(repoRoot, 'infra/compose/influxdb-init/dbrp.sh');
@@ -99,7 +105,7 @@ describe('one host with containers: infra/compose, infra/caddy, the Dockerfiles'
       /influx v1 dbrp create[\s\S]*--bucket-id "\$\{DOCKER_INFLUXDB_INIT_BUCKET_ID\}"/,
     );
     // The apps reach the store and the broker by service name, never create the 2.x database.
-    expect(resolved.services.gateway.environment).toMatchObject({
+    expect(service('gateway').environment).toMatchObject({
       INFLUX_URL: 'http://influxdb:8086',
       INFLUX_CREATE_DB: 'false',
       GATEWAY_MQTT_URL: 'mqtt://mosquitto:1883',
@@ -142,7 +148,7 @@ describe('one host with containers: infra/compose, infra/caddy, the Dockerfiles'
       expect(text.match(/^FROM /gm)?.length, `${app}: multi-stage`).toBe(2);
       expect(text, `${app}: runtime stage runs as the node user`).toMatch(/^USER node$/m);
       expect(text).toMatch(app === 'dashboard' ? /^CMD \["node", "index\.js"\]$/m : /^CMD \["node", "main\.mjs"\]$/m);
-      expect(resolved.services[app].build?.dockerfile).toBe(`apps/${app}/Dockerfile`);
+      expect(service(app).build?.dockerfile).toBe(`apps/${app}/Dockerfile`);
     }
   });
 });

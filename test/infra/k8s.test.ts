@@ -12,6 +12,9 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { loadAlertsConfig } from '@cnx/alerts';
+import { loadApiConfig } from '@cnx/api';
+import { loadGatewayConfig } from '@cnx/gateway';
 import { makeTempDir, removeDir, requireBinary } from '@cnx/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -175,6 +178,26 @@ describe('infra/k8s manifests', () => {
       );
       expect(pdb, `PDB for ${name}`).toBeDefined();
     }
+  });
+
+  it("each app's own configuration check accepts the environment its pod gets", () => {
+    // envFrom (cnx-config, the example cnx-secrets) + the container's env, as the kubelet builds it.
+    const staff = path.join(repoRoot, 'infra/compose/secrets.example/staff.json');
+    const podEnv = (kind: string, name: string): Record<string, string> => {
+      const c = named(kind, name)?.spec.template.spec.containers[0];
+      const out: Record<string, string> = {};
+      for (const e of c.envFrom ?? []) {
+        if (e.configMapRef) Object.assign(out, named('ConfigMap', e.configMapRef.name)?.data);
+        if (e.secretRef) Object.assign(out, named('Secret', e.secretRef.name)?.stringData);
+      }
+      for (const e of c.env ?? []) if (e.value !== undefined) out[e.name] = e.value;
+      return out;
+    };
+    expect(() => loadGatewayConfig(podEnv('StatefulSet', 'gateway'))).not.toThrow();
+    expect(() => loadApiConfig(podEnv('Deployment', 'api'))).not.toThrow();
+    const alerts = podEnv('StatefulSet', 'alerts');
+    expect(alerts.ALERTS_STAFF_FILE).toBe('/etc/cnx/staff/staff.json');
+    expect(() => loadAlertsConfig({ ...alerts, ALERTS_STAFF_FILE: staff })).not.toThrow();
   });
 
   it('alerts: one replica of a StatefulSet on a ReadWriteOncePod volume, and no PDB that blocks drains', () => {

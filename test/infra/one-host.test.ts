@@ -9,6 +9,9 @@ import { cpSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { loadAlertsConfig } from '@cnx/alerts';
+import { loadApiConfig } from '@cnx/api';
+import { loadGatewayConfig } from '@cnx/gateway';
 import { makeTempDir, removeDir, requireBinary } from '@cnx/testkit';
 import { validate as lintDockerfile } from 'dockerfile-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +113,17 @@ describe('one host with containers: infra/compose, infra/caddy, the Dockerfiles'
       INFLUX_CREATE_DB: 'false',
       GATEWAY_MQTT_URL: 'mqtt://mosquitto:1883',
     });
+  });
+
+  it("each app's own configuration check accepts the environment compose gives it", () => {
+    // The apps validate every setting at start (house style 7); run those checks on the resolved
+    // environment (compose.yaml + the example env files), the secret files at their example paths.
+    const staff = path.join(repoRoot, 'infra/compose/secrets.example/staff.json');
+    const env = (name: string) => ({ ...service(name).environment });
+    expect(() => loadGatewayConfig(env('gateway'))).not.toThrow();
+    expect(() => loadApiConfig(env('api'))).not.toThrow();
+    expect(service('alerts').environment?.ALERTS_STAFF_FILE).toBe('/run/secrets/staff');
+    expect(() => loadAlertsConfig({ ...env('alerts'), ALERTS_STAFF_FILE: staff })).not.toThrow();
   });
 
   it('bash -n accepts the InfluxDB init script', async () => {

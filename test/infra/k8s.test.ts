@@ -12,7 +12,6 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { loadAlertsConfig } from '@cnx/alerts';
 import { loadApiConfig } from '@cnx/api';
 import { loadGatewayConfig } from '@cnx/gateway';
 import { makeTempDir, removeDir, requireBinary } from '@cnx/testkit';
@@ -22,6 +21,13 @@ import { parseAllDocuments } from 'yaml';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dir = path.join(repoRoot, 'infra/k8s');
 const run = promisify(execFile);
+
+// Imported by a computed name: tsc would otherwise type-check all of apps/alerts under this
+// workspace's settings, where its fetch body types differ (DOM lib from the browser-test packages).
+const alertsModule: string = '@cnx/alerts';
+const { loadAlertsConfig } = (await import(alertsModule)) as {
+  loadAlertsConfig: (env: Record<string, string | undefined>) => unknown;
+};
 
 // biome-ignore lint/suspicious/noExplicitAny: manifests are arbitrary YAML, checked field by field
 type Obj = Record<string, any>;

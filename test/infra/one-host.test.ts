@@ -9,7 +9,6 @@ import { cpSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { loadAlertsConfig } from '@cnx/alerts';
 import { loadApiConfig } from '@cnx/api';
 import { loadGatewayConfig } from '@cnx/gateway';
 import { makeTempDir, removeDir, requireBinary } from '@cnx/testkit';
@@ -19,6 +18,13 @@ import { parse as parseYaml } from 'yaml';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const run = promisify(execFile);
+
+// Imported by a computed name: tsc would otherwise type-check all of apps/alerts under this
+// workspace's settings, where its fetch body types differ (DOM lib from the browser-test packages).
+const alertsModule: string = '@cnx/alerts';
+const { loadAlertsConfig } = (await import(alertsModule)) as {
+  loadAlertsConfig: (env: Record<string, string | undefined>) => unknown;
+};
 
 /** Runs a tool; resolves with its combined output, rejects with it (and the exit code) on failure. */
 async function tool(bin: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {

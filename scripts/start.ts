@@ -2,7 +2,7 @@
  * `npm start`: the whole system on embedded defaults, on a fresh machine with only Node and npm.
  * Starts the gateway (embedded MQTT broker + embedded SQLite store) and a simulated fleet of the city
  * pack (CNX_CITY, default DEFAULT_CITY_ID of @cnx/city-pack) publishing to it, then prints where to
- * look. Ctrl-C stops everything cleanly. `CNX_CITY=<city-id> npm start` runs another city's pack.
+ * look. Ctrl-C, or SIGTERM to the npm process alone, stops everything cleanly. `CNX_CITY=<city-id> npm start` runs another city's pack.
  * `CNX_SIM_FLEET=off npm start` (or `npm start -- --no-fleet`) starts no simulated devices, for a
  * field technician who drives their own (firmware-sim). Decisions made before anything starts (fleet
  * or not, the Modbus file, the demo staff file) live in ./start-setup.ts.
@@ -10,6 +10,7 @@
  * Each app runs as its own process (as in production), with its logs prefixed by its name.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -112,21 +113,50 @@ async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`${url} did not become healthy within ${timeoutMs / 1000} s`);
 }
 
+/** Each app stops within 10 s of SIGTERM by itself; past this it is killed. */
+const CHILD_STOP_GRACE_MS = 15_000;
+
 async function shutdown(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   // Simulator first (so the gateway can acknowledge what it already received), then the gateway.
   for (const child of [...children].reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
-    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_STOP_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
   }
   process.exit(code);
 }
 
+// Ctrl-C signals the whole terminal's process group; a process manager signals `npm` alone, whose
+// shell (sh -c) dies without passing the signal on. Either way every child is stopped: on our own
+// signals, and when the process that started us is gone (we are re-parented). Issue 15.
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
+process.on('SIGHUP', () => void shutdown(0));
+const parentAtStart = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentAtStart) {
+    console.error('[start] the process that started npm start is gone; stopping everything');
+    void shutdown(0);
+  }
+}, 500).unref();
+// A closed terminal or log pipe must not kill this process before it has stopped its children.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
+// The services' accounts on the gateway's embedded broker, new at each start: their client ids
+// (cnx-alerts-<city>, cnx-api-<city>-…) are bound to them, so no other client can take their sessions.
+const brokerAccounts = {
+  alerts: { name: 'cnx-alerts', password: randomBytes(24).toString('base64url') },
+  api: { name: 'cnx-api', password: randomBytes(24).toString('base64url') },
+};
 run('gateway', 'apps/gateway/src/main.ts', [], {
+  GATEWAY_EMBEDDED_MQTT_ACCOUNTS: Object.values(brokerAccounts)
+    .map((a) => `${a.name}:${a.password}`)
+    .join(','),
   GATEWAY_MODBUS_CONFIG: modbusConfigPath,
   CNX_MQTT_PORT: String(mqttPort),
   GATEWAY_HTTP_PORT: String(gatewayHttp),
@@ -160,6 +190,8 @@ if (options.fleet)
 run('api', 'apps/api/src/main.ts', [], {
   API_PORT: String(apiPort),
   API_MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`,
+  API_MQTT_USERNAME: brokerAccounts.api.name,
+  API_MQTT_PASSWORD: brokerAccounts.api.password,
   API_ALERTS_URL: env.API_ALERTS_URL ?? `http://127.0.0.1:${alertsPort}`,
 });
 await waitForHealth(`http://127.0.0.1:${apiPort}/health`, 60_000).catch((error) => {
@@ -184,6 +216,8 @@ run(
 );
 run('alerts', 'apps/alerts/src/main.ts', [], {
   ALERTS_MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`,
+  ALERTS_MQTT_USERNAME: brokerAccounts.alerts.name,
+  ALERTS_MQTT_PASSWORD: brokerAccounts.alerts.password,
   ALERTS_STAFF_FILE: staff.path,
   // Links in every message: the dashboard's confirm/manage/unsubscribe pages, the API's one-click unsubscribe.
   ALERTS_PUBLIC_API_URL: env.ALERTS_PUBLIC_API_URL ?? `http://127.0.0.1:${apiPort}`,

@@ -39,7 +39,8 @@ const NON_DELIVERY_WAIT_MS = 500;
 function shippedAuthSettings(): string[] {
   const conf = readFileSync(join(infraDir, 'mosquitto.conf'), 'utf8');
   const wanted = ['per_listener_settings', 'allow_anonymous', 'use_username_as_clientid'];
-  const lines = conf.split('\n').filter((l) => wanted.some((k) => l.startsWith(`${k} `)));
+  // use_username_as_clientid is written once per listener: keep one of each line.
+  const lines = [...new Set(conf.split('\n').filter((l) => wanted.some((k) => l.startsWith(`${k} `))))];
   expect(lines.map((l) => l.split(' ')[0]).sort()).toEqual([...wanted].sort());
   // use_username_as_clientid also refuses clients without a username; this is the main switch.
   expect(lines).toContain('allow_anonymous false');

@@ -159,6 +159,7 @@ export class AlertsService {
       clean: false,
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
+      ...(cfg.mqttUsername ? { username: cfg.mqttUsername, password: cfg.mqttPassword } : {}),
     });
     this.client = client;
     // PUBACK only after the evaluation transaction committed (MQTT.js sends it when the callback runs).

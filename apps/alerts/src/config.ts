@@ -26,6 +26,9 @@ export interface AlertsConfig {
   rulesFile: string;
   mqttUrl: string;
   mqttClientId: string;
+  /** The broker account (production Mosquitto: `cnx-alerts`, infra/mosquitto/acl); unset = anonymous. */
+  mqttUsername?: string;
+  mqttPassword?: string;
   httpHost: string;
   httpPort: number;
   /**
@@ -112,6 +115,8 @@ export function loadAlertsConfig(env: Record<string, string | undefined> = proce
     rulesFile,
     mqttUrl,
     mqttClientId: r.string('ALERTS_MQTT_CLIENT_ID', `cnx-alerts-${city}`),
+    mqttUsername: r.optionalString('ALERTS_MQTT_USERNAME'),
+    mqttPassword: r.optionalString('ALERTS_MQTT_PASSWORD'),
     httpHost: r.string('ALERTS_HTTP_HOST', '127.0.0.1'),
     httpPort,
     publicApiUrl,

@@ -19,6 +19,11 @@ describe('config', () => {
     expect(c.mqttUrl).toBe('mqtt://127.0.0.1:1883');
     expect(c.dbFile).toMatch(/data\/alerts\.sqlite$/);
     expect(c.rulesFile).toMatch(/cities\/chiang-mai\/alert-rules\.json$/);
+    expect(c.mqttUsername).toBeUndefined();
+  });
+  it('takes its broker account (infra/mosquitto: cnx-alerts)', () => {
+    const c = loadAlertsConfig({ ALERTS_MQTT_USERNAME: 'cnx-alerts', ALERTS_MQTT_PASSWORD: 'secret' });
+    expect(c).toMatchObject({ mqttUsername: 'cnx-alerts', mqttPassword: 'secret' });
   });
   it('lists every bad setting at once', () => {
     try {

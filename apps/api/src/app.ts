@@ -33,6 +33,7 @@ import { DistrictService } from './services/district.service';
 import { ExportService } from './services/export.service';
 import { NowService } from './services/now.service';
 import { PublicAlerts } from './services/public-alerts.service';
+import { ReadingSpanService } from './services/reading-span.service';
 import { SeriesService } from './services/series.service';
 import { StreamRegistry } from './services/streams';
 
@@ -57,6 +58,7 @@ export interface ApiServices {
   live: LiveSource | undefined;
   cache: ViewCache;
   now: NowService;
+  spans: ReadingSpanService;
   series: SeriesService;
   districts: DistrictService;
   canal: CanalService;
@@ -129,6 +131,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     live: deps.live,
     cache,
     now,
+    spans: new ReadingSpanService(city, deps.store, cache, clock),
     series,
     districts: new DistrictService(city, now, canal, clock),
     canal,

@@ -1,6 +1,6 @@
 import { type CityPack, loadCityPack, resolveCityDir } from '@cnx/city-pack';
 import type { Logger } from '@cnx/runtime';
-import { createReadingStore, type ReadingStore } from '@cnx/store';
+import { createReadingStore, type ReadingStore, STORE_ERROR_CODES } from '@cnx/store';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app';
 import { type ApiConfig, redactedConfig } from './config';
@@ -13,7 +13,9 @@ const STORE_RETRY_MS = 5000;
 /**
  * The API process: city pack, store (read-only), bus subscriber and the HTTP server. The constructor
  * stores config only; start()/stop() do the work (docs/architecture.md house style 4). Starts even when the
- * store or the bus is not reachable yet: /health says so, data routes answer 503 until they are.
+ * store or the bus is not reachable yet: /health says so, data routes answer 503 until they are. A store
+ * configuration that cannot work (STORE_INVALID_CONFIG, e.g. settings that do not fit the InfluxDB
+ * version the server names) stops the start, as in the gateway.
  */
 export class ApiServer {
   private store?: ReadingStore;
@@ -46,7 +48,7 @@ export class ApiServer {
         ? { backend: 'sqlite', path: config.store.path, readonly: true, logger: storeLogger }
         : { ...config.store, timeoutMs: config.storeTimeoutMs, connections: 16, logger: storeLogger },
     );
-    await this.startStore();
+    await this.startStore(true);
     const bus = config.mqtt
       ? new BusService(config.mqtt, new CityContext(pack), logger.child({ component: 'bus' }), {
           count: (outcome) => this.app?.metrics.busMessages.inc({ outcome }),
@@ -60,11 +62,16 @@ export class ApiServer {
   }
 
   /** The store may be down at start-up (InfluxDB restarting, the gateway not yet created SQLite). */
-  private async startStore(): Promise<void> {
+  private async startStore(first = false): Promise<void> {
     try {
       await this.store!.start();
       this.storeUp = true;
     } catch (err) {
+      if ((err as { code?: unknown }).code === STORE_ERROR_CODES.invalidConfig) {
+        if (first) throw err;
+        this.logger.error({ err }, 'store configuration is invalid; not starting it again');
+        return;
+      }
       this.logger.warn({ err }, 'store not ready; retrying in the background');
       this.retry = setTimeout(() => void this.startStore(), STORE_RETRY_MS);
     }

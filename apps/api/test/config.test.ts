@@ -27,6 +27,9 @@ describe('API configuration', () => {
       API_LIVE: 'false',
     });
     expect(c.store).toMatchObject({ backend: 'influxdb', url: 'http://db:8086', database: 'air', token: 't0k3n' });
+    expect(c.store).toMatchObject({ version: 'auto', createDatabase: false });
+    const v3 = loadApiConfig({ INFLUX_URL: 'http://db:8181', INFLUX_VERSION: '3', INFLUX_TOKEN: 't0k3n' });
+    expect(v3.store).toMatchObject({ version: '3', token: 't0k3n' });
     expect(c.mqtt).toBeUndefined();
     expect(JSON.stringify(redactedConfig(c))).not.toContain('t0k3n');
   });

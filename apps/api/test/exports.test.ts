@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestApp, testApp } from './helpers';
 
@@ -16,50 +17,29 @@ const ROWS = 2 * 24 * 6;
 
 const exportOf = (q: string) => t.app.inject({ url: `/v1/exports/readings?${q}` });
 
-/** A minimal RFC 4180 line splitter (our fields never hold line breaks). */
+/** The body read by a real RFC 4180 parser, strictly: equal column counts, CRLF only, no stray quotes. */
 function csvRows(text: string): string[][] {
-  return text
-    .split('\n')
-    .filter((l) => l !== '' && !l.startsWith('#'))
-    .map((l) => {
-      const out: string[] = [];
-      let cur = '';
-      let quoted = false;
-      for (let i = 0; i < l.length; i++) {
-        const c = l[i]!;
-        if (quoted) {
-          if (c === '"' && l[i + 1] === '"') {
-            cur += '"';
-            i++;
-          } else if (c === '"') quoted = false;
-          else cur += c;
-        } else if (c === '"') quoted = true;
-        else if (c === ',') {
-          out.push(cur);
-          cur = '';
-        } else cur += c;
-      }
-      out.push(cur);
-      return out;
-    });
+  return parse(text, {
+    record_delimiter: '\r\n',
+    relax_quotes: false,
+    relax_column_count: false,
+    skip_empty_lines: false,
+  });
 }
 
 describe('exports', () => {
-  it('CSV: licence and attribution in # comment lines, a header row, one row per reading, a row count', async () => {
+  it('CSV: RFC 4180, the header on the first line, units in the column names, no comment lines', async () => {
     const res = await exportOf(`${RANGE}&${OLD}`);
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(res.headers['content-disposition']).toBe(
       'attachment; filename="cnx-chiang-mai-readings-20250309-20250310.csv"',
     );
+    // The licence and the credit line travel in the headers (the file has no room for them).
     expect(res.headers.link).toContain('<https://creativecommons.org/licenses/by/4.0/>; rel="license"');
-    const lines = res.body.split('\n');
-    expect(lines[1]).toBe('# licence: CC-BY-4.0 https://creativecommons.org/licenses/by/4.0/');
-    expect(lines[2]).toBe('# attribution: cnx-sense contributors, Chiang Mai city pack');
-    expect(res.body).toContain("comment='#'");
-    const rows = csvRows(res.body);
-    const header = rows[0]!;
-    expect(header).toEqual([
+    expect(res.headers['x-data-licence']).toBe('CC-BY-4.0');
+    expect(res.headers['x-data-attribution']).toBe('cnx-sense contributors, Chiang Mai city pack');
+    const header = [
       'time',
       'station',
       'device',
@@ -67,30 +47,53 @@ describe('exports', () => {
       'kind',
       'lat',
       'lon',
-      'pm1',
-      'pm25',
-      'pm10',
-      'temperature',
-      'humidity',
-      'pm25_corrected',
+      'pm1_ugm3',
+      'pm25_ugm3',
+      'pm10_ugm3',
+      'temperature_degc',
+      'humidity_pct',
+      'pm25_corrected_ugm3',
       'pm25_correction',
       'qc',
       'qc_metrics',
       'seq',
-    ]);
+    ];
+    // The first line is the header; every line ends in CRLF; no line is a comment.
+    expect(res.body.slice(0, res.body.indexOf('\r\n'))).toBe(header.join(','));
+    expect(res.body.endsWith('\r\n')).toBe(true);
+    expect(res.body.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/);
+    expect(res.body.split('\r\n').some((l) => l.startsWith('#'))).toBe(false);
+    const rows = csvRows(res.body);
+    expect(rows[0]).toEqual(header);
     expect(rows).toHaveLength(ROWS + 1);
-    expect(rows.every((r) => r.length === header.length)).toBe(true);
-    // No data field holds '#': pandas' comment='#' cannot cut a row short.
-    expect(rows.slice(1).some((r) => r.some((f) => f.includes('#')))).toBe(false);
-    expect(res.body.trimEnd().split('\n').at(-1)).toBe(`# rows: ${ROWS}`);
     const flagged = rows.slice(1).filter((r) => r[header.indexOf('qc')] !== '');
-    expect(flagged.map((r) => r[header.indexOf('qc')]).sort()).toEqual([]);
-    const first = Object.fromEntries(header.map((h, i) => [h, rows[1]![i]]));
-    expect(first).toMatchObject({ time: '2025-03-09T00:00:00.000Z', station: 'cm-air-oldcity-01', kind: 'air' });
-    expect(first.pm25_correction).toBe('epa-barkjohn-2021-extended@1');
+    expect(flagged).toEqual([]);
+    // As a spreadsheet or pandas reads it: columns by header name.
+    const records: Record<string, string>[] = parse(res.body, { columns: true, record_delimiter: '\r\n' });
+    expect(records[0]).toMatchObject({
+      time: '2025-03-09T00:00:00.000Z',
+      station: 'cm-air-oldcity-01',
+      kind: 'air',
+      lat: '18.7904',
+      lon: '98.9874',
+      pm25_correction: 'epa-barkjohn-2021-extended@1',
+    });
+    // Numbers at each metric's precision (the seed's pm1 is pm25 x 0.7, unrounded).
+    for (const r of records) {
+      for (const [column, decimals] of [
+        ['pm1_ugm3', 1],
+        ['pm25_ugm3', 1],
+        ['pm10_ugm3', 1],
+        ['pm25_corrected_ugm3', 1],
+        ['temperature_degc', 1],
+      ] as const) {
+        expect(r[column]).toMatch(new RegExp(`^-?\\d+(\\.\\d{1,${decimals}})?$`));
+      }
+    }
+    expect(records[0]!.pm1_ugm3).toBe('34.7'); // 49.5 x 0.7 = 34.65, rounded half up
   });
 
-  it("CSV: quotes fields with commas, quotes or # (pandas comment='#' honours quotes)", async () => {
+  it('CSV: fields with commas or quotes are quoted as RFC 4180 says', async () => {
     await t.store.write([
       {
         city: 'chiang-mai',
@@ -103,9 +106,10 @@ describe('exports', () => {
       },
     ]);
     const res = await exportOf('from=2025-03-09T12:00:00Z&to=2025-03-09T13:00:00Z&station=cm-air-oldcity-03');
-    const row = res.body.split('\n').find((l) => l.startsWith('2025-03-09T12:05'))!;
-    expect(row).toContain(',9,"odd, ""method"" #2",range|spike,');
-    expect(csvRows(res.body)[1]).toContain('odd, "method" #2');
+    expect(res.body).toContain(',9,"odd, ""method"" #2",range|spike,');
+    const records: Record<string, string>[] = parse(res.body, { columns: true, record_delimiter: '\r\n' });
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ pm25_correction: 'odd, "method" #2', qc: 'range|spike' });
   });
 
   it('JSON, NDJSON and GeoJSON carry the licence and the same readings', async () => {

@@ -65,7 +65,7 @@ describe('quality policy over the API', () => {
 
     const latest = await get(`/v1/stations/${STATION}/latest`);
     expect(latest.status.qc).toMatchObject({ readings: 1441, flagged: 1441, excluded: 1 });
-    expect(latest.status.qc.excludedShare).toBeCloseTo(1 / 1441, 6);
+    expect(latest.status.qc.excludedShare).toBe(0.0007); // 1 / 1441 at DECIMALS.share (issue 14)
     // The latest value is the newest usable reading, not the spike; the AQI is there.
     expect(latest.latest).toMatchObject({ ts: new Date(NOW - MIN).toISOString(), qc: ['humidity'], live: true });
     expect(latest.latest.ageSeconds).toBe(60);

@@ -101,9 +101,19 @@ describe('live stream (Server-Sent Events)', () => {
       topic('x'),
       busPayload('cm-air-oldcity-01', 'cm-air-oldcity-01-pms', NOW + 100_000, { qc: ['range', 'spike'] }),
     );
-    // The last event sent: once it is in, everything before it has been handled.
-    bus.onMessage(topic('x'), busPayload('cm-air-oldcity-01', 'cm-air-oldcity-01-pms', NOW + 110_000));
+    // The last event sent: once it is in, everything before it has been handled. Its values are
+    // unrounded on the bus and streamed at each metric's precision (issue 14).
+    bus.onMessage(
+      topic('x'),
+      busPayload('cm-air-oldcity-01', 'cm-air-oldcity-01-pms', NOW + 110_000, {
+        values: { pm25: 15.736923076923079, temperature: 30.04999 },
+        corrections: [{ metric: 'pm25', value: 7.2384515, method: 'epa-barkjohn-2021-extended@1' }],
+      }),
+    );
     await s.waitFor((e) => e.some((x) => x.id === `${NOW + 110_000}-cm-air-oldcity-01-pms`));
+    const rounded = JSON.parse(s.events.find((x) => x.id === `${NOW + 110_000}-cm-air-oldcity-01-pms`)!.data);
+    expect(rounded.values).toEqual({ pm25: 15.7, temperature: 30 });
+    expect(rounded.corrections[0].value).toBe(7.2);
     const readings = s.events.filter((x) => x.event === 'reading');
     expect(readings.map((r) => r.id)).toEqual([
       `${NOW}-cm-air-oldcity-01-pms`,

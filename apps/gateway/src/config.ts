@@ -25,7 +25,11 @@ export interface GatewayConfig {
   mqttShareGroup?: string;
   /** MQTT 5 session expiry, s: how long the broker keeps this gateway's session and queue after it went away. */
   mqttSessionExpirySec: number;
-  embeddedBroker: { host: string; port: number };
+  /**
+   * The embedded broker; `accounts` are the other services' accounts on it (name -> password,
+   * GATEWAY_EMBEDDED_MQTT_ACCOUNTS): each owns the client ids `<name>` and `<name>-…`.
+   */
+  embeddedBroker: { host: string; port: number; accounts: Record<string, string> };
   /** QoS for the normalised readings the gateway republishes (the internal bus). */
   busQos: 0 | 1;
   /** How long spooled readings wait to be published on the bus together, ms (0: every flush). */
@@ -97,7 +101,11 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     mqttTls,
     mqttShareGroup,
     mqttSessionExpirySec: r.int('GATEWAY_MQTT_SESSION_EXPIRY_S', 14 * 24 * 3600, 60, 0xffff_ffff),
-    embeddedBroker: { host: r.string('CNX_MQTT_HOST', '127.0.0.1'), port: r.int('CNX_MQTT_PORT', 1883, 1, 65535) },
+    embeddedBroker: {
+      host: r.string('CNX_MQTT_HOST', '127.0.0.1'),
+      port: r.int('CNX_MQTT_PORT', 1883, 1, 65535),
+      accounts: embeddedAccounts(r, r.optionalString('GATEWAY_EMBEDDED_MQTT_ACCOUNTS')),
+    },
     busQos: r.int('GATEWAY_BUS_QOS', 1, 0, 1) as 0 | 1,
     busBatchMs: r.int('GATEWAY_BUS_BATCH_MS', 25, 0, 1000),
     store,
@@ -122,4 +130,20 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
   };
   r.finish();
   return cfg;
+}
+
+/** `name:password,name:password` (npm start makes these): the services' accounts on the embedded broker. */
+function embeddedAccounts(r: EnvReader, value: string | undefined): Record<string, string> {
+  const accounts: Record<string, string> = {};
+  for (const item of value ? value.split(',') : []) {
+    const [name, password, ...rest] = item.split(':');
+    if (!name || !ID_PATTERN.test(name) || !password || password.length < 16 || rest.length > 0) {
+      r.problem(
+        'GATEWAY_EMBEDDED_MQTT_ACCOUNTS: expected name:password,... (ids; passwords of 16+ characters, no : or ,)',
+      );
+      return {};
+    }
+    accounts[name] = password;
+  }
+  return accounts;
 }

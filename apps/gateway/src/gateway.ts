@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { loadCityPack, resolveCityDir } from '@cnx/city-pack';
 import { DEFAULT_QC_CONFIG, type DeviceQcState } from '@cnx/domain';
 import { topics } from '@cnx/protocol';
@@ -123,8 +124,16 @@ export class Gateway {
     this.writer.start();
 
     let mqttUrl = config.mqttUrl;
+    let credentials = { username: config.mqttUsername, password: config.mqttPassword };
     if (!mqttUrl) {
-      this.broker = new EmbeddedBroker(config.embeddedBroker, logger.child({ component: 'broker' }));
+      // The embedded broker reserves the gateway's client id for this process: a secret per start.
+      const owner = {
+        clientId: config.mqttClientId,
+        username: config.mqttUsername ?? 'cnx-gateway',
+        password: randomBytes(24).toString('base64url'),
+      };
+      credentials = owner;
+      this.broker = new EmbeddedBroker({ ...config.embeddedBroker, owner }, logger.child({ component: 'broker' }));
       await this.broker.start();
       mqttUrl = this.broker.url;
     }
@@ -135,8 +144,8 @@ export class Gateway {
       {
         url: mqttUrl,
         clientId: config.mqttClientId,
-        username: config.mqttUsername,
-        password: config.mqttPassword,
+        username: credentials.username,
+        password: credentials.password,
         protocolVersion: config.mqttVersion,
         tls: config.mqttTls,
         busQos: config.busQos,

@@ -6,7 +6,7 @@ describe('gateway config', () => {
   it('works with nothing set: embedded broker, SQLite under ./data', () => {
     const c = loadGatewayConfig({});
     expect(c.mqttUrl).toBeUndefined();
-    expect(c.embeddedBroker).toEqual({ host: '127.0.0.1', port: 1883 });
+    expect(c.embeddedBroker).toEqual({ host: '127.0.0.1', port: 1883, accounts: {} });
     expect(c.store.backend).toBe('sqlite');
     expect(c.city).toBe('chiang-mai');
     expect(c.spool.fsync).toBe('interval');
@@ -16,10 +16,53 @@ describe('gateway config', () => {
     expect(c.mqttClientId).toBe('cnx-gateway-chiang-mai');
     expect(c.mqttShareGroup).toBeUndefined();
   });
+  it("reads the services' accounts on the embedded broker (npm start passes them)", () => {
+    const pw = 'a-password-of-24-chars-x';
+    const c = loadGatewayConfig({ GATEWAY_EMBEDDED_MQTT_ACCOUNTS: `cnx-alerts:${pw},cnx-api:${pw}` });
+    expect(c.embeddedBroker.accounts).toEqual({ 'cnx-alerts': pw, 'cnx-api': pw });
+    expect(() => loadGatewayConfig({ GATEWAY_EMBEDDED_MQTT_ACCOUNTS: 'cnx-alerts:short' })).toThrow(
+      /GATEWAY_EMBEDDED_MQTT_ACCOUNTS/,
+    );
+  });
 
   it('chooses InfluxDB when INFLUX_URL is set', () => {
     const c = loadGatewayConfig({ INFLUX_URL: 'http://127.0.0.1:8086', INFLUX_DB: 'city', INFLUX_TOKEN: 't' });
     expect(c.store).toMatchObject({ backend: 'influxdb', url: 'http://127.0.0.1:8086', database: 'city', token: 't' });
+    expect(c.store).toMatchObject({ version: 'auto', createDatabase: true });
+  });
+
+  it('takes INFLUX_VERSION, INFLUX_ORG and INFLUX_BUCKET; CREATE DATABASE only where 1.x is possible', () => {
+    const env = { INFLUX_URL: 'http://db:8086', INFLUX_TOKEN: 't', INFLUX_ORG: 'city', INFLUX_BUCKET: 'air' };
+    expect(loadGatewayConfig({ ...env, INFLUX_VERSION: '2' }).store).toMatchObject({
+      version: '2',
+      org: 'city',
+      bucket: 'air',
+      createDatabase: false,
+    });
+    expect(loadGatewayConfig({ ...env, INFLUX_VERSION: '3' }).store).toMatchObject({
+      version: '3',
+      createDatabase: false,
+    });
+    const v1 = { INFLUX_URL: 'http://db:8086', INFLUX_USERNAME: 'u', INFLUX_VERSION: '1' };
+    expect(loadGatewayConfig(v1).store).toMatchObject({ version: '1', username: 'u', createDatabase: true });
+  });
+
+  it('refuses InfluxDB settings the named version cannot use, listing each', () => {
+    const problems = (env: Record<string, string>): string[] => {
+      try {
+        loadGatewayConfig({ INFLUX_URL: 'http://db:8086', ...env });
+      } catch (e) {
+        return (e as ConfigError).problems;
+      }
+      return [];
+    };
+    expect(problems({ INFLUX_VERSION: '4' })).toEqual([expect.stringContaining('INFLUX_VERSION="4"')]);
+    expect(problems({ INFLUX_VERSION: '1', INFLUX_TOKEN: 't' })).toEqual([
+      expect.stringContaining('INFLUX_VERSION=1: InfluxDB 1.x has no API tokens'),
+    ]);
+    expect(problems({ INFLUX_VERSION: '2' })).toEqual([expect.stringContaining('needs INFLUX_TOKEN')]);
+    expect(problems({ INFLUX_VERSION: '3', INFLUX_USERNAME: 'u', INFLUX_RP: 'autogen' })).toHaveLength(2);
+    expect(problems({ INFLUX_TOKEN: 't', INFLUX_USERNAME: 'u' })).toEqual([expect.stringContaining('not both')]);
   });
 
   it('refuses to start listing every bad setting with its value', () => {

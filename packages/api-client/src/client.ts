@@ -105,9 +105,18 @@ export class CnxApiClient implements OperationMethods {
 
   // --- stations and latest ------------------------------------------------------------------------
 
-  /** Stations with status; filter by kind, district, bbox (`[w, s, e, n]` or `"w,s,e,n"`) or ids. */
+  /**
+   * One page of stations with metadata and status (`limit`, default 100, and `page`; `meta.found`
+   * counts every match); filter by kind, district, bbox (`[w, s, e, n]` or `"w,s,e,n"`), radius
+   * (`coordinates` + `radius`) or ids.
+   */
   listStations(query?: StationsQuery, options?: RequestOptions): Promise<StationList> {
     return this.json('listStations', { query }, options);
+  }
+
+  /** Every matching station: listStations page after page until `meta.found` are in. */
+  allStations(query?: Omit<StationsQuery, 'limit' | 'page'>, options?: RequestOptions): Promise<StationList> {
+    return allPages((page) => this.listStations({ ...query, limit: PAGE_LIMIT, page }, options));
   }
 
   /** One station, its devices and status (404 `station_not_found`). */
@@ -115,9 +124,14 @@ export class CnxApiClient implements OperationMethods {
     return this.json('getStation', { path: { stationId } }, options);
   }
 
-  /** Latest reading, AQI, NowCast and 24 h means of every (filtered) station. */
+  /** Latest reading, AQI, NowCast and 24 h means of the (filtered) stations, one page (as listStations). */
   listLatest(query?: LatestQuery, options?: RequestOptions): Promise<LatestList> {
     return this.json('listLatest', { query }, options);
+  }
+
+  /** The latest state of every matching station, page after page. */
+  allLatest(query?: Omit<LatestQuery, 'limit' | 'page'>, options?: RequestOptions): Promise<LatestList> {
+    return allPages((page) => this.listLatest({ ...query, limit: PAGE_LIMIT, page }, options));
   }
 
   /** The same for one station. */
@@ -412,4 +426,21 @@ export class CnxApiClient implements OperationMethods {
 /** A client for the API at `baseUrl`. */
 export function createClient(options: ClientOptions = {}): CnxApiClient {
   return new CnxApiClient(options);
+}
+
+/** The largest page the API serves (GET /v1/meta limits.maxPageLimit). */
+const PAGE_LIMIT = 1000;
+
+/** Follows `page` until every one of `meta.found` items is in; one list with `meta` of the whole. */
+export async function allPages<
+  L extends { meta: { found: number; count: number; limit: number; page: number }; data: unknown[] },
+>(fetchPage: (page: number) => Promise<L>): Promise<L> {
+  const first = await fetchPage(1);
+  const data = [...first.data];
+  for (let page = 2; data.length < first.meta.found; page++) {
+    const next = await fetchPage(page);
+    if (next.data.length === 0) break; // the list shrank meanwhile
+    data.push(...next.data);
+  }
+  return { ...first, meta: { ...first.meta, count: data.length }, data } as L;
 }

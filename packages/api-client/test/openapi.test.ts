@@ -57,6 +57,8 @@ const METHOD_CALLS: Record<string, { operation: string; call: (c: CnxApiClient) 
   listStations: { operation: 'listStations', call: (c) => c.listStations({ kind: 'air' }) },
   getStation: { operation: 'getStation', call: (c) => c.getStation(P) },
   listLatest: { operation: 'listLatest', call: (c) => c.listLatest() },
+  allLatest: { operation: 'listLatest', call: (c) => c.allLatest({ kind: 'air' }) },
+  allStations: { operation: 'listStations', call: (c) => c.allStations() },
   getStationLatest: { operation: 'getStationLatest', call: (c) => c.getStationLatest(P) },
   getStationSeries: { operation: 'getStationSeries', call: (c) => c.getStationSeries(P, { interval: '1h' }) },
   listStationReadings: { operation: 'listStationReadings', call: (c) => c.listStationReadings(P) },

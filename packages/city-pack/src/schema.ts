@@ -137,6 +137,23 @@ export const CanalLevelsSchema = Type.Object(
   { additionalProperties: false, ...description('metres above the gauge datum') },
 );
 
+/** A data provider or instrument owner, as OpenAQ names them (issue 14). */
+export const OrganisationSchema = Type.Object(
+  { name: Text, url: Type.Optional(Type.String({ pattern: '^https://' })) },
+  { additionalProperties: false },
+);
+
+export const INSTRUMENT_GRADES = ['reference', 'low-cost'] as const;
+
+/**
+ * What measures at the station: a reference (regulatory, e.g. a Pollution Control Department
+ * monitor) or a low-cost instrument, and its sensor (OpenAQ's isMonitor, manufacturer and model).
+ */
+export const InstrumentSchema = Type.Object(
+  { grade: Type.Enum([...INSTRUMENT_GRADES]), manufacturer: Text, model: Text, note: Note },
+  { additionalProperties: false },
+);
+
 export const StationRecordSchema = Type.Object(
   {
     id: IdSchema,
@@ -144,6 +161,11 @@ export const StationRecordSchema = Type.Object(
     name: LocalizedTextSchema,
     location: GeoPointSchema,
     district: IdSchema,
+    /** Who publishes the station's data. */
+    provider: OrganisationSchema,
+    /** Who owns and looks after the instrument. */
+    owner: OrganisationSchema,
+    instrument: InstrumentSchema,
     canal: Type.Optional(CanalLevelsSchema),
     note: Note,
   },

@@ -72,6 +72,11 @@ export function syntheticCityPackFiles(options: SyntheticCityPackOptions): Recor
       name: { th: `สถานีทดสอบ ${k + 1}`, en: `Synthetic station ${k + 1}` },
       location: pointAt(k),
       district,
+      provider: { name: 'cnx-sense' },
+      owner: { name: `Synthetic city ${opts.id}` },
+      instrument: isAir
+        ? { grade: 'low-cost', manufacturer: 'Plantower', model: 'PMS5003' }
+        : { grade: 'low-cost', manufacturer: 'cnx-sense', model: 'cnx-canal-probe-v1' },
     };
     if (!isAir) {
       station.canal = {

@@ -254,6 +254,9 @@ function toStation(rec: StationRecord, city: string): Station {
     name: { th: rec.name.th, en: rec.name.en },
     location: { lat: rec.location.lat, lon: rec.location.lon },
     district: rec.district,
+    provider: { ...rec.provider },
+    owner: { ...rec.owner },
+    instrument: { grade: rec.instrument.grade, manufacturer: rec.instrument.manufacturer, model: rec.instrument.model },
   };
   if (rec.canal) {
     const { bankHeightM, warningLevelM, criticalLevelM } = rec.canal;

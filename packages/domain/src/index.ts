@@ -4,6 +4,7 @@ export * from './canal-rise';
 export * from './correction';
 export * from './freshness';
 export * from './metrics';
+export * from './precision';
 export * from './qc/engine';
 export * from './qc/flags';
 export * from './qc/hard-limits';

@@ -30,6 +30,22 @@ export interface Station {
   /** Id of the district (innovation district) this station belongs to. */
   district: string;
   canal?: CanalLevels;
+  /** Who publishes the data and who owns the instrument (city pack; OpenAQ's provider and owner). */
+  provider?: Organisation;
+  owner?: Organisation;
+  instrument?: Instrument;
+}
+
+export interface Organisation {
+  name: string;
+  url?: string;
+}
+
+/** A reference (regulatory) or low-cost instrument, and its sensor. */
+export interface Instrument {
+  grade: 'reference' | 'low-cost';
+  manufacturer: string;
+  model: string;
 }
 
 export type DeviceTransport = 'mqtt' | 'modbus-tcp' | 'modbus-rtu' | 'http';

@@ -81,3 +81,13 @@ export function createReadingStore(config: ReadingStoreConfig): ReadingStore {
   return make(config);
 }
 export { readStoreEnv, type StoreEnvConfig, type StoreEnvReader } from './config';
+export type { InfluxServer } from './influxdb.client';
+export { type InfluxInitOptions, type InfluxInitResult, initInfluxStorage } from './influxdb.init';
+export {
+  INFLUX_VERSIONS,
+  type InfluxMajor,
+  type InfluxVersionSetting,
+  majorFromPing,
+  resolveVersion,
+  settingsProblems,
+} from './influxdb.version';

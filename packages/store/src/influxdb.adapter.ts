@@ -1,8 +1,7 @@
-import { promisify } from 'node:util';
-import { gzip as gzipCb } from 'node:zlib';
 import { METRIC_IDS, type Reading } from '@cnx/domain';
 import { STORE_ERROR_CODES, StoreError, show } from './errors';
-import { type HttpAnswer, httpError, InfluxHttp } from './influxdb.http';
+import { InfluxClient } from './influxdb.client';
+import { httpError } from './influxdb.http';
 import {
   aggregateStatements,
   BASE_FIELDS,
@@ -11,6 +10,7 @@ import {
   selectList,
   tagRef,
 } from './influxdb.queries';
+import { INFLUX_VERSIONS, type InfluxVersionSetting } from './influxdb.version';
 import { type InfluxQL, ident, int, iql, join, measurementRef, tagIn, timeMs, timeRange } from './influxql';
 import { appendLines, ByteBuilder, ReadingEncoder } from './line-protocol';
 import { type StoreLogger, silentLogger } from './logger';
@@ -37,25 +37,34 @@ import {
   validateScan,
 } from './validate';
 
-const gzip = promisify(gzipCb);
-
 export interface InfluxDbStoreOptions {
   /** e.g. http://127.0.0.1:8086 — InfluxDB 1.x, 2.x (v1-compatibility API) or 3 Core/Enterprise. */
   url: string;
-  /** 1.x database; 2.x bucket through its DBRP mapping; 3.x database. */
+  /** 1.x database; 2.x the database of a DBRP mapping (to a bucket); 3 database. */
   database: string;
+  /**
+   * Which InfluxDB (influxdb.version.ts): 'auto' (default) takes the version the server names on
+   * GET /ping and refuses to start when it names none; '1' | '2' | '3' must agree with the server
+   * when it names one.
+   */
+  version?: InfluxVersionSetting;
   /** 1.x user (sent as Basic auth). */
   username?: string;
   password?: string;
-  /** 2.x/3.x token, sent as `Authorization: Token <token>`. Exclusive with username/password. */
+  /** 2.x/3 token, sent as `Authorization: Token <token>`. Exclusive with username/password. */
   token?: string;
+  /** 1.x retention policy; 2.x the retention policy of the DBRP mapping; refused on 3. */
   retentionPolicy?: string;
   /** Default 'reading'. */
   measurement?: string;
   /** Bound on every HTTP request (default 10 000 ms). */
   timeoutMs?: number;
   logger?: StoreLogger;
-  /** start() sends `CREATE DATABASE` (1.x only; 2.x/3.x create buckets/databases elsewhere). Default false. */
+  /**
+   * start() sends `CREATE DATABASE` on 1.x. Ignored on 2.x (which forbids it: the bucket and DBRP
+   * mapping come from the init step, influxdb.init.ts) and 3 (3 Core creates a database on first write).
+   * Default false.
+   */
   createDatabase?: boolean;
   /** gzip request bodies (less network, more CPU). Default false. */
   gzip?: boolean;
@@ -65,29 +74,22 @@ export interface InfluxDbStoreOptions {
   connections?: number;
 }
 
-interface QueryResponse {
-  error?: string;
-  results?: Array<{
-    error?: string;
-    partial?: boolean;
-    series?: Array<{ tags?: Record<string, string>; columns: string[]; values: unknown[][]; partial?: boolean }>;
-  }>;
-}
-
 const ALL_COLUMNS = metricColumns(METRIC_IDS);
 
 /**
- * ReadingStore over InfluxDB's v1 HTTP API: line protocol to POST /write (precision=ms) and InfluxQL
- * to POST /query (epoch=ms). One point per reading; the series (city, device, station tags) plus the
+ * ReadingStore over the v1-compatible HTTP API of InfluxDB 1.x, 2.x and 3: line protocol to
+ * /write (precision=ms) and InfluxQL to /query (epoch=ms), as each version takes them
+ * (influxdb.client.ts). One point per reading; the series (city, device, station tags) plus the
  * ms timestamp is its identity, so a rewrite overwrites (InfluxDB merges the field sets: fields in the
  * new point win, fields only in the old one stay).
  */
 export class InfluxDbReadingStore implements ReadingStore {
   readonly backend = 'influxdb' as const;
-  private readonly http: InfluxHttp;
+  private readonly client: InfluxClient;
   private readonly encoder: ReadingEncoder;
   private readonly log: StoreLogger;
-  private readonly from: InfluxQL;
+  /** The measurement as FROM names it: `"rp"."reading"` on 1.x with a retention policy (set by start()). */
+  private from: InfluxQL;
   private readonly maxLines: number;
   private started = false;
   /** The request body of the current write, reused (see write()). */
@@ -95,10 +97,10 @@ export class InfluxDbReadingStore implements ReadingStore {
   private bodyBusy = false;
 
   constructor(private readonly opts: InfluxDbStoreOptions) {
-    this.http = new InfluxHttp({ ...opts, timeoutMs: opts.timeoutMs ?? 10_000 });
     this.encoder = new ReadingEncoder(opts.measurement ?? 'reading');
     this.log = opts.logger ?? silentLogger;
-    this.from = measurementRef(opts.measurement ?? 'reading', opts.retentionPolicy);
+    this.client = new InfluxClient({ ...opts, timeoutMs: opts.timeoutMs ?? 10_000, logger: this.log });
+    this.from = measurementRef(opts.measurement ?? 'reading');
     this.maxLines = opts.maxLinesPerRequest ?? 5000;
   }
 
@@ -110,22 +112,51 @@ export class InfluxDbReadingStore implements ReadingStore {
     if (!Number.isSafeInteger(this.maxLines) || this.maxLines < 1) {
       throw bad(`InfluxDB store: maxLinesPerRequest ${show(this.maxLines)} must be a positive integer`);
     }
-    this.http.open();
+    const setting = o.version ?? 'auto';
+    if (!INFLUX_VERSIONS.includes(setting)) {
+      throw bad(`InfluxDB store: version ${show(setting)} is not one of ${INFLUX_VERSIONS.join(', ')}`);
+    }
+    this.client.http.open();
     this.started = true;
     try {
-      const answer = await this.http.send('ping', 'GET', '/ping', {});
-      if (answer.status < 200 || answer.status > 299) throw httpError('ping', answer);
-      if (o.createDatabase) await this.influxql('create database', iql`CREATE DATABASE ${ident(o.database)}`);
-      this.log.info({ url: this.http.origin, database: o.database, version: answer.version }, 'influxdb store started');
+      // A version or settings mismatch is permanent (STORE_INVALID_CONFIG, logged at error): a
+      // gateway refuses to start on it instead of retrying forever.
+      const server = await this.client.connect(setting);
+      const v1 = server.major === 1;
+      // 1.x: the retention policy is named in FROM; 2.x: it is a query parameter (the DBRP mapping).
+      this.from = measurementRef(o.measurement ?? 'reading', v1 ? o.retentionPolicy : undefined);
+      if (o.createDatabase && v1) await this.createDatabase(server.from);
+      this.log.info(
+        { url: this.client.origin, setting, ...server, database: o.database, createDatabase: v1 && !!o.createDatabase },
+        'influxdb store started',
+      );
     } catch (err) {
       await this.stop();
       throw err;
     }
   }
 
+  /**
+   * CREATE DATABASE (idempotent on 1.x). A server that answers "not implemented" (2.x does) is not
+   * 1.x, whatever the configuration said: permanent, with the fix in the message.
+   */
+  private async createDatabase(versionFrom: 'server' | 'configuration'): Promise<void> {
+    try {
+      await this.client.influxql('create database', iql`CREATE DATABASE ${ident(this.opts.database)}`);
+    } catch (err) {
+      if (!(err instanceof StoreError) || !/not implemented/i.test(err.message)) throw err;
+      this.log.error({ url: this.client.origin, versionFrom, body: err.body }, 'influxdb refused CREATE DATABASE');
+      throw new StoreError(
+        STORE_ERROR_CODES.invalidConfig,
+        `InfluxDB at ${this.client.origin} refused CREATE DATABASE, so it is not InfluxDB 1.x: set INFLUX_VERSION=2 and run the init step (${err.message})`,
+        { retryable: false, cause: err },
+      );
+    }
+  }
+
   async stop(): Promise<void> {
     this.started = false;
-    await this.http.close();
+    await this.client.http.close();
   }
 
   async write(readings: readonly Reading[]): Promise<void> {
@@ -149,28 +180,10 @@ export class InfluxDbReadingStore implements ReadingStore {
         appendLines(out, i, Math.min(n, i + this.maxLines), lineAt);
         cuts.push(out.length);
       }
-      for (let k = 1; k < cuts.length; k++) await this.post(out.view(cuts[k - 1], cuts[k]));
+      for (let k = 1; k < cuts.length; k++) await this.client.write(out.view(cuts[k - 1], cuts[k]));
     } finally {
       if (out === this.body) this.bodyBusy = false;
     }
-  }
-
-  private async post(lines: Buffer): Promise<void> {
-    const params = { db: this.opts.database, rp: this.opts.retentionPolicy, precision: 'ms' };
-    const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
-    let body: Buffer = lines;
-    if (this.opts.gzip) {
-      body = await gzip(lines);
-      headers['content-encoding'] = 'gzip';
-    }
-    const answer = await this.http.send('write', 'POST', '/write', params, body, headers);
-    if (answer.status >= 200 && answer.status <= 299) return;
-    const err = httpError('write', answer);
-    this.log.warn(
-      { status: err.status, code: err.code, retryable: err.retryable, body: err.body },
-      'influxdb write failed',
-    );
-    throw err;
   }
 
   async query(q: ReadingQuery): Promise<StoredReading[]> {
@@ -299,7 +312,7 @@ export class InfluxDbReadingStore implements ReadingStore {
   async health(): Promise<StoreHealth> {
     if (!this.started) return { ok: false, backend: this.backend, detail: 'not started' };
     try {
-      const answer = await this.http.send('ping', 'GET', '/ping', {});
+      const answer = await this.client.ping();
       if (answer.status >= 200 && answer.status <= 299) {
         return { ok: true, backend: this.backend, detail: `InfluxDB ${answer.version ?? '(version unknown)'}` };
       }
@@ -324,7 +337,7 @@ export class InfluxDbReadingStore implements ReadingStore {
 
   /** Runs one statement; returns its series, throwing on any error or truncated answer. */
   private async select(what: string, stmt: InfluxQL) {
-    const result = (await this.influxql(what, stmt)).results?.[0];
+    const result = (await this.client.influxql(what, stmt)).results?.[0];
     if (result?.partial || result?.series?.some((s) => s.partial)) {
       throw new StoreError(
         STORE_ERROR_CODES.queryFailed,
@@ -333,41 +346,5 @@ export class InfluxDbReadingStore implements ReadingStore {
       );
     }
     return result?.series ?? [];
-  }
-
-  private async influxql(what: string, stmt: InfluxQL): Promise<QueryResponse> {
-    const params = { db: this.opts.database, epoch: 'ms' };
-    const headers = { 'content-type': 'application/x-www-form-urlencoded' };
-    const body = new URLSearchParams({ q: stmt.text }).toString();
-    const answer = await this.http.send(what, 'POST', '/query', params, body, headers);
-    if (answer.status < 200 || answer.status > 299) throw httpError(what, answer);
-    const json = parseJson(what, answer);
-    const failed = json.error ?? json.results?.find((r) => r.error)?.error;
-    if (failed !== undefined) {
-      const notFound = /database not found/i.test(failed);
-      const code = notFound ? STORE_ERROR_CODES.databaseNotFound : STORE_ERROR_CODES.queryFailed;
-      throw new StoreError(code, `InfluxDB ${what} failed: ${failed} (query: ${stmt.text.slice(0, 300)})`, {
-        retryable: notFound,
-        status: answer.status,
-        body: answer.text.slice(0, 500),
-      });
-    }
-    return json;
-  }
-}
-
-function parseJson(what: string, answer: HttpAnswer): QueryResponse {
-  try {
-    return JSON.parse(answer.text) as QueryResponse;
-  } catch (err) {
-    throw new StoreError(
-      STORE_ERROR_CODES.queryFailed,
-      `InfluxDB ${what}: unreadable answer: ${answer.text.slice(0, 200)}`,
-      {
-        retryable: true,
-        status: answer.status,
-        cause: err,
-      },
-    );
   }
 }

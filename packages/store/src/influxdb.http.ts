@@ -18,7 +18,9 @@ export interface HttpAnswer {
   status: number;
   text: string;
   retryAfter: string | undefined;
+  /** `X-Influxdb-Version` and `X-Influxdb-Build` (every version sends them on /ping). */
   version: string | undefined;
+  build: string | undefined;
 }
 
 const SNIPPET = 500;
@@ -127,7 +129,13 @@ export class InfluxHttp {
         const v = res.headers[name];
         return Array.isArray(v) ? v[0] : v;
       };
-      return { status: res.statusCode, text, retryAfter: header('retry-after'), version: header('x-influxdb-version') };
+      return {
+        status: res.statusCode,
+        text,
+        retryAfter: header('retry-after'),
+        version: header('x-influxdb-version'),
+        build: header('x-influxdb-build'),
+      };
     } catch (err) {
       throw this.networkError(what, err);
     }

@@ -153,6 +153,7 @@ interface Seen {
 }
 async function fakeInflux(
   handler: (seen: Seen, res: ServerResponse) => void,
+  ping: Record<string, string> = { 'x-influxdb-version': '1.8.10', 'x-influxdb-build': 'OSS' },
 ): Promise<{ url: string; seen: Seen[]; close(): Promise<void> }> {
   const seen: Seen[] = [];
   const server: Server = createServer((req, res) => {
@@ -162,7 +163,7 @@ async function fakeInflux(
       const s = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
       seen.push(s);
       if (s.url.startsWith('/ping') || s.url.startsWith('/prefix/ping')) {
-        res.writeHead(204, { 'x-influxdb-version': 'fake' }).end();
+        res.writeHead(204, ping).end();
       } else handler(s, res);
     });
   });
@@ -181,7 +182,9 @@ async function fakeInflux(
 
 describe('InfluxDbReadingStore on the wire (scripted server)', () => {
   it('sends line protocol to /write with db, rp and precision=ms, Token auth, a path prefix and gzip', async () => {
-    const fake = await fakeInflux((_s, res) => res.writeHead(204).end());
+    // A 2.x server (Token auth); the exact requests of each version: influxdb.conformance.test.ts.
+    const v2 = { 'x-influxdb-version': 'v2.7.11', 'x-influxdb-build': 'OSS' };
+    const fake = await fakeInflux((_s, res) => res.writeHead(204).end(), v2);
     try {
       const store = await open({
         url: `${fake.url}/prefix/`,

@@ -15,6 +15,13 @@ export interface MosquittoOptions {
   dataDir?: string;
   /** Readiness timeout (default 30 s). */
   startTimeoutMs?: number;
+  /**
+   * A whole configuration of the caller's (e.g. a shipped mosquitto.conf with its paths rewritten)
+   * instead of the generated one; `extraConfig` and `persistence` are then ignored. Its first
+   * listener must be `listener <port> 127.0.0.1`, on the port given here: readiness is a TCP
+   * connection to it.
+   */
+  config?: (ctx: { port: number; dataDir: string }) => string;
 }
 
 export interface MosquittoHandle {
@@ -80,7 +87,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const configPath = join(confDir, 'mosquitto.conf');
 
   const launch = async (port: number): Promise<ManagedProcess> => {
-    await writeFile(configPath, mosquittoConfig(port, dataDir, opts));
+    await writeFile(configPath, opts.config ? opts.config({ port, dataDir }) : mosquittoConfig(port, dataDir, opts));
     const proc = ManagedProcess.spawn({ name: 'mosquitto', command: bin, args: ['-c', configPath] });
     await proc.waitUntilReady(() => canConnect(port), {
       timeoutMs,

@@ -12,6 +12,8 @@ export interface SecurityOptions {
 const EXPOSED = [
   'etag',
   'link',
+  'x-data-licence',
+  'x-data-attribution',
   'retry-after',
   'content-disposition',
   'x-request-id',

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { LocalizedText, MetricId, QcFlag, Timestamp } from './common';
+import { LocalizedText, MetricId, PageMeta, QcFlag, Timestamp } from './common';
 import { Correction, MetricValues, StationRef, StationStatus } from './station';
 
 export const AqiIndex = Type.Object(
@@ -135,7 +135,7 @@ export const LatestList = Type.Object(
   {
     meta: Type.Object({
       city: Type.String(),
-      count: Type.Integer(),
+      ...PageMeta,
       generatedAt: Timestamp,
       qcExcluded: Type.Array(QcFlag, {
         description: 'Flags whose readings the latest value and the 1 h / 24 h / NowCast values leave out (docs/qc.md)',

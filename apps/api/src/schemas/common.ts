@@ -75,6 +75,43 @@ export const BBox = Type.String({
   examples: ['98.95,18.77,99.01,18.81'],
 });
 
+/** Largest radius of a radius search, metres (as OpenAQ v3: 25 km, a city and its surroundings). */
+export const MAX_RADIUS_M = 25_000;
+
+export const Coordinates = Type.String({
+  pattern: '^-?\\d{1,2}(\\.\\d{1,10})?,-?\\d{1,3}(\\.\\d{1,10})?$',
+  maxLength: 40,
+  description: 'latitude,longitude in degrees (WGS 84): the centre of a radius search (with `radius`)',
+  examples: ['18.7883,98.9853'],
+});
+
+export const Radius = Type.Integer({
+  minimum: 1,
+  maximum: MAX_RADIUS_M,
+  description: `Metres around \`coordinates\` (great-circle distance), 1 to ${MAX_RADIUS_M}`,
+  examples: [2000],
+});
+
+/** Largest page of a list (OpenAQ v3's limit is 1000 too). */
+export const MAX_PAGE_LIMIT = 1000;
+
+export const PageLimit = Type.Integer({
+  minimum: 1,
+  maximum: MAX_PAGE_LIMIT,
+  default: 100,
+  description: `Items per page, 1 to ${MAX_PAGE_LIMIT} (default 100)`,
+});
+
+export const PageNumber = Type.Integer({ minimum: 1, maximum: 100_000, default: 1, description: 'Page, from 1' });
+
+/** The paging members of a list's `meta`, as OpenAQ v3 names them. */
+export const PageMeta = {
+  found: Type.Integer({ description: 'Items matching the filters, on all pages' }),
+  limit: Type.Integer({ description: 'Items per page' }),
+  page: Type.Integer({ description: 'This page, from 1' }),
+  count: Type.Integer({ description: 'Items on this page' }),
+};
+
 export const LocalizedText = Type.Object({ th: Type.String(), en: Type.String() }, { title: 'LocalizedText' });
 
 export const GeoPoint = Type.Object({ lat: Type.Number(), lon: Type.Number() }, { title: 'GeoPoint' });

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { BBox, DistrictId, IdList, qcParam, StationKind, Time } from './common';
+import { BBox, Coordinates, DistrictId, IdList, qcParam, Radius, StationKind, Time } from './common';
 
 export const EXPORT_FORMATS = ['csv', 'json', 'ndjson', 'geojson'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -20,6 +20,8 @@ export const ExportQuery = Type.Object(
     district: Type.Optional(DistrictId),
     kind: Type.Optional(Type.Enum(['air', 'canal'])),
     bbox: Type.Optional(BBox),
+    coordinates: Type.Optional(Coordinates),
+    radius: Type.Optional(Radius),
     metrics: Type.Optional(
       Type.String({
         pattern: '^[a-z][a-z0-9_]{0,31}(,[a-z][a-z0-9_]{0,31}){0,31}$',

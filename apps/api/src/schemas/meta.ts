@@ -47,6 +47,8 @@ export const Meta = Type.Object(
       rateLimit: Type.Object({ max: Type.Integer(), windowSeconds: Type.Integer(), exportMax: Type.Integer() }),
       maxStreams: Type.Integer(),
       maxStreamsPerClient: Type.Integer(),
+      maxPageLimit: Type.Integer({ description: 'Largest `limit` of a list page' }),
+      maxRadiusM: Type.Integer({ description: 'Largest `radius` of a radius search, metres' }),
     }),
   },
   { title: 'Meta' },

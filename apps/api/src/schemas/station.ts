@@ -1,5 +1,19 @@
 import Type from 'typebox';
-import { BBox, DistrictId, GeoPoint, IdList, LocalizedText, MetricId, StationKind, Timestamp } from './common';
+import {
+  BBox,
+  Coordinates,
+  DistrictId,
+  GeoPoint,
+  IdList,
+  LocalizedText,
+  MetricId,
+  PageLimit,
+  PageMeta,
+  PageNumber,
+  Radius,
+  StationKind,
+  Timestamp,
+} from './common';
 
 /** What every station-centred response says about the station. */
 export const StationRef = Type.Object(
@@ -55,6 +69,22 @@ export const StationStatus = Type.Object(
   { title: 'StationStatus' },
 );
 
+export const Organisation = Type.Object(
+  { name: Type.String(), url: Type.Optional(Type.String()) },
+  { title: 'Organisation' },
+);
+
+export const Instrument = Type.Object(
+  {
+    grade: Type.Enum(['reference', 'low-cost'], {
+      description: 'reference: a regulatory-grade monitor; low-cost: a sensor (OpenAQ isMonitor true / false)',
+    }),
+    manufacturer: Type.String(),
+    model: Type.String({ description: 'The sensor model' }),
+  },
+  { title: 'Instrument' },
+);
+
 export const Station = Type.Object(
   {
     id: Type.String(),
@@ -62,8 +92,16 @@ export const Station = Type.Object(
     name: LocalizedText,
     district: Type.String(),
     location: GeoPoint,
+    provider: Type.Optional(Organisation),
+    owner: Type.Optional(Organisation),
+    instrument: Type.Optional(Instrument),
     devices: Type.Array(Type.Object({ id: Type.String(), model: Type.String(), transport: Type.String() })),
     canal: Type.Optional(CanalLevels),
+    firstReading: Type.Union([Timestamp, Type.Null()], { description: 'Time of the oldest stored reading' }),
+    lastReading: Type.Union([Timestamp, Type.Null()], { description: 'Time of the newest stored reading' }),
+    distanceM: Type.Optional(
+      Type.Integer({ description: 'Great-circle distance from `coordinates`, metres (radius searches only)' }),
+    ),
     status: StationStatus,
   },
   { title: 'Station' },
@@ -74,14 +112,18 @@ export const StationListQuery = Type.Object(
     kind: Type.Optional(StationKind),
     district: Type.Optional(DistrictId),
     bbox: Type.Optional(BBox),
+    coordinates: Type.Optional(Coordinates),
+    radius: Type.Optional(Radius),
     station: Type.Optional(IdList('station')),
+    limit: Type.Optional(PageLimit),
+    page: Type.Optional(PageNumber),
   },
   { additionalProperties: false },
 );
 
 export const StationList = Type.Object(
   {
-    meta: Type.Object({ city: Type.String(), count: Type.Integer(), generatedAt: Timestamp }),
+    meta: Type.Object({ city: Type.String(), ...PageMeta, generatedAt: Timestamp }),
     data: Type.Array(Station),
   },
   { title: 'StationList' },

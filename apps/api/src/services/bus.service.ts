@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { isLive, isMetricId, type MetricValues, QC_FLAG_LIST, type QcFlag, usableFor } from '@cnx/domain';
+import {
+  isLive,
+  isMetricId,
+  type MetricId,
+  type MetricValues,
+  QC_FLAG_LIST,
+  type QcFlag,
+  roundCorrections,
+  roundMetric,
+  usableFor,
+} from '@cnx/domain';
 import {
   type AlertEventPayload,
   type BusReading,
@@ -175,7 +185,7 @@ export class BusService implements LiveSource {
     this.seen.add(key);
     if (this.seen.size > DEDUPE_WINDOW) this.seen.delete(this.seen.values().next().value as string);
     const values: MetricValues = {};
-    for (const [k, v] of Object.entries(msg.values)) if (isMetricId(k)) values[k] = v;
+    for (const [k, v] of Object.entries(msg.values)) if (isMetricId(k)) values[k] = roundMetric(k, v);
     const qc = msg.qc.filter((f): f is QcFlag => (QC_FLAG_LIST as readonly string[]).includes(f));
     const qcMetrics = msg.qcMetrics?.filter(isMetricId);
     // Usable for what the station shows: PM2.5 on an air station, the level on a canal station.
@@ -188,7 +198,9 @@ export class BusService implements LiveSource {
       kind: station.kind,
       ...(msg.seq === undefined ? {} : { seq: msg.seq }),
       values,
-      corrections: msg.corrections.filter((c) => isMetricId(c.metric)),
+      corrections: roundCorrections(
+        msg.corrections.filter((c): c is typeof c & { metric: MetricId } => isMetricId(c.metric)),
+      ),
       qc,
       ...(qcMetrics && qcMetrics.length > 0 ? { qcMetrics } : {}),
       usable: usableFor('latest', qc, { metric: primary, qcMetrics }),

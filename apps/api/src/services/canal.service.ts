@@ -1,8 +1,13 @@
 import {
   assessCanalLevel,
+  type CanalLevelAssessment,
   classifySurfaceWater,
+  DECIMALS,
   estimateRise,
   QC_POLICY,
+  roundMetric,
+  roundMetricOrNull,
+  roundTo,
   type Station,
   SURFACE_WATER_CLASS_INFO,
   usableFor,
@@ -76,14 +81,17 @@ export class CanalService {
         station: this.city.ref(s),
         status: snap.status.get(s.id) ?? emptyStatus(),
         levels,
-        level: assessed && latest && level !== undefined ? { valueM: level, ts: iso(latest.ts), ...assessed } : null,
+        level:
+          assessed && latest && level !== undefined
+            ? { valueM: roundMetric('water_level', level), ts: iso(latest.ts), ...shownLevel(assessed) }
+            : null,
         rise: {
-          mPerHour: rise.mPerHour,
-          uncertaintyMPerHour: rise.uncertaintyMPerHour,
+          mPerHour: roundMetricOrNull('water_level', rise.mPerHour),
+          uncertaintyMPerHour: roundMetricOrNull('water_level', rise.uncertaintyMPerHour),
           trend: rise.trend,
           reason: rise.reason,
           samples: rise.samples,
-          spanMinutes: rise.spanMinutes,
+          spanMinutes: roundTo(rise.spanMinutes, DECIMALS.minutes),
           windowMinutes: RISE_WINDOW_MS / 60_000,
           warningMPerHour: rateWarning,
           risingFast: rise.trend === 'rising_fast',
@@ -128,4 +136,13 @@ export class CanalService {
     }
     return out;
   }
+}
+
+/** Freeboard in the level's precision, the share of the bank in percent (issue 14: published precision). */
+function shownLevel(a: CanalLevelAssessment): CanalLevelAssessment {
+  return {
+    ...a,
+    freeboardM: roundMetric('water_level', a.freeboardM),
+    percentOfBank: roundTo(a.percentOfBank, DECIMALS.percent),
+  };
 }

@@ -1,4 +1,4 @@
-import { type CityPack, type DistrictInfo, pointInBBox } from '@cnx/city-pack';
+import { type CityPack, type DistrictInfo, distanceM, pointInBBox } from '@cnx/city-pack';
 import type { Device, Station } from '@cnx/domain';
 import type { Static } from 'typebox';
 import { ApiError, badParameter } from '../errors';
@@ -14,6 +14,9 @@ export interface StationFilter {
   bbox?: string;
   /** Comma-separated ids. */
   station?: string;
+  /** `lat,lon`: the centre of a radius search, with `radius` (metres). */
+  coordinates?: string;
+  radius?: number;
 }
 
 /**
@@ -95,12 +98,14 @@ export class CityContext {
     if (f.district) for (const d of f.district.split(',')) this.district(d, 'query', 'district');
     const districts = f.district ? new Set(f.district.split(',')) : undefined;
     const bbox = f.bbox ? parseBBox(f.bbox) : undefined;
+    const circle = parseCircle(f);
     return this.stations.filter(
       (s) =>
         (!ids || ids.has(s.id)) &&
         (!f.kind || s.kind === f.kind) &&
         (!districts || districts.has(s.district)) &&
-        (!bbox || pointInBBox(s.location, bbox)),
+        (!bbox || pointInBBox(s.location, bbox)) &&
+        (!circle || distanceM(circle.centre, s.location) <= circle.radiusM),
     );
   }
 
@@ -122,4 +127,47 @@ export function parseBBox(text: string): [number, number, number, number] {
     throw badParameter('query', 'bbox', 'is not a valid bounding box', allowed, text);
   }
   return [w, s, e, n];
+}
+
+/**
+ * A radius search (`coordinates=lat,lon&radius=metres`, OpenAQ v3's parameters): both or neither,
+ * latitude and longitude in range, not together with `bbox` (one area at a time, as OpenAQ).
+ * The radius bound (MAX_RADIUS_M) is in the schema.
+ */
+export function parseCircle(f: StationFilter): { centre: { lat: number; lon: number }; radiusM: number } | undefined {
+  if (f.coordinates === undefined && f.radius === undefined) return undefined;
+  if (f.coordinates === undefined) {
+    throw badParameter('query', 'coordinates', 'is required with radius', 'latitude,longitude in degrees');
+  }
+  if (f.radius === undefined) {
+    throw badParameter('query', 'radius', 'is required with coordinates', 'metres, an integer');
+  }
+  if (f.bbox !== undefined) {
+    throw badParameter(
+      'query',
+      'bbox',
+      'cannot be combined with coordinates and radius',
+      'one of bbox or coordinates+radius',
+      f.bbox,
+    );
+  }
+  const [lat, lon] = f.coordinates.split(',').map(Number) as [number, number];
+  if (!(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180)) {
+    throw badParameter(
+      'query',
+      'coordinates',
+      'is not a valid point',
+      'latitude,longitude with -90 <= latitude <= 90 and -180 <= longitude <= 180',
+      f.coordinates,
+    );
+  }
+  return { centre: { lat, lon }, radiusM: f.radius };
+}
+
+/** One page of a list (1-based `page`), with the OpenAQ v3 paging members of its `meta`. */
+export function pageOf<T>(items: readonly T[], q: { limit?: number; page?: number }) {
+  const limit = q.limit ?? 100;
+  const page = q.page ?? 1;
+  const data = items.slice((page - 1) * limit, page * limit);
+  return { data, meta: { found: items.length, limit, page, count: data.length } };
 }

@@ -1,5 +1,5 @@
 import type { DistrictInfo } from '@cnx/city-pack';
-import { hourStart, rateOfRise } from '@cnx/domain';
+import { hourStart, rateOfRise, roundMetric, roundMetricOrNull } from '@cnx/domain';
 import type { Static } from 'typebox';
 import type { AirNow, AqiIndex, CanalStatus, DistrictSummary, StationLatest } from '../schemas';
 import { HOUR_MS } from '../util/time';
@@ -85,8 +85,8 @@ export class DistrictService {
         ? { id: top.station.id, name: top.station.name, aqi: top.index.value, scheme: top.index.scheme }
         : null,
       pm25: {
-        hour1Mean: mean(air.map((l) => l.air.pm25.hour1?.value)),
-        rolling24hMean: mean(air.map((l) => l.air.pm25.rolling24h.value)),
+        hour1Mean: roundMetricOrNull('pm25', mean(air.map((l) => l.air.pm25.hour1?.value))),
+        rolling24hMean: roundMetricOrNull('pm25', mean(air.map((l) => l.air.pm25.rolling24h.value))),
       },
       trend: districtTrend(
         air.map((l) => hourly.get(l.station.id) ?? []),
@@ -116,7 +116,7 @@ export function districtTrend(series: HourRow[][], now: number): Static<typeof D
   const rate = points.length >= 2 ? rateOfRise(points, TREND_HOURS * HOUR_MS) : undefined;
   if (rate === undefined) return { direction: 'unknown', ratePerHour: null };
   const direction = Math.abs(rate) < TREND_STEADY_PER_HOUR ? 'steady' : rate > 0 ? 'rising' : 'falling';
-  return { direction, ratePerHour: rate };
+  return { direction, ratePerHour: roundMetric('pm25', rate) };
 }
 
 function worstCanal(list: Static<typeof CanalStatus>[]): NonNullable<Static<typeof DistrictSummary>['canal']> {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { METRICS, type MetricId, type Station } from '@cnx/domain';
+import { METRICS, type MetricId, roundCorrections, roundMetric, roundValues, type Station } from '@cnx/domain';
 import type { ReadingStore, ScanQuery, StoredReading } from '@cnx/store';
+import { stringify } from 'csv-stringify/sync';
 import type { ApiLimits } from '../config';
 import { badParameter } from '../errors';
 import { CORRECTED_METRICS, type ExportFormat } from '../schemas';
@@ -78,7 +79,8 @@ export class ExportService {
       .digest('base64url')
       .slice(0, 22);
     const query = new URLSearchParams({ format, from: iso(from), to: iso(to), metrics: metrics.join(','), qc });
-    for (const k of ['station', 'district', 'kind', 'bbox'] as const) if (q[k]) query.set(k, q[k]);
+    for (const k of ['station', 'district', 'kind', 'bbox', 'coordinates'] as const) if (q[k]) query.set(k, q[k]);
+    if (q.radius !== undefined) query.set('radius', String(q.radius));
     return { format, from, to, stations, metrics, qc, filename, fingerprint, query: query.toString() };
   }
 
@@ -170,14 +172,36 @@ interface Writer {
 }
 
 /**
- * RFC 4180: quote a field holding a comma, quote, CR or LF (doubling the quotes); and one holding
- * '#', so that pandas' `comment='#'` (which honours quotes) cannot cut a row short.
+ * CSV column names carry the unit (issue 14: `pm25_ugm3`), from the registry's canonical unit, so a
+ * spreadsheet or pandas user reads the unit where the number is. One entry per unit of the registry.
  */
-const csvField = (v: string): string => (/[",\r\n#]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-const num = (v: number | undefined): string => (v === undefined ? '' : String(v));
+const UNIT_SLUGS: Record<string, string> = {
+  'ug/m3': 'ugm3',
+  Cel: 'degc',
+  '%RH': 'pct',
+  m: 'm',
+  'mg/L': 'mgl',
+  pH: '',
+  NTU: 'ntu',
+  'uS/cm': 'uscm',
+  '%EL': 'pct',
+};
+
+/** `pm25_ugm3`, `temperature_degc`, `ph` (pH has no unit); `pm25_corrected_ugm3` for corrected. */
+export function csvColumn(metric: MetricId, suffix = ''): string {
+  const slug = UNIT_SLUGS[METRICS[metric].unit];
+  return `${metric}${suffix}${slug ? `_${slug}` : ''}`;
+}
+
+/** RFC 4180 (csv-stringify): CRLF line ends, fields quoted only when they hold a comma, quote or line end. */
+const CSV_OPTIONS = { record_delimiter: 'windows', eof: true } as const;
+const num = (v: number | undefined): number | '' => (v === undefined ? '' : v);
 
 const WRITERS: Record<ExportFormat, (plan: ExportPlan, h: ExportHeader, byId: Map<string, Station>) => Writer> = {
-  csv: (plan, h, byId) => {
+  // No comment lines: the first line is the header and every other line a reading, so the file
+  // opens as it is in any spreadsheet or CSV reader; the licence travels in the HTTP headers (Link
+  // rel=license, X-Data-Attribution), the other formats' meta and GET /v1/meta (docs/api.md).
+  csv: (plan, _h, byId) => {
     const corrected = plan.metrics.filter((m) => (CORRECTED_METRICS as readonly string[]).includes(m));
     const columns = [
       'time',
@@ -187,50 +211,40 @@ const WRITERS: Record<ExportFormat, (plan: ExportPlan, h: ExportHeader, byId: Ma
       'kind',
       'lat',
       'lon',
-      ...plan.metrics,
-      ...corrected.flatMap((m) => [`${m}_corrected`, `${m}_correction`]),
+      ...plan.metrics.map((m) => csvColumn(m)),
+      ...corrected.flatMap((m) => [csvColumn(m, '_corrected'), `${m}_correction`]),
       'qc',
       'qc_metrics',
       'seq',
     ];
-    const units = plan.metrics.map((m) => `${m} ${METRICS[m].unit}`).join(', ');
     return {
-      start: () =>
-        [
-          `# ${h.dataset}`,
-          `# licence: ${h.licence.id} ${h.licence.url}`,
-          `# attribution: ${h.licence.attribution}`,
-          `# range: ${h.from} (inclusive) to ${h.to} (exclusive), UTC; qc=${h.qc}`,
-          `# stations: ${h.stations.join(' ') || '(none)'}`,
-          `# units: ${units}; time is RFC 3339 UTC; qc lists QC flags separated by |, qc_metrics the metrics range/spike/stuck are about (docs/qc.md)`,
-          `# source: ${h.source}, generated ${h.generatedAt}`,
-          `# read with pandas: pd.read_csv(url, comment='#', parse_dates=['time'])`,
-          columns.join(','),
-          '',
-        ].join('\n'),
+      start: () => stringify([columns], CSV_OPTIONS),
       row: (r) => {
         const s = byId.get(r.stationId);
         const fields = [
           iso(r.ts),
-          csvField(r.stationId),
-          csvField(r.deviceId),
-          csvField(s?.district ?? ''),
+          r.stationId,
+          r.deviceId,
+          s?.district ?? '',
           s?.kind ?? '',
           num(s?.location.lat),
           num(s?.location.lon),
-          ...plan.metrics.map((m) => num(r.values[m])),
+          ...plan.metrics.map((m) => {
+            const v = r.values[m];
+            return v === undefined ? '' : roundMetric(m, v);
+          }),
           ...corrected.flatMap((m) => {
             const c = r.corrections.find((x) => x.metric === m);
-            return c ? [String(c.value), csvField(c.method)] : ['', ''];
+            return c ? [roundMetric(m, c.value), c.method] : ['', ''];
           }),
           r.qc.join('|'),
           (r.qcMetrics ?? []).join('|'),
           num(r.seq),
         ];
-        return `${fields.join(',')}\n`;
+        return stringify([fields], CSV_OPTIONS);
       },
       separator: '',
-      end: (rows) => `# rows: ${rows}\n`,
+      end: () => '',
     };
   },
   json: (_plan, h) => ({
@@ -257,8 +271,8 @@ const WRITERS: Record<ExportFormat, (plan: ExportPlan, h: ExportHeader, byId: Ma
         device: r.deviceId,
         district: s?.district ?? null,
         kind: s?.kind ?? null,
-        ...r.values,
-        ...Object.fromEntries(r.corrections.map((c) => [`${c.metric}_corrected`, c.value])),
+        ...roundValues(r.values),
+        ...Object.fromEntries(roundCorrections(r.corrections).map((c) => [`${c.metric}_corrected`, c.value])),
         qc: r.qc.join('|'),
         qc_metrics: (r.qcMetrics ?? []).join('|'),
       };

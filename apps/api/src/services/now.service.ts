@@ -1,6 +1,7 @@
 import {
   type AqiScheme,
   ageSeconds,
+  DECIMALS,
   type HourlyMean,
   hourStart,
   isLive,
@@ -11,6 +12,10 @@ import {
   QC_POLICY,
   type QcFlag,
   rolling24hMean,
+  roundCorrections,
+  roundMetric,
+  roundTo,
+  roundValues,
   type Station,
 } from '@cnx/domain';
 import type { AggregateBucket, ReadingStore, StoredReading } from '@cnx/store';
@@ -145,9 +150,9 @@ export class NowService {
           windowHours: 24,
           readings,
           flagged: flaggedCount,
-          flaggedShare: readings > 0 ? flaggedCount / readings : null,
+          flaggedShare: readings > 0 ? roundTo(flaggedCount / readings, DECIMALS.share) : null,
           excluded: excludedCount,
-          excludedShare: readings > 0 ? excludedCount / readings : null,
+          excludedShare: readings > 0 ? roundTo(excludedCount / readings, DECIMALS.share) : null,
         },
       });
     }
@@ -193,9 +198,11 @@ export class NowService {
       const nowcast = { pm25: pm25.nowcast?.value, pm10: pm10.nowcast?.value };
       const th = aqiIndex('th-pcd-2023', rolling, 'rolling24h');
       const thNow = nowBand(pm25, pm10, { pm25: series, pm10: r10.get(s.id) ?? [] }, now);
+      // Indices from the unrounded means (each scheme rounds or truncates as its table says); the
+      // means themselves are shown at the metric's precision (no double rounding).
       out.set(s.id, {
-        pm25,
-        pm10,
+        pm25: shown(pm25, 'pm25'),
+        pm10: shown(pm10, 'pm10'),
         aqi: {
           th,
           us: aqiIndex('us-epa-2024', nowcast, 'nowcast'),
@@ -294,10 +301,27 @@ export function latestReading(r: StoredReading, now: number): Static<typeof Late
     ageSeconds: ageSeconds(r.ts, now),
     live: isLive(r.ts, now),
     device: r.deviceId,
-    values: r.values,
-    corrections: r.corrections,
+    values: roundValues(r.values),
+    corrections: roundCorrections(r.corrections),
     qc: r.qc,
     ...(r.qcMetrics ? { qcMetrics: r.qcMetrics } : {}),
+  };
+}
+
+/** A PM state as published: its means at the metric's precision (issue 14), shares and weights at theirs. */
+function shown(state: Static<typeof PmState>, metric: MetricId): Static<typeof PmState> {
+  const { hour1, rolling24h, nowcast } = state;
+  return {
+    ...state,
+    hour1: hour1 ? { ...hour1, value: roundMetric(metric, hour1.value) } : null,
+    rolling24h: {
+      ...rolling24h,
+      value: rolling24h.value === null ? null : roundMetric(metric, rolling24h.value),
+      coverage: roundTo(rolling24h.coverage, DECIMALS.share),
+    },
+    nowcast: nowcast
+      ? { ...nowcast, value: roundMetric(metric, nowcast.value), weight: roundTo(nowcast.weight, DECIMALS.weight) }
+      : null,
   };
 }
 

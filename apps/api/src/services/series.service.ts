@@ -5,6 +5,9 @@ import {
   METRIC_IDS,
   METRICS,
   type MetricId,
+  roundCorrections,
+  roundMetric,
+  roundValues,
 } from '@cnx/domain';
 import { idProblem, keyOf, type ReadingKey, type ReadingStore, type StoredReading } from '@cnx/store';
 import type { Static } from 'typebox';
@@ -101,9 +104,9 @@ export class SeriesService {
       return {
         start: iso(b.start),
         end: iso(b.start + bucketMs),
-        mean: b.mean,
-        min: b.min,
-        max: b.max,
+        mean: roundMetric(metric, b.mean),
+        min: roundMetric(metric, b.min),
+        max: roundMetric(metric, b.max),
         count: b.count,
         flagged: b.flagged,
         coverage: coverage(b.count, overlap),
@@ -215,8 +218,8 @@ export function readingRecord(r: StoredReading): Static<typeof ReadingRecord> {
     station: r.stationId,
     device: r.deviceId,
     ...(r.seq === undefined ? {} : { seq: r.seq }),
-    values: r.values,
-    corrections: r.corrections,
+    values: roundValues(r.values),
+    corrections: roundCorrections(r.corrections),
     qc: r.qc,
     ...(r.qcMetrics ? { qcMetrics: r.qcMetrics } : {}),
   };

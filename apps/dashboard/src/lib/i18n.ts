@@ -120,6 +120,8 @@ const th = {
   geojsonAll: 'GeoJSON ทุกสถานี',
   csvAir: 'CSV สถานีวัดฝุ่น',
   csvCanal: 'CSV สถานีคลอง',
+  csvNote:
+    'ไฟล์ CSV เปิดได้ทันทีในโปรแกรมตารางคำนวณ: บรรทัดแรกเป็นชื่อคอลัมน์พร้อมหน่วย (เช่น pm25_ugm3) ตามด้วยค่าที่อ่านได้บรรทัดละหนึ่งค่า โปรดอ้างอิงแหล่งที่มาตามด้านบนเมื่อใช้ข้อมูล',
   apiReference: 'คู่มืออ้างอิง API',
   openapi: 'เอกสาร OpenAPI',
   available: 'มีอะไรบ้าง',
@@ -270,6 +272,8 @@ const en: Messages = {
   geojsonAll: 'GeoJSON, all stations',
   csvAir: 'CSV, air stations',
   csvCanal: 'CSV, canal stations',
+  csvNote:
+    'CSV files open as they are in any spreadsheet: the first line names the columns with their units (such as pm25_ugm3), then one reading per line. Credit the data with the attribution above.',
   apiReference: 'API reference',
   openapi: 'OpenAPI document',
   available: 'What is available',

@@ -7,7 +7,7 @@
  *
  *   npx tsx apps/gateway/src/ingest/stages.bench.ts [readings=400000] [rounds=5]
  */
-import { loadCityPack, resolveCityDir } from '@cnx/city-pack';
+import { DEFAULT_CITY_ID, loadCityPack, resolveCityDir } from '@cnx/city-pack';
 import { DEFAULT_QC_CONFIG } from '@cnx/domain';
 import { topics } from '@cnx/protocol';
 import { createLogger } from '@cnx/runtime';
@@ -38,8 +38,8 @@ class MemoryLog implements DurableLog {
 }
 
 async function main(): Promise<void> {
-  const loaded = await loadCityPack(resolveCityDir('chiang-mai'));
-  if (!loaded.ok) throw new Error('chiang-mai city pack invalid');
+  const loaded = await loadCityPack(resolveCityDir(DEFAULT_CITY_ID));
+  if (!loaded.ok) throw new Error(`${DEFAULT_CITY_ID} city pack invalid`);
   const pack = loaded.value;
   const devices = pack.devices.filter((d) => pack.stationById.get(d.stationId)?.kind === 'air').map((d) => d.id);
   const spool = new MemoryLog();

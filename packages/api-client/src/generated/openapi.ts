@@ -66,7 +66,7 @@ export interface paths {
         };
         /**
          * Stations with their status
-         * @description Every station of the city pack, filtered by kind, district, bounding box or ids. Status: last reading, online/offline (silent for longer than API_OFFLINE_AFTER_S), and QC health (share of flagged readings in 24 h).
+         * @description Every station of the city pack, filtered by kind, district, ids, and a bounding box (`bbox`) or a radius (`coordinates=lat,lon&radius=metres`, great-circle, at most 25000 m; nearest first, with `distanceM`), in pages (`limit`, `page`; `meta.found` counts all matches). Each station names its data provider, owner and instrument (reference or low-cost, sensor model) and the times of its first and last stored reading. Status: last reading, online/offline (silent for longer than API_OFFLINE_AFTER_S), and QC health (share of flagged readings in 24 h).
          */
         get: operations["listStations"];
         put?: never;
@@ -263,7 +263,7 @@ export interface paths {
         };
         /**
          * Download readings as CSV, JSON, NDJSON or GeoJSON
-         * @description Streamed from the store in pages, so any range up to the limit works without loading it. Every file carries the licence (CC-BY-4.0) and attribution: CSV in leading # comment lines (pandas: `pd.read_csv(url, comment='#')`), JSON and GeoJSON in a `meta` member, NDJSON on its first line. At most 366 days per export; 20 exports per rate-limit window. Past ranges (ending more than an hour ago) carry an ETag.
+         * @description Streamed from the store in pages, so any range up to the limit works without loading it. CSV is RFC 4180 (CRLF line ends): the header is the first line, then one line per reading, no comment lines; metric columns carry their unit (`pm25_ugm3`) and every number is at its metric's precision (GET /v1/meta). The licence (CC-BY-4.0) and attribution are in the response headers (`Link: <…>; rel="license"`, `X-Data-Licence`, `X-Data-Attribution`), in GET /v1/meta, in the `meta` member of JSON and GeoJSON and on the first line of NDJSON. At most 366 days per export; 20 exports per rate-limit window. Past ranges (ending more than an hour ago) carry an ETag.
          */
         get: operations["exportReadings"];
         put?: never;
@@ -675,6 +675,10 @@ export interface components {
                 };
                 maxStreams: number;
                 maxStreamsPerClient: number;
+                /** @description Largest `limit` of a list page */
+                maxPageLimit: number;
+                /** @description Largest `radius` of a radius search, metres */
+                maxRadiusM: number;
             };
         };
         /** ProblemDetail */
@@ -705,6 +709,22 @@ export interface components {
             };
             uptimeSeconds: number;
             streams: number;
+        };
+        /** Organisation */
+        Organisation: {
+            name: string;
+            url?: string;
+        };
+        /** Instrument */
+        Instrument: {
+            /**
+             * @description reference: a regulatory-grade monitor; low-cost: a sensor (OpenAQ isMonitor true / false)
+             * @enum {unknown}
+             */
+            grade: "reference" | "low-cost";
+            manufacturer: string;
+            /** @description The sensor model */
+            model: string;
         };
         /**
          * CanalLevels
@@ -754,18 +774,34 @@ export interface components {
             name: components["schemas"]["LocalizedText"];
             district: string;
             location: components["schemas"]["GeoPoint"];
+            provider?: components["schemas"]["Organisation"];
+            owner?: components["schemas"]["Organisation"];
+            instrument?: components["schemas"]["Instrument"];
             devices: {
                 id: string;
                 model: string;
                 transport: string;
             }[];
             canal?: components["schemas"]["CanalLevels"];
+            /** @description Time of the oldest stored reading */
+            firstReading: string | null;
+            /** @description Time of the newest stored reading */
+            lastReading: string | null;
+            /** @description Great-circle distance from `coordinates`, metres (radius searches only) */
+            distanceM?: number;
             status: components["schemas"]["StationStatus"];
         };
         /** StationList */
         StationList: {
             meta: {
                 city: string;
+                /** @description Items matching the filters, on all pages */
+                found: number;
+                /** @description Items per page */
+                limit: number;
+                /** @description This page, from 1 */
+                page: number;
+                /** @description Items on this page */
                 count: number;
                 /**
                  * Format: date-time
@@ -947,6 +983,13 @@ export interface components {
         LatestList: {
             meta: {
                 city: string;
+                /** @description Items matching the filters, on all pages */
+                found: number;
+                /** @description Items per page */
+                limit: number;
+                /** @description This page, from 1 */
+                page: number;
+                /** @description Items on this page */
                 count: number;
                 /**
                  * Format: date-time
@@ -1567,6 +1610,8 @@ export type Licence = components['schemas']['Licence'];
 export type Meta = components['schemas']['Meta'];
 export type ProblemDetail = components['schemas']['ProblemDetail'];
 export type Health = components['schemas']['Health'];
+export type Organisation = components['schemas']['Organisation'];
+export type Instrument = components['schemas']['Instrument'];
 export type CanalLevels = components['schemas']['CanalLevels'];
 export type QcHealth = components['schemas']['QcHealth'];
 export type StationStatus = components['schemas']['StationStatus'];
@@ -1783,8 +1828,22 @@ export interface operations {
                  * @example 98.95,18.77,99.01,18.81
                  */
                 bbox?: string;
+                /**
+                 * @description latitude,longitude in degrees (WGS 84): the centre of a radius search (with `radius`)
+                 * @example 18.7883,98.9853
+                 */
+                coordinates?: string;
+                /**
+                 * @description Metres around `coordinates` (great-circle distance), 1 to 25000
+                 * @example 2000
+                 */
+                radius?: number;
                 /** @description Comma-separated station ids (at most 100) */
                 station?: string;
+                /** @description Items per page, 1 to 1000 (default 100) */
+                limit?: number;
+                /** @description Page, from 1 */
+                page?: number;
             };
             header?: never;
             path?: never;
@@ -1984,8 +2043,22 @@ export interface operations {
                  * @example 98.95,18.77,99.01,18.81
                  */
                 bbox?: string;
+                /**
+                 * @description latitude,longitude in degrees (WGS 84): the centre of a radius search (with `radius`)
+                 * @example 18.7883,98.9853
+                 */
+                coordinates?: string;
+                /**
+                 * @description Metres around `coordinates` (great-circle distance), 1 to 25000
+                 * @example 2000
+                 */
+                radius?: number;
                 /** @description Comma-separated station ids (at most 100) */
                 station?: string;
+                /** @description Items per page, 1 to 1000 (default 100) */
+                limit?: number;
+                /** @description Page, from 1 */
+                page?: number;
             };
             header?: never;
             path?: never;
@@ -2779,6 +2852,16 @@ export interface operations {
                  * @example 98.95,18.77,99.01,18.81
                  */
                 bbox?: string;
+                /**
+                 * @description latitude,longitude in degrees (WGS 84): the centre of a radius search (with `radius`)
+                 * @example 18.7883,98.9853
+                 */
+                coordinates?: string;
+                /**
+                 * @description Metres around `coordinates` (great-circle distance), 1 to 25000
+                 * @example 2000
+                 */
+                radius?: number;
                 /** @description Comma-separated metric ids (default: the metrics of the selected station kinds) */
                 metrics?: string;
                 /** @description usable: the readings the quality policy lets into figures (no range, spike, stuck, seq_duplicate, future or stale flag on the metric asked for or on the whole reading; humidity only annotates: docs/qc.md); include: all readings; exclude-flagged: only readings without a QC flag (for a series: on its metric or the whole reading); only-flagged: only flagged ones */

@@ -27,7 +27,7 @@ export const canalRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (_req, reply) => {
       const data = await canal.all();
       cacheFor(reply, 15);
-      licenceLinks(reply, city.licence.url);
+      licenceLinks(reply, city.licence);
       return { meta: { city: city.id, count: data.length, generatedAt: await app.cnx.now.asOf() }, data };
     },
   );
@@ -48,7 +48,7 @@ export const canalRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const data = await canal.one(req.params.stationId);
       cacheFor(reply, 15);
-      licenceLinks(reply, city.licence.url);
+      licenceLinks(reply, city.licence);
       return data;
     },
   );

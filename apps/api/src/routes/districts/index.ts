@@ -26,7 +26,7 @@ export const districtRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (_req, reply) => {
       const data = await districts.summaries();
       cacheFor(reply, 15);
-      licenceLinks(reply, city.licence.url);
+      licenceLinks(reply, city.licence);
       return { meta: { city: city.id, count: data.length, generatedAt: await app.cnx.now.asOf() }, data };
     },
   );
@@ -47,7 +47,7 @@ export const districtRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const data = await districts.detail(req.params.districtId);
       cacheFor(reply, 15);
-      licenceLinks(reply, city.licence.url);
+      licenceLinks(reply, city.licence);
       return { meta: { city: city.id, generatedAt: await app.cnx.now.asOf() }, data };
     },
   );

@@ -18,9 +18,12 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'exportReadings',
         summary: 'Download readings as CSV, JSON, NDJSON or GeoJSON',
         description:
-          'Streamed from the store in pages, so any range up to the limit works without loading it. Every file ' +
-          `carries the licence (${city.licence.id}) and attribution: CSV in leading # comment lines (pandas: ` +
-          "`pd.read_csv(url, comment='#')`), JSON and GeoJSON in a `meta` member, NDJSON on its first line. " +
+          'Streamed from the store in pages, so any range up to the limit works without loading it. CSV is RFC ' +
+          '4180 (CRLF line ends): the header is the first line, then one line per reading, no comment lines; ' +
+          "metric columns carry their unit (`pm25_ugm3`) and every number is at its metric's precision " +
+          `(GET /v1/meta). The licence (${city.licence.id}) and attribution are in the response headers ` +
+          '(`Link: <…>; rel="license"`, `X-Data-Licence`, `X-Data-Attribution`), in GET /v1/meta, in the ' +
+          '`meta` member of JSON and GeoJSON and on the first line of NDJSON. ' +
           `At most ${config.limits.exportMaxDays} days per export; ${config.rateLimit.exportMax} exports per ` +
           'rate-limit window. Past ranges (ending more than an hour ago) carry an ETag.',
         querystring: ExportQuery,
@@ -42,7 +45,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const plan = exports.plan(req.query);
       reply.header('content-disposition', `attachment; filename="${plan.filename}"`);
-      licenceLinks(reply, city.licence.url);
+      licenceLinks(reply, city.licence);
       if (app.cnx.series.settled(plan.to)) {
         // A past range changes only if late or replayed readings arrive: the count is a cheap detector.
         const tag = `W/"${plan.fingerprint}-${await exports.count(plan)}"`;

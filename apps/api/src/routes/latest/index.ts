@@ -10,8 +10,10 @@ import {
   StationListQuery,
   StationParams,
 } from '../../schemas';
+import { pageOf } from '../../services/city';
 import { NOW_EXCLUDED_FLAGS } from '../../services/now.service';
 import { cacheFor, licenceLinks } from '../../util/http';
+import { nearestFirst } from '../stations/index';
 
 const LATEST_DESCRIPTION =
   'The newest reading of each station and, for air stations, PM2.5 and PM10 as `hour1` (current clock hour so far), ' +
@@ -40,13 +42,14 @@ export const latestRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const data = await now.latest(city.select(req.query));
+      const page = pageOf(nearestFirst(city, req.query), req.query);
+      const data = await now.latest(page.data);
       cacheFor(reply, 15);
-      licenceLinks(reply, city.licence.url);
+      licenceLinks(reply, city.licence);
       return {
         meta: {
           city: city.id,
-          count: data.length,
+          ...page.meta,
           generatedAt: await app.cnx.now.asOf(),
           qcExcluded: QC_FLAG_LIST.filter((f) => NOW_EXCLUDED_FLAGS.includes(f)),
         },
@@ -71,7 +74,7 @@ export const latestRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const s = city.station(req.params.stationId);
       cacheFor(reply, 15);
-      licenceLinks(reply, city.licence.url);
+      licenceLinks(reply, city.licence);
       return (await now.latest([s]))[0]!;
     },
   );

@@ -1,7 +1,7 @@
 import { AQI_BANDS, LIVE_MAX_AGE_MS, METRIC_IDS, METRICS, QC_FLAG_LIST, QC_POLICY, QC_USES } from '@cnx/domain';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
-import { errorResponses, Health, Meta, NoQuery, NotModified, ok } from '../../schemas';
+import { errorResponses, Health, MAX_PAGE_LIMIT, MAX_RADIUS_M, Meta, NoQuery, NotModified, ok } from '../../schemas';
 import { cacheFor, licenceLinks } from '../../util/http';
 
 /** How long /health waits for the store before calling it down. */
@@ -25,7 +25,7 @@ export const metaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (_req, reply) => {
       cacheFor(reply, 3600);
-      licenceLinks(reply, city.licence.url);
+      licenceLinks(reply, city.licence);
       const c = city.pack.city;
       const body: Static<typeof Meta> = {
         api: { version: '1', openapi: '/openapi.json', docs: '/docs' },
@@ -61,6 +61,8 @@ export const metaRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
           maxStreams: config.stream.maxStreams,
           maxStreamsPerClient: config.stream.maxPerClient,
+          maxPageLimit: MAX_PAGE_LIMIT,
+          maxRadiusM: MAX_RADIUS_M,
         },
       };
       return body;

@@ -37,7 +37,7 @@ export const seriesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const body = await series.series(req.params.stationId, req.query);
       cacheFor(reply, series.settled(Date.parse(body.meta.to)) ? 3600 : 60);
-      licenceLinks(reply, city.licence.url);
+      licenceLinks(reply, city.licence);
       return body;
     },
   );
@@ -61,7 +61,7 @@ export const seriesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const body = await series.readings(req.params.stationId, req.query);
       cacheFor(reply, series.settled(Date.parse(body.meta.to)) ? 3600 : 30);
-      licenceLinks(reply, city.licence.url);
+      licenceLinks(reply, city.licence);
       return body;
     },
   );

@@ -4,7 +4,7 @@
 // The apps run TypeScript with tsx in development ("just-in-time packages", docs/architecture.md);
 // a deployment runs one self-contained folder instead, `apps/<app>/dist/`:
 //   main.mjs (+ .map)        the app and every pure-JS dependency, bundled by esbuild (ESM, node20);
-//                            the gateway also quarantine.mjs, its quarantine replay tool
+//                            the gateway also quarantine.mjs and influx-init.mjs, its CLI tools
 //   node_modules/            the modules kept external (scripts/bundle.mjs: better-sqlite3, serialport,
 //                            modbus-serial)
 //                            and what they load at run time, copied from the installed tree
@@ -66,7 +66,13 @@ async function bundleNodeApp() {
     entryPoints: {
       main: path.join(appDir, 'src/main.ts'),
       // The gateway's quarantine replay tool (apps/gateway/README.md), for hosts without the sources.
-      ...(app === 'gateway' ? { quarantine: path.join(appDir, 'src/cli/quarantine.ts') } : {}),
+      // and its InfluxDB 2.x init step (bucket + DBRP mapping).
+      ...(app === 'gateway'
+        ? {
+            quarantine: path.join(appDir, 'src/cli/quarantine.ts'),
+            'influx-init': path.join(appDir, 'src/cli/influx-init.ts'),
+          }
+        : {}),
     },
     outdir: dist,
     outExtension: { '.js': '.mjs' },

@@ -171,7 +171,7 @@ describe('infra/k8s manifests', () => {
   it('several gateways in one share group behind EMQX hash_clientid; several APIs; PDBs for each', () => {
     const cfg = named('ConfigMap', 'cnx-config')?.data;
     expect(cfg.GATEWAY_MQTT_SHARE_GROUP).toBe('gateways');
-    expect(cfg.INFLUX_CREATE_DB).toBe('false');
+    expect(cfg.INFLUX_VERSION).toBe('3');
     const emqx = named('StatefulSet', 'emqx');
     const env = Object.fromEntries(emqx?.spec.template.spec.containers[0].env.map((e: Obj) => [e.name, e.value]));
     expect(env.EMQX_BROKER__SHARED_SUBSCRIPTION_STRATEGY).toBe('hash_clientid');

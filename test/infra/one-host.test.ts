@@ -113,10 +113,12 @@ describe('one host with containers: infra/compose, infra/caddy, the Dockerfiles'
     expect(readFileSync(init, 'utf8')).toMatch(
       /influx v1 dbrp create[\s\S]*--bucket-id "\$\{DOCKER_INFLUXDB_INIT_BUCKET_ID\}"/,
     );
-    // The apps reach the store and the broker by service name, never create the 2.x database.
+    // The apps reach the store (as 2.x, token in their env file) and the broker by service name.
     expect(service('gateway').environment).toMatchObject({
       INFLUX_URL: 'http://influxdb:8086',
-      INFLUX_CREATE_DB: 'false',
+      INFLUX_VERSION: '2',
+      INFLUX_ORG: 'cnx',
+      INFLUX_BUCKET: 'cnx',
       GATEWAY_MQTT_URL: 'mqtt://mosquitto:1883',
     });
   });

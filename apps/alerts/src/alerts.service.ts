@@ -4,10 +4,12 @@
  * and staff escalation; the HTTP API. start()/stop() as every long-lived part.
  */
 import { type CityPack, formatCityPackIssue, loadCityPackById } from '@cnx/city-pack';
+import { topics } from '@cnx/protocol';
 import type { Logger } from '@cnx/runtime';
 import type { FastifyInstance } from 'fastify';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import { Counter, Gauge, Registry } from 'prom-client';
+
 import webpush from 'web-push';
 import { parseReadingsMessage, readingsBatchTopic } from './bus';
 import { EmailChannel } from './channels/email.adapter';
@@ -20,6 +22,8 @@ import type { AlertsConfig } from './config';
 import { Dispatcher } from './dispatcher';
 import { type CityInfo, Evaluator } from './evaluator';
 import { buildHttp } from './http/app';
+import { ReportStore } from './reports/report.store';
+import { ReportsService } from './reports/reports.service';
 import { loadRuleSet } from './rules.config';
 import { AlertStore } from './store';
 import { SubscriptionService } from './subscriptions.service';
@@ -48,6 +52,7 @@ export class AlertsService {
   private http?: FastifyInstance;
   private dispatcher?: Dispatcher;
   private subscriptions?: SubscriptionService;
+  private reports?: ReportsService;
   private evaluator?: Evaluator;
   private tickTimer?: NodeJS.Timeout;
   private readonly channels = new Map<string, Channel>();
@@ -124,7 +129,28 @@ export class AlertsService {
       this.now,
       () => dispatcher.kick(),
     );
+    const reportCity = {
+      id: pack.value.city.id,
+      bbox: pack.value.city.bbox,
+      stations: new Map(pack.value.stations.map((s) => [s.id, { ...s.location, district: s.district }])),
+    };
+    this.reports = new ReportsService(
+      new ReportStore(store.db),
+      store,
+      evaluator,
+      reportCity,
+      new Map(cfg.staff.map((s) => [s.id, s.name ?? s.id])),
+      (id, payload) => {
+        // QoS 1, not retained: GET /v1/reports is the state; MQTT.js queues it while the bus is down.
+        this.client?.publish(topics.report(cfg.city, id), JSON.stringify(payload), { qos: 1 }, (e) => {
+          if (e) this.logger.warn({ err: e.message, report: id }, 'report event not published');
+        });
+      },
+      this.logger.child({ component: 'reports' }),
+      this.now,
+    );
     this.http = buildHttp({
+      reports: this.reports,
       logger: this.logger,
       registry,
       store,
@@ -209,6 +235,7 @@ export class AlertsService {
     try {
       const now = this.now();
       this.subscriptions?.purge();
+      this.reports?.purge(this.cfg.reportRetentionDays);
       let queued = this.evaluator!.tick(now);
       queued += this.escalate(now);
       if (queued > 0) this.dispatcher!.kick();

@@ -41,7 +41,9 @@ export interface AlertsConfig {
   /** Proxies whose X-Forwarded-For names the client (the API forwards citizens' requests): proxy-addr list. */
   trustProxy: string;
   /** Per client (IP): requests per window, and new subscriptions per hour. */
-  rateLimit: { max: number; windowMs: number; subscribeMaxPerHour: number };
+  rateLimit: { max: number; windowMs: number; subscribeMaxPerHour: number; reportMaxPerHour: number };
+  /** Rejected and merged reports keep their text and exact point this long after moderation (days). */
+  reportRetentionDays: number;
   /** Confirmation messages sent to one contact address in 24 hours, at most (no message storm). */
   confirmationsPerAddressDay: number;
   /** A subscription not confirmed within this is deleted, with its contact details. */
@@ -126,7 +128,9 @@ export function loadAlertsConfig(env: Record<string, string | undefined> = proce
       max: r.int('ALERTS_RATE_LIMIT_MAX', 600, 1, 1_000_000),
       windowMs: r.int('ALERTS_RATE_LIMIT_WINDOW_S', 60, 1, 86_400) * 1000,
       subscribeMaxPerHour: r.int('ALERTS_SUBSCRIBE_RATE_LIMIT_MAX', 30, 1, 1_000_000),
+      reportMaxPerHour: r.int('ALERTS_REPORT_RATE_LIMIT_MAX', 30, 1, 1_000_000),
     },
+    reportRetentionDays: r.int('ALERTS_REPORT_RETENTION_D', 30, 1, 3650),
     confirmationsPerAddressDay: r.int('ALERTS_CONFIRMATIONS_PER_ADDRESS_DAY', 3, 1, 100),
     confirmTtlMs: r.int('ALERTS_CONFIRM_TTL_H', 48, 1, 720) * 3_600_000,
     webhookAllowPrivate: r.bool('ALERTS_WEBHOOK_ALLOW_PRIVATE', false),

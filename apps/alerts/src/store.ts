@@ -335,6 +335,16 @@ export class AlertStore {
       .all({ from, limit }) as AlertRow[];
   }
 
+  /** Alerts active at some time in [from, to]: started by `to` and not ended before `from`. */
+  alertsOverlapping(from: number, to: number): AlertRow[] {
+    return this.db
+      .prepare(
+        `SELECT * FROM alerts WHERE since <= @to AND (status IN ('firing','acknowledged')
+           OR COALESCE(resolved_at, updated_at) >= @from) ORDER BY id`,
+      )
+      .all({ from, to }) as AlertRow[];
+  }
+
   // audit -------------------------------------------------------------------
   audit(at: number, actor: string, action: string, alertId: number | null, detail?: unknown): void {
     this.db

@@ -19,6 +19,8 @@ import { districtRoutes } from './routes/districts';
 import { exportRoutes } from './routes/exports';
 import { latestRoutes } from './routes/latest';
 import { metaRoutes } from './routes/meta';
+import { reportRoutes } from './routes/reports';
+import { staffReportRoutes } from './routes/reports/staff';
 import { seriesRoutes } from './routes/series';
 import { staffRoutes } from './routes/staff';
 import { stationRoutes } from './routes/stations';
@@ -186,6 +188,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.register(staffRoutes, { prefix: '/v1' });
   app.register(alertRoutes, { prefix: '/v1' });
   app.register(subscriptionRoutes, { prefix: '/v1' });
+  app.register(reportRoutes, { prefix: '/v1' });
+  app.register(staffReportRoutes, { prefix: '/v1' });
   app.register(adminRoutes, { prefix: '/admin' });
   return app as unknown as FastifyInstance;
 }

@@ -27,7 +27,13 @@ export interface ApiConfig {
   storeTimeoutMs: number;
   /** The internal bus (live stream); undefined = no live stream. */
   mqtt?: { url: string; username?: string; password?: string };
-  rateLimit: { max: number; windowMs: number; exportMax: number; subscribeMaxPerHour: number };
+  rateLimit: {
+    max: number;
+    windowMs: number;
+    exportMax: number;
+    subscribeMaxPerHour: number;
+    reportMaxPerHour: number;
+  };
   /** Accepted admin keys (Authorization: Bearer <key> or X-API-Key). Empty: admin routes always 401. */
   adminKeys: string[];
   /** Trust X-Forwarded-For from a reverse proxy (the client address for rate limits). */
@@ -107,6 +113,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
       exportMax: r.int('API_EXPORT_RATE_LIMIT_MAX', 20, 1, 1_000_000),
       // New alert subscriptions per client an hour (issue 12: abuse limits; per address: apps/alerts).
       subscribeMaxPerHour: r.int('API_SUBSCRIBE_RATE_LIMIT_MAX', 10, 1, 1_000_000),
+      reportMaxPerHour: r.int('API_REPORT_RATE_LIMIT_MAX', 10, 1, 1_000_000),
     },
     adminKeys,
     trustProxy: r.bool('API_TRUST_PROXY', false),

@@ -102,6 +102,14 @@ describe('the OpenAPI document', () => {
         '/v1/subscriptions/webpush-key',
         '/v1/subscription',
         '/v1/unsubscribe',
+        '/v1/reports',
+        '/v1/reports/{reportId}/photo',
+        '/v1/staff/reports',
+        '/v1/staff/reports/{reportId}',
+        '/v1/staff/reports/{reportId}/photo',
+        '/v1/staff/reports/{reportId}/approve',
+        '/v1/staff/reports/{reportId}/reject',
+        '/v1/staff/reports/{reportId}/merge',
       ].sort(),
     );
     // Every operation has a unique operationId (method names of generated clients).
@@ -128,9 +136,9 @@ describe('the OpenAPI document', () => {
     const resolved = (await dereference(structuredClone(doc))) as OpenAPIV3_1.Document;
     const checked: string[] = [];
     for (const { path, op } of jsonOperations(resolved)) {
-      // The stream: stream.test.ts; staff, alert and subscription routes need a running alerts service:
-      // staff.test.ts, alerts.test.ts.
-      if (path === '/v1/stream' || /^\/v1\/(staff\/|alerts|subscription)/.test(path)) continue;
+      // The stream: stream.test.ts; staff, alert, subscription and report routes need a running alerts
+      // service: staff.test.ts, alerts.test.ts, reports.test.ts.
+      if (path === '/v1/stream' || /^\/v1\/(staff\/|alerts|subscription|reports)/.test(path)) continue;
       const headers = path.startsWith('/admin') ? { 'x-api-key': 'test-admin-key-0123456789abcdef' } : {};
       const res = await t.app.inject({ url: url(path, op), headers });
       expect(res.statusCode, `${path}: ${res.body.slice(0, 300)}`).toBe(200);

@@ -17,8 +17,17 @@ import {
   type operations,
   type PublicAlertList,
   type ReadingsPage,
+  type ReportAccepted,
+  type ReportApprove,
+  type ReportFeatureCollection,
+  type ReportMerge,
+  type ReportModerated,
+  type ReportReject,
+  type ReportRequest,
   type Series,
   type StaffAlertList,
+  type StaffReportDetail,
+  type StaffReportList,
   type Station,
   type StationLatest,
   type StationList,
@@ -307,6 +316,62 @@ export class CnxApiClient implements OperationMethods {
   /** The VAPID public key for PushManager.subscribe's applicationServerKey. */
   getWebPushKey(options?: RequestOptions): Promise<WebPushKey> {
     return this.json('getWebPushKey', {}, options);
+  }
+
+  // --- citizen reports (issue 12) -----------------------------------------------------------------
+
+  /** Send a report (no account): 202 with its number; staff check it before it is public. */
+  createReport(body: ReportRequest, options?: RequestOptions): Promise<ReportAccepted> {
+    return this.json('createReport', { body }, options) as Promise<never>;
+  }
+
+  /** Approved reports as a GeoJSON FeatureCollection (open data). */
+  async listReports(options?: RequestOptions): Promise<ReportFeatureCollection> {
+    const res = await this.ok('listReports', {}, options, 'application/geo+json');
+    return (await this.parseJson(res, 'listReports')) as ReportFeatureCollection;
+  }
+
+  /** The URL of an approved report's photo (for an `<img src>`). */
+  reportPhotoUrl(reportId: number): string {
+    return this.url('getReportPhoto', { path: { reportId: String(reportId) } });
+  }
+
+  /** An approved report's photo (JPEG) as the Response: `await response.blob()`. */
+  getReportPhoto(reportId: number, options?: RequestOptions): Promise<Response> {
+    return this.ok('getReportPhoto', { path: { reportId: String(reportId) } }, options, 'image/jpeg');
+  }
+
+  /** Staff: reports, newest first, optionally in one state (needs `staffToken`). */
+  listStaffReports(
+    query?: { status?: 'pending' | 'approved' | 'rejected' | 'merged' },
+    options?: RequestOptions,
+  ): Promise<StaffReportList> {
+    return this.json('listStaffReports', { query }, options);
+  }
+
+  /** Staff: one report, the sensor alerts and reports near it, and its audit trail. */
+  getStaffReport(reportId: number, options?: RequestOptions): Promise<StaffReportDetail> {
+    return this.json('getStaffReport', { path: { reportId: String(reportId) } }, options);
+  }
+
+  /** Staff: the photo of a report not yet approved, as the Response (`await response.blob()`). */
+  getStaffReportPhoto(reportId: number, options?: RequestOptions): Promise<Response> {
+    return this.ok('getStaffReportPhoto', { path: { reportId: String(reportId) } }, options, 'image/jpeg');
+  }
+
+  /** Staff: approve a pending report (409 `report_conflict` if it is not pending). */
+  approveReport(reportId: number, body: ReportApprove = {}, options?: RequestOptions): Promise<ReportModerated> {
+    return this.json('approveReport', { path: { reportId: String(reportId) }, body }, options);
+  }
+
+  /** Staff: reject a pending report with a reason. */
+  rejectReport(reportId: number, body: ReportReject, options?: RequestOptions): Promise<ReportModerated> {
+    return this.json('rejectReport', { path: { reportId: String(reportId) }, body }, options);
+  }
+
+  /** Staff: merge a pending report into the one it duplicates. */
+  mergeReport(reportId: number, body: ReportMerge, options?: RequestOptions): Promise<ReportModerated> {
+    return this.json('mergeReport', { path: { reportId: String(reportId) }, body }, options);
   }
 
   // --- generic ------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { ApiError } from './errors';
-import type { Heartbeat, LiveAlert, LiveReading } from './generated/openapi';
+import type { Heartbeat, LiveAlert, LiveReading, ReportFeature } from './generated/openapi';
 import { type SseEvent, SseParser } from './sse';
 
 /** Callbacks of a live subscription; all optional. */
@@ -10,6 +10,8 @@ export interface LiveHandlers {
   heartbeat?(heartbeat: Heartbeat): void;
   /** `event: alert`: an alert about one of the stream's stations was raised, changed or ended. */
   alert?(alert: LiveAlert, id: string): void;
+  /** `event: report`: staff approved a citizen report (a GeoJSON Feature, as in listReports). */
+  report?(report: ReportFeature, id: string): void;
   /**
    * Every event, parsed or not, including types this client does not know yet. With
    * the EventSource transport only named types are seen: reading, heartbeat, message and
@@ -93,7 +95,8 @@ export function subscribe(ctx: Context, handlers: LiveHandlers, options: LiveOpt
 
 function dispatch(handlers: LiveHandlers, event: SseEvent): void {
   handlers.event?.(event);
-  if (event.type !== 'reading' && event.type !== 'heartbeat' && event.type !== 'alert') return;
+  if (event.type !== 'reading' && event.type !== 'heartbeat' && event.type !== 'alert' && event.type !== 'report')
+    return;
   let parsed: unknown;
   try {
     parsed = JSON.parse(event.data);
@@ -105,6 +108,7 @@ function dispatch(handlers: LiveHandlers, event: SseEvent): void {
   }
   if (event.type === 'reading') handlers.reading?.(parsed as LiveReading, event.id);
   else if (event.type === 'alert') handlers.alert?.(parsed as LiveAlert, event.id);
+  else if (event.type === 'report') handlers.report?.(parsed as ReportFeature, event.id);
   else handlers.heartbeat?.(parsed as Heartbeat);
 }
 
@@ -116,7 +120,7 @@ function viaEventSource(
 ): LiveSubscription {
   let closed = false;
   const es = new ES(ctx.url);
-  for (const type of new Set(['reading', 'heartbeat', 'alert', 'message', ...(options.events ?? [])])) {
+  for (const type of new Set(['reading', 'heartbeat', 'alert', 'report', 'message', ...(options.events ?? [])])) {
     es.addEventListener(type, (e) => {
       if (!closed) dispatch(handlers, { type, data: String(e.data ?? ''), id: e.lastEventId ?? '' });
     });

@@ -11,6 +11,7 @@ import {
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { AlertEventPayload } from './alerts';
+import { ReportEventPayload } from './reports';
 
 /**
  * The bus contract: one schema per message the services exchange on the broker (docs/protocol.md
@@ -100,6 +101,8 @@ export const deadLetterValidator = Compile(DeadLetterSchema);
 export const deviceEventValidator = Compile(DeviceEventSchema);
 /** The alert event's schema is AlertEventPayload (alerts.ts, shared with the public alert views). */
 export const alertEventValidator = Compile(AlertEventPayload);
+/** An approved citizen report (reports.ts). */
+export const reportEventValidator = Compile(ReportEventPayload);
 
 /**
  * One accepted reading as it travels on the bus and sits in the spool. The producer's type (the
@@ -173,3 +176,5 @@ export const parseDeadLetter = (payload: Buffer | string) => parseWith<DeadLette
 export const parseDeviceEvent = (payload: Buffer | string) =>
   parseWith<DeviceEventPayload>(deviceEventValidator, payload);
 export const parseAlertEvent = (payload: Buffer | string) => parseWith<AlertEventPayload>(alertEventValidator, payload);
+export const parseReportEvent = (payload: Buffer | string) =>
+  parseWith<ReportEventPayload>(reportEventValidator, payload);

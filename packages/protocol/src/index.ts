@@ -3,6 +3,7 @@ export * from './bus';
 export * from './errors';
 export * from './normalized-json';
 export * from './payloads';
+export * from './reports';
 export * from './schemas';
 export * from './telemetry';
 export * from './topics';

@@ -8,6 +8,7 @@
  *   cnx/v1/{city}/deadletter/{deviceId}          gateway -> bus     DeadLetterPayload
  *   cnx/v1/{city}/events/device-offline|online   gateway -> bus     DeviceEventPayload
  *   cnx/v1/{city}/alerts/{ruleId}/{subjectId}    alerts, retained   AlertEventPayload (alerts.ts)
+ *   cnx/v1/{city}/reports/{reportId}             alerts -> bus      ReportEventPayload (reports.ts)
  *
  * Ids are restricted to [A-Za-z0-9_-] (see ID_PATTERN) so they can never contain MQTT wildcards or
  * level separators, and are safe as InfluxDB tag values and SQL parameters.
@@ -36,6 +37,8 @@ export const topics = {
   deviceEvent: (city: string, event: 'device-offline' | 'device-online') => `${TOPIC_ROOT}/${city}/events/${event}`,
   /** The alerts service's current state of one alert subject (retained). */
   alert: (city: string, ruleId: string, subject: string) => `${TOPIC_ROOT}/${city}/alerts/${ruleId}/${subject}`,
+  /** A citizen report approved by staff (QoS 1, not retained: GET /v1/reports gives the state). */
+  report: (city: string, reportId: number) => `${TOPIC_ROOT}/${city}/reports/${reportId}`,
 } as const;
 
 /** Subscription filters (MQTT wildcards). */
@@ -47,6 +50,7 @@ export const filters = {
   allDeadletter: (city: string) => `${TOPIC_ROOT}/${city}/deadletter/+`,
   allDeviceEvents: (city: string) => `${TOPIC_ROOT}/${city}/events/+`,
   allAlerts: (city: string) => `${TOPIC_ROOT}/${city}/alerts/+/+`,
+  allReports: (city: string) => `${TOPIC_ROOT}/${city}/reports/+`,
 } as const;
 
 export interface ParsedTopic {

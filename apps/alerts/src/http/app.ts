@@ -2,8 +2,8 @@
  * The alerts service's HTTP API as a plugin tree (docs/architecture.md house style 5): errors and
  * TypeBox validation, a per-client rate limit (@fastify/rate-limit; the client is X-Forwarded-For
  * from a trusted proxy, i.e. the public API forwarding a citizen's request), then the route groups:
- * operator endpoints (GET /health, GET /metrics), public alerts, citizen subscriptions and the staff
- * API. Contact details never leave this service through any route.
+ * operator endpoints (GET /health, GET /metrics), public alerts, citizen subscriptions, citizen
+ * reports and the staff API. Contact details never leave this service through any route.
  */
 import type { Logger } from '@cnx/runtime';
 import rateLimit from '@fastify/rate-limit';
@@ -13,10 +13,12 @@ import type { Registry } from 'prom-client';
 import type { AlertsConfig } from '../config';
 import { AlertsError } from '../errors';
 import type { Evaluator } from '../evaluator';
+import type { ReportsService } from '../reports/reports.service';
 import type { AlertStore } from '../store';
 import type { SubscriptionService } from '../subscriptions.service';
 import { errorsPlugin } from './errors.plugin';
 import { publicRoutes } from './public.routes';
+import { publicReportRoutes, staffReportRoutes } from './reports.routes';
 import { staffRoutes } from './staff.routes';
 import { subscriptionRoutes } from './subscriptions.routes';
 
@@ -33,6 +35,7 @@ export interface HttpDeps {
   evaluator: Evaluator;
   cfg: AlertsConfig;
   subscriptions: SubscriptionService;
+  reports: ReportsService;
   now?: () => number;
 }
 
@@ -84,5 +87,7 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
   app.register(publicRoutes, { store, evaluator, cfg, now });
   app.register(subscriptionRoutes, { subscriptions: deps.subscriptions, cfg });
   app.register(staffRoutes, { store, evaluator, staff: cfg.staff, now });
+  app.register(publicReportRoutes, { reports: deps.reports, cfg });
+  app.register(staffReportRoutes, { reports: deps.reports, cfg });
   return app as unknown as FastifyInstance;
 }

@@ -5,14 +5,13 @@
  * Errors from the catalogue (src/errors.ts): 401 unauthorized | staff_not_configured (+
  * WWW-Authenticate), 404 alert_not_found, 409 not_firing | already_closed. Times are RFC 3339 (UTC).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { StaffMember } from '../config';
 import { AlertsError } from '../errors';
 import type { Evaluator } from '../evaluator';
 import type { AlertRow, AlertStore } from '../store';
+import { staffAuth } from './staff-auth';
 import { staffAlert } from './views';
 
 /** Longest note a staff member may attach to an acknowledgement or resolution. */
@@ -20,7 +19,6 @@ export const MAX_NOTE_LENGTH = 500;
 /** Deliveries listed in one audit answer (a city-wide alert may have thousands): the newest ones. */
 export const AUDIT_MAX_DELIVERIES = 500;
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 const IdParams = Type.Object(
@@ -41,28 +39,8 @@ export interface StaffRoutesOptions {
 
 export const staffRoutes: FastifyPluginAsyncTypebox<StaffRoutesOptions> = async (app, opts) => {
   const { store, evaluator, now } = opts;
-  const keys = opts.staff.map((s) => ({ s, d: digest(s.token) }));
   const names = new Map(opts.staff.map((s) => [s.id, s.name ?? s.id]));
-  const who = new WeakMap<FastifyRequest, StaffMember>();
-
-  // onRequest: an unauthenticated request is refused before its body is read.
-  app.addHook('onRequest', async (req, reply) => {
-    const auth = req.headers.authorization;
-    let found: StaffMember | undefined;
-    if (typeof auth === 'string' && /^Bearer /i.test(auth)) {
-      const d = digest(auth.slice(7).trim());
-      // Compare with every key (constant time, digests: the token length does not leak either).
-      for (const k of keys) if (timingSafeEqual(k.d, d)) found = k.s;
-    }
-    // staff_not_configured tells the API (and an operator) that ALERTS_STAFF_FILE lists nobody, so no
-    // token can work; the API then names the setting to fix instead of "wrong token".
-    if (!found)
-      throw new AlertsError(keys.length ? 'unauthorized' : 'staff_not_configured', undefined, undefined, {
-        'www-authenticate': 'Bearer realm="cnx-staff"',
-      });
-    who.set(req, found);
-    reply.header('cache-control', 'no-store');
-  });
+  const who = staffAuth(app as never, opts.staff);
 
   // An action without a body (curl -X POST) is an action without a note.
   app.addHook('preValidation', async (req) => {
@@ -82,7 +60,7 @@ export const staffRoutes: FastifyPluginAsyncTypebox<StaffRoutesOptions> = async 
     if (a.status !== 'firing')
       throw new AlertsError('not_firing', `alert ${a.id} is ${a.status}: only a firing alert can be acknowledged`);
     const t = now();
-    const by = who.get(req)!.id;
+    const by = who(req).id;
     const note = req.body?.note;
     store.tx(() => {
       // Acknowledging stops the escalation to the next on-call tier.
@@ -97,7 +75,7 @@ export const staffRoutes: FastifyPluginAsyncTypebox<StaffRoutesOptions> = async 
     if (a.status === 'resolved' || a.status === 'cleared')
       throw new AlertsError('already_closed', `alert ${a.id} is already ${a.status}`);
     const t = now();
-    const by = who.get(req)!.id;
+    const by = who(req).id;
     const note = req.body?.note;
     store.tx(() => {
       store.updateAlert(a.id, { status: 'resolved', resolved_by: by, resolved_at: t, next_escalation_at: null });

@@ -22,13 +22,19 @@ const EXPOSED = [
   'x-ratelimit-reset',
 ];
 
-/** Routes a citizen's browser writes to (subscribe, confirm, manage, unsubscribe): token-authenticated, no cookies. */
-export const CITIZEN_WRITE_PATHS = /^\/v1\/(subscriptions(\/confirm)?|subscription|unsubscribe)(\?|$)/;
+/**
+ * Routes a browser page writes to: a citizen's subscription (token-authenticated) and report (no
+ * account), and staff moderation of reports (the staff member's Bearer token, typed into the dashboard's
+ * moderation page). None uses cookies, so allowing them cross-origin lets no other site act for anyone:
+ * a page can only send a credential it already has.
+ */
+export const CITIZEN_WRITE_PATHS =
+  /^\/v1\/(subscriptions(\/confirm)?|subscription|unsubscribe|reports|staff\/reports(\/\d+\/(approve|reject|merge))?)(\?|$)/;
 
 /**
  * Open reads, guarded: CORS allows any origin for GET/HEAD, and POST/PATCH/DELETE only on the citizen
- * subscription routes (they take a token, never a cookie; admin and staff routes still cannot be called
- * from a browser page of another site), and a per-client rate limit (client = IP, or X-Forwarded-For behind
+ * subscription and report routes and staff report moderation (they take a token, never a cookie; admin and
+ * the staff alert routes still cannot be written from a browser page), and a per-client rate limit (client = IP, or X-Forwarded-For behind
  * a trusted proxy) with the x-ratelimit-* headers on every response and 429 + Retry-After past it.
  * Routes tune it with `config.rateLimit` (exports are stricter; /health and /metrics are exempt).
  */

@@ -111,11 +111,16 @@ export const swaggerPlugin = fp(async (app: FastifyInstance, opts: SwaggerOption
           description:
             'Public alerts, and alert subscriptions for residents (email, LINE, Web Push, webhook; double opt-in)',
         },
+        {
+          name: 'reports',
+          description:
+            'Citizen reports (smoke, open burning, canal flooding, polluted water): send one without an account; approved ones as GeoJSON',
+        },
         { name: 'admin', description: 'Need an API key' },
         {
           name: 'staff',
           description:
-            'Municipal on-call staff: acknowledge and resolve alerts with their own credential (forwarded to the alerts service)',
+            'Municipal staff: acknowledge and resolve alerts, moderate citizen reports, with their own credential (forwarded to the alerts service)',
         },
       ],
       components: {

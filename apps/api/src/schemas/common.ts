@@ -141,9 +141,11 @@ export const ErrorResponse = Type.Object(
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request: `details` names each bad parameter and what is allowed',
   401: 'Missing or wrong API key (admin) or staff credential (staff)',
+  413: 'The body or the photo is too large',
   414: 'A path parameter is too long',
-  404: 'Unknown station, district, alert or route',
-  409: 'The alert is not in a state that allows this (e.g. already acknowledged)',
+  415: 'The photo is not a JPEG, PNG or WebP image (judged by its bytes)',
+  404: 'Unknown station, district, alert, report or route',
+  409: 'The alert or report is not in a state that allows this (e.g. already acknowledged or moderated)',
   429: 'Rate limit exceeded: retry after `Retry-After` seconds',
   500: 'Internal error',
   503: 'Store, bus or alerts service unavailable, or the server is overloaded',
@@ -154,7 +156,7 @@ const described = <T extends TSchema>(schema: T, description: string): T =>
   ({ ...schema, 'x-response-description': description }) as T;
 
 /** Error responses of a route: always 400, 429, 500, 503 and 504, plus the given statuses. */
-export function errorResponses(...extra: (401 | 404 | 409)[]): Record<number, typeof ErrorResponse> {
+export function errorResponses(...extra: (401 | 404 | 409 | 413 | 415)[]): Record<number, typeof ErrorResponse> {
   const out: Record<number, typeof ErrorResponse> = {};
   for (const status of [400, ...extra, 414, 429, 500, 503, 504].sort()) {
     out[status] = described(ErrorResponse, ERROR_DESCRIPTIONS[status]!);

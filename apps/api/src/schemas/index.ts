@@ -7,6 +7,7 @@ export * from './district';
 export * from './exports';
 export * from './live';
 export * from './meta';
+export * from './reports';
 export * from './series';
 export * from './staff';
 export * from './station';

@@ -9,8 +9,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { ApiError, staffUnauthorized } from '../errors';
 
-/** Largest answer accepted from the alerts service (an audit lists at most 500 deliveries). */
-export const MAX_ALERTS_ANSWER_BYTES = 2 * 1024 * 1024;
+/** Largest answer accepted from the alerts service (an audit lists 500 deliveries; the reports GeoJSON at most 1000 reports of <= 500 characters). */
+export const MAX_ALERTS_ANSWER_BYTES = 4 * 1024 * 1024;
 
 export interface ForwardRequest {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -67,7 +67,7 @@ export class AlertsForwarder {
     }
     let body: unknown;
     try {
-      body = JSON.parse(await readLimited(res, MAX_ALERTS_ANSWER_BYTES));
+      body = JSON.parse((await readLimited(res, MAX_ALERTS_ANSWER_BYTES)).toString('utf8'));
     } catch (err) {
       log.warn({ alerts: route, status: res.status, err: (err as Error).message }, 'alerts service answer unusable');
       if ((err as Error).name === 'TimeoutError')
@@ -77,6 +77,45 @@ export class AlertsForwarder {
     log.debug({ alerts: route, status: res.status, ms: Date.now() - started }, 'alerts service answered');
     if (res.ok) return body;
     throw this.toApiError(res, (body ?? {}) as AlertsErrorBody, log, route ?? '');
+  }
+
+  /** A JPEG the alerts service serves (a report's photo): the bytes, or an ApiError from the catalogue. */
+  async forwardJpeg(req: ForwardRequest, log: FastifyBaseLogger): Promise<Buffer> {
+    const route = req.path.split('?')[0] ?? '';
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${req.path}`, {
+        headers: {
+          ...(req.authorization ? { authorization: req.authorization } : {}),
+          ...(req.clientIp ? { 'x-forwarded-for': req.clientIp } : {}),
+          'x-request-id': req.requestId,
+        },
+        redirect: 'error',
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      log.warn({ alerts: route, err: (err as Error).message }, 'alerts service failed');
+      if ((err as Error).name === 'TimeoutError')
+        throw new ApiError('alerts_timeout', `the alerts service did not answer within ${this.timeoutMs} ms`);
+      throw new ApiError('alerts_unavailable', 'the alerts service cannot be reached', undefined, {
+        'retry-after': '5',
+      });
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await readLimited(res, MAX_ALERTS_ANSWER_BYTES);
+    } catch (err) {
+      log.warn({ alerts: route, status: res.status, err: (err as Error).message }, 'alerts service answer unusable');
+      throw new ApiError('alerts_unavailable', 'the alerts service gave an unusable answer');
+    }
+    if (res.ok && res.headers.get('content-type') === 'image/jpeg') return bytes;
+    let body: AlertsErrorBody = {};
+    try {
+      body = JSON.parse(bytes.toString('utf8')) as AlertsErrorBody;
+    } catch {
+      // not JSON: reported as unavailable below
+    }
+    throw this.toApiError(res, body, log, route);
   }
 
   private toApiError(res: Response, b: AlertsErrorBody, log: FastifyBaseLogger, route: string): ApiError {
@@ -94,6 +133,11 @@ export class AlertsForwarder {
         return new ApiError('alert_conflict', message);
       case 'subscription_not_found':
         return new ApiError('subscription_not_found');
+      case 'report_not_found':
+      case 'report_conflict':
+      case 'photo_too_large':
+      case 'photo_unsupported':
+        return new ApiError(code, message);
       case 'channel_unavailable':
         return new ApiError('channel_unavailable', message);
       case 'invalid_request':
@@ -111,14 +155,14 @@ export class AlertsForwarder {
   }
 }
 
-/** The body as text, refusing more than `max` bytes (the timeout signal still bounds the time). */
-async function readLimited(res: Response, max: number): Promise<string> {
+/** The body's bytes, refusing more than `max` bytes (the timeout signal still bounds the time). */
+async function readLimited(res: Response, max: number): Promise<Buffer> {
   const declared = Number(res.headers.get('content-length') ?? 0);
   if (declared > max) {
     await res.body?.cancel();
     throw new Error(`answer of ${declared} bytes is over ${max}`);
   }
-  if (!res.body) return '';
+  if (!res.body) return Buffer.alloc(0);
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -126,5 +170,5 @@ async function readLimited(res: Response, max: number): Promise<string> {
     if (size > max) throw new Error(`answer over ${max} bytes`);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

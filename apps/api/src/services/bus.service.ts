@@ -16,7 +16,9 @@ import {
   filters,
   parseAlertEvent,
   parseReadingsBatchLenient,
+  parseReportEvent,
   parseTopic,
+  type ReportEventPayload,
 } from '@cnx/protocol';
 import type { Logger } from '@cnx/runtime';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -38,6 +40,8 @@ export type LiveListener = (event: LiveEvent) => void;
 
 /** An alert transition from the bus (`cnx/v1/{city}/alerts/{rule}/{subject}`), validated. */
 export type AlertListener = (event: AlertEventPayload) => void;
+/** A citizen report approved by staff (`cnx/v1/{city}/reports/{id}`), validated. */
+export type ReportListener = (event: ReportEventPayload) => void;
 
 /** Where live events come from (the MQTT bus in production; tests may feed their own). */
 export interface LiveSource {
@@ -45,6 +49,8 @@ export interface LiveSource {
   subscribe(listener: LiveListener): () => void;
   /** Alert transitions as they happen (never the retained state a new subscriber is handed). */
   subscribeAlerts?(listener: AlertListener): () => void;
+  /** Reports as staff approve them. */
+  subscribeReports?(listener: ReportListener): () => void;
 }
 
 export interface BusCounters {
@@ -65,6 +71,7 @@ export class BusService implements LiveSource {
   private client: MqttClient | undefined;
   private readonly listeners = new Set<LiveListener>();
   private readonly alertListeners = new Set<AlertListener>();
+  private readonly reportListeners = new Set<ReportListener>();
   private readonly seen = new Set<string>();
 
   constructor(
@@ -89,6 +96,11 @@ export class BusService implements LiveSource {
     return () => this.alertListeners.delete(listener);
   }
 
+  subscribeReports(listener: ReportListener): () => void {
+    this.reportListeners.add(listener);
+    return () => this.reportListeners.delete(listener);
+  }
+
   async start(): Promise<void> {
     const filter = filters.allReadings(this.city.id);
     const client = mqtt.connect(this.opts.url, {
@@ -109,13 +121,17 @@ export class BusService implements LiveSource {
       client.subscribe(filters.allAlerts(this.city.id), { qos: 1 }, (err) => {
         if (err) this.logger.warn({ err }, 'bus subscribe failed');
       });
+      client.subscribe(filters.allReports(this.city.id), { qos: 1 }, (err) => {
+        if (err) this.logger.warn({ err }, 'bus subscribe failed');
+      });
     });
     client.on('offline', () => this.logger.warn({ url: this.opts.url }, 'bus offline; reconnecting'));
     client.on('error', (err) => this.logger.warn({ err: err.message }, 'bus error'));
     client.on('message', (topic, payload, packet) => {
       if (topic.startsWith(this.alertPrefix)) {
         if (!packet.retain) this.onAlert(payload);
-      } else this.onMessage(topic, payload);
+      } else if (topic.startsWith(this.reportPrefix)) this.onReport(payload);
+      else this.onMessage(topic, payload);
     });
   }
 
@@ -124,11 +140,32 @@ export class BusService implements LiveSource {
     this.client = undefined;
     this.listeners.clear();
     this.alertListeners.clear();
+    this.reportListeners.clear();
     await client?.endAsync(true);
   }
 
   private get alertPrefix(): string {
     return filters.allAlerts(this.city.id).replace('+/+', '');
+  }
+
+  private get reportPrefix(): string {
+    return filters.allReports(this.city.id).replace('+', '');
+  }
+
+  /** One approved report (public for tests: the same path as MQTT deliveries). */
+  onReport(payload: Buffer): void {
+    const parsed = parseReportEvent(payload);
+    if (!parsed.ok || parsed.value.city !== this.city.id) {
+      this.logger.warn({ reason: parsed.ok ? 'foreign_city' : parsed.error }, 'report event refused');
+      return;
+    }
+    for (const l of this.reportListeners) {
+      try {
+        l(parsed.value);
+      } catch (err) {
+        this.logger.warn({ err }, 'report listener failed');
+      }
+    }
   }
 
   /** One alert transition (public for tests: the same path as MQTT deliveries). */

@@ -1,5 +1,6 @@
 import { createClient, type LiveReading, type LiveSubscription } from '@cnx/api-client';
 import { onLiveAlert } from './alerts.svelte';
+import { onLiveReport } from './reports.svelte';
 
 /** The newest live values per station, from GET /v1/stream (browser only; started by the layout). */
 export interface LiveValue {
@@ -71,6 +72,9 @@ function subscribeOnce(
     },
     alert(e) {
       onLiveAlert(e.alert);
+    },
+    report(r) {
+      onLiveReport(r);
     },
     reading(r) {
       const prev = live.stations[r.station];

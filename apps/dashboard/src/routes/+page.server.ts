@@ -12,5 +12,10 @@ export const load: PageServerLoad = async ({ depends, locals }) => {
     latest.data.map((s) => ({ id: s.station.id, location: s.station.location })),
     locals.lang,
   );
-  return { latest, districts, ...map, legend: thaiLegend() };
+  // Approved citizen reports (open data): none when the alerts service cannot be reached.
+  const reports = await client
+    .listReports()
+    .then((fc) => fc.features)
+    .catch(() => null);
+  return { latest, districts, ...map, legend: thaiLegend(), reports };
 };

@@ -283,7 +283,7 @@ export interface paths {
         };
         /**
          * Live readings and alerts as Server-Sent Events
-         * @description An EventSource stream. `event: reading` carries a LiveReading (components/schemas/LiveReading) as `data`, with `id: <ts>-<device>`; `event: heartbeat` (Heartbeat) keeps proxies from closing an idle stream; `event: alert` carries a LiveAlert (components/schemas/LiveAlert) for every alert transition about a selected station (district and city alerts are about all their stations). Filter with station, district and kind (all optional, combined with AND). Readings are live only, by their own time: a reading more than 15 minutes old (a replay, a history upload, a stale delivery) or more than 2 minutes ahead is not sent, and a reconnect does not replay what was missed (use /readings for that). `usable: false` marks a reading the quality policy keeps out of every figure. At most 200 streams in total and 5 per client.
+         * @description An EventSource stream. `event: reading` carries a LiveReading (components/schemas/LiveReading) as `data`, with `id: <ts>-<device>`; `event: heartbeat` (Heartbeat) keeps proxies from closing an idle stream; `event: alert` carries a LiveAlert (components/schemas/LiveAlert) for every alert transition about a selected station (district and city alerts are about all their stations); `event: report` carries a ReportFeature (GeoJSON) when staff approve a citizen report, on every stream whatever its filter. Filter with station, district and kind (all optional, combined with AND). Readings are live only, by their own time: a reading more than 15 minutes old (a replay, a history upload, a stale delivery) or more than 2 minutes ahead is not sent, and a reconnect does not replay what was missed (use /readings for that). `usable: false` marks a reading the quality policy keeps out of every figure. At most 200 streams in total and 5 per client.
          */
         get: operations["streamReadings"];
         put?: never;
@@ -495,6 +495,149 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Approved citizen reports as GeoJSON (open data, no personal data)
+         * @description A FeatureCollection of points ([lon, lat], 4 decimals), oldest first (at most 1000): category with its Thai and English name, the approved text, when it was reported and approved, the photo URL (re-encoded JPEG) and how many duplicate reports were merged into it. Follow GET /v1/stream (event: report) for new ones.
+         */
+        get: operations["listReports"];
+        put?: never;
+        /**
+         * Report smoke, open burning, canal flooding or polluted water (no account)
+         * @description A point (lat/lon inside the city), a category, a short text (≤ 500 characters) and an optional photo (base64 JPEG, PNG or WebP, ≤ 4 MiB; the type is read from the bytes). The photo is re-encoded as JPEG without metadata (the camera position is dropped). Staff check every report; approved ones appear in GET /v1/reports and on the live stream. At most 10 reports an hour per client. The client address is not stored.
+         */
+        post: operations["createReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/{reportId}/photo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An approved report's photo: JPEG, re-encoded, no metadata */
+        get: operations["getReportPhoto"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Citizen reports, newest first (at most 1000), optionally only those in one state */
+        get: operations["listStaffReports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/reports/{reportId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One report with the sensor alerts and reports near it (distance and time window stated) and its audit */
+        get: operations["getStaffReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/reports/{reportId}/photo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The photo of any report still holding one (pending ones included): JPEG, no metadata */
+        get: operations["getStaffReportPhoto"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/reports/{reportId}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a pending report: it becomes open data (GeoJSON, live stream, map) */
+        post: operations["approveReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/reports/{reportId}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a pending report with a reason (audited, never public); its photo is deleted */
+        post: operations["rejectReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/reports/{reportId}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Merge a pending report into the report it duplicates (pending or approved); its photo is deleted */
+        post: operations["mergeReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/cache/flush": {
         parameters: {
             query?: never;
@@ -583,7 +726,7 @@ export interface components {
                  * @description Stable error code (docs/api.md, Errors)
                  * @enum {unknown}
                  */
-                code: "invalid_request" | "invalid_time" | "range_too_large" | "invalid_cursor" | "unauthorized" | "not_found" | "station_not_found" | "district_not_found" | "alert_not_found" | "alert_conflict" | "subscription_not_found" | "channel_unavailable" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "rate_limited" | "too_many_streams" | "internal" | "store_unavailable" | "stream_unavailable" | "overloaded" | "alerts_unavailable" | "store_timeout" | "alerts_timeout";
+                code: "invalid_request" | "invalid_time" | "range_too_large" | "invalid_cursor" | "unauthorized" | "not_found" | "station_not_found" | "district_not_found" | "alert_not_found" | "alert_conflict" | "subscription_not_found" | "report_not_found" | "report_conflict" | "photo_too_large" | "photo_unsupported" | "channel_unavailable" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "rate_limited" | "too_many_streams" | "internal" | "store_unavailable" | "stream_unavailable" | "overloaded" | "alerts_unavailable" | "store_timeout" | "alerts_timeout";
                 message: string;
                 details?: components["schemas"]["ProblemDetail"][];
             };
@@ -1583,6 +1726,214 @@ export interface components {
             /** @description The VAPID public key (applicationServerKey), base64url */
             publicKey: string;
         };
+        /** ReportRequest */
+        ReportRequest: {
+            /** @description WGS 84 latitude, degrees */
+            lat: number;
+            /** @description WGS 84 longitude, degrees */
+            lon: number;
+            /**
+             * @description smoke, open_burning (fields, rubbish), canal_flooding, polluted_water
+             * @enum {unknown}
+             */
+            category: "smoke" | "open_burning" | "canal_flooding" | "polluted_water";
+            /** @description What you see (1-500 characters) */
+            text: string;
+            /** @description A JPEG, PNG or WebP photo as base64 (no data: prefix), at most 4 MiB decoded. The type is read from the bytes; the photo is re-encoded as JPEG (at most 1600 px on its longer side) and its metadata, location included, is dropped. */
+            photo?: string;
+        };
+        /** ReportAccepted */
+        ReportAccepted: {
+            /** @description The report number */
+            id: number;
+            /** @enum {string} */
+            status: "pending";
+            message: string;
+        };
+        /** ReportFeature */
+        ReportFeature: {
+            /** @enum {string} */
+            type: "Feature";
+            id: number;
+            geometry: {
+                /** @enum {string} */
+                type: "Point";
+                /** @description [lon, lat], rounded to 4 decimals (~11 m) */
+                coordinates: number[];
+            };
+            properties: {
+                id: number;
+                /**
+                 * @description smoke, open_burning (fields, rubbish), canal_flooding, polluted_water
+                 * @enum {unknown}
+                 */
+                category: "smoke" | "open_burning" | "canal_flooding" | "polluted_water";
+                categoryName: {
+                    th: string;
+                    en: string;
+                };
+                /** @description The resident's text, as approved by staff */
+                text: string;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339, UTC
+                 */
+                reportedAt: string;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339, UTC
+                 */
+                approvedAt: string;
+                photoUrl: string | null;
+                /** @description Reports of the same thing merged into this one */
+                duplicates: number;
+            };
+        };
+        /** ReportFeatureCollection */
+        ReportFeatureCollection: {
+            /** @enum {string} */
+            type: "FeatureCollection";
+            features: components["schemas"]["ReportFeature"][];
+        };
+        /** StaffReport */
+        StaffReport: {
+            id: number;
+            /** @enum {unknown} */
+            status: "pending" | "approved" | "rejected" | "merged";
+            /**
+             * @description smoke, open_burning (fields, rubbish), canal_flooding, polluted_water
+             * @enum {unknown}
+             */
+            category: "smoke" | "open_burning" | "canal_flooding" | "polluted_water";
+            /** @description The resident's text ('' once a rejected or merged report was purged) */
+            text: string;
+            lat: number;
+            lon: number;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             */
+            reportedAt: string;
+            /** @description A photo is kept (GET /v1/staff/reports/{id}/photo) */
+            photo: boolean;
+            moderatedBy: string | null;
+            moderatedAt: string | null;
+            reason: string | null;
+            mergedInto: number | null;
+            duplicates: number;
+        };
+        /** StaffReportList */
+        StaffReportList: {
+            reports: components["schemas"]["StaffReport"][];
+        };
+        /** NearbyAlert */
+        NearbyAlert: {
+            id: number;
+            rule: string;
+            ruleName: {
+                th: string;
+                en: string;
+            };
+            subject: {
+                type: string;
+                id: string;
+                name: {
+                    th: string;
+                    en: string;
+                };
+            };
+            level: string | null;
+            /** @description firing, acknowledged, resolved, cleared */
+            status: string;
+            value: number | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             */
+            since: string;
+            endedAt: string | null;
+            /** @description From the report to the nearest station the alert is about (0: city-wide) */
+            distanceM: number;
+        };
+        /** NearbyReport */
+        NearbyReport: {
+            id: number;
+            /** @enum {unknown} */
+            status: "pending" | "approved" | "rejected" | "merged";
+            /**
+             * @description smoke, open_burning (fields, rubbish), canal_flooding, polluted_water
+             * @enum {unknown}
+             */
+            category: "smoke" | "open_burning" | "canal_flooding" | "polluted_water";
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             */
+            reportedAt: string;
+            distanceM: number;
+        };
+        /** ReportAuditEntry */
+        ReportAuditEntry: {
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             */
+            at: string;
+            /** @description A staff id, or 'system' */
+            actor: string;
+            actorName: string | null;
+            /** @description submitted, approved, rejected, merged_into, duplicate_merged, purged */
+            action: string;
+            detail: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** StaffReportDetail */
+        StaffReportDetail: {
+            report: components["schemas"]["StaffReport"];
+            nearby: {
+                /** @description Alerts and reports within this distance of the report, metres */
+                radiusM: number;
+                /** @description Alerts active at some time from this many hours before the report */
+                hoursBefore: number;
+                /** @description ...to this many hours after it (reports made in the same window) */
+                hoursAfter: number;
+                /** @description Sensor alerts near the report, nearest first */
+                alerts: components["schemas"]["NearbyAlert"][];
+                /** @description Other reports near it (duplicates to merge?), nearest first */
+                reports: components["schemas"]["NearbyReport"][];
+            };
+            /** @description Who did what when to the report */
+            audit: components["schemas"]["ReportAuditEntry"][];
+        };
+        /** ReportApprove */
+        ReportApprove: {
+            note?: string;
+        };
+        /** ReportModerated */
+        ReportModerated: {
+            id: number;
+            /** @enum {unknown} */
+            status: "approved" | "rejected" | "merged";
+            by: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             */
+            at: string;
+            mergedInto?: number;
+        };
+        /** ReportReject */
+        ReportReject: {
+            /** @description Why (kept in the audit trail; never public) */
+            reason: string;
+        };
+        /** ReportMerge */
+        ReportMerge: {
+            /** @description The report this one duplicates (pending or approved) */
+            into: number;
+            note?: string;
+        };
         /** CacheFlushed */
         CacheFlushed: {
             flushed: number;
@@ -1661,6 +2012,20 @@ export type Subscription = components['schemas']['Subscription'];
 export type SubscriptionUpdate = components['schemas']['SubscriptionUpdate'];
 export type SubscriptionEnded = components['schemas']['SubscriptionEnded'];
 export type WebPushKey = components['schemas']['WebPushKey'];
+export type ReportRequest = components['schemas']['ReportRequest'];
+export type ReportAccepted = components['schemas']['ReportAccepted'];
+export type ReportFeature = components['schemas']['ReportFeature'];
+export type ReportFeatureCollection = components['schemas']['ReportFeatureCollection'];
+export type StaffReport = components['schemas']['StaffReport'];
+export type StaffReportList = components['schemas']['StaffReportList'];
+export type NearbyAlert = components['schemas']['NearbyAlert'];
+export type NearbyReport = components['schemas']['NearbyReport'];
+export type ReportAuditEntry = components['schemas']['ReportAuditEntry'];
+export type StaffReportDetail = components['schemas']['StaffReportDetail'];
+export type ReportApprove = components['schemas']['ReportApprove'];
+export type ReportModerated = components['schemas']['ReportModerated'];
+export type ReportReject = components['schemas']['ReportReject'];
+export type ReportMerge = components['schemas']['ReportMerge'];
 export type CacheFlushed = components['schemas']['CacheFlushed'];
 export type AdminConfig = components['schemas']['AdminConfig'];
 export type $defs = Record<string, never>;
@@ -1876,7 +2241,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district, alert or route */
+            /** @description Unknown station, district, alert, report or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1972,7 +2337,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district, alert or route */
+            /** @description Unknown station, district, alert, report or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2091,7 +2456,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district, alert or route */
+            /** @description Unknown station, district, alert, report or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2187,7 +2552,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district, alert or route */
+            /** @description Unknown station, district, alert, report or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2300,7 +2665,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district, alert or route */
+            /** @description Unknown station, district, alert, report or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2415,7 +2780,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district, alert or route */
+            /** @description Unknown station, district, alert, report or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2592,7 +2957,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district, alert or route */
+            /** @description Unknown station, district, alert, report or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2769,7 +3134,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district, alert or route */
+            /** @description Unknown station, district, alert, report or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2901,7 +3266,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district, alert or route */
+            /** @description Unknown station, district, alert, report or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2991,7 +3356,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district, alert or route */
+            /** @description Unknown station, district, alert, report or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3176,7 +3541,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district, alert or route */
+            /** @description Unknown station, district, alert, report or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3185,7 +3550,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The alert is not in a state that allows this (e.g. already acknowledged) */
+            /** @description The alert or report is not in a state that allows this (e.g. already acknowledged or moderated) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3287,7 +3652,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district, alert or route */
+            /** @description Unknown station, district, alert, report or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3296,7 +3661,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The alert is not in a state that allows this (e.g. already acknowledged) */
+            /** @description The alert or report is not in a state that allows this (e.g. already acknowledged or moderated) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3394,7 +3759,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district, alert or route */
+            /** @description Unknown station, district, alert, report or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3707,7 +4072,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district, alert or route */
+            /** @description Unknown station, district, alert, report or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3790,7 +4155,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district, alert or route */
+            /** @description Unknown station, district, alert, report or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3873,7 +4238,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district, alert or route */
+            /** @description Unknown station, district, alert, report or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3960,7 +4325,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district, alert or route */
+            /** @description Unknown station, district, alert, report or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4045,7 +4410,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unknown station, district, alert or route */
+            /** @description Unknown station, district, alert, report or route */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4121,6 +4486,880 @@ export interface operations {
             };
             /** @description Invalid request: `details` names each bad parameter and what is allowed */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listReports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Approved reports */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/geo+json": components["schemas"]["ReportFeatureCollection"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportRequest"];
+            };
+        };
+        responses: {
+            /** @description Received: staff will check it */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportAccepted"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body or the photo is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The photo is not a JPEG, PNG or WebP image (judged by its bytes) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getReportPhoto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A report number
+                 * @example 1
+                 */
+                reportId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The photo */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown station, district, alert, report or route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listStaffReports: {
+        parameters: {
+            query?: {
+                /** @description Only reports in this state */
+                status?: "pending" | "approved" | "rejected" | "merged";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Reports */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffReportList"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong API key (admin) or staff credential (staff) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getStaffReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A report number
+                 * @example 1
+                 */
+                reportId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffReportDetail"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong API key (admin) or staff credential (staff) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown station, district, alert, report or route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getStaffReportPhoto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A report number
+                 * @example 1
+                 */
+                reportId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The photo */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong API key (admin) or staff credential (staff) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown station, district, alert, report or route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    approveReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A report number
+                 * @example 1
+                 */
+                reportId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportApprove"];
+            };
+        };
+        responses: {
+            /** @description Done, and audited */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportModerated"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong API key (admin) or staff credential (staff) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown station, district, alert, report or route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The alert or report is not in a state that allows this (e.g. already acknowledged or moderated) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    rejectReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A report number
+                 * @example 1
+                 */
+                reportId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportReject"];
+            };
+        };
+        responses: {
+            /** @description Done, and audited */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportModerated"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong API key (admin) or staff credential (staff) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown station, district, alert, report or route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The alert or report is not in a state that allows this (e.g. already acknowledged or moderated) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    mergeReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A report number
+                 * @example 1
+                 */
+                reportId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportMerge"];
+            };
+        };
+        responses: {
+            /** @description Done, and audited */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportModerated"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong API key (admin) or staff credential (staff) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown station, district, alert, report or route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The alert or report is not in a state that allows this (e.g. already acknowledged or moderated) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4379,6 +5618,15 @@ export const operationRoutes = {
   updateSubscription: { method: "PATCH", path: "/v1/subscription" },
   unsubscribe: { method: "POST", path: "/v1/unsubscribe" },
   getWebPushKey: { method: "GET", path: "/v1/subscriptions/webpush-key" },
+  listReports: { method: "GET", path: "/v1/reports" },
+  createReport: { method: "POST", path: "/v1/reports" },
+  getReportPhoto: { method: "GET", path: "/v1/reports/{reportId}/photo" },
+  listStaffReports: { method: "GET", path: "/v1/staff/reports" },
+  getStaffReport: { method: "GET", path: "/v1/staff/reports/{reportId}" },
+  getStaffReportPhoto: { method: "GET", path: "/v1/staff/reports/{reportId}/photo" },
+  approveReport: { method: "POST", path: "/v1/staff/reports/{reportId}/approve" },
+  rejectReport: { method: "POST", path: "/v1/staff/reports/{reportId}/reject" },
+  mergeReport: { method: "POST", path: "/v1/staff/reports/{reportId}/merge" },
   flushCache: { method: "POST", path: "/admin/cache/flush" },
   getConfig: { method: "GET", path: "/admin/config" },
 } as const;

@@ -12,7 +12,8 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
  * GET /v1/stream: Server-Sent Events of normalised readings from the bus, filtered by station,
  * district and kind. Events: `reading` (data: LiveReading), `heartbeat` (data: {ts}) every
  * API_STREAM_HEARTBEAT_S; `alert` (data: LiveAlert) for each alert transition about the selected
- * stations. Bounded in total and per client.
+ * stations; `report` (data: ReportFeature) for each citizen report staff approve. Bounded in total and
+ * per client.
  */
 export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { city, streams, config } = app.cnx;
@@ -33,7 +34,8 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'An EventSource stream. `event: reading` carries a LiveReading (components/schemas/LiveReading) as ' +
           '`data`, with `id: <ts>-<device>`; `event: heartbeat` (Heartbeat) keeps proxies from closing an idle ' +
           'stream; `event: alert` carries a LiveAlert (components/schemas/LiveAlert) for every alert transition about ' +
-          'a selected station (district and city alerts are about all their stations). ' +
+          'a selected station (district and city alerts are about all their stations); `event: report` carries a ' +
+          'ReportFeature (GeoJSON) when staff approve a citizen report, on every stream whatever its filter. ' +
           'Filter with station, district and kind (all optional, combined with AND). Readings are ' +
           'live only, by their own time: a reading more than 15 minutes old (a replay, a history upload, a stale ' +
           'delivery) or more than 2 minutes ahead is not sent, and a reconnect does not replay what was missed (use ' +
@@ -116,9 +118,14 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (data.alert.stations.some((s) => stations.has(s)))
           send(`event: alert\nid: alert-${e.alertId}-${e.ts}\ndata: ${JSON.stringify(data)}\n\n`, 'sent');
       });
+      // Approved citizen reports: city-wide and rare, sent on every stream whatever its filter.
+      const stopReports = live.subscribeReports?.((e) =>
+        send(`event: report\nid: report-${e.report.id}\ndata: ${JSON.stringify(e.report)}\n\n`, 'sent'),
+      );
       unsubscribe = () => {
         stopReadings();
         stopAlerts?.();
+        stopReports?.();
       };
       heartbeat = setInterval(
         () => send(`event: heartbeat\ndata: {"ts":"${iso(Date.now())}"}\n\n`, 'heartbeat'),

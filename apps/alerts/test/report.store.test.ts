@@ -1,0 +1,41 @@
+/**
+ * The report tables in SQLite (src/reports/report.store.ts): a rejected or merged report keeps its text
+ * and exact point only for the retention period, its photo not at all; the audit rows stay. Real
+ * better-sqlite3 (an in-memory database with the service's schema).
+ */
+import { describe, expect, it } from 'vitest';
+import { ReportStore } from '../src/reports/report.store';
+import { AlertStore } from '../src/store';
+
+const DAY = 86_400_000;
+
+describe('report store', () => {
+  it('purges rejected and merged reports after the retention period, never pending or approved ones', () => {
+    const alerts = new AlertStore(':memory:');
+    const store = new ReportStore(alerts.db);
+    const t0 = Date.UTC(2026, 0, 1);
+    const base = { category: 'smoke' as const, lat: 18.788312, lon: 98.985341, reported_at: t0, has_photo: 1 as const };
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
+    const [pending, approved, rejected, merged] = ['a', 'b', 'c', 'd'].map((text) =>
+      store.insert({ ...base, status: 'pending', text }, jpeg),
+    ) as [number, number, number, number];
+    store.update(approved, { status: 'approved', moderated_by: 'malee', moderated_at: t0 });
+    store.update(rejected, { status: 'rejected', moderated_by: 'malee', moderated_at: t0, reason: 'spam' });
+    store.deletePhoto(rejected);
+    store.update(merged, { status: 'merged', moderated_by: 'malee', moderated_at: t0, merged_into: approved });
+
+    expect(store.purgeModerated(t0, t0 + DAY), 'nothing is older than the cut yet').toBe(0);
+    expect(store.purgeModerated(t0 + 30 * DAY, t0 + 30 * DAY)).toBe(2);
+    for (const id of [rejected, merged]) {
+      expect(store.get(id)).toMatchObject({ text: '', lat: 18.79, lon: 98.99, has_photo: 0 });
+      expect(store.photo(id)).toBeUndefined();
+      expect(store.auditOf(id).at(-1)).toMatchObject({ actor: 'system', action: 'purged' });
+    }
+    expect(store.get(pending)).toMatchObject({ text: 'a', lat: base.lat, has_photo: 1 });
+    expect(store.get(approved)).toMatchObject({ text: 'b', lat: base.lat });
+    expect(store.photo(approved)).toEqual(jpeg);
+    expect(store.duplicateCounts().get(approved)).toBe(1);
+    expect(store.purgeModerated(t0 + 60 * DAY, t0 + 60 * DAY), 'purged once').toBe(0);
+    alerts.close();
+  });
+});

@@ -6,7 +6,7 @@
 //   main.mjs (+ .map)        the app and every pure-JS dependency, bundled by esbuild (ESM, node20);
 //                            the gateway also quarantine.mjs and influx-init.mjs, its CLI tools
 //   node_modules/            the modules kept external (scripts/bundle.mjs: better-sqlite3, serialport,
-//                            modbus-serial)
+//                            modbus-serial, sharp)
 //                            and what they load at run time, copied from the installed tree
 //   root/cities, root/packages/device-models/maps
 //                            the data files the code finds relative to its own source file

@@ -11,7 +11,8 @@ export const nodeBundleOptions = {
   format: 'esm',
   target: 'node20',
   sourcemap: 'linked',
-  external: ['better-sqlite3', 'serialport', '@serialport/*', 'modbus-serial'],
+  // sharp (the alerts' photo re-encoding) loads its platform's libvips package at run time.
+  external: ['better-sqlite3', 'serialport', '@serialport/*', 'modbus-serial', 'sharp'],
   // Some CommonJS dependencies call require(); give the ESM bundle one.
   banner: {
     js: "import { createRequire as __cnxCreateRequire } from 'node:module'; const require = __cnxCreateRequire(import.meta.url);",

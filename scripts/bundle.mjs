@@ -4,22 +4,24 @@
 // Native modules stay external. Usage: node scripts/bundle.mjs <entry.ts> <out.mjs>
 import { build } from 'esbuild';
 
+/** The esbuild settings of every production bundle (also scripts/bundle-app.mjs, the deployed one). */
+export const nodeBundleOptions = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: 'linked',
+  // sharp (the alerts' photo re-encoding) loads its platform's libvips package at run time.
+  external: ['better-sqlite3', 'serialport', '@serialport/*', 'modbus-serial', 'sharp'],
+  // Some CommonJS dependencies call require(); give the ESM bundle one.
+  banner: {
+    js: "import { createRequire as __cnxCreateRequire } from 'node:module'; const require = __cnxCreateRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+};
+
 export async function bundle(entry, outfile) {
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    sourcemap: 'linked',
-    external: ['better-sqlite3', 'serialport', '@serialport/*', 'modbus-serial'],
-    // Some CommonJS dependencies call require(); give the ESM bundle one.
-    banner: {
-      js: "import { createRequire as __cnxCreateRequire } from 'node:module'; const require = __cnxCreateRequire(import.meta.url);",
-    },
-    logLevel: 'warning',
-  });
+  await build({ ...nodeBundleOptions, entryPoints: [entry], outfile });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

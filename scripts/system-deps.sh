@@ -11,6 +11,10 @@ SYSTEM_DEPS=(
   "mbpoll:mbpoll"                    # third-party Modbus master used in tests
   "chromium:chromium"                # headless browser for the dashboard e2e tests (playwright-core)
   "/usr/share/fonts/truetype/tlwg/Garuda.ttf:fonts-thai-tlwg"  # Thai glyphs for the dashboard screenshots
+  "docker-compose:docker-compose"    # `docker-compose config` validates infra/compose (test/infra)
+  "yamllint:yamllint"                # lints infra/compose and infra/k8s (test/infra)
+  "caddy:caddy"                      # `caddy validate` on infra/caddy/Caddyfile (test/infra)
+  "systemd-analyze:systemd"          # `systemd-analyze verify` on infra/systemd units (test/infra)
 )
 
 missing_system_deps() {

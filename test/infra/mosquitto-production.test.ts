@@ -215,6 +215,21 @@ describe('service accounts: least privilege', () => {
     await alerts.client.publishAsync(alertTopic, '', { qos: 1, retain: true }); // clear the retained alert
   });
 
+  it('alerts publishes approved citizen reports and the API reads them; nobody else may', async () => {
+    const api = await clients.connect('cnx-api');
+    await api.client.subscribeAsync(filters.allReports('+'), { qos: 1 });
+    const alerts = await clients.connect('cnx-alerts', { protocolVersion: 5 });
+    const reportTopic = topics.report(CITY, 42);
+    await alerts.client.publishAsync(reportTopic, '{"report":42}', { qos: 1 });
+    expect((await api.waitFor((m) => m.topic === reportTopic)).payload).toBe('{"report":42}');
+    for (const account of ['cnx-api', 'cnx-gateway']) {
+      const other = await clients.connect(account, { protocolVersion: 5, clientId: `${account}-report` });
+      await expect(other.client.publishAsync(reportTopic, '{"forged":true}', { qos: 1 })).rejects.toMatchObject({
+        code: NOT_AUTHORISED,
+      });
+    }
+  });
+
   it('the gateway publishes readings and device events; the API and alerts read readings', async () => {
     const api = await clients.connect('cnx-api');
     const alerts = await clients.connect('cnx-alerts');

@@ -25,8 +25,6 @@ export interface GatewayConfig {
   mqttShareGroup?: string;
   /** MQTT 5 session expiry, s: how long the broker keeps this gateway's session and queue after it went away. */
   mqttSessionExpirySec: number;
-  /** One spool write and one PUBACK write per event-loop turn (MqttTransport); false: per message. */
-  mqttGroupCommit: boolean;
   embeddedBroker: { host: string; port: number };
   /** QoS for the normalised readings the gateway republishes (the internal bus). */
   busQos: 0 | 1;
@@ -99,7 +97,6 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     mqttTls,
     mqttShareGroup,
     mqttSessionExpirySec: r.int('GATEWAY_MQTT_SESSION_EXPIRY_S', 14 * 24 * 3600, 60, 0xffff_ffff),
-    mqttGroupCommit: r.bool('GATEWAY_MQTT_GROUP_COMMIT', true),
     embeddedBroker: { host: r.string('CNX_MQTT_HOST', '127.0.0.1'), port: r.int('CNX_MQTT_PORT', 1883, 1, 65535) },
     busQos: r.int('GATEWAY_BUS_QOS', 1, 0, 1) as 0 | 1,
     busBatchMs: r.int('GATEWAY_BUS_BATCH_MS', 25, 0, 1000),

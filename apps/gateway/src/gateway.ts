@@ -159,7 +159,7 @@ export class Gateway {
     sink.onCommitted(this.writer.onCommitted);
     sink.onCommitted(this.republisher.onCommitted);
     this.mqtt = new MqttTransport(
-      { city, shareGroup: config.mqttShareGroup, groupCommit: config.mqttGroupCommit },
+      { city, shareGroup: config.mqttShareGroup },
       this.connection,
       step,
       sink,

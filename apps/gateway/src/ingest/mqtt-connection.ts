@@ -208,11 +208,6 @@ export class MqttConnection implements BusPublisher {
       );
   }
 
-  /** The current connection's stream (the socket, TLS or WebSocket stream MQTT.js writes packets to). */
-  get stream(): MqttClient['stream'] | undefined {
-    return this.client?.stream;
-  }
-
   /** Drop the connection without acknowledging what is being handled; no reconnect until resume(). */
   pause(): void {
     this.client?.end(true);

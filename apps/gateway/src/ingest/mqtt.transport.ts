@@ -5,7 +5,7 @@ import type { GatewayStats } from '../metrics';
 import type { DeadLetters } from './dead-letters';
 import type { MqttConnection, MqttIntake } from './mqtt-connection';
 import type { SpoolSink } from './sink';
-import type { Accepted, IngestStep } from './step';
+import type { IngestStep } from './step';
 
 export interface MqttTransportOptions {
   city: string;
@@ -14,16 +14,7 @@ export interface MqttTransportOptions {
    * broker hands each message to one gateway of the group (docs/architecture.md, "Scaling out").
    */
   shareGroup?: string;
-  /**
-   * Group commit (default on): the messages MQTT.js hands over in one turn of the event loop are
-   * committed to the spool with one write(2), and their PUBACKs, held in the corked socket until
-   * then, leave together after it. Off: one spool write per message before its PUBACK.
-   */
-  groupCommit?: boolean;
 }
-
-/** Stops a group growing without bound (the broker's in-flight window keeps it far smaller). */
-const GROUP_MAX = 1024;
 
 /** How often to check whether a full spool has room again while intake is paused. */
 const RESUME_CHECK_MS = 500;
@@ -34,20 +25,16 @@ const RESUME_CHECK_MS = 500;
  *   topic -> device id -> step.message (validate, QC, correct) -> sink.commit (spool write)
  *         -> done() (MQTT.js sends the PUBACK)
  *
- * With group commit (the default) the spool write and the PUBACK are grouped per turn of the event
- * loop, above MQTT.js: the first accepted message of a turn corks the connection's socket, so the
- * PUBACKs MQTT.js writes when `done()` runs stay in the process; at the end of the turn
- * (setImmediate) the turn's readings are committed with one write(2), and only then is the socket
- * uncorked and the PUBACKs leave together. If that write fails the socket is destroyed with the
- * PUBACKs still in it: nothing unwritten was acknowledged, the broker redelivers. MQTT.js hands over
- * messages one at a time, but keeps going as soon as `done()` ran, so a turn holds what one socket
- * read brought (at most the broker's in-flight window). A PUBACK leaves at most one turn later.
- *
  * A refused message is dead-lettered and acknowledged (bad input is not redelivered forever); a
  * status message feeds the devices-online gauge. When the spool has no room (or its write fails) the
  * message is NOT acknowledged and the connection is dropped (MQTT 3.1.1 has no negative
  * acknowledgement; an MQTT 5 PUBACK with an error code would still end the delivery): the broker
  * keeps the backlog in our persistent session and redelivers once intake resumes.
+ *
+ * One spool write per message, on purpose: a group commit above MQTT.js (cork the socket so the
+ * PUBACKs wait for one spool write per event-loop turn) was built, measured and removed, because
+ * Node's `end()` uncorks a socket fully, so a broker closing the connection in that turn let the
+ * PUBACKs out before the spool write (docs/performance.md, "Group commit").
  */
 export class MqttTransport implements MqttIntake {
   readonly subscriptions: Record<string, { qos: 0 | 1 }>;
@@ -56,10 +43,6 @@ export class MqttTransport implements MqttIntake {
   private paused = false;
   private stopped = false;
   private resumeTimer?: NodeJS.Timeout;
-  /** Group commit: messages accepted this turn, and the stream their PUBACKs are corked in. */
-  private group: Accepted[] = [];
-  private groupStream?: { cork(): void; uncork(): void; destroy(): void; destroyed?: boolean };
-  private groupCommit?: NodeJS.Immediate;
 
   constructor(
     private readonly opts: MqttTransportOptions,
@@ -122,42 +105,7 @@ export class MqttTransport implements MqttIntake {
       this.deadLetters.publish(result.error, { deviceId, payload, receivedAt, topic });
       return true;
     }
-    if (this.opts.groupCommit === false) return this.sink.commit(result.value, receivedAt);
-    return this.stage(result.value);
-  }
-
-  /** Group commit: keep the readings for this turn's spool write; the PUBACK waits in the corked socket. */
-  private stage(accepted: Accepted): boolean {
-    if (!this.groupStream) {
-      const stream = this.connection.stream;
-      if (!stream) return this.sink.commit(accepted);
-      stream.cork();
-      this.groupStream = stream;
-      this.groupCommit = setImmediate(() => this.commitGroup());
-    }
-    this.group.push(accepted);
-    if (this.group.length >= GROUP_MAX) this.commitGroup();
-    return true;
-  }
-
-  /** One write(2) for the turn's readings, then the PUBACKs leave (uncork); or none of them do. */
-  private commitGroup(): void {
-    clearImmediate(this.groupCommit);
-    this.groupCommit = undefined;
-    const stream = this.groupStream;
-    const group = this.group;
-    this.groupStream = undefined;
-    this.group = [];
-    if (!stream || group.length === 0) return;
-    // The connection went away meanwhile: its PUBACKs went with it, so nothing here was acknowledged;
-    // the broker delivers these messages again (and QC takes them as redeliveries).
-    if (stream !== this.connection.stream || stream.destroyed) return;
-    if (this.sink.commitAll(group)) {
-      stream.uncork();
-      return;
-    }
-    stream.destroy(); // with the PUBACKs still corked in it
-    this.pause();
+    return this.sink.commit(result.value, receivedAt);
   }
 
   /** Not committed: drop the connection without the acknowledgement, reconnect once there is room. */
@@ -195,7 +143,6 @@ export class MqttTransport implements MqttIntake {
 
   /** Stop taking messages (what arrives now stays unacknowledged for the next start). */
   stop(): void {
-    this.commitGroup();
     this.stopped = true;
     clearInterval(this.resumeTimer);
   }

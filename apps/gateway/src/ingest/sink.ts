@@ -55,24 +55,7 @@ export class SpoolSink {
    * delivers again.
    */
   commit(accepted: Accepted, at = Date.now()): boolean {
-    return this.write(accepted.records, accepted.readings, accepted.history ? accepted.records.length : 0, at);
-  }
-
-  /** Several messages' readings with one write(2): all committed, or none (a transport's group commit). */
-  commitAll(group: readonly Accepted[], at = Date.now()): boolean {
-    if (group.length === 1) return this.commit(group[0] as Accepted, at);
-    const records: string[] = [];
-    const readings: Reading[] = [];
-    let history = 0;
-    for (const a of group) {
-      for (const r of a.records) records.push(r);
-      for (const r of a.readings) readings.push(r);
-      if (a.history) history += a.records.length;
-    }
-    return this.write(records, readings, history, at);
-  }
-
-  private write(records: readonly string[], readings: readonly Reading[], history: number, at: number): boolean {
+    const { records, readings } = accepted;
     const firstIndex = this.log.nextIndex;
     try {
       if (!this.log.appendMany(records)) return false;
@@ -83,7 +66,7 @@ export class SpoolSink {
     const n = records.length;
     this.stats.spooled += n;
     this.stats.accepted += n;
-    this.stats.historyAccepted += history;
+    if (accepted.history) this.stats.historyAccepted += n;
     const committed: Committed = { firstIndex, records, readings, at };
     for (const listener of this.listeners) listener(committed);
     return true;

@@ -30,6 +30,11 @@ const RESUME_CHECK_MS = 500;
  * message is NOT acknowledged and the connection is dropped (MQTT 3.1.1 has no negative
  * acknowledgement; an MQTT 5 PUBACK with an error code would still end the delivery): the broker
  * keeps the backlog in our persistent session and redelivers once intake resumes.
+ *
+ * One spool write per message, on purpose: a group commit above MQTT.js (cork the socket so the
+ * PUBACKs wait for one spool write per event-loop turn) was built, measured and removed, because
+ * Node's `end()` uncorks a socket fully, so a broker closing the connection in that turn let the
+ * PUBACKs out before the spool write (docs/performance.md, "Group commit").
  */
 export class MqttTransport implements MqttIntake {
   readonly subscriptions: Record<string, { qos: 0 | 1 }>;

@@ -33,7 +33,7 @@
  * (appends, rotation, fsync, back-pressure), segment-reader.ts (batches after the read cursor), and
  * this file (lifecycle, commit and the checkpoint). Why segment files and not a SQLite table in WAL
  * mode: measured in spool.bench.ts, one INSERT transaction per record cost 6 × the CPU of a
- * write(2) per record (docs/performance.md, "The spool").
+ * write(2) per record (docs/architecture.md, decision "The spool is append-only segment files").
  */
 import { writeCheckpoint } from './checkpoint';
 import { stripUndefined } from './segment-files';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type DeadLetterPayload, filters, topics } from '@cnx/protocol';
+import { filters, parseDeadLetter, parseReadingsBatch, topics } from '@cnx/protocol';
 import {
   type InfluxDBHandle,
   type MosquittoHandle,
@@ -12,6 +12,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../src/gateway';
 import { chiangMaiAirDevices, collect, connect, publishQos1, startTestGateway } from './helpers';
+import { onContract } from './modbus/helpers';
 
 const CITY = 'chiang-mai';
 // Recent device time (older readings are legitimately flagged `stale`), on a whole minute.
@@ -65,6 +66,8 @@ describe('gateway against real Mosquitto and InfluxDB', () => {
     ];
     for (const m of msgs) await publishQos1(device, topics.telemetry(CITY, m.id), JSON.stringify(m.body));
     await bus.waitForReadings(3);
+    // The producer's output is what the bus contract describes (the API and alerts parse with it).
+    for (const m of bus.messages) expect(onContract(parseReadingsBatch, m).readings.length).toBeGreaterThan(0);
     expect(await gateway.flush(15_000)).toBe(true);
 
     const res = await influx.query(`SELECT * FROM reading WHERE time >= ${T0}ms AND time < ${T0 + 3_600_000}ms`);
@@ -109,7 +112,7 @@ describe('gateway against real Mosquitto and InfluxDB', () => {
     ];
     for (const [, id, payload] of bad) await publishQos1(device, topics.telemetry(CITY, id), payload);
     await dl.waitFor(bad.length);
-    const letters = dl.messages.map((m) => JSON.parse(m.payload) as DeadLetterPayload);
+    const letters = dl.messages.map((m) => onContract(parseDeadLetter, m));
     expect(letters.map((l) => l.reason)).toEqual(bad.map(([reason]) => reason));
     for (const l of letters) expect(l.message.length).toBeGreaterThan(10);
     const tooLarge = letters.filter((l) => l.reason === 'payload_too_large');

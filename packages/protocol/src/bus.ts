@@ -15,7 +15,8 @@ import { ReportEventPayload } from './reports';
 
 /**
  * The bus contract: one schema per message the services exchange on the broker (docs/protocol.md
- * section 6). The gateway's output is tested against these (apps/gateway/test/bus-contract.test.ts);
+ * section 6). The gateway's output is tested against these (apps/gateway/test/gateway.integration.test.ts
+ * over real Mosquitto, and every Modbus test through test/modbus/helpers.ts `onContract`);
  * the API and the alerts service parse with them. Codes and metric ids are strings here, not the
  * domain's unions: a newer producer may add a flag or a metric (both are only ever added), and an
  * older consumer must still take the reading and ignore what it does not know.

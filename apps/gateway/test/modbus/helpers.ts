@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type CityPack, loadCityPack, resolveCityDir } from '@cnx/city-pack';
-import type { DeadLetterPayload, NormalizedReadingPayload, ReadingsBatchPayload } from '@cnx/protocol';
+import type { Result } from '@cnx/domain';
+import {
+  type BusParseError,
+  type NormalizedReadingPayload,
+  parseDeadLetter,
+  parseDeviceEvent,
+  parseReadingsBatch,
+} from '@cnx/protocol';
 import { createLogger, type Logger } from '@cnx/runtime';
 import { type ModbusConfig, parseModbusConfig } from '../../src/modbus/config';
 import { ModbusPoller } from '../../src/modbus/poller.service';
@@ -34,6 +41,14 @@ export function chiangMai(): Promise<CityPack> {
 export function modbusConfig(pack: CityPack, doc: unknown): ModbusConfig {
   const r = parseModbusConfig(doc, { pack });
   if (!r.ok) throw new Error(`invalid modbus config:\n${r.error.join('\n')}`);
+  return r.value;
+}
+
+/** A bus message read with the bus contract's parser (@cnx/protocol bus.ts): throws if the producer broke it. */
+export function onContract<T>(parse: (p: string) => Result<T, BusParseError>, m: Published): T {
+  const r = parse(m.payload);
+  if (!r.ok)
+    throw new Error(`${m.topic}: not what the bus contract describes (${r.error}): ${m.payload.slice(0, 300)}`);
   return r.value;
 }
 
@@ -72,14 +87,14 @@ export async function pipelineHarness() {
     readings: (device?: string) =>
       published
         .filter((p) => p.topic.endsWith('/readings'))
-        .flatMap((p) => (JSON.parse(p.payload) as ReadingsBatchPayload).readings)
+        .flatMap((p) => onContract(parseReadingsBatch, p).readings)
         .filter((r) => !device || r.device === device),
     deadLetters: () =>
       published
         .filter((p) => p.topic.includes('/deadletter/'))
-        .map((p) => ({ busTopic: p.topic, ...(JSON.parse(p.payload) as DeadLetterPayload) })),
+        .map((p) => ({ busTopic: p.topic, ...onContract(parseDeadLetter, p) })),
     events: (kind: 'device-offline' | 'device-online') =>
-      published.filter((p) => p.topic.endsWith(`/events/${kind}`)).map((p) => JSON.parse(p.payload)),
+      published.filter((p) => p.topic.endsWith(`/events/${kind}`)).map((p) => onContract(parseDeviceEvent, p)),
     async stop() {
       await spool.stop();
       rmSync(dir, { recursive: true, force: true });

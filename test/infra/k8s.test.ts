@@ -144,6 +144,21 @@ describe('infra/k8s manifests', () => {
     }
   });
 
+  it("the apps' liveness is /livez (never the broker or the store), readiness /readyz", () => {
+    const apps = ['cnx-gateway', 'cnx-api', 'cnx-alerts', 'cnx-dashboard'];
+    const seen: string[] = [];
+    for (const w of workloads)
+      for (const c of w.obj.spec.template.spec.containers as Obj[]) {
+        const image = String(c.image);
+        if (!apps.some((a) => image.includes(`/${a}:`))) continue;
+        seen.push(c.name);
+        expect(c.startupProbe.httpGet?.path, `${where(w)} startup`).toBe('/livez');
+        expect(c.livenessProbe.httpGet?.path, `${where(w)} liveness`).toBe('/livez');
+        expect(c.readinessProbe.httpGet?.path, `${where(w)} readiness`).toBe('/readyz');
+      }
+    expect(seen.sort()).toEqual(['alerts', 'api', 'dashboard', 'gateway']);
+  });
+
   it('Services select a workload; envFrom and volumes reference objects that exist', () => {
     const secretKeys = new Set(['cnx-secrets', 'cnx-staff', 'emqx-tls']); // created by the operator
     expect(Object.keys(named('Secret', 'cnx-secrets')?.stringData ?? {})).toContain('INFLUX_TOKEN');

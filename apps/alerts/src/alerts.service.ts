@@ -8,7 +8,7 @@ import { topics } from '@cnx/protocol';
 import type { Logger } from '@cnx/runtime';
 import type { FastifyInstance } from 'fastify';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 import webpush from 'web-push';
 import { parseReadingsMessage, readingsBatchTopic } from './bus';
@@ -290,6 +290,8 @@ export class AlertsService {
 
   private metrics(): Registry {
     const registry = new Registry();
+    // Node process metrics (alerts_process_cpu_seconds_total, alerts_nodejs_eventloop_lag_seconds, ...).
+    collectDefaultMetrics({ register: registry, prefix: 'alerts_' });
     const ev = this.evaluator!;
     const store = this.store!;
     const g = (name: string, help: string, fn: () => number) =>

@@ -8,8 +8,14 @@ export interface HealthReport {
 }
 
 /**
- * The gateway's operator endpoints: GET /health (200 ok/degraded, 503 down) and GET /metrics
- * (Prometheus text). Later transports (airrohr HTTP push, Modbus status) register routes here too.
+ * The gateway's operator endpoints (later transports, airrohr HTTP push and Modbus status, register
+ * routes here too):
+ *   GET /livez    liveness: the process and its event loop answer (always 200; never checks the
+ *                 broker or the store, so an outage of either never restart-loops the gateway)
+ *   GET /readyz   readiness: 200 only while it can do its job (broker connected, store writing,
+ *                 spool not full), else 503 with the same report as /health
+ *   GET /health   the full report: 200 ok/degraded, 503 down (unchanged)
+ *   GET /metrics  Prometheus text
  */
 export function buildHttp(deps: {
   logger: Logger;
@@ -19,6 +25,16 @@ export function buildHttp(deps: {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
+  });
+  app.get('/livez', { logLevel: 'warn' }, async (_req, reply) =>
+    reply.header('cache-control', 'no-store').send({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }),
+  );
+  app.get('/readyz', { logLevel: 'warn' }, async (_req, reply) => {
+    const report = await deps.health();
+    return reply
+      .code(report.status === 'ok' ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send(report);
   });
   app.get('/health', { logLevel: 'warn' }, async (_req, reply) => {
     const report = await deps.health();

@@ -44,7 +44,7 @@ export interface SpoolGaugeSource {
 
 export function createMetrics(stats: GatewayStats, spool: SpoolGaugeSource) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'gateway_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'gateway_' });
   const counter = (name: string, help: string, get: () => number) =>
     new Counter({
       name,

@@ -2,7 +2,8 @@
  * The alerts service's HTTP API as a plugin tree (docs/architecture.md house style 5): errors and
  * TypeBox validation, a per-client rate limit (@fastify/rate-limit; the client is X-Forwarded-For
  * from a trusted proxy, i.e. the public API forwarding a citizen's request), then the route groups:
- * operator endpoints (GET /health, GET /metrics), public alerts, citizen subscriptions, citizen
+ * operator endpoints (GET /livez: the process answers, always 200; GET /readyz: 503 while the bus is
+ * down; GET /health; GET /metrics), public alerts, citizen subscriptions, citizen
  * reports and the staff API. Contact details never leave this service through any route.
  */
 import type { Logger } from '@cnx/runtime';
@@ -75,6 +76,16 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
       }),
   });
 
+  app.get('/livez', { logLevel: 'warn', config: { rateLimit: false } }, async (_req, reply) =>
+    reply.header('cache-control', 'no-store').send({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }),
+  );
+  app.get('/readyz', { logLevel: 'warn', config: { rateLimit: false } }, async (_req, reply) => {
+    const report = await deps.health();
+    return reply
+      .code(report.status === 'ok' ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send(report);
+  });
   app.get('/health', { logLevel: 'warn', config: { rateLimit: false } }, async (_req, reply) => {
     const report = await deps.health();
     return reply.code(report.status === 'down' ? 503 : 200).send(report);

@@ -7,7 +7,7 @@ import { cacheFor, licenceLinks } from '../../util/http';
 /** How long /health waits for the store before calling it down. */
 const HEALTH_TIMEOUT_MS = 3000;
 
-/** GET /v1/meta (city, licence, registry, limits), GET /health and GET /metrics. */
+/** GET /v1/meta (city, licence, registry, limits), GET /health, GET /livez, GET /readyz and GET /metrics. */
 export const metaRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { config, city, store } = app.cnx;
 
@@ -69,6 +69,30 @@ export const metaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
+  /** The report of GET /health and GET /readyz: down (503) when the store does not answer, degraded without the bus. */
+  const healthReport = async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<{ ok: false; detail: string }>((resolve) => {
+      timer = setTimeout(
+        () => resolve({ ok: false, detail: `no answer within ${HEALTH_TIMEOUT_MS} ms` }),
+        HEALTH_TIMEOUT_MS,
+      );
+    });
+    const s = await Promise.race([store.health().catch((e: Error) => ({ ok: false, detail: e.message })), timeout]);
+    clearTimeout(timer);
+    const live = app.cnx.live;
+    const bus = !live
+      ? { ok: true, detail: 'live stream disabled (API_LIVE=false)' }
+      : { ok: live.connected, detail: live.connected ? 'connected' : 'not connected; reconnecting' };
+    const status: 'ok' | 'degraded' | 'down' = !s.ok ? 'down' : bus.ok ? 'ok' : 'degraded';
+    return {
+      status,
+      checks: { store: { ok: s.ok, ...(s.detail ? { detail: s.detail } : {}) }, bus },
+      uptimeSeconds: Math.round((Date.now() - app.cnx.startedAt) / 1000),
+      streams: app.cnx.streams.size,
+    };
+  };
+
   app.get(
     '/health',
     {
@@ -87,29 +111,24 @@ export const metaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (_req, reply) => {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<{ ok: false; detail: string }>((resolve) => {
-        timer = setTimeout(
-          () => resolve({ ok: false, detail: `no answer within ${HEALTH_TIMEOUT_MS} ms` }),
-          HEALTH_TIMEOUT_MS,
-        );
-      });
-      const s = await Promise.race([store.health().catch((e: Error) => ({ ok: false, detail: e.message })), timeout]);
-      clearTimeout(timer);
-      const live = app.cnx.live;
-      const bus = !live
-        ? { ok: true, detail: 'live stream disabled (API_LIVE=false)' }
-        : { ok: live.connected, detail: live.connected ? 'connected' : 'not connected; reconnecting' };
-      const status = !s.ok ? 'down' : bus.ok ? 'ok' : 'degraded';
+      const report = await healthReport();
       reply.header('cache-control', 'no-store');
-      return reply.code(status === 'down' ? 503 : 200).send({
-        status,
-        checks: { store: { ok: s.ok, ...(s.detail ? { detail: s.detail } : {}) }, bus },
-        uptimeSeconds: Math.round((Date.now() - app.cnx.startedAt) / 1000),
-        streams: app.cnx.streams.size,
-      });
+      return reply.code(report.status === 'down' ? 503 : 200).send(report);
     },
   );
+
+  // Probes for process managers, kept out of the public API description (operators only):
+  // liveness never looks at the store or the bus, so their outage never restarts the API; readiness is
+  // 503 only while the store does not answer (the API still serves stored data while the bus is down).
+  const probe = { logLevel: 'warn' as const, config: { rateLimit: false, pressureHandler: () => undefined } };
+  app.get('/livez', { ...probe, schema: { hide: true } }, async (_req, reply) =>
+    reply.header('cache-control', 'no-store').send({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }),
+  );
+  app.get('/readyz', { ...probe, schema: { hide: true } }, async (_req, reply) => {
+    const report = await healthReport();
+    reply.header('cache-control', 'no-store');
+    return reply.code(report.status === 'down' ? 503 : 200).send(report);
+  });
 
   app.get(
     '/metrics',

@@ -218,9 +218,9 @@ describe('metric names (Prometheus conventions)', () => {
         const cursor = parser.parse(expr).cursor();
         do {
           if (cursor.type.isError) problems.push(`${panel.title}: syntax error at ${cursor.from} in ${expr}`);
-          if (cursor.name === 'VectorSelector' && cursor.firstChild()) {
-            if (cursor.name === 'Identifier') names.push(expr.slice(cursor.from, cursor.to));
-            cursor.parent();
+          if (cursor.name === 'VectorSelector') {
+            const id = cursor.node.getChild('Identifier');
+            if (id) names.push(expr.slice(id.from, id.to));
           }
         } while (cursor.next());
         if (names.length === 0) problems.push(`${panel.title}: no metric in ${expr}`);

@@ -10,7 +10,8 @@ import {
   selectList,
   tagRef,
 } from './influxdb.queries';
-import { INFLUX_VERSIONS, type InfluxVersionSetting } from './influxdb.version';
+import { InfluxRollups } from './influxdb.rollups';
+import { INFLUX_VERSIONS, type InfluxMajor, type InfluxVersionSetting } from './influxdb.version';
 import { type InfluxQL, ident, int, iql, join, measurementRef, tagIn, timeMs, timeRange } from './influxql';
 import { appendLines, ByteBuilder, ReadingEncoder } from './line-protocol';
 import { type StoreLogger, silentLogger } from './logger';
@@ -26,6 +27,16 @@ import type {
   StoredReading,
   StoreHealth,
 } from './reading-store';
+import {
+  type LateHour,
+  lateHoursOf,
+  type RollupQuery,
+  type RollupRange,
+  type RollupRow,
+  type RollupState,
+  validateRollupQuery,
+  validateRollupRows,
+} from './rollups';
 import { byCityStation, FIELD_QC, metricColumns, RowDecoder, TAG_CITY, TAG_DEVICE, TAG_STATION } from './schema';
 import {
   type FilterQuery,
@@ -95,6 +106,8 @@ export class InfluxDbReadingStore implements ReadingStore {
   /** The request body of the current write, reused (see write()). */
   private readonly body = new ByteBuilder();
   private bodyBusy = false;
+  private major: InfluxMajor = 1;
+  private readonly rollups: InfluxRollups;
 
   constructor(private readonly opts: InfluxDbStoreOptions) {
     this.encoder = new ReadingEncoder(opts.measurement ?? 'reading');
@@ -102,6 +115,13 @@ export class InfluxDbReadingStore implements ReadingStore {
     this.client = new InfluxClient({ ...opts, timeoutMs: opts.timeoutMs ?? 10_000, logger: this.log });
     this.from = measurementRef(opts.measurement ?? 'reading');
     this.maxLines = opts.maxLinesPerRequest ?? 5000;
+    this.rollups = new InfluxRollups({
+      post: (lines) => this.postLines(lines.length, (i) => lines[i]!),
+      select: (what, stmt) => this.select(what, stmt),
+      exec: async (what, stmt) => {
+        await this.client.influxql(what, stmt);
+      },
+    });
   }
 
   async start(): Promise<void> {
@@ -125,6 +145,8 @@ export class InfluxDbReadingStore implements ReadingStore {
       const v1 = server.major === 1;
       // 1.x: the retention policy is named in FROM; 2.x: it is a query parameter (the DBRP mapping).
       this.from = measurementRef(o.measurement ?? 'reading', v1 ? o.retentionPolicy : undefined);
+      this.rollups.setRetentionPolicy(v1 ? o.retentionPolicy : undefined);
+      this.major = server.major;
       if (o.createDatabase && v1) await this.createDatabase(server.from);
       this.log.info(
         { url: this.client.origin, setting, ...server, database: o.database, createDatabase: v1 && !!o.createDatabase },
@@ -161,7 +183,15 @@ export class InfluxDbReadingStore implements ReadingStore {
 
   async write(readings: readonly Reading[]): Promise<void> {
     this.assertStarted('write');
-    await this.postLines(readings.length, (i) => this.encoder.encode(readings[i]!));
+    const n = readings.length;
+    if (n === 0) return;
+    // Late readings mark their hour in the same request (influxdb.rollups.ts). The marks are made
+    // after every reading was encoded, so an invalid reading is reported as such.
+    const now = Date.now();
+    const hours = lateHoursOf(readings, now);
+    await this.postLines(n + hours.length, (i) =>
+      i < n ? this.encoder.encode(readings[i]!) : this.rollups.lateLine(hours[i - n]!, now),
+    );
   }
 
   /**
@@ -307,6 +337,43 @@ export class InfluxDbReadingStore implements ReadingStore {
       if (count > 0) out.push({ city: s.tags?.city ?? '', stationId: s.tags?.station ?? '', count });
     }
     return out.sort(byCityStation);
+  }
+
+  async replaceRollups(range: RollupRange, rows: readonly RollupRow[]): Promise<void> {
+    this.assertStarted('replaceRollups');
+    if (!validateRollupQuery(range)) return;
+    validateRollupRows(range, rows);
+    await this.rollups.replace(range, rows);
+  }
+
+  async readRollups(q: RollupQuery): Promise<RollupRow[]> {
+    this.assertStarted('readRollups');
+    if (!validateRollupQuery(q)) return [];
+    return this.rollups.read(q);
+  }
+
+  async rollupState(city: string): Promise<RollupState> {
+    this.assertStarted('rollupState');
+    return this.rollups.state(city);
+  }
+
+  async saveRollupState(city: string, state: RollupState): Promise<void> {
+    this.assertStarted('saveRollupState');
+    await this.rollups.saveState(city, state, Date.now());
+  }
+
+  async lateHours(city: string, after: number, upTo: number): Promise<LateHour[]> {
+    this.assertStarted('lateHours');
+    return this.rollups.lateHours(city, after, upTo);
+  }
+
+  /** 1.x: InfluxQL DELETE. 2.x and 3: false, raw retention is the bucket's/database's (the operator's). */
+  async deleteRawBefore(before: number): Promise<boolean> {
+    this.assertStarted('deleteRawBefore');
+    validateRange(before, before);
+    if (this.major !== 1) return false;
+    await this.rollups.deleteRawBefore(this.opts.measurement ?? 'reading', before);
+    return true;
   }
 
   async health(): Promise<StoreHealth> {

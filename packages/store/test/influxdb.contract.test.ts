@@ -5,6 +5,7 @@ import { InfluxDbReadingStore, ident, ReadingEncoder } from '../src/index';
 import { type ContractSubject, runReadingStoreContract } from './contract';
 import { runReadingStoreQcMetricsContract } from './contract-qc-metrics';
 import { runReadingStoreReadContract } from './contract-reads';
+import { runRollupContract } from './contract-rollups';
 
 let influx: InfluxDBHandle | undefined;
 let n = 0;
@@ -43,3 +44,4 @@ const subject = async (): Promise<ContractSubject> => {
 runReadingStoreContract('influxdb', subject);
 runReadingStoreReadContract('influxdb', subject);
 runReadingStoreQcMetricsContract('influxdb', subject);
+runRollupContract('influxdb', subject);

@@ -83,3 +83,30 @@ describe('series from rollups (interval=1h and 1d, qc=usable)', () => {
     expect(rawQueries).toHaveLength(1);
   });
 });
+
+describe('series answers with from and to are cached serialised (API_CACHE_TTL_S)', () => {
+  it('serves the same bytes and ETag without asking the store again, and 304 on If-None-Match', async () => {
+    const cached = await testApp({ API_CACHE_TTL_S: '15' });
+    try {
+      const url = '/v1/stations/cm-air-oldcity-01/series?from=2025-03-09T00:00:00Z&to=2025-03-10T05:00:00Z&interval=1h';
+      let reads = 0;
+      const aggregate = cached.store.aggregate.bind(cached.store);
+      cached.store.aggregate = (q) => {
+        reads++;
+        return aggregate(q);
+      };
+      const first = await cached.app.inject({ url });
+      const second = await cached.app.inject({ url });
+      expect(first.statusCode).toBe(200);
+      expect(second.body).toBe(first.body);
+      expect(second.headers.etag).toBe(first.headers.etag);
+      expect(second.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(reads).toBe(1);
+      expect(JSON.parse(second.body)).toEqual(await body(url)); // the uncached app (TTL 0) answers the same
+      const again = await cached.app.inject({ url, headers: { 'if-none-match': String(first.headers.etag) } });
+      expect(again.statusCode).toBe(304);
+    } finally {
+      await cached.close();
+    }
+  });
+});

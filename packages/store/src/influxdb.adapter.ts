@@ -66,6 +66,12 @@ export interface InfluxDbStoreOptions {
   token?: string;
   /** 1.x retention policy; 2.x the retention policy of the DBRP mapping; refused on 3. */
   retentionPolicy?: string;
+  /**
+   * Where the rollup and rollup-state points go (README "Rollups and retention"): 1.x a retention
+   * policy without expiry, 2.x the retention policy of a DBRP mapping to a bucket kept for good;
+   * default `retentionPolicy`. Refused on 3.
+   */
+  rollupRetentionPolicy?: string;
   /** Default 'reading'. */
   measurement?: string;
   /** Bound on every HTTP request (default 10 000 ms). */
@@ -116,8 +122,8 @@ export class InfluxDbReadingStore implements ReadingStore {
     this.from = measurementRef(opts.measurement ?? 'reading');
     this.maxLines = opts.maxLinesPerRequest ?? 5000;
     this.rollups = new InfluxRollups({
-      post: (lines) => this.postLines(lines.length, (i) => lines[i]!),
-      select: (what, stmt) => this.select(what, stmt),
+      post: (lines) => this.postLines(lines.length, (i) => lines[i]!, this.rollupRp),
+      select: (what, stmt, rollups) => this.select(what, stmt, rollups ? this.rollupRp : undefined),
       exec: async (what, stmt) => {
         await this.client.influxql(what, stmt);
       },
@@ -145,7 +151,7 @@ export class InfluxDbReadingStore implements ReadingStore {
       const v1 = server.major === 1;
       // 1.x: the retention policy is named in FROM; 2.x: it is a query parameter (the DBRP mapping).
       this.from = measurementRef(o.measurement ?? 'reading', v1 ? o.retentionPolicy : undefined);
-      this.rollups.setRetentionPolicy(v1 ? o.retentionPolicy : undefined);
+      this.rollups.setRetentionPolicies(v1 ? o.retentionPolicy : undefined, v1 ? this.rollupRp : undefined);
       this.major = server.major;
       if (o.createDatabase && v1) await this.createDatabase(server.from);
       this.log.info(
@@ -199,7 +205,7 @@ export class InfluxDbReadingStore implements ReadingStore {
    * first request (an invalid reading rejects the whole batch before anything is sent), into one
    * reused buffer: the writer sends one batch at a time; a write that overlaps another gets its own.
    */
-  private async postLines(n: number, lineAt: (i: number) => string): Promise<void> {
+  private async postLines(n: number, lineAt: (i: number) => string, rp?: string): Promise<void> {
     if (n === 0) return;
     const out = this.bodyBusy ? new ByteBuilder() : this.body;
     this.bodyBusy = true;
@@ -210,7 +216,7 @@ export class InfluxDbReadingStore implements ReadingStore {
         appendLines(out, i, Math.min(n, i + this.maxLines), lineAt);
         cuts.push(out.length);
       }
-      for (let k = 1; k < cuts.length; k++) await this.client.write(out.view(cuts[k - 1], cuts[k]));
+      for (let k = 1; k < cuts.length; k++) await this.client.write(out.view(cuts[k - 1], cuts[k]), rp);
     } finally {
       if (out === this.body) this.bodyBusy = false;
     }
@@ -403,8 +409,13 @@ export class InfluxDbReadingStore implements ReadingStore {
   }
 
   /** Runs one statement; returns its series, throwing on any error or truncated answer. */
-  private async select(what: string, stmt: InfluxQL) {
-    const result = (await this.client.influxql(what, stmt)).results?.[0];
+  /** The rollups' retention policy / DBRP mapping (the readings' unless set). */
+  private get rollupRp(): string | undefined {
+    return this.opts.rollupRetentionPolicy ?? this.opts.retentionPolicy;
+  }
+
+  private async select(what: string, stmt: InfluxQL, rp?: string) {
+    const result = (await this.client.influxql(what, stmt, rp ?? this.opts.retentionPolicy)).results?.[0];
     if (result?.partial || result?.series?.some((s) => s.partial)) {
       throw new StoreError(
         STORE_ERROR_CODES.queryFailed,

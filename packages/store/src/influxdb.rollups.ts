@@ -32,8 +32,10 @@ const ROLLUP_FIELDS = ['mean', 'min', 'max', 'count', 'flagged', 'expected'] as 
 
 export interface InfluxRollupIo {
   /** Sends lines in as few /write requests as the size limit allows. */
+  /** Rollup and state points, written to the rollups' retention policy. */
   post(lines: readonly string[]): Promise<void>;
-  select(what: string, stmt: InfluxQL): Promise<Series[]>;
+  /** `rollups`: the statement reads rollup measurements (2.x: their DBRP mapping). */
+  select(what: string, stmt: InfluxQL, rollups: boolean): Promise<Series[]>;
   exec(what: string, stmt: InfluxQL): Promise<void>;
 }
 
@@ -42,16 +44,19 @@ const tags = (pairs: Array<[string, string]>): string =>
 
 export class InfluxRollups {
   private rp: string | undefined;
+  private rollupRp: string | undefined;
 
   constructor(private readonly io: InfluxRollupIo) {}
 
-  /** 1.x names the retention policy in FROM (2.x passes it as a parameter; 3 has none). */
-  setRetentionPolicy(rp: string | undefined): void {
-    this.rp = rp;
+  /** 1.x names retention policies in FROM (2.x passes them as a parameter; 3 has none). */
+  setRetentionPolicies(readings: string | undefined, rollups: string | undefined): void {
+    this.rp = readings;
+    this.rollupRp = rollups;
   }
 
+  /** Rollups and state live in the rollups' retention policy; late marks beside the readings. */
   private ref(m: string): InfluxQL {
-    return measurementRef(m, this.rp);
+    return measurementRef(m, m === LATE_MEASUREMENT ? this.rp : this.rollupRp);
   }
 
   /** The line marking one late hour of a batch (rollups.ts lateHoursOf), written at `now`. */
@@ -98,9 +103,10 @@ export class InfluxRollups {
     );
     const stmt = iql`SELECT ${select} FROM ${this.ref(ROLLUP_MEASUREMENT)} WHERE ${join(cond, ' AND ')} GROUP BY ${ident(TAG_STATION)}, ${ident('metric')}`;
     const out: RollupRow[] = [];
-    for (const s of await this.io.select('readRollups', stmt)) {
+    for (const s of await this.io.select('readRollups', stmt, true)) {
       const stationId = s.tags?.[TAG_STATION] ?? '';
       const metric = s.tags?.metric ?? '';
+      if (!stationId || !metric) continue; // GROUP BY puts both in the series tags; anything else is not ours
       for (const v of s.values) {
         out.push({
           level: q.level,
@@ -122,7 +128,7 @@ export class InfluxRollups {
 
   async state(city: string): Promise<RollupState> {
     const stmt = iql`SELECT ${ident('hour')}, ${ident('day')}, ${ident('late_cursor')}, ${ident('raw_from')} FROM ${this.ref(ROLLUP_STATE_MEASUREMENT)} WHERE ${ident(TAG_CITY)} = ${str(city)} ORDER BY time DESC LIMIT 1`;
-    const row = (await this.io.select('rollupState', stmt))[0]?.values[0];
+    const row = (await this.io.select('rollupState', stmt, true))[0]?.values[0];
     if (!row) return { ...EMPTY_ROLLUP_STATE };
     return { hour: Number(row[1]), day: Number(row[2]), lateCursor: Number(row[3]), rawFrom: Number(row[4]) };
   }
@@ -135,7 +141,7 @@ export class InfluxRollups {
   async lateHours(city: string, after: number, upTo: number): Promise<LateHour[]> {
     const stmt = iql`SELECT ${ident('w')}, ${ident(TAG_STATION)}::tag FROM ${this.ref(LATE_MEASUREMENT)} WHERE ${ident(TAG_CITY)} = ${str(city)} AND ${ident('w')} > ${int(after)} AND ${ident('w')} <= ${int(upTo)}`;
     const out: LateHour[] = [];
-    for (const s of await this.io.select('lateHours', stmt)) {
+    for (const s of await this.io.select('lateHours', stmt, false)) {
       for (const v of s.values) out.push({ stationId: String(v[2]), start: Number(v[0]) });
     }
     return out.sort((a, b) => (a.stationId < b.stationId ? -1 : a.stationId > b.stationId ? 1 : a.start - b.start));

@@ -164,11 +164,30 @@ describe('InfluxDB 2.x OSS through its v1-compatibility API', () => {
   it('INFLUX_ROLLUP_RP: rollups and their state go to their own DBRP mapping (a bucket kept for good), late marks with the readings', async () => {
     const s = await v2Server();
     await initInfluxStorage({ url: s.url, token: 'tok-2', org: 'city', database: 'cnx', retentionPolicy: 'raw' });
-    await initInfluxStorage({ url: s.url, token: 'tok-2', org: 'city', database: 'cnx', retentionPolicy: 'forever', bucket: 'cnx-rollups' });
+    await initInfluxStorage({
+      url: s.url,
+      token: 'tok-2',
+      org: 'city',
+      database: 'cnx',
+      retentionPolicy: 'forever',
+      bucket: 'cnx-rollups',
+    });
     const st = store(s, { token: 'tok-2', retentionPolicy: 'raw', rollupRetentionPolicy: 'forever' });
     await st.start();
     await st.write([r(0)]); // a reading of 2025: late, so a rollup_late mark goes in the same request
-    const row = { level: '1h' as const, city: 'cnx', stationId: 's0', metric: 'pm25', start: T0, mean: 1, min: 1, max: 1, count: 1, flagged: 0, expected: 60 };
+    const row = {
+      level: '1h' as const,
+      city: 'cnx',
+      stationId: 's0',
+      metric: 'pm25',
+      start: T0,
+      mean: 1,
+      min: 1,
+      max: 1,
+      count: 1,
+      flagged: 0,
+      expected: 60,
+    };
     await st.replaceRollups({ level: '1h', city: 'cnx', from: T0, to: T0 + 3_600_000 }, [row]);
     await st.saveRollupState('cnx', { hour: T0, day: 0, lateCursor: 0, rawFrom: 0 });
     await st.lateHours('cnx', 0, Date.now());
@@ -182,7 +201,9 @@ describe('InfluxDB 2.x OSS through its v1-compatibility API', () => {
       ['forever', 'rollup_state'],
     ]);
     expect(writes[0]!.body).toContain('rollup_late,city=cnx,station=s0 ');
-    const queries = s.seen.filter((x) => x.path === '/query').map((q) => [rp(q), q.params.q!.match(/FROM "(\w+)"/)?.[1]]);
+    const queries = s.seen
+      .filter((x) => x.path === '/query')
+      .map((q) => [rp(q), q.params.q!.match(/FROM "(\w+)"/)?.[1]]);
     expect(queries).toEqual([
       ['forever', 'rollup'],
       ['raw', 'rollup_late'],

@@ -44,7 +44,11 @@ export interface RollupOptions {
   settleMs?: number;
   /** Late-write marks this recent wait for the next run (writes in flight). Default 60 s. */
   lateSettleMs?: number;
-  /** Catch-up chunk (a whole number of days). Default 7 days. */
+  /**
+   * Catch-up chunk (a whole number of days). Default 1 day: SQLite queries run on the caller's event
+   * loop (the gateway's), so a first run over months of readings goes a day and a metric at a time,
+   * yielding between queries.
+   */
   chunkMs?: number;
   logger?: StoreLogger;
   /** Called after each step's rows are stored and before the state is saved (tests inject crashes). */
@@ -86,7 +90,7 @@ export class RollupRunner {
     this.metrics = o.metrics ?? ROLLUP_METRICS;
     this.settleMs = o.settleMs ?? 5 * 60_000;
     this.lateSettleMs = o.lateSettleMs ?? 60_000;
-    this.chunkMs = o.chunkMs ?? 7 * DAY;
+    this.chunkMs = o.chunkMs ?? DAY;
     this.log = o.logger ?? silentLogger;
     this.intervals = new Map(o.stations.map((s) => [s.id, s.intervalsMs]));
     if (!(this.chunkMs >= DAY && this.chunkMs % DAY === 0)) throw new Error('rollup chunkMs: a whole number of days');
@@ -191,6 +195,7 @@ export class RollupRunner {
     const bucketMs = ROLLUP_BUCKET_MS[level];
     const out: RollupRow[] = [];
     for (const metric of this.metrics) {
+      await new Promise((resolve) => setImmediate(resolve)); // let the gateway's intake run between queries
       const corrected = metric.endsWith('_corrected');
       const id = (corrected ? metric.slice(0, -'_corrected'.length) : metric) as MetricId;
       const buckets = await this.store.aggregate({

@@ -246,6 +246,7 @@ export class Gateway {
       store: this.store,
       starter: this.storeStarter?.status(),
       writer: this.writer?.status(),
+      rollup: this.rollup?.status(),
       startedAt: this.startedAt,
     });
   }

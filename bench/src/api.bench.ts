@@ -40,7 +40,7 @@ const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 const T0 = Date.now();
 
-const TARGETS = ['hello', 'latest-warm', 'latest', 'latest-uncached', 'series', 'series-seq', 'series-year'] as const;
+const TARGETS = ['hello', 'latest-warm', 'latest', 'latest-uncached', 'series', 'series-seq', 'series-year', 'series-year-uncached'] as const;
 type Target = (typeof TARGETS)[number];
 
 const DESCRIPTIONS: Record<Target, string> = {
@@ -53,6 +53,7 @@ const DESCRIPTIONS: Record<Target, string> = {
   'series-seq': 'the same series requests one at a time (--slow-connections): service time without queueing',
   'series-year':
     'GET /v1/stations/cm-air-oldcity-01/series?metric=pm25&interval=1h over 365 days (8760 buckets, one station; --year: from rollups)',
+  'series-year-uncached': 'the same with API_CACHE_TTL_S=0: every request reads the rollups and serialises 1.7 MB',
 };
 
 /** Which API configuration serves which target (one process per configuration). */
@@ -62,6 +63,7 @@ const SERVER_OF: Record<Target, { name: string; cacheTtlS?: number }> = {
   series: { name: 'api (cache 3600 s)', cacheTtlS: 3600 },
   'series-seq': { name: 'api (cache 3600 s)', cacheTtlS: 3600 },
   'series-year': { name: 'api (cache 3600 s)', cacheTtlS: 3600 },
+  'series-year-uncached': { name: 'api (cache 0)', cacheTtlS: 0 },
   latest: { name: 'api (cache 15 s)', cacheTtlS: 15 },
   'latest-uncached': { name: 'api (cache 0)', cacheTtlS: 0 },
 };
@@ -420,7 +422,7 @@ async function main(): Promise<void> {
         ? ['/']
         : t === 'series' || t === 'series-seq'
           ? airIds.map((id) => `/v1/stations/${id}/series?metric=pm25&interval=1h&${seriesRange}`)
-          : t === 'series-year'
+          : t === 'series-year' || t === 'series-year-uncached'
             ? [
                 `/v1/stations/cm-air-oldcity-01/series?metric=pm25&interval=1h&from=${new Date(hourEnd - 365 * DAY).toISOString()}&to=${new Date(hourEnd).toISOString()}`,
               ]

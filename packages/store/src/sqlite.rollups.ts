@@ -87,11 +87,32 @@ export class SqliteRollups {
       sql += ` AND metric IN (${inList(q.metrics.length)})`;
       params.push(...q.metrics);
     }
-    const rows = this.stmt(`${sql} ORDER BY station, metric, start`).all(params) as Array<
-      Omit<RollupRow, 'level' | 'city' | 'stationId'> & { station: string }
-    >;
+    // Raw rows and one object each: a year of hours is 8,760 rows per station and metric. SQLite's
+    // BINARY order of ASCII ids is byRollupKey's; other ids are sorted again below.
+    const rows = this.stmt(`${sql} ORDER BY station, metric, start`).raw(true).all(params) as unknown[][];
     const level: RollupLevel = q.level;
-    return rows.map(({ station, ...r }) => ({ level, city: q.city, stationId: station, ...r })).sort(byRollupKey);
+    const city = q.city;
+    const out: RollupRow[] = new Array(rows.length);
+    let ascii = true;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      const stationId = r[0] as string;
+      if (ascii && !/^[\x20-\x7e]*$/.test(stationId)) ascii = false;
+      out[i] = {
+        level,
+        city,
+        stationId,
+        metric: r[1] as string,
+        start: r[2] as number,
+        mean: r[3] as number,
+        min: r[4] as number,
+        max: r[5] as number,
+        count: r[6] as number,
+        flagged: r[7] as number,
+        expected: r[8] as number,
+      };
+    }
+    return ascii ? out : out.sort(byRollupKey);
   }
 
   state(city: string): RollupState {

@@ -54,13 +54,14 @@ export const seriesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const key = JSON.stringify([req.params.stationId, q.metric, q.interval, q.from, q.to, q.qc]);
       const hit = await bodies.get(key, async () => {
         const body = await series.series(req.params.stationId, q);
-        const json = String(reply.serialize(body));
+        // Bytes, not a string: nothing is encoded again per request (a year of hours is ~1.8 MB).
+        const json = Buffer.from(String(reply.serialize(body)));
         const etag = `W/"${createHash('sha1').update(json).digest('base64')}"`;
         return { json, etag, to: Date.parse(body.meta.to) };
       });
       cacheFor(reply, series.settled(hit.to) ? 3600 : 60);
       licenceLinks(reply, city.licence.url);
-      // A string with a JSON content type is sent as it is (no second serialisation); @fastify/etag
+      // Bytes with a JSON content type are sent as they are (no second serialisation); @fastify/etag
       // keeps the ETag set here and answers If-None-Match with 304.
       return reply
         .header('etag', hit.etag)

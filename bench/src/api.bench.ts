@@ -40,7 +40,16 @@ const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 const T0 = Date.now();
 
-const TARGETS = ['hello', 'latest-warm', 'latest', 'latest-uncached', 'series', 'series-seq', 'series-year', 'series-year-uncached'] as const;
+const TARGETS = [
+  'hello',
+  'latest-warm',
+  'latest',
+  'latest-uncached',
+  'series',
+  'series-seq',
+  'series-year',
+  'series-year-uncached',
+] as const;
 type Target = (typeof TARGETS)[number];
 
 const DESCRIPTIONS: Record<Target, string> = {

@@ -30,17 +30,26 @@ import { SqliteReadingStore } from '@cnx/store';
 import { freePort, ManagedProcess, makeTempDir, removeDir } from '@cnx/testkit';
 import { bundle } from '../../scripts/bundle.mjs';
 import { type HttpLoadResult, runHttpLoad } from './api-loadgen';
+import { airReadings, CITY, canalReadings, seedYear, type YearSeed } from './api-seed';
 import { ProcSampler } from './measure';
 
 const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const REPO_ROOT = resolve(BENCH_DIR, '..');
-const CITY = 'chiang-mai';
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 const T0 = Date.now();
 
-const TARGETS = ['hello', 'latest-warm', 'latest', 'latest-uncached', 'series', 'series-seq'] as const;
+const TARGETS = [
+  'hello',
+  'latest-warm',
+  'latest',
+  'latest-uncached',
+  'series',
+  'series-seq',
+  'series-year',
+  'series-year-uncached',
+] as const;
 type Target = (typeof TARGETS)[number];
 
 const DESCRIPTIONS: Record<Target, string> = {
@@ -51,6 +60,9 @@ const DESCRIPTIONS: Record<Target, string> = {
   'latest-uncached': 'GET /v1/latest, API_CACHE_TTL_S=0: every request recomputes the view from the store',
   series: 'GET /v1/stations/{id}/series?metric=pm25&interval=1h over 30 days (720 buckets), air stations round-robin',
   'series-seq': 'the same series requests one at a time (--slow-connections): service time without queueing',
+  'series-year':
+    'GET /v1/stations/cm-air-oldcity-01/series?metric=pm25&interval=1h over 365 days (8760 buckets, one station; --year: from rollups)',
+  'series-year-uncached': 'the same with API_CACHE_TTL_S=0: every request reads the rollups and serialises 1.7 MB',
 };
 
 /** Which API configuration serves which target (one process per configuration). */
@@ -59,6 +71,8 @@ const SERVER_OF: Record<Target, { name: string; cacheTtlS?: number }> = {
   'latest-warm': { name: 'api (cache 3600 s)', cacheTtlS: 3600 },
   series: { name: 'api (cache 3600 s)', cacheTtlS: 3600 },
   'series-seq': { name: 'api (cache 3600 s)', cacheTtlS: 3600 },
+  'series-year': { name: 'api (cache 3600 s)', cacheTtlS: 3600 },
+  'series-year-uncached': { name: 'api (cache 0)', cacheTtlS: 0 },
   latest: { name: 'api (cache 15 s)', cacheTtlS: 15 },
   'latest-uncached': { name: 'api (cache 0)', cacheTtlS: 0 },
 };
@@ -73,6 +87,8 @@ interface Options {
   slowConnections: number;
   days: number;
   stepMin: number;
+  /** Seed a year as the real system holds it: 90 days of raw readings and a year of rollups. */
+  year: boolean;
   targets: Target[];
   out: string;
 }
@@ -85,6 +101,8 @@ const HELP = `npm run bench:api -w @cnx/bench -- [options]
   --quiet-wait <s>     before each target, wait up to this long for the box to be idle (default 30)
   --days <n>           days of seeded data (default 30, at most 60; the series covers 30)
   --step-min <n>       minutes between two seeded air readings (default 1)
+  --year               seed a year for every station as the real system holds it: --days is ignored;
+                       90 days of raw readings (rolled up by the store's RollupRunner) and rollups for the year
   --targets <list>     ${TARGETS.join(',')} (default all)
   --out <dir>          results dir (default bench/results)`;
 
@@ -99,6 +117,7 @@ function parseOptions(argv: string[]): Options {
       'quiet-wait': { type: 'string', default: '30' },
       days: { type: 'string', default: '30' },
       'step-min': { type: 'string', default: '1' },
+      year: { type: 'boolean', default: false },
       targets: { type: 'string', default: TARGETS.join(',') },
       out: { type: 'string', default: join(BENCH_DIR, 'results') },
       help: { type: 'boolean', default: false },
@@ -123,6 +142,7 @@ function parseOptions(argv: string[]): Options {
     quietWaitS: num('quiet-wait', values['quiet-wait'], 0, 600),
     days: Math.round(num('days', values.days, 1, 60)),
     stepMin: Math.round(num('step-min', values['step-min'], 1, 60)),
+    year: values.year,
     targets,
     out: values.out,
   };
@@ -146,60 +166,6 @@ interface SeedSummary {
   to: string;
   seconds: number;
   fileMb: number;
-}
-
-/** Deterministic PM2.5-like values: a daily cycle (smoky mornings), a per-station level and noise. */
-function* airReadings(pack: CityPack, from: number, to: number, stepMs: number): Generator<Reading> {
-  const stations = pack.stations.filter((s) => s.kind === 'air');
-  let seed = 12345;
-  const rnd = () => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed / 2 ** 31;
-  };
-  for (const [i, st] of stations.entries()) {
-    const device = pack.devices.find((d) => d.stationId === st.id);
-    if (!device) continue;
-    let seq = 0;
-    for (let ts = from; ts < to; ts += stepMs) {
-      const hourOfDay = ((ts / HOUR + 7) % 24) / 24;
-      const pm25 = Math.round((25 + 3 * i + 20 * Math.cos(2 * Math.PI * (hourOfDay - 0.3)) + 6 * rnd()) * 10) / 10;
-      yield {
-        city: CITY,
-        stationId: st.id,
-        deviceId: device.id,
-        ts,
-        seq: seq++,
-        values: {
-          pm1: Math.round(pm25 * 7) / 10,
-          pm25,
-          pm10: Math.round(pm25 * 14) / 10,
-          temperature: 28 + Math.round(rnd() * 40) / 10,
-          humidity: 55 + Math.round(rnd() * 200) / 10,
-        },
-        corrections: [{ metric: 'pm25', value: Math.round(pm25 * 6) / 10, method: 'epa-barkjohn-2021-extended@1' }],
-        qc: [],
-      };
-    }
-  }
-}
-
-function* canalReadings(pack: CityPack, from: number, to: number, stepMs: number): Generator<Reading> {
-  for (const st of pack.stations.filter((s) => s.kind === 'canal')) {
-    const device = pack.devices.find((d) => d.stationId === st.id);
-    if (!device) continue;
-    for (let ts = from; ts < to; ts += stepMs) {
-      const level = Math.round((1 + 0.3 * Math.sin((2 * Math.PI * ts) / DAY)) * 1000) / 1000;
-      yield {
-        city: CITY,
-        stationId: st.id,
-        deviceId: device.id,
-        ts,
-        values: { water_level: level, do: 4.2, ph: 7.1 },
-        corrections: [],
-        qc: [],
-      };
-    }
-  }
 }
 
 async function seed(path: string, pack: CityPack, opts: Options, now: number): Promise<SeedSummary> {
@@ -429,7 +395,14 @@ async function main(): Promise<void> {
   try {
     const now = Date.now();
     let seeded: SeedSummary | undefined;
-    if (opts.targets.some((t) => t !== 'hello')) {
+    let year: YearSeed | undefined;
+    if (opts.year && opts.targets.some((t) => t !== 'hello')) {
+      progress(
+        `seeding a year: 90 days of raw readings (air every ${opts.stepMin} min, canal every 5 min) and rollups`,
+      );
+      year = await seedYear(join(dir, 'cnx.sqlite'), pack, now, opts.stepMin, 90, progress);
+      progress(`seeded ${JSON.stringify(year)} (${Math.round(statSync(join(dir, 'cnx.sqlite')).size / 2 ** 20)} MB)`);
+    } else if (opts.targets.some((t) => t !== 'hello')) {
       progress(`seeding ${opts.days} days (air every ${opts.stepMin} min, canal every 5 min) into SQLite`);
       seeded = await seed(join(dir, 'cnx.sqlite'), pack, opts, now);
       progress(
@@ -458,7 +431,11 @@ async function main(): Promise<void> {
         ? ['/']
         : t === 'series' || t === 'series-seq'
           ? airIds.map((id) => `/v1/stations/${id}/series?metric=pm25&interval=1h&${seriesRange}`)
-          : ['/v1/latest'];
+          : t === 'series-year' || t === 'series-year-uncached'
+            ? [
+                `/v1/stations/cm-air-oldcity-01/series?metric=pm25&interval=1h&from=${new Date(hourEnd - 365 * DAY).toISOString()}&to=${new Date(hourEnd).toISOString()}`,
+              ]
+            : ['/v1/latest'];
 
     const runs: RunResult[] = [];
     // One process per configuration, its targets in a row; targets in TARGETS order within it.
@@ -496,6 +473,13 @@ async function main(): Promise<void> {
           `every ${seeded.airStepMin} min + ${seeded.canalStations} canal stations every 5 min, ${seeded.fileMb} MB)`,
       );
     }
+    if (year) {
+      console.log(
+        `Store: embedded SQLite, a year as held by the system: ${year.readings} raw readings from ${year.rawFrom} ` +
+          `(90 days) and ${year.rollupRows} hourly and daily rollup rows from ${year.yearFrom}`,
+      );
+    }
+    console.log(`Load average (1 min) at the end: ${os.loadavg()[0]!.toFixed(2)}`);
     console.log(table(runs));
     console.log('req/s, latency and KB/resp count 2xx answers only; non-2xx are counted apart.');
     for (const r of runs) console.log(`  ${r.target.padEnd(16)} ${r.description}`);
@@ -520,7 +504,8 @@ async function main(): Promise<void> {
         node: process.version,
       },
       options: opts,
-      store: seeded ? { backend: 'sqlite', ...seeded } : undefined,
+      store: seeded ? { backend: 'sqlite', ...seeded } : year ? { backend: 'sqlite', year } : undefined,
+      loadAverage1m: os.loadavg()[0],
       runs,
       notes,
     };

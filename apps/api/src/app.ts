@@ -36,6 +36,7 @@ import { ExportService } from './services/export.service';
 import { NowService } from './services/now.service';
 import { PublicAlerts } from './services/public-alerts.service';
 import { ReadingSpanService } from './services/reading-span.service';
+import { RollupExportService } from './services/rollup-export.service';
 import { SeriesService } from './services/series.service';
 import { StreamRegistry } from './services/streams';
 
@@ -65,6 +66,7 @@ export interface ApiServices {
   districts: DistrictService;
   canal: CanalService;
   exports: ExportService;
+  rollupExports: RollupExportService;
   clock: () => number;
   startedAt: number;
   publicUrl: string;
@@ -138,6 +140,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     districts: new DistrictService(city, now, canal, clock),
     canal,
     exports: new ExportService(city, deps.store, series, config.limits, publicUrl),
+    rollupExports: new RollupExportService(city, deps.store, series, config.limits),
     clock,
     startedAt: Date.now(),
     publicUrl,

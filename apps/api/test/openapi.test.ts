@@ -21,6 +21,7 @@ type Param = OpenAPIV3_1.ParameterObject & { example?: string };
 const VALUES: Record<string, string> = {
   from: '2025-03-10T00:00:00Z',
   to: '2025-03-10T05:00:00Z',
+  interval: '1h',
 };
 
 /** GET operations whose 200 body is JSON (the SSE stream is tested in stream.test.ts). */
@@ -83,6 +84,7 @@ describe('the OpenAPI document', () => {
         '/v1/districts',
         '/v1/districts/{districtId}',
         '/v1/exports/readings',
+        '/v1/exports/rollups',
         '/v1/latest',
         '/v1/meta',
         '/v1/stations',

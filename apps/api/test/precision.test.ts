@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { CityPack } from '@cnx/city-pack';
-import { DECIMALS, METRICS, metricDecimals } from '@cnx/domain';
-import { InfluxDbReadingStore, type ReadingStore, SqliteReadingStore } from '@cnx/store';
+import { DECIMALS, deviceIntervalMs, METRICS, metricDecimals, timeZoneOffsetMs } from '@cnx/domain';
+import { InfluxDbReadingStore, type ReadingStore, RollupRunner, SqliteReadingStore } from '@cnx/store';
 import { type InfluxDBHandle, makeTempDir, removeDir, startInfluxDB } from '@cnx/testkit';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +110,9 @@ function urls(doc: { paths: Record<string, { get?: unknown }> }, pack: CityPack)
       } else if (url.endsWith('/readings') && url.startsWith('/v1/stations/')) out.push(`${url}?${range}`);
       else if (url === '/v1/exports/readings') {
         for (const format of ['json', 'ndjson', 'geojson']) out.push(`${url}?format=${format}&${range}`);
+      } else if (url === '/v1/exports/rollups') {
+        for (const format of ['json', 'ndjson'])
+          for (const interval of ['1h', '1d']) out.push(`${url}?format=${format}&interval=${interval}&${range}`);
       } else out.push(url);
     }
   }
@@ -157,6 +160,16 @@ describe.each(['sqlite', 'influxdb'] as const)('published precision (%s)', (back
     } else store = new SqliteReadingStore({ path: join(dir, 'cnx.sqlite') });
     await store.start();
     await store.write(seedReadings(pack));
+    // Hourly and daily rollups of the seed, as the gateway keeps them (series and exports read them).
+    await new RollupRunner(store, {
+      city: pack.city.id,
+      offsetMs: -timeZoneOffsetMs(pack.city.timezone, NOW),
+      stations: pack.stations.map((s) => ({
+        id: s.id,
+        intervalsMs: pack.devices.filter((d) => d.stationId === s.id).map(deviceIntervalMs),
+      })),
+      rawRetentionMs: 90 * 24 * 3_600_000,
+    }).run(NOW);
     const config = testConfig({ API_RATE_LIMIT_MAX: '1000000', API_EXPORT_RATE_LIMIT_MAX: '1000000' });
     app = buildApp({ config, pack, store, logger, live: new ManualLive(), now: () => NOW });
     await app.ready();

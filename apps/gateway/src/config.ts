@@ -52,6 +52,8 @@ export interface GatewayConfig {
   modbusConfigPath?: string;
   /** Sensor.Community (airrohr) HTTP push; enabled when GATEWAY_AIRROHR_REGISTRY is set. */
   airrohr: AirrohrPushConfig;
+  /** Rollups and raw retention (README "Rollups and retention"); intervalMs 0 = not on this instance. */
+  rollup: { intervalMs: number; rawRetentionMs: number };
 }
 
 /**
@@ -127,6 +129,11 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     dataDir,
     modbusConfigPath: r.optionalString('GATEWAY_MODBUS_CONFIG'),
     airrohr: readAirrohrConfig(r),
+    rollup: {
+      intervalMs: r.int('GATEWAY_ROLLUP_INTERVAL_S', 300, 0, 86_400) * 1000,
+      // At least 2 days: the daily bucket of yesterday must be rolled up before its raw readings go.
+      rawRetentionMs: r.int('GATEWAY_RAW_RETENTION_DAYS', 90, 2, 36_500) * 86_400_000,
+    },
   };
   r.finish();
   return cfg;

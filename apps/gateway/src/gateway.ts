@@ -18,6 +18,7 @@ import { SpoolSink } from './ingest/sink';
 import { IngestStep } from './ingest/step';
 import { createMetrics, GatewayStats } from './metrics';
 import { ModbusPoller, modbusConfigFromEnv, registerModbusMetrics, registerModbusStatusRoutes } from './modbus';
+import { RollupService } from './rollup.service';
 import { QcSnapshot } from './spool/qc-snapshot';
 import { Spool } from './spool/spool';
 import { StoreStarter } from './store-starter';
@@ -45,6 +46,7 @@ export class Gateway {
   private store?: ReadingStore;
   private storeStarter?: StoreStarter;
   private writer?: StoreWriter;
+  private rollup?: RollupService;
   private connection?: MqttConnection;
   private mqtt?: MqttTransport;
   private republisher?: Republisher;
@@ -122,6 +124,15 @@ export class Gateway {
       this.storeStarter,
     );
     this.writer.start();
+    const starter = this.storeStarter;
+    this.rollup = new RollupService(
+      this.store,
+      pack,
+      config.rollup,
+      () => starter.started,
+      logger.child({ component: 'rollup' }),
+    );
+    this.rollup.start();
 
     let mqttUrl = config.mqttUrl;
     let credentials = { username: config.mqttUsername, password: config.mqttPassword };
@@ -244,6 +255,7 @@ export class Gateway {
       store: this.store,
       starter: this.storeStarter?.status(),
       writer: this.writer?.status(),
+      rollup: this.rollup?.status(),
       startedAt: this.startedAt,
     });
   }
@@ -261,6 +273,7 @@ export class Gateway {
     // The readings committed last go on the bus before the connection closes.
     this.republisher?.flush();
     await this.connection?.stop();
+    await this.rollup?.stop();
     if (this.writer) {
       await this.writer.flush(5_000);
       await this.writer.stop();

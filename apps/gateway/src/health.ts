@@ -11,6 +11,8 @@ export interface HealthParts {
   store?: ReadingStore;
   starter?: StoreStarterStatus;
   writer?: WriterStatus;
+  /** The last rollup run (rollup.service.ts): informational, it does not change the status. */
+  rollup?: { at: number; ok: boolean; error?: string; result?: unknown };
   startedAt: number;
 }
 
@@ -63,6 +65,10 @@ export async function gatewayHealth(p: HealthParts): Promise<HealthReport> {
     !checks.mqtt?.ok || !checks.spool?.ok ? 'down' : checks.store?.ok && checks.writer?.ok ? 'ok' : 'degraded';
   return {
     status,
-    checks: { ...checks, uptime: { ok: true, detail: { seconds: Math.round((Date.now() - p.startedAt) / 1000) } } },
+    checks: {
+      ...checks,
+      ...(p.rollup ? { rollup: { ok: p.rollup.ok, detail: p.rollup } } : {}),
+      uptime: { ok: true, detail: { seconds: Math.round((Date.now() - p.startedAt) / 1000) } },
+    },
   };
 }

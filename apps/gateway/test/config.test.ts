@@ -136,4 +136,10 @@ describe('gateway config', () => {
     expect(b.mqttClientId).not.toBe(a.mqttClientId);
     expect(() => loadGatewayConfig({ GATEWAY_MQTT_SHARE_GROUP: 'a/b' })).toThrow(/GATEWAY_MQTT_SHARE_GROUP="a\/b"/);
   });
+
+  it('rolls up every 5 min and keeps raw readings 90 days by default; retention under 2 days is refused', () => {
+    expect(loadGatewayConfig({}).rollup).toEqual({ intervalMs: 300_000, rawRetentionMs: 90 * 86_400_000 });
+    expect(loadGatewayConfig({ GATEWAY_ROLLUP_INTERVAL_S: '0' }).rollup.intervalMs).toBe(0);
+    expect(() => loadGatewayConfig({ GATEWAY_RAW_RETENTION_DAYS: '1' })).toThrow(/GATEWAY_RAW_RETENTION_DAYS/);
+  });
 });

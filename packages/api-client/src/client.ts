@@ -50,6 +50,7 @@ import type {
   QueryInput,
   ReadingsQuery,
   RequestOptions,
+  RollupExportQuery,
   SeriesQuery,
   StationsQuery,
   StreamQuery,
@@ -210,6 +211,15 @@ export class CnxApiClient implements OperationMethods {
       geojson: 'application/geo+json',
     }[query.format ?? 'csv'];
     return this.ok('exportReadings', { query }, options, accept);
+  }
+
+  /**
+   * Hourly or daily aggregates over long ranges from the stored rollups (json by default, or ndjson),
+   * as the streamed Response.
+   */
+  exportRollups(query: RollupExportQuery, options?: RequestOptions): Promise<Response> {
+    const accept = { json: 'application/json', ndjson: 'application/x-ndjson' }[query.format ?? 'json'];
+    return this.ok('exportRollups', { query }, options, accept);
   }
 
   /** The URL of an export, for a download link (`<a href download>`) or pandas.read_csv. */

@@ -25,6 +25,7 @@ export type {
   QueryInput,
   ReadingsQuery,
   RequestOptions,
+  RollupExportQuery,
   SeriesQuery,
   StationsQuery,
   StreamQuery,

@@ -22,6 +22,7 @@ export type LatestQuery = QueryInput<'listLatest'>;
 export type SeriesQuery = QueryInput<'getStationSeries'>;
 export type ReadingsQuery = QueryInput<'listStationReadings'>;
 export type ExportQuery = QueryInput<'exportReadings'>;
+export type RollupExportQuery = QueryInput<'exportRollups'>;
 export type StreamQuery = QueryInput<'streamReadings'>;
 
 export interface ClientOptions {

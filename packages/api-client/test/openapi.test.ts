@@ -76,6 +76,10 @@ const METHOD_CALLS: Record<string, { operation: string; call: (c: CnxApiClient) 
     operation: 'exportReadings',
     call: (c) => c.exportReadings({ from: '2025-03-01', to: '2025-03-02' }),
   },
+  exportRollups: {
+    operation: 'exportRollups',
+    call: (c) => c.exportRollups({ interval: '1h', from: '2025-03-01', to: '2025-03-02' }),
+  },
   exportUrl: {
     operation: 'exportReadings',
     call: (c) => fetchUrl(c, c.exportUrl({ from: '2025-03-01', to: '2025-03-02' })),

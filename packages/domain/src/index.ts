@@ -2,6 +2,7 @@ export * from './alerts/index';
 export * from './aqi/index';
 export * from './canal-rise';
 export * from './correction';
+export * from './coverage';
 export * from './freshness';
 export * from './metrics';
 export * from './precision';

@@ -23,6 +23,8 @@ export type StoreEnvConfig =
       password?: string;
       token?: string;
       retentionPolicy?: string;
+      /** INFLUX_ROLLUP_RP: where rollups go (1.x: a retention policy; 2.x: a DBRP mapping); default INFLUX_RP's. */
+      rollupRetentionPolicy?: string;
       createDatabase: boolean;
       /** 2.x, for the init step only (influxdb.init.ts): the organization and the bucket (default: database). */
       org?: string;
@@ -49,10 +51,11 @@ export function readStoreEnv(
   const username = r.optionalString('INFLUX_USERNAME');
   const token = r.optionalString('INFLUX_TOKEN');
   const retentionPolicy = r.optionalString('INFLUX_RP');
+  const rollupRetentionPolicy = r.optionalString('INFLUX_ROLLUP_RP');
   if (token && username !== undefined) r.problem('INFLUX_TOKEN and INFLUX_USERNAME: set one of them, not both');
   else if (version !== 'auto') {
     const major = Number(version) as InfluxMajor;
-    for (const p of settingsProblems(major, { token, username, retentionPolicy }))
+    for (const p of settingsProblems(major, { token, username, retentionPolicy, rollupRetentionPolicy }))
       r.problem(`INFLUX_VERSION=${version}: ${p}`);
   }
   return {
@@ -64,6 +67,7 @@ export function readStoreEnv(
     password: r.optionalString('INFLUX_PASSWORD'),
     token,
     retentionPolicy,
+    rollupRetentionPolicy,
     // CREATE DATABASE exists on 1.x only; with `auto` the store skips it on 2.x/3.
     createDatabase:
       opts.mayCreateDatabase && (version === 'auto' || version === '1') && r.bool('INFLUX_CREATE_DB', true),

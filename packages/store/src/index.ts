@@ -91,3 +91,26 @@ export {
   resolveVersion,
   settingsProblems,
 } from './influxdb.version';
+export {
+  bucketStart,
+  ROLLUP_METRICS,
+  type RollupOptions,
+  RollupRunner,
+  type RollupRunResult,
+  type RollupStation,
+  type RollupStep,
+  USABLE_QC,
+} from './rollup';
+export {
+  EMPTY_ROLLUP_STATE,
+  LATE_HOUR_MS,
+  type LateHour,
+  ROLLUP_BUCKET_MS,
+  ROLLUP_LEVELS,
+  type RollupLevel,
+  type RollupQuery,
+  type RollupRange,
+  type RollupRow,
+  type RollupState,
+  type RollupStore,
+} from './rollups';

@@ -10,7 +10,8 @@ import {
   selectList,
   tagRef,
 } from './influxdb.queries';
-import { INFLUX_VERSIONS, type InfluxVersionSetting } from './influxdb.version';
+import { InfluxRollups } from './influxdb.rollups';
+import { INFLUX_VERSIONS, type InfluxMajor, type InfluxVersionSetting } from './influxdb.version';
 import { type InfluxQL, ident, int, iql, join, measurementRef, tagIn, timeMs, timeRange } from './influxql';
 import { appendLines, ByteBuilder, ReadingEncoder } from './line-protocol';
 import { type StoreLogger, silentLogger } from './logger';
@@ -26,6 +27,16 @@ import type {
   StoredReading,
   StoreHealth,
 } from './reading-store';
+import {
+  type LateHour,
+  lateHoursOf,
+  type RollupQuery,
+  type RollupRange,
+  type RollupRow,
+  type RollupState,
+  validateRollupQuery,
+  validateRollupRows,
+} from './rollups';
 import { byCityStation, FIELD_QC, metricColumns, RowDecoder, TAG_CITY, TAG_DEVICE, TAG_STATION } from './schema';
 import {
   type FilterQuery,
@@ -55,6 +66,12 @@ export interface InfluxDbStoreOptions {
   token?: string;
   /** 1.x retention policy; 2.x the retention policy of the DBRP mapping; refused on 3. */
   retentionPolicy?: string;
+  /**
+   * Where the rollup and rollup-state points go (README "Rollups and retention"): 1.x a retention
+   * policy without expiry, 2.x the retention policy of a DBRP mapping to a bucket kept for good;
+   * default `retentionPolicy`. Refused on 3.
+   */
+  rollupRetentionPolicy?: string;
   /** Default 'reading'. */
   measurement?: string;
   /** Bound on every HTTP request (default 10 000 ms). */
@@ -95,6 +112,8 @@ export class InfluxDbReadingStore implements ReadingStore {
   /** The request body of the current write, reused (see write()). */
   private readonly body = new ByteBuilder();
   private bodyBusy = false;
+  private major: InfluxMajor = 1;
+  private readonly rollups: InfluxRollups;
 
   constructor(private readonly opts: InfluxDbStoreOptions) {
     this.encoder = new ReadingEncoder(opts.measurement ?? 'reading');
@@ -102,6 +121,13 @@ export class InfluxDbReadingStore implements ReadingStore {
     this.client = new InfluxClient({ ...opts, timeoutMs: opts.timeoutMs ?? 10_000, logger: this.log });
     this.from = measurementRef(opts.measurement ?? 'reading');
     this.maxLines = opts.maxLinesPerRequest ?? 5000;
+    this.rollups = new InfluxRollups({
+      post: (lines) => this.postLines(lines.length, (i) => lines[i]!, this.rollupRp),
+      select: (what, stmt, rollups) => this.select(what, stmt, rollups ? this.rollupRp : undefined),
+      exec: async (what, stmt) => {
+        await this.client.influxql(what, stmt);
+      },
+    });
   }
 
   async start(): Promise<void> {
@@ -125,6 +151,8 @@ export class InfluxDbReadingStore implements ReadingStore {
       const v1 = server.major === 1;
       // 1.x: the retention policy is named in FROM; 2.x: it is a query parameter (the DBRP mapping).
       this.from = measurementRef(o.measurement ?? 'reading', v1 ? o.retentionPolicy : undefined);
+      this.rollups.setRetentionPolicies(v1 ? o.retentionPolicy : undefined, v1 ? this.rollupRp : undefined);
+      this.major = server.major;
       if (o.createDatabase && v1) await this.createDatabase(server.from);
       this.log.info(
         { url: this.client.origin, setting, ...server, database: o.database, createDatabase: v1 && !!o.createDatabase },
@@ -161,7 +189,15 @@ export class InfluxDbReadingStore implements ReadingStore {
 
   async write(readings: readonly Reading[]): Promise<void> {
     this.assertStarted('write');
-    await this.postLines(readings.length, (i) => this.encoder.encode(readings[i]!));
+    const n = readings.length;
+    if (n === 0) return;
+    // Late readings mark their hour in the same request (influxdb.rollups.ts). The marks are made
+    // after every reading was encoded, so an invalid reading is reported as such.
+    const now = Date.now();
+    const hours = lateHoursOf(readings, now);
+    await this.postLines(n + hours.length, (i) =>
+      i < n ? this.encoder.encode(readings[i]!) : this.rollups.lateLine(hours[i - n]!, now),
+    );
   }
 
   /**
@@ -169,7 +205,7 @@ export class InfluxDbReadingStore implements ReadingStore {
    * first request (an invalid reading rejects the whole batch before anything is sent), into one
    * reused buffer: the writer sends one batch at a time; a write that overlaps another gets its own.
    */
-  private async postLines(n: number, lineAt: (i: number) => string): Promise<void> {
+  private async postLines(n: number, lineAt: (i: number) => string, rp?: string): Promise<void> {
     if (n === 0) return;
     const out = this.bodyBusy ? new ByteBuilder() : this.body;
     this.bodyBusy = true;
@@ -180,7 +216,7 @@ export class InfluxDbReadingStore implements ReadingStore {
         appendLines(out, i, Math.min(n, i + this.maxLines), lineAt);
         cuts.push(out.length);
       }
-      for (let k = 1; k < cuts.length; k++) await this.client.write(out.view(cuts[k - 1], cuts[k]));
+      for (let k = 1; k < cuts.length; k++) await this.client.write(out.view(cuts[k - 1], cuts[k]), rp);
     } finally {
       if (out === this.body) this.bodyBusy = false;
     }
@@ -309,6 +345,43 @@ export class InfluxDbReadingStore implements ReadingStore {
     return out.sort(byCityStation);
   }
 
+  async replaceRollups(range: RollupRange, rows: readonly RollupRow[]): Promise<void> {
+    this.assertStarted('replaceRollups');
+    if (!validateRollupQuery(range)) return;
+    validateRollupRows(range, rows);
+    await this.rollups.replace(range, rows);
+  }
+
+  async readRollups(q: RollupQuery): Promise<RollupRow[]> {
+    this.assertStarted('readRollups');
+    if (!validateRollupQuery(q)) return [];
+    return this.rollups.read(q);
+  }
+
+  async rollupState(city: string): Promise<RollupState> {
+    this.assertStarted('rollupState');
+    return this.rollups.state(city);
+  }
+
+  async saveRollupState(city: string, state: RollupState): Promise<void> {
+    this.assertStarted('saveRollupState');
+    await this.rollups.saveState(city, state, Date.now());
+  }
+
+  async lateHours(city: string, after: number, upTo: number): Promise<LateHour[]> {
+    this.assertStarted('lateHours');
+    return this.rollups.lateHours(city, after, upTo);
+  }
+
+  /** 1.x: InfluxQL DELETE. 2.x and 3: false, raw retention is the bucket's/database's (the operator's). */
+  async deleteRawBefore(before: number): Promise<boolean> {
+    this.assertStarted('deleteRawBefore');
+    validateRange(before, before);
+    if (this.major !== 1) return false;
+    await this.rollups.deleteRawBefore(this.opts.measurement ?? 'reading', before);
+    return true;
+  }
+
   async health(): Promise<StoreHealth> {
     if (!this.started) return { ok: false, backend: this.backend, detail: 'not started' };
     try {
@@ -336,8 +409,13 @@ export class InfluxDbReadingStore implements ReadingStore {
   }
 
   /** Runs one statement; returns its series, throwing on any error or truncated answer. */
-  private async select(what: string, stmt: InfluxQL) {
-    const result = (await this.client.influxql(what, stmt)).results?.[0];
+  /** The rollups' retention policy / DBRP mapping (the readings' unless set). */
+  private get rollupRp(): string | undefined {
+    return this.opts.rollupRetentionPolicy ?? this.opts.retentionPolicy;
+  }
+
+  private async select(what: string, stmt: InfluxQL, rp?: string) {
+    const result = (await this.client.influxql(what, stmt, rp ?? this.opts.retentionPolicy)).results?.[0];
     if (result?.partial || result?.series?.some((s) => s.partial)) {
       throw new StoreError(
         STORE_ERROR_CODES.queryFailed,

@@ -92,9 +92,10 @@ export class InfluxClient {
     return this.http.send('ping', 'GET', '/ping', {});
   }
 
-  async write(lines: Buffer): Promise<void> {
+  /** `rp`: another retention policy (1.x) or DBRP mapping (2.x) than the readings' (rollups). */
+  async write(lines: Buffer, rp = this.opts.retentionPolicy): Promise<void> {
     const o = this.opts;
-    const params = { db: o.database, rp: this.major === 3 ? undefined : o.retentionPolicy, precision: 'ms' };
+    const params = { db: o.database, rp: this.major === 3 ? undefined : rp, precision: 'ms' };
     const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
     let body: Buffer = lines;
     if (o.gzip) {
@@ -112,7 +113,7 @@ export class InfluxClient {
   }
 
   /** Runs one statement; any error in the answer is thrown. */
-  async influxql(what: string, stmt: InfluxQL): Promise<QueryResponse> {
+  async influxql(what: string, stmt: InfluxQL, rp = this.opts.retentionPolicy): Promise<QueryResponse> {
     const db = this.opts.database;
     const answer =
       this.major === 1
@@ -126,7 +127,7 @@ export class InfluxClient {
           )
         : await this.http.send(what, 'GET', '/query', {
             db,
-            rp: this.major === 2 ? this.opts.retentionPolicy : undefined,
+            rp: this.major === 2 ? rp : undefined,
             q: stmt.text,
             epoch: 'ms',
           });

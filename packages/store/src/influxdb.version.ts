@@ -60,6 +60,7 @@ export interface VersionedSettings {
   token?: string;
   username?: string;
   retentionPolicy?: string;
+  rollupRetentionPolicy?: string;
 }
 
 /**
@@ -79,6 +80,9 @@ export function settingsProblems(major: InfluxMajor, s: VersionedSettings): stri
   if (major === 2 && !s.token) out.push("InfluxDB 2.x's v1-compatibility API needs INFLUX_TOKEN");
   if (major === 3 && s.retentionPolicy) {
     out.push("InfluxDB 3 has no retention policies: unset INFLUX_RP (retention is the database's own)");
+  }
+  if (major === 3 && s.rollupRetentionPolicy) {
+    out.push('InfluxDB 3 has no retention policies: unset INFLUX_ROLLUP_RP');
   }
   return out;
 }

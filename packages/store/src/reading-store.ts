@@ -1,4 +1,5 @@
 import type { MetricId, QcFlag, Reading } from '@cnx/domain';
+import type { RollupStore } from './rollups';
 
 /** A reading as read back from a store: what was written, plus nothing invented. */
 export type StoredReading = Reading;
@@ -132,7 +133,7 @@ export interface StoreHealth {
  * Writes are idempotent: a reading's identity is (city, stationId, deviceId, ts at ms precision), so
  * writing the same reading twice leaves exactly one copy holding the latest values and flags.
  */
-export interface ReadingStore {
+export interface ReadingStore extends RollupStore {
   readonly backend: 'influxdb' | 'sqlite';
   start(): Promise<void>;
   stop(): Promise<void>;

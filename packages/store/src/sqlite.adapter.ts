@@ -18,6 +18,15 @@ import type {
   StoreHealth,
 } from './reading-store';
 import {
+  type LateHour,
+  type RollupQuery,
+  type RollupRange,
+  type RollupRow,
+  type RollupState,
+  validateRollupQuery,
+  validateRollupRows,
+} from './rollups';
+import {
   byCityStation,
   correctedField,
   correctionField,
@@ -28,6 +37,7 @@ import {
   RowDecoder,
 } from './schema';
 import { aggregateSql, q, qcSql, STATION_TS_INDEX, TABLE, TS_INDEX, where } from './sqlite.queries';
+import { SqliteRollups } from './sqlite.rollups';
 import { ALL_COLUMNS, checkSchema, METRIC_COLUMNS, migrate, SELECT_BASE } from './sqlite.schema';
 import {
   type FilterQuery,
@@ -68,6 +78,7 @@ export class SqliteReadingStore implements ReadingStore {
   private insertMany: ((rows: readonly Reading[]) => void) | undefined;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly log: StoreLogger;
+  private rollups: SqliteRollups | undefined;
 
   constructor(private readonly opts: SqliteStoreOptions) {
     this.log = opts.logger ?? silentLogger;
@@ -92,6 +103,7 @@ export class SqliteReadingStore implements ReadingStore {
         migrate(db);
         this.prepareInsert(db);
       }
+      this.rollups = new SqliteRollups(this.db, (sql) => this.statement(sql));
     } catch (err) {
       this.db?.close();
       this.db = undefined;
@@ -103,6 +115,7 @@ export class SqliteReadingStore implements ReadingStore {
   async stop(): Promise<void> {
     this.statements.clear();
     this.insertMany = undefined;
+    this.rollups = undefined;
     const db = this.db;
     this.db = undefined;
     db?.close();
@@ -141,6 +154,8 @@ export class SqliteReadingStore implements ReadingStore {
     };
     this.insertMany = db.transaction((rows: readonly Reading[]) => {
       for (const r of rows) stmt.run(toRow(r));
+      // Late readings mark their hour in the same commit (rollups.ts, README "Late readings").
+      this.rollups?.mark(rows, Date.now());
     });
   }
 
@@ -292,6 +307,51 @@ export class SqliteReadingStore implements ReadingStore {
       n: number;
     }>;
     return rows.map((r) => ({ city: r.city, stationId: r.station, count: Number(r.n) })).sort(byCityStation);
+  }
+
+  async replaceRollups(range: RollupRange, rows: readonly RollupRow[]): Promise<void> {
+    const r = this.rollupsOrThrow('replaceRollups', true);
+    if (!validateRollupQuery(range)) return;
+    validateRollupRows(range, rows);
+    this.run('replaceRollups', () => r.replace(range, rows));
+  }
+
+  async readRollups(rq: RollupQuery): Promise<RollupRow[]> {
+    const r = this.rollupsOrThrow('readRollups');
+    if (!validateRollupQuery(rq)) return [];
+    return this.run('readRollups', () => r.read(rq));
+  }
+
+  async rollupState(city: string): Promise<RollupState> {
+    const r = this.rollupsOrThrow('rollupState');
+    return this.run('rollupState', () => r.state(city));
+  }
+
+  async saveRollupState(city: string, state: RollupState): Promise<void> {
+    const r = this.rollupsOrThrow('saveRollupState', true);
+    this.run('saveRollupState', () => r.saveState(city, state));
+  }
+
+  async lateHours(city: string, after: number, upTo: number): Promise<LateHour[]> {
+    const r = this.rollupsOrThrow('lateHours');
+    return this.run('lateHours', () => r.lateHours(city, after, upTo));
+  }
+
+  async deleteRawBefore(before: number): Promise<boolean> {
+    const r = this.rollupsOrThrow('deleteRawBefore', true);
+    validateRange(before, before);
+    this.run('deleteRawBefore', () => r.deleteRawBefore(TABLE, before));
+    return true;
+  }
+
+  private rollupsOrThrow(what: string, writes = false): SqliteRollups {
+    if (!this.rollups) throw notStarted(what);
+    if (writes && this.opts.readonly) {
+      throw new StoreError(STORE_ERROR_CODES.invalidConfig, `SQLite ${what}: ${this.opts.path} is open read-only`, {
+        retryable: false,
+      });
+    }
+    return this.rollups;
   }
 
   async health(): Promise<StoreHealth> {

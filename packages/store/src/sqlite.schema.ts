@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import { STORE_ERROR_CODES, StoreError } from './errors';
 import { correctedField, correctionField, FIELD_QC_METRICS, metricColumns } from './schema';
 import { q, STATION_TS_INDEX, TABLE, TS_INDEX } from './sqlite.queries';
+import { migrateRollups, ROLLUP_TABLES } from './sqlite.rollups';
 
 /** The table's columns (schema.ts names them for every backend). */
 const ID_COLUMNS = ['city', 'station', 'device', 'ts'] as const;
@@ -37,14 +38,21 @@ export function migrate(db: Database.Database): void {
   }
   db.exec(`CREATE INDEX IF NOT EXISTS ${STATION_TS_INDEX} ON ${TABLE} (station, ts)`);
   db.exec(`CREATE INDEX IF NOT EXISTS ${TS_INDEX} ON ${TABLE} (ts)`);
+  migrateRollups(db);
 }
 
 /** A read-only store needs the writer's schema: the table, every column and both indexes. */
 export function checkSchema(db: Database.Database): void {
   const columns = new Set((db.pragma(`table_info(${TABLE})`) as Array<{ name: string }>).map((c) => c.name));
   const indexes = new Set((db.pragma(`index_list(${TABLE})`) as Array<{ name: string }>).map((c) => c.name));
+  const tables = new Set(
+    (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as Array<{ name: string }>).map(
+      (t) => t.name,
+    ),
+  );
   const missing = [
     ...ALL_COLUMNS.filter((c) => !columns.has(c)),
+    ...ROLLUP_TABLES.filter((t) => !tables.has(t)),
     ...[TS_INDEX, STATION_TS_INDEX].filter((i) => !indexes.has(i)),
   ];
   if (missing.length > 0) {

@@ -7,6 +7,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** Readings and the rollup measurements (influxdb.rollups.ts), tags in sorted order. */
+const LINE =
+  /^(reading,city=\S+,device=\S+,station=\S+|rollup_late,city=\S+,station=\S+|rollup,city=\S+,level=\S+,metric=\S+,station=\S+|rollup_state,city=\S+) \S.* \d{13}$/;
+
 export type Major = 1 | 2 | 3;
 
 export interface Seen {
@@ -123,7 +127,7 @@ export async function startStandIn(o: StandInOptions): Promise<StandIn> {
     if (s.headers['content-type'] !== 'text/plain; charset=utf-8')
       why.push(`content-type ${s.headers['content-type']}`);
     const body = s.body.split('\n').filter((l) => l !== '');
-    for (const l of body) if (!/^reading,city=\S+,device=\S+,station=\S+ \S.* \d{13}$/.test(l)) why.push(`line ${l}`);
+    for (const l of body) if (!LINE.test(l)) why.push(`line ${l}`);
     if (why.length > 0) return bad(why);
     const db = s.params.rp && o.major !== 3 ? `${s.params.db}/${s.params.rp}` : (s.params.db ?? '');
     if (
@@ -133,7 +137,8 @@ export async function startStandIn(o: StandInOptions): Promise<StandIn> {
       // The v1-compatibility OpenAPI: 401 also when "the organization and bucket do not exist".
       return json(res, 401, { code: 'unauthorized', message: `no bucket mapped to ${db}` });
     }
-    lines.set(db, [...(lines.get(db) ?? []), ...body]); // 3 Core: the database exists from its first write
+    // The `reading` points (late readings bring rollup_late marks beside them, influxdb.rollups.ts).
+    lines.set(db, [...(lines.get(db) ?? []), ...body.filter((l) => l.startsWith('reading,'))]); // 3 Core: the database exists from its first write
     res.writeHead(204).end();
   };
 

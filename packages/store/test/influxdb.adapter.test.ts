@@ -196,7 +196,8 @@ describe('InfluxDbReadingStore on the wire (scripted server)', () => {
       });
       await store.write(batch(0, 5));
       const writes = fake.seen.filter((s) => s.url.includes('/write'));
-      expect(writes).toHaveLength(3);
+      // 5 readings of 2025 (late: their hour has ended) and one mark per station and hour (3), 2 lines a request.
+      expect(writes).toHaveLength(4);
       for (const w of writes) {
         expect(w.method).toBe('POST');
         expect(w.url).toBe('/prefix/write?db=air+db&rp=autogen&precision=ms');
@@ -204,7 +205,14 @@ describe('InfluxDbReadingStore on the wire (scripted server)', () => {
         expect(w.headers['content-encoding']).toBe('gzip');
       }
       const lines = writes.map((w) => gunzipSync(w.body).toString('utf8')).join('');
-      expect(lines.trim().split('\n')).toHaveLength(5);
+      expect(lines.trim().split('\n')).toHaveLength(8);
+      expect(
+        lines
+          .trim()
+          .split('\n')
+          .slice(5)
+          .map((l) => l.replace(/ w=\d+i /, ' w=<now>i ')),
+      ).toEqual([0, 1, 2].map((i) => `rollup_late,city=cnx,station=s${i} w=<now>i ${T0}`));
       expect(lines).toContain(`reading,city=cnx,device=d0,station=s0 qc="",qc_metrics="",pm25=0 ${T0}\n`);
     } finally {
       await fake.close();

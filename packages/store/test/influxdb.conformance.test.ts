@@ -101,7 +101,8 @@ async function rejection(p: Promise<unknown>): Promise<StoreError> {
   return e as StoreError;
 }
 const requests = (s: StandIn) => s.seen.map((x) => `${x.method} ${x.path}`);
-const linesOf = (body: string) => body.split('\n').filter((l) => l !== '');
+/** The reading lines of a write body (readings of 2025 are late: rollup_late marks follow them). */
+const linesOf = (body: string) => body.split('\n').filter((l) => l.startsWith('reading,'));
 
 describe('InfluxDB 2.x OSS through its v1-compatibility API', () => {
   async function v2Server(): Promise<StandIn> {
@@ -158,6 +159,55 @@ describe('InfluxDB 2.x OSS through its v1-compatibility API', () => {
     expect(query.params).toMatchObject({ db: 'cnx', rp: 'raw', epoch: 'ms' });
     expect(query.params.q).toMatch(/^SELECT count\("qc"\) FROM "reading" WHERE /);
     expect(s.lines.get('cnx/raw')).toHaveLength(1);
+  });
+
+  it('INFLUX_ROLLUP_RP: rollups and their state go to their own DBRP mapping (a bucket kept for good), late marks with the readings', async () => {
+    const s = await v2Server();
+    await initInfluxStorage({ url: s.url, token: 'tok-2', org: 'city', database: 'cnx', retentionPolicy: 'raw' });
+    await initInfluxStorage({
+      url: s.url,
+      token: 'tok-2',
+      org: 'city',
+      database: 'cnx',
+      retentionPolicy: 'forever',
+      bucket: 'cnx-rollups',
+    });
+    const st = store(s, { token: 'tok-2', retentionPolicy: 'raw', rollupRetentionPolicy: 'forever' });
+    await st.start();
+    await st.write([r(0)]); // a reading of 2025: late, so a rollup_late mark goes in the same request
+    const row = {
+      level: '1h' as const,
+      city: 'cnx',
+      stationId: 's0',
+      metric: 'pm25',
+      start: T0,
+      mean: 1,
+      min: 1,
+      max: 1,
+      count: 1,
+      flagged: 0,
+      expected: 60,
+    };
+    await st.replaceRollups({ level: '1h', city: 'cnx', from: T0, to: T0 + 3_600_000 }, [row]);
+    await st.saveRollupState('cnx', { hour: T0, day: 0, lateCursor: 0, rawFrom: 0 });
+    await st.lateHours('cnx', 0, Date.now());
+    expect(await st.deleteRawBefore(T0)).toBe(false); // 2.x: the bucket's retention, set by the operator
+    expect(s.problems).toEqual([]);
+    const rp = (x: { params: Record<string, string | undefined> }) => x.params.rp;
+    const writes = s.seen.filter((x) => x.path === '/write');
+    expect(writes.map((w) => [rp(w), w.body.split('\n')[0]!.split(',')[0]])).toEqual([
+      ['raw', 'reading'],
+      ['forever', 'rollup'],
+      ['forever', 'rollup_state'],
+    ]);
+    expect(writes[0]!.body).toContain('rollup_late,city=cnx,station=s0 ');
+    const queries = s.seen
+      .filter((x) => x.path === '/query')
+      .map((q) => [rp(q), q.params.q!.match(/FROM "(\w+)"/)?.[1]]);
+    expect(queries).toEqual([
+      ['forever', 'rollup'],
+      ['raw', 'rollup_late'],
+    ]);
   });
 
   it('a 1.x configuration against a 2.x server stops the start loudly, before anything but /ping', async () => {

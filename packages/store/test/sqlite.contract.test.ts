@@ -5,6 +5,7 @@ import { SqliteReadingStore } from '../src/index';
 import { type ContractSubject, runReadingStoreContract } from './contract';
 import { runReadingStoreQcMetricsContract } from './contract-qc-metrics';
 import { runReadingStoreReadContract } from './contract-reads';
+import { runRollupContract } from './contract-rollups';
 
 // A file, not ':memory:', so the contract's stop()/start() persistence check is meaningful.
 const subject = async (): Promise<ContractSubject> => {
@@ -33,3 +34,4 @@ const subject = async (): Promise<ContractSubject> => {
 runReadingStoreContract('sqlite', subject);
 runReadingStoreReadContract('sqlite', subject);
 runReadingStoreQcMetricsContract('sqlite', subject);
+runRollupContract('sqlite', subject);

@@ -9,6 +9,8 @@ export class ViewCache {
   constructor(
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
+    /** At most this many entries: the oldest goes first (the "now" views have a few keys; series many). */
+    private readonly maxEntries = Number.POSITIVE_INFINITY,
   ) {}
 
   get<T>(key: string, compute: () => Promise<T>): Promise<T> {
@@ -16,6 +18,8 @@ export class ViewCache {
     const hit = this.entries.get(key);
     if (hit && hit.expires > t) return hit.value as Promise<T>;
     const value = compute();
+    this.entries.delete(key);
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, { expires: t + this.ttlMs, value });
     value.catch(() => {
       if (this.entries.get(key)?.value === value) this.entries.delete(key);

@@ -1,6 +1,8 @@
 import {
+  coverageOf,
   DEFAULT_DEVICE_INTERVAL_S,
   deviceIntervalMs,
+  expectedSamples,
   isMetricId,
   METRIC_IDS,
   METRICS,
@@ -17,6 +19,7 @@ import { INTERVALS, type Interval, type ReadingRecord, type ReadingsPage, type S
 import { DAY_MS, describeDuration, HOUR_MS, iso, parseTime } from '../util/time';
 import type { CityContext } from './city';
 import { type ApiQcMode, qcFilter } from './qc';
+import { type Bucket, RollupReader } from './rollup-reader';
 
 export interface RangeQuery {
   from?: string;
@@ -40,12 +43,16 @@ const ORDERED_INTERVALS = Object.keys(INTERVALS) as Interval[];
 
 /** Aggregated series and raw readings of one station, bounded (docs/api.md, Limits). */
 export class SeriesService {
+  private readonly rollups: RollupReader;
+
   constructor(
     private readonly city: CityContext,
     private readonly store: ReadingStore,
     private readonly limits: ApiLimits,
     private readonly clock: () => number,
-  ) {}
+  ) {
+    this.rollups = new RollupReader(city.id, store);
+  }
 
   /** from/to of a request: defaults (the last 24 h), parsing and order. */
   range(q: RangeQuery): { from: number; to: number } {
@@ -76,29 +83,30 @@ export class SeriesService {
     const interval = this.interval(q.interval ?? 'auto', span);
     const bucketMs = INTERVALS[interval];
     const qc = q.qc ?? 'usable';
-    const buckets = (
-      await this.store.aggregate({
-        from,
-        to,
-        stationIds: [station.id],
-        metric,
-        corrected,
-        bucketMs,
-        // Local clock hours and days of the city (its pack's zone; at UTC+07:00 a day starts at 17:00 UTC).
-        offsetMs: -this.city.offsetMs,
-        qc: qcFilter(qc),
-      })
+    // Hourly and daily series of usable readings come from the rollups (raw only for the edges the
+    // rollups do not cover yet); 5-minute series and the other qc modes aggregate raw readings.
+    const query = {
+      from,
+      to,
+      stationIds: [station.id],
+      metric,
+      corrected,
+      bucketMs,
+      // Local clock hours and days of the city (its pack's zone; at UTC+07:00 a day starts at 17:00 UTC).
+      offsetMs: -this.city.offsetMs,
+    };
+    const buckets: Bucket[] = (
+      interval !== '5m' && qc === 'usable'
+        ? await this.rollups.series(interval, metricParam, query)
+        : await this.store.aggregate({ ...query, qc: qcFilter(qc) })
     ).filter((b) => b.city === this.city.id);
     // Coverage counts each device at its own cadence (the city pack's intervalS): a device that
     // reports every 10 s is expected to give 360 samples an hour, one that reports every 2 min 30.
+    // One formula with the rollups (domain coverage.ts); a rolled-up bucket carries its expected count.
     const devices = this.city.devicesOf(station.id);
     const intervals = devices.length > 0 ? devices.map(deviceIntervalMs) : [DEFAULT_DEVICE_INTERVAL_S * 1000];
-    const expectedIn = (ms: number) => intervals.reduce((n, i) => n + Math.max(1, Math.round(ms / i)), 0);
-    const coverage = (observed: number, ms: number) => {
-      const expectedCount = expectedIn(ms);
-      const percentComplete = Math.min(100, Math.round((observed / expectedCount) * 1000) / 10);
-      return { expectedCount, observedCount: observed, percentComplete };
-    };
+    const coverage = (observed: number, ms: number, expected = expectedSamples(ms, intervals)) =>
+      coverageOf(observed, expected);
     const data = buckets.map((b) => {
       const overlap = Math.min(b.start + bucketMs, to) - Math.max(b.start, from);
       return {
@@ -109,7 +117,7 @@ export class SeriesService {
         max: roundMetric(metric, b.max),
         count: b.count,
         flagged: b.flagged,
-        coverage: coverage(b.count, overlap),
+        coverage: coverage(b.count, overlap, b.expected),
       };
     });
     return {

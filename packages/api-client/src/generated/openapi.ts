@@ -274,6 +274,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/exports/rollups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download hourly or daily aggregates over long ranges as JSON or NDJSON
+         * @description mean/min/max/count/flagged and coverage of the usable readings (the quality policy) per station, metric and local hour or day, read from the stored rollups (kept for good; raw readings are kept a limited time), streamed station by station. At most 3660 days per export. Buckets not rolled up yet (the last minutes) are not included: `meta.rolledUpUntil` says up to where the file is complete. Licence and attribution in `meta`.
+         */
+        get: operations["exportRollups"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stream": {
         parameters: {
             query?: never;
@@ -3322,6 +3342,185 @@ export interface operations {
             };
         };
     };
+    exportRollups: {
+        parameters: {
+            query: {
+                /** @description Hourly or daily buckets (local hours and days of the city) */
+                interval: "1h" | "1d";
+                format?: "json" | "ndjson";
+                /**
+                 * @description Start (inclusive): buckets starting at or after it; required
+                 * @example 2025-03-01T13:00:00+07:00
+                 */
+                from: string;
+                /**
+                 * @description End (exclusive): buckets starting before it; required
+                 * @example 2025-03-01T13:00:00+07:00
+                 */
+                to: string;
+                /** @description Comma-separated station ids (at most 100) */
+                station?: string;
+                /**
+                 * @description A district id of the city pack
+                 * @example xx-centre
+                 */
+                district?: string;
+                kind?: "air" | "canal";
+                /**
+                 * @description west,south,east,north in degrees (WGS 84), as GeoJSON bbox
+                 * @example 98.95,18.77,99.01,18.81
+                 */
+                bbox?: string;
+                /** @description Comma-separated series metrics (metric ids, pm25_corrected; default: the metrics of the selected station kinds) */
+                metrics?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export file, streamed (Content-Disposition: attachment) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        meta: {
+                            dataset: string;
+                            licence: {
+                                id: string;
+                                url: string;
+                                attribution: string;
+                            };
+                            /** @enum {unknown} */
+                            interval: "1h" | "1d";
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339, UTC
+                             */
+                            from: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339, UTC
+                             */
+                            to: string;
+                            /** @description Buckets starting before this are rolled up; later ones are not in the file yet */
+                            rolledUpUntil: string | null;
+                            /** @enum {string} */
+                            qc: "usable";
+                            stations: string[];
+                            metrics: string[];
+                            units: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339, UTC
+                             */
+                            generatedAt: string;
+                        };
+                        data: {
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339, UTC
+                             */
+                            start: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339, UTC
+                             */
+                            end: string;
+                            station: string;
+                            /** @description A metric id or pm25_corrected */
+                            metric: string;
+                            mean: number;
+                            min: number;
+                            max: number;
+                            /** @description Usable samples (the quality policy) */
+                            count: number;
+                            /** @description Samples with an excluding QC flag (left out of mean, min, max, count) */
+                            flagged: number;
+                            coverage: components["schemas"]["Coverage"];
+                        }[];
+                        rows: number;
+                    };
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Not modified (ETag matched) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown station, district, alert, report or route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     streamReadings: {
         parameters: {
             query?: {
@@ -5604,6 +5803,7 @@ export const operationRoutes = {
   listCanalStations: { method: "GET", path: "/v1/canal" },
   getCanalStation: { method: "GET", path: "/v1/canal/{stationId}" },
   exportReadings: { method: "GET", path: "/v1/exports/readings" },
+  exportRollups: { method: "GET", path: "/v1/exports/rollups" },
   streamReadings: { method: "GET", path: "/v1/stream" },
   listStaffAlerts: { method: "GET", path: "/v1/staff/alerts" },
   acknowledgeAlert: { method: "POST", path: "/v1/staff/alerts/{alertId}/ack" },

@@ -1,11 +1,19 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { EXPORT_MEDIA_TYPES, ExportBody, ExportQuery, errorResponses, NotModified } from '../../schemas';
+import {
+  EXPORT_MEDIA_TYPES,
+  ExportBody,
+  ExportQuery,
+  errorResponses,
+  NotModified,
+  RollupExportFile,
+  RollupExportQuery,
+} from '../../schemas';
 import { licenceLinks } from '../../util/http';
 
 /** GET /v1/exports/readings: CSV, JSON, NDJSON or GeoJSON, streamed from the store in pages. */
 export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { city, exports, config } = app.cnx;
+  const { city, exports, rollupExports, config } = app.cnx;
   const body = { schema: ExportBody };
 
   app.get(
@@ -57,6 +65,48 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const stream = Readable.from(chunks, { objectMode: false });
       stream.on('error', (err) => req.log.error({ err }, 'export stream failed'));
       // The body is a stream (no serialisation): the string type is only the schema's description of it.
+      return reply.type(EXPORT_MEDIA_TYPES[plan.format]).send(stream as unknown as string);
+    },
+  );
+
+  app.get(
+    '/exports/rollups',
+    {
+      exposeHeadRoute: false,
+      config: { rateLimit: { max: config.rateLimit.exportMax, timeWindow: config.rateLimit.windowMs } },
+      schema: {
+        tags: ['exports'],
+        operationId: 'exportRollups',
+        summary: 'Download hourly or daily aggregates over long ranges as JSON or NDJSON',
+        description:
+          'mean/min/max/count/flagged and coverage of the usable readings (the quality policy) per station, metric and ' +
+          'local hour or day, read from the stored rollups (kept for good; raw readings are kept a limited time), ' +
+          `streamed station by station. At most ${config.limits.seriesMaxDays} days per export. Buckets not rolled up ` +
+          'yet (the last minutes) are not included: `meta.rolledUpUntil` says up to where the file is complete. ' +
+          'Licence and attribution in `meta`.',
+        querystring: RollupExportQuery,
+        response: {
+          200: {
+            description: 'The export file, streamed (Content-Disposition: attachment)',
+            content: { 'application/json': { schema: RollupExportFile }, 'application/x-ndjson': body },
+          },
+          ...NotModified,
+          ...errorResponses(404),
+        },
+      },
+    },
+    async (req, reply) => {
+      const plan = rollupExports.plan(req.query);
+      const until = await rollupExports.rolledUpUntil(plan);
+      reply.header('content-disposition', `attachment; filename="${plan.filename}"`);
+      licenceLinks(reply, city.licence);
+      // The rows change when the rollup moves on or recomputes late hours: the state is the detector.
+      const tag = `W/"${plan.fingerprint}-${until}"`;
+      reply.header('etag', tag).header('cache-control', 'public, max-age=300');
+      const inm = req.headers['if-none-match'];
+      if (inm === tag || inm === tag.slice(2)) return reply.code(304).send(null);
+      const stream = Readable.from(await rollupExports.open(plan, until), { objectMode: false });
+      stream.on('error', (err) => req.log.error({ err }, 'export stream failed'));
       return reply.type(EXPORT_MEDIA_TYPES[plan.format]).send(stream as unknown as string);
     },
   );

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   errorResponses,
@@ -9,12 +10,20 @@ import {
   StationParams,
   seriesQuery,
 } from '../../schemas';
+import { ViewCache } from '../../services/cache';
 import { cacheFor, licenceLinks } from '../../util/http';
+
+/** Series answers kept (serialised, with their ETag): a year of hours is ~1.7 MB. */
+const SERIES_CACHE_ENTRIES = 32;
 
 /** GET /v1/stations/{stationId}/series (aggregated) and /readings (raw, keyset pages). */
 export const seriesRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { city, series, config } = app.cnx;
+  const { city, series, config, clock } = app.cnx;
   const { limits } = config;
+  // A series with explicit from and to is the same bytes for everyone asking within the cache TTL
+  // (API_CACHE_TTL_S, as the "now" views): kept serialised with its ETag, so a popular chart (a year
+  // of hours from the rollups) costs what sending its bytes costs. Concurrent misses share one query.
+  const bodies = new ViewCache(config.cacheTtlMs, clock, SERIES_CACHE_ENTRIES);
 
   app.get(
     '/stations/:stationId/series',
@@ -35,10 +44,29 @@ export const seriesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const body = await series.series(req.params.stationId, req.query);
-      cacheFor(reply, series.settled(Date.parse(body.meta.to)) ? 3600 : 60);
+      const q = req.query;
+      if (config.cacheTtlMs === 0 || q.from === undefined || q.to === undefined) {
+        const body = await series.series(req.params.stationId, q);
+        cacheFor(reply, series.settled(Date.parse(body.meta.to)) ? 3600 : 60);
+        licenceLinks(reply, city.licence);
+        return body;
+      }
+      const key = JSON.stringify([req.params.stationId, q.metric, q.interval, q.from, q.to, q.qc]);
+      const hit = await bodies.get(key, async () => {
+        const body = await series.series(req.params.stationId, q);
+        // Bytes, not a string: nothing is encoded again per request (a year of hours is ~1.8 MB).
+        const json = Buffer.from(String(reply.serialize(body)));
+        const etag = `W/"${createHash('sha1').update(json).digest('base64')}"`;
+        return { json, etag, to: Date.parse(body.meta.to) };
+      });
+      cacheFor(reply, series.settled(hit.to) ? 3600 : 60);
       licenceLinks(reply, city.licence);
-      return body;
+      // Bytes with a JSON content type are sent as they are (no second serialisation); @fastify/etag
+      // keeps the ETag set here and answers If-None-Match with 304.
+      return reply
+        .header('etag', hit.etag)
+        .type('application/json; charset=utf-8')
+        .send(hit.json as never); // the typed send wants the object; these are its bytes
     },
   );
 

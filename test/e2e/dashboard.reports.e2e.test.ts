@@ -139,7 +139,8 @@ describe('citizen reports on the dashboard in a real browser', () => {
     const card = staff.locator(`[data-testid="staff-report"][data-report="${id}"]`);
     await card.waitFor();
     expect(await card.textContent()).toContain('ควันดำจากการเผาขยะหลังตลาด');
-    expect(await card.textContent()).toContain('Sensor alerts within 3 km, from 6 h before to 6 h after the report');
+    // The nearby alerts are fetched after the card is drawn: wait for them.
+    await card.getByText('Sensor alerts within 3 km, from 6 h before to 6 h after the report').waitFor();
     const img = card.locator('[data-testid="staff-photo"]');
     await img.waitFor();
     await expect.poll(() => img.evaluate((e) => (e as HTMLImageElement).naturalWidth), { timeout: 10_000 }).toBe(1600);

@@ -25,7 +25,7 @@ const LATEST_DESCRIPTION =
 
 /** GET /v1/latest (all or filtered stations) and GET /v1/stations/{stationId}/latest. */
 export const latestRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { city, now } = app.cnx;
+  const { city, now, bodies } = app.cnx;
 
   app.get(
     '/latest',
@@ -40,18 +40,20 @@ export const latestRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const data = await now.latest(city.select(req.query));
       cacheFor(reply, 15);
       licenceLinks(reply, city.licence.url);
-      return {
-        meta: {
-          city: city.id,
-          count: data.length,
-          generatedAt: await app.cnx.now.asOf(),
-          qcExcluded: QC_FLAG_LIST.filter((f) => NOW_EXCLUDED_FLAGS.includes(f)),
-        },
-        data,
-      };
+      return bodies.reply(req, reply, async () => {
+        const data = await now.latest(city.select(req.query));
+        return {
+          meta: {
+            city: city.id,
+            count: data.length,
+            generatedAt: await app.cnx.now.asOf(),
+            qcExcluded: QC_FLAG_LIST.filter((f) => NOW_EXCLUDED_FLAGS.includes(f)),
+          },
+          data,
+        };
+      });
     },
   );
 
@@ -72,7 +74,7 @@ export const latestRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const s = city.station(req.params.stationId);
       cacheFor(reply, 15);
       licenceLinks(reply, city.licence.url);
-      return (await now.latest([s]))[0]!;
+      return bodies.reply(req, reply, async () => (await now.latest([s]))[0]!);
     },
   );
 };

@@ -29,6 +29,7 @@ import type { Reading } from '@cnx/domain';
 import { SqliteReadingStore } from '@cnx/store';
 import { freePort, ManagedProcess, makeTempDir, removeDir } from '@cnx/testkit';
 import { bundle } from '../../scripts/bundle.mjs';
+import { type BenchBus, startBenchBus, waitForNowView } from './api-bus';
 import { type HttpLoadResult, runHttpLoad } from './api-loadgen';
 import { ProcSampler } from './measure';
 
@@ -40,11 +41,14 @@ const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 const T0 = Date.now();
 
-const TARGETS = ['hello', 'latest-warm', 'latest', 'latest-uncached', 'series', 'series-seq'] as const;
+const TARGETS = ['hello', 'latest-memory', 'latest-warm', 'latest', 'latest-uncached', 'series', 'series-seq'] as const;
 type Target = (typeof TARGETS)[number];
 
 const DESCRIPTIONS: Record<Target, string> = {
   hello: 'bare fastify hello-world: GET / -> {"hello":"world"} (no plugins, no logging)',
+  'latest-memory':
+    'GET /v1/latest from the in-memory "now" view (API_LIVE=true on a Mosquitto; one air reading published every ' +
+    '2 s, each invalidating the view; bodies rebuilt at most once per second)',
   'latest-warm':
     'GET /v1/latest, API_CACHE_TTL_S=3600: the cached view never expires during the run (serving cost only)',
   latest: 'GET /v1/latest, API_CACHE_TTL_S=15 (default): includes the recomputation each time the cached view expires',
@@ -54,8 +58,10 @@ const DESCRIPTIONS: Record<Target, string> = {
 };
 
 /** Which API configuration serves which target (one process per configuration). */
-const SERVER_OF: Record<Target, { name: string; cacheTtlS?: number }> = {
+const SERVER_OF: Record<Target, { name: string; cacheTtlS?: number; bus?: boolean }> = {
   hello: { name: 'hello' },
+  'latest-memory': { name: 'api (memory view, bus)', cacheTtlS: 15, bus: true },
+
   'latest-warm': { name: 'api (cache 3600 s)', cacheTtlS: 3600 },
   series: { name: 'api (cache 3600 s)', cacheTtlS: 3600 },
   'series-seq': { name: 'api (cache 3600 s)', cacheTtlS: 3600 },
@@ -426,6 +432,7 @@ async function main(): Promise<void> {
 
   const dir = await makeTempDir('cnx-bench-api-');
   const servers: Server[] = [];
+  let bus: BenchBus | undefined;
   try {
     const now = Date.now();
     let seeded: SeedSummary | undefined;
@@ -438,13 +445,17 @@ async function main(): Promise<void> {
           `(${seeded.seconds} s, ${seeded.fileMb} MB)`,
       );
     }
-    const apiEnv = (ttl: number): Record<string, string> => ({
+    if (opts.targets.some((t) => SERVER_OF[t].bus)) {
+      progress('starting Mosquitto and the bus publisher (one air reading every 2 s)');
+      bus = await startBenchBus(pack, 2000);
+    }
+    const apiEnv = (ttl: number, withBus = false): Record<string, string> => ({
       API_HOST: '127.0.0.1',
       CNX_CITY: CITY,
       // The bundle cannot find cities/ relative to its own file.
       CNX_CITIES_DIR: join(REPO_ROOT, 'cities'),
       CNX_DATA_DIR: dir,
-      API_LIVE: 'false',
+      ...(withBus && bus ? { API_LIVE: 'true', API_MQTT_URL: bus.broker.url } : { API_LIVE: 'false' }),
       // The limiter still runs (its cost is part of every request) but never refuses.
       API_RATE_LIMIT_MAX: '1000000',
       API_RATE_LIMIT_WINDOW_S: '1',
@@ -465,13 +476,14 @@ async function main(): Promise<void> {
     const groups = [...new Set(opts.targets.map((t) => SERVER_OF[t].name))];
     for (const group of groups) {
       const targets = TARGETS.filter((t) => opts.targets.includes(t) && SERVER_OF[t].name === group);
-      const ttl = SERVER_OF[targets[0]!].cacheTtlS;
+      const { cacheTtlS: ttl, bus: withBus } = SERVER_OF[targets[0]!];
       progress(`starting ${group}`);
       const server =
         ttl === undefined
           ? await startServer(group, helloBundle, {}, '/')
-          : await startServer(group, apiBundle, apiEnv(ttl), '/health');
+          : await startServer(group, apiBundle, apiEnv(ttl, withBus), '/health');
       servers.push(server);
+      if (withBus) progress(`  in-memory view built: ${await waitForNowView(server.port)} readings held`);
       for (const target of targets) {
         progress(`  ${target}: ${opts.warmupS} s warm-up + ${opts.durationS} s`);
         const r = await measure(target, server, pathsOf(target), opts);
@@ -498,6 +510,7 @@ async function main(): Promise<void> {
     }
     console.log(table(runs));
     console.log('req/s, latency and KB/resp count 2xx answers only; non-2xx are counted apart.');
+    console.log(`load average (1, 5, 15 min) at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}`);
     for (const r of runs) console.log(`  ${r.target.padEnd(16)} ${r.description}`);
     const notes: string[] = [];
     for (const r of runs) {
@@ -521,6 +534,8 @@ async function main(): Promise<void> {
       },
       options: opts,
       store: seeded ? { backend: 'sqlite', ...seeded } : undefined,
+      busReadingsPublished: bus?.published,
+      loadAverage: os.loadavg(),
       runs,
       notes,
     };
@@ -528,6 +543,7 @@ async function main(): Promise<void> {
     console.log(`\nResults: ${file}`);
   } finally {
     await Promise.all(servers.map((s) => s.proc.stop()));
+    await bus?.stop();
     await removeDir(dir);
   }
 }

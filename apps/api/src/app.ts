@@ -176,7 +176,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // External plugins.
   app.register(errorsPlugin);
   app.register(pressurePlugin, { maxEventLoopDelayMs: config.maxEventLoopDelayMs });
-  app.register(metricsPlugin);
+  app.register(metricsPlugin, { nowViewReadings: () => view?.window?.size ?? 0 });
   app.register(securityPlugin, { rateLimit: config.rateLimit });
   app.register(etag, { weak: true });
   app.register(swaggerPlugin, {

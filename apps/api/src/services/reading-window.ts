@@ -26,6 +26,8 @@ const isMetricFlag = (f: string): boolean => (QC_METRIC_FLAGS as readonly string
  * when the reading's qcMetrics lists the metric or names none; other flags always.
  */
 export function isFlagged(r: StoredReading, qc: QcFilter | undefined): boolean {
+  // Most readings carry no flag: the views evaluate this ~200,000 times per recomputation.
+  if (r.qc.length === 0) return false;
   if (qc?.metric !== undefined) {
     const wanted = qc.flags;
     const whole = wanted

@@ -18,6 +18,8 @@ export interface HttpLoadOptions {
   durationS: number;
   /** Seconds of load before measuring (not counted). */
   warmupS: number;
+  /** Extra request headers (default: `Accept: application/json` only). */
+  headers?: Record<string, string>;
 }
 
 export interface HttpLoadResult {
@@ -156,7 +158,14 @@ class ResponseReader {
 
 async function workerMain(cfg: WorkerConfig): Promise<void> {
   const requests = cfg.paths.map((p) =>
-    Buffer.from(`GET ${p} HTTP/1.1\r\nHost: ${cfg.host}:${cfg.port}\r\nAccept: application/json\r\n\r\n`, 'latin1'),
+    Buffer.from(
+      `GET ${p} HTTP/1.1\r\nHost: ${cfg.host}:${cfg.port}\r\n` +
+        Object.entries(cfg.headers ?? { Accept: 'application/json' })
+          .map(([k, v]) => `${k}: ${v}\r\n`)
+          .join('') +
+        '\r\n',
+      'latin1',
+    ),
   );
   const latencies: number[] = [];
   const status: Record<string, number> = {};

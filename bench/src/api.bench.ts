@@ -29,6 +29,8 @@ import type { Reading } from '@cnx/domain';
 import { SqliteReadingStore } from '@cnx/store';
 import { freePort, ManagedProcess, makeTempDir, removeDir } from '@cnx/testkit';
 import { bundle } from '../../scripts/bundle.mjs';
+import { ensureDashboardBuild } from '../../test/e2e/dashboard.stack';
+import { type BenchBus, startBenchBus, waitForNowView } from './api-bus';
 import { type HttpLoadResult, runHttpLoad } from './api-loadgen';
 import { airReadings, CITY, canalReadings, seedYear, type YearSeed } from './api-seed';
 import { ProcSampler } from './measure';
@@ -42,6 +44,10 @@ const T0 = Date.now();
 
 const TARGETS = [
   'hello',
+  'latest-memory',
+  'overview',
+  'overview-identity',
+  'overview-uncached',
   'latest-warm',
   'latest',
   'latest-uncached',
@@ -54,6 +60,15 @@ type Target = (typeof TARGETS)[number];
 
 const DESCRIPTIONS: Record<Target, string> = {
   hello: 'bare fastify hello-world: GET / -> {"hello":"world"} (no plugins, no logging)',
+  'latest-memory':
+    'GET /v1/latest from the in-memory "now" view (API_LIVE=true on a Mosquitto; one air reading published every ' +
+    '2 s, each invalidating the view; bodies rebuilt at most once per second)',
+  overview:
+    'the dashboard overview GET / from its server (node apps/dashboard/build; render shared 5 s), ' +
+    'Accept-Encoding: gzip, deflate, br (as browsers send), over the memory-view API',
+  'overview-identity': 'the same without Accept-Encoding: the HTML uncompressed',
+  'overview-uncached':
+    'the same as overview with DASHBOARD_RENDER_CACHE_S=0: every request renders (two API calls) and compresses',
   'latest-warm':
     'GET /v1/latest, API_CACHE_TTL_S=3600: the cached view never expires during the run (serving cost only)',
   latest: 'GET /v1/latest, API_CACHE_TTL_S=15 (default): includes the recomputation each time the cached view expires',
@@ -66,8 +81,25 @@ const DESCRIPTIONS: Record<Target, string> = {
 };
 
 /** Which API configuration serves which target (one process per configuration). */
-const SERVER_OF: Record<Target, { name: string; cacheTtlS?: number }> = {
+/** A dashboard target: the built dashboard in front of its group's API, with this render cache and headers. */
+interface DashboardTarget {
+  renderCacheS: number;
+  headers: Record<string, string>;
+}
+const BROWSER_HEADERS = { Accept: 'text/html', 'Accept-Encoding': 'gzip, deflate, br' };
+const DASHBOARD_OF: Partial<Record<Target, DashboardTarget>> = {
+  overview: { renderCacheS: 5, headers: BROWSER_HEADERS },
+  'overview-identity': { renderCacheS: 5, headers: { Accept: 'text/html' } },
+  'overview-uncached': { renderCacheS: 0, headers: BROWSER_HEADERS },
+};
+
+const SERVER_OF: Record<Target, { name: string; cacheTtlS?: number; bus?: boolean }> = {
   hello: { name: 'hello' },
+  'latest-memory': { name: 'api (memory view, bus)', cacheTtlS: 15, bus: true },
+  overview: { name: 'api (memory view, bus)', cacheTtlS: 15, bus: true },
+  'overview-identity': { name: 'api (memory view, bus)', cacheTtlS: 15, bus: true },
+  'overview-uncached': { name: 'api (memory view, bus)', cacheTtlS: 15, bus: true },
+
   'latest-warm': { name: 'api (cache 3600 s)', cacheTtlS: 3600 },
   series: { name: 'api (cache 3600 s)', cacheTtlS: 3600 },
   'series-seq': { name: 'api (cache 3600 s)', cacheTtlS: 3600 },
@@ -85,6 +117,8 @@ interface Options {
   quietWaitS: number;
   /** Connections for latest-uncached and series-seq (requests that cost a lot of server CPU each). */
   slowConnections: number;
+  /** Connections for the dashboard overview targets. */
+  dashboardConnections: number;
   days: number;
   stepMin: number;
   /** Seed a year as the real system holds it: 90 days of raw readings and a year of rollups. */
@@ -98,6 +132,7 @@ const HELP = `npm run bench:api -w @cnx/bench -- [options]
   --warmup <s>         seconds of load before measuring (default 3)
   --connections <n>    keep-alive connections, closed loop (default 10)
   --slow-connections <n>  connections for latest-uncached and series-seq (default 1)
+  --dashboard-connections <n>  connections for the overview targets (default 100)
   --quiet-wait <s>     before each target, wait up to this long for the box to be idle (default 30)
   --days <n>           days of seeded data (default 30, at most 60; the series covers 30)
   --step-min <n>       minutes between two seeded air readings (default 1)
@@ -114,6 +149,7 @@ function parseOptions(argv: string[]): Options {
       warmup: { type: 'string', default: '3' },
       connections: { type: 'string', default: '10' },
       'slow-connections': { type: 'string', default: '1' },
+      'dashboard-connections': { type: 'string', default: '100' },
       'quiet-wait': { type: 'string', default: '30' },
       days: { type: 'string', default: '30' },
       'step-min': { type: 'string', default: '1' },
@@ -139,6 +175,7 @@ function parseOptions(argv: string[]): Options {
     warmupS: num('warmup', values.warmup, 0, 30),
     connections: Math.round(num('connections', values.connections, 1, 256)),
     slowConnections: Math.round(num('slow-connections', values['slow-connections'], 1, 256)),
+    dashboardConnections: Math.round(num('dashboard-connections', values['dashboard-connections'], 1, 1000)),
     quietWaitS: num('quiet-wait', values['quiet-wait'], 0, 600),
     days: Math.round(num('days', values.days, 1, 60)),
     stepMin: Math.round(num('step-min', values['step-min'], 1, 60)),
@@ -241,6 +278,36 @@ async function startServer(
   return { name, proc, port };
 }
 
+/** The built dashboard (`node apps/dashboard/build`, as deployed) in front of the API on `apiPort`. */
+async function startDashboard(name: string, apiPort: number, renderCacheS: number): Promise<Server> {
+  const port = await freePort();
+  const proc = ManagedProcess.spawn({
+    name,
+    command: process.execPath,
+    args: [join(REPO_ROOT, 'apps/dashboard/build/index.js')],
+    cwd: join(REPO_ROOT, 'apps/dashboard'),
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DASHBOARD_API_URL: `http://127.0.0.1:${apiPort}`,
+      DASHBOARD_RENDER_CACHE_S: String(renderCacheS),
+      CNX_CITY: CITY,
+      CNX_CITIES_DIR: join(REPO_ROOT, 'cities'),
+    },
+  });
+  await proc.waitUntilReady(
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) });
+      await res.arrayBuffer();
+      return res.status === 200;
+    },
+    { timeoutMs: 60_000, what: 'the dashboard overview to answer 200' },
+  );
+  return { name, proc, port };
+}
+
 interface RunResult {
   target: Target;
   description: string;
@@ -285,7 +352,9 @@ async function measure(target: Target, server: Server, paths: string[], opts: Op
   // by the previous target's load (the API's load shedding) is waited out, for at most 30 s.
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const check = await fetch(`http://127.0.0.1:${server.port}${paths[0]}`);
+    const check = await fetch(`http://127.0.0.1:${server.port}${paths[0]}`, {
+      headers: DASHBOARD_OF[target]?.headers ?? {},
+    });
     const body = await check.text();
     if (check.status === 200) break;
     if (check.status !== 503 || Date.now() > deadline) {
@@ -304,6 +373,7 @@ async function measure(target: Target, server: Server, paths: string[], opts: Op
         connections: connectionsOf(target, opts),
         durationS: opts.durationS,
         warmupS: opts.warmupS,
+        ...(DASHBOARD_OF[target] ? { headers: DASHBOARD_OF[target].headers } : {}),
       },
       { onWindowStart: () => sampler.mark('start'), onWindowEnd: () => sampler.mark('end') },
     );
@@ -331,6 +401,7 @@ async function measure(target: Target, server: Server, paths: string[], opts: Op
 }
 
 function connectionsOf(target: Target, opts: Options): number {
+  if (DASHBOARD_OF[target]) return opts.dashboardConnections;
   return target === 'latest-uncached' || target === 'series-seq' ? opts.slowConnections : opts.connections;
 }
 
@@ -389,9 +460,14 @@ async function main(): Promise<void> {
   progress('bundling apps/api/src/main.ts and bench/src/api-hello.ts');
   await bundle(join(REPO_ROOT, 'apps/api/src/main.ts'), apiBundle);
   await bundle(join(BENCH_DIR, 'src/api-hello.ts'), helloBundle);
+  if (opts.targets.some((t) => DASHBOARD_OF[t])) {
+    progress('building the dashboard if its sources changed (npm run build -w @cnx/dashboard)');
+    ensureDashboardBuild();
+  }
 
   const dir = await makeTempDir('cnx-bench-api-');
   const servers: Server[] = [];
+  let bus: BenchBus | undefined;
   try {
     const now = Date.now();
     let seeded: SeedSummary | undefined;
@@ -411,13 +487,17 @@ async function main(): Promise<void> {
           `(${seeded.seconds} s, ${seeded.fileMb} MB)`,
       );
     }
-    const apiEnv = (ttl: number): Record<string, string> => ({
+    if (opts.targets.some((t) => SERVER_OF[t].bus)) {
+      progress('starting Mosquitto and the bus publisher (one air reading every 2 s)');
+      bus = await startBenchBus(pack, 2000);
+    }
+    const apiEnv = (ttl: number, withBus = false): Record<string, string> => ({
       API_HOST: '127.0.0.1',
       CNX_CITY: CITY,
       // The bundle cannot find cities/ relative to its own file.
       CNX_CITIES_DIR: join(REPO_ROOT, 'cities'),
       CNX_DATA_DIR: dir,
-      API_LIVE: 'false',
+      ...(withBus && bus ? { API_LIVE: 'true', API_MQTT_URL: bus.broker.url } : { API_LIVE: 'false' }),
       // The limiter still runs (its cost is part of every request) but never refuses.
       API_RATE_LIMIT_MAX: '1000000',
       API_RATE_LIMIT_WINDOW_S: '1',
@@ -427,7 +507,7 @@ async function main(): Promise<void> {
     const seriesRange = `from=${new Date(hourEnd - 30 * DAY).toISOString()}&to=${new Date(hourEnd).toISOString()}`;
     const airIds = pack.stations.filter((s) => s.kind === 'air').map((s) => s.id);
     const pathsOf = (t: Target): string[] =>
-      t === 'hello'
+      t === 'hello' || DASHBOARD_OF[t]
         ? ['/']
         : t === 'series' || t === 'series-seq'
           ? airIds.map((id) => `/v1/stations/${id}/series?metric=pm25&interval=1h&${seriesRange}`)
@@ -442,22 +522,40 @@ async function main(): Promise<void> {
     const groups = [...new Set(opts.targets.map((t) => SERVER_OF[t].name))];
     for (const group of groups) {
       const targets = TARGETS.filter((t) => opts.targets.includes(t) && SERVER_OF[t].name === group);
-      const ttl = SERVER_OF[targets[0]!].cacheTtlS;
+      const { cacheTtlS: ttl, bus: withBus } = SERVER_OF[targets[0]!];
       progress(`starting ${group}`);
       const server =
         ttl === undefined
           ? await startServer(group, helloBundle, {}, '/')
-          : await startServer(group, apiBundle, apiEnv(ttl), '/health');
+          : await startServer(group, apiBundle, apiEnv(ttl, withBus), '/health');
       servers.push(server);
+      if (withBus) progress(`  in-memory view built: ${await waitForNowView(server.port)} readings held`);
+      const dashboards = new Map<number, Server>();
       for (const target of targets) {
         progress(`  ${target}: ${opts.warmupS} s warm-up + ${opts.durationS} s`);
-        const r = await measure(target, server, pathsOf(target), opts);
+        const dash = DASHBOARD_OF[target];
+        let against = server;
+        if (dash) {
+          let web = dashboards.get(dash.renderCacheS);
+          if (!web) {
+            web = await startDashboard(
+              `dashboard (render cache ${dash.renderCacheS} s)`,
+              server.port,
+              dash.renderCacheS,
+            );
+            dashboards.set(dash.renderCacheS, web);
+            servers.push(web);
+          }
+          against = web;
+        }
+        const r = await measure(target, against, pathsOf(target), opts);
         progress(
           `  ${target}: ${r.load.rps} req/s, p50 ${r.load.latencyMs.p50} ms, p99 ${r.load.latencyMs.p99} ms, ` +
             `non-2xx ${r.load.non2xx}, server ${r.serverCores} cores, other ${r.otherCores} cores`,
         );
         runs.push(r);
       }
+      for (const web of dashboards.values()) await web.proc.stop();
       await server.proc.stop();
     }
     runs.sort((a, b) => TARGETS.indexOf(a.target) - TARGETS.indexOf(b.target));
@@ -479,9 +577,14 @@ async function main(): Promise<void> {
           `(90 days) and ${year.rollupRows} hourly and daily rollup rows from ${year.yearFrom}`,
       );
     }
-    console.log(`Load average (1 min) at the end: ${os.loadavg()[0]!.toFixed(2)}`);
     console.log(table(runs));
     console.log('req/s, latency and KB/resp count 2xx answers only; non-2xx are counted apart.');
+    console.log(
+      `load average (1, 5, 15 min) at the end: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(', ')}`,
+    );
     for (const r of runs) console.log(`  ${r.target.padEnd(16)} ${r.description}`);
     const notes: string[] = [];
     for (const r of runs) {
@@ -505,7 +608,8 @@ async function main(): Promise<void> {
       },
       options: opts,
       store: seeded ? { backend: 'sqlite', ...seeded } : year ? { backend: 'sqlite', year } : undefined,
-      loadAverage1m: os.loadavg()[0],
+      busReadingsPublished: bus?.published,
+      loadAverage: os.loadavg(),
       runs,
       notes,
     };
@@ -513,6 +617,7 @@ async function main(): Promise<void> {
     console.log(`\nResults: ${file}`);
   } finally {
     await Promise.all(servers.map((s) => s.proc.stop()));
+    await bus?.stop();
     await removeDir(dir);
   }
 }

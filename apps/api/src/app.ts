@@ -33,12 +33,14 @@ import { CanalService } from './services/canal.service';
 import { CityContext } from './services/city';
 import { DistrictService } from './services/district.service';
 import { ExportService } from './services/export.service';
-import { NowService } from './services/now.service';
+import { LATEST_FILTERS, NowService } from './services/now.service';
+import { NowViewService, type ReadingFeed } from './services/now-view.service';
 import { PublicAlerts } from './services/public-alerts.service';
 import { ReadingSpanService } from './services/reading-span.service';
 import { RollupExportService } from './services/rollup-export.service';
 import { SeriesService } from './services/series.service';
 import { StreamRegistry } from './services/streams';
+import { BodyCache } from './util/body-cache';
 
 export const API_VERSION = '1.0.0';
 
@@ -60,6 +62,8 @@ export interface ApiServices {
   store: ReadingStore;
   live: LiveSource | undefined;
   cache: ViewCache;
+  /** Serialised bodies and ETags of the "now" routes, per variant, while the in-memory view serves. */
+  bodies: BodyCache;
   now: NowService;
   spans: ReadingSpanService;
   series: SeriesService;
@@ -123,9 +127,22 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   const city = new CityContext(deps.pack);
   const cache = new ViewCache(config.cacheTtlMs, clock);
-  const now = new NowService(city, deps.store, cache, config, clock);
+  // With a bus, the "now" views come from memory (issue 14 item 3): rebuilt from the store at start,
+  // kept up to date from the bus's readings batches.
+  const feed = deps.live?.subscribeReadings ? (deps.live as ReadingFeed) : undefined;
+  const view = feed
+    ? new NowViewService(
+        city,
+        deps.store,
+        feed,
+        { lastSeenLookbackMs: config.lastSeenLookbackMs, latestFilters: LATEST_FILTERS },
+        clock,
+        deps.logger.child({ component: 'now-view' }),
+      )
+    : undefined;
+  const now = new NowService(city, deps.store, cache, config, clock, view);
   const series = new SeriesService(city, deps.store, config.limits, clock);
-  const canal = new CanalService(city, deps.store, now, cache, clock);
+  const canal = new CanalService(city, now, cache);
   // Without API_PUBLIC_URL, links are relative (the OpenAPI server is "/").
   const publicUrl = config.publicUrl ?? '';
   const services: ApiServices = {
@@ -134,8 +151,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     store: deps.store,
     live: deps.live,
     cache,
+    bodies: new BodyCache(() => now.stamp()),
     now,
-    spans: new ReadingSpanService(city, deps.store, cache, clock),
+    spans: new ReadingSpanService(city, deps.store, cache, clock, feed),
     series,
     districts: new DistrictService(city, now, canal, clock),
     canal,
@@ -152,7 +170,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   services.publicAlerts = new PublicAlerts(services.alerts, city, clock);
   // An alert event: the next GET /v1/alerts asks the alerts service again.
   const stopAlerts = deps.live?.subscribeAlerts?.(() => services.publicAlerts.invalidate());
-  app.addHook('onClose', async () => stopAlerts?.());
+  app.addHook('onClose', async () => {
+    stopAlerts?.();
+    services.spans.stop();
+  });
+  if (view) {
+    app.addHook('onReady', () => view.start());
+    app.addHook('onClose', () => view.stop());
+  }
   app.decorate('cnx', services);
   // Set early, so error answers and hijacked (SSE) responses carry it too.
   app.addHook('onRequest', async (request, reply) => {
@@ -162,7 +187,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // External plugins.
   app.register(errorsPlugin);
   app.register(pressurePlugin, { maxEventLoopDelayMs: config.maxEventLoopDelayMs });
-  app.register(metricsPlugin);
+  app.register(metricsPlugin, { nowViewReadings: () => view?.window?.size ?? 0 });
   app.register(securityPlugin, { rateLimit: config.rateLimit });
   app.register(etag, { weak: true });
   app.register(swaggerPlugin, {

@@ -41,7 +41,7 @@ const HOSTILE = [
   'สถานี',
 ];
 
-const VALID: Record<string, string> = { from: '2025-03-10T00:00:00Z', to: '2025-03-10T05:00:00Z' };
+const VALID: Record<string, string> = { from: '2025-03-10T00:00:00Z', to: '2025-03-10T05:00:00Z', interval: '1h' };
 
 interface Case {
   method: 'GET' | 'POST';

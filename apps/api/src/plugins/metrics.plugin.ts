@@ -19,8 +19,17 @@ export interface ApiMetrics {
  * Prometheus metrics (prom-client, own registry): process defaults, requests by route template and
  * status class (never by raw URL: unbounded label values), durations, live streams and the bus.
  */
-export const metricsPlugin = fp(async (app: FastifyInstance) => {
+export const metricsPlugin = fp(async (app: FastifyInstance, opts: { nowViewReadings?: () => number }) => {
   const registry = new Registry();
+  const nowViewReadings = opts.nowViewReadings;
+  new Gauge({
+    name: 'api_now_view_readings',
+    help: 'Readings held by the in-memory "now" view (0 while the views read the store: no bus, or not built yet)',
+    registers: [registry],
+    collect() {
+      this.set(nowViewReadings?.() ?? 0);
+    },
+  });
   collectDefaultMetrics({ register: registry, prefix: 'api_' });
   const requests = new Counter({
     name: 'api_http_requests_total',

@@ -6,6 +6,7 @@ import {
   type MetricValues,
   QC_FLAG_LIST,
   type QcFlag,
+  type Reading,
   roundCorrections,
   roundMetric,
   usableFor,
@@ -51,6 +52,10 @@ export interface LiveSource {
   subscribeAlerts?(listener: AlertListener): () => void;
   /** Reports as staff approve them. */
   subscribeReports?(listener: ReportListener): () => void;
+  /** Every valid reading of the city's stations, live or not, as stored (the in-memory "now" view). */
+  subscribeReadings?(listener: (reading: Reading) => void): () => void;
+  /** The bus was not listening from `since` until now (ReadingFeed.subscribeGaps). */
+  subscribeGaps?(listener: (since: number) => void): () => void;
 }
 
 export interface BusCounters {
@@ -73,6 +78,10 @@ export class BusService implements LiveSource {
   private readonly alertListeners = new Set<AlertListener>();
   private readonly reportListeners = new Set<ReportListener>();
   private readonly seen = new Set<string>();
+  private readonly readingListeners = new Set<(reading: Reading) => void>();
+  private readonly gapListeners = new Set<(since: number) => void>();
+  /** Since when readings may have been missed: the start, then each time the connection is lost. */
+  private missedSince: number | undefined;
 
   constructor(
     private readonly opts: { url: string; username?: string; password?: string },
@@ -101,6 +110,30 @@ export class BusService implements LiveSource {
     return () => this.reportListeners.delete(listener);
   }
 
+  subscribeReadings(listener: (reading: Reading) => void): () => void {
+    this.readingListeners.add(listener);
+    return () => this.readingListeners.delete(listener);
+  }
+
+  subscribeGaps(listener: (since: number) => void): () => void {
+    this.gapListeners.add(listener);
+    return () => this.gapListeners.delete(listener);
+  }
+
+  /** Once subscribed after a (re)connect: whatever was published since `missedSince` was missed. */
+  private gapClosed(): void {
+    const since = this.missedSince;
+    this.missedSince = undefined;
+    if (since === undefined) return;
+    for (const l of this.gapListeners) {
+      try {
+        l(since);
+      } catch (err) {
+        this.logger.warn({ err }, 'gap listener failed');
+      }
+    }
+  }
+
   async start(): Promise<void> {
     const filter = filters.allReadings(this.city.id);
     const client = mqtt.connect(this.opts.url, {
@@ -111,10 +144,12 @@ export class BusService implements LiveSource {
       ...(this.opts.username ? { username: this.opts.username, password: this.opts.password } : {}),
     });
     this.client = client;
+    this.missedSince = this.clock();
     client.on('connect', () => {
       this.logger.info({ url: this.opts.url, filter }, 'bus connected');
       client.subscribe(filter, { qos: 0 }, (err) => {
         if (err) this.logger.warn({ err }, 'bus subscribe failed');
+        else this.gapClosed();
       });
       // Alert transitions: QoS 1 (rare and worth having); the retained state handed over on
       // subscribing is the past, not an event (GET /v1/alerts gives the current state).
@@ -124,6 +159,9 @@ export class BusService implements LiveSource {
       client.subscribe(filters.allReports(this.city.id), { qos: 1 }, (err) => {
         if (err) this.logger.warn({ err }, 'bus subscribe failed');
       });
+    });
+    client.on('close', () => {
+      this.missedSince ??= this.clock();
     });
     client.on('offline', () => this.logger.warn({ url: this.opts.url }, 'bus offline; reconnecting'));
     client.on('error', (err) => this.logger.warn({ err: err.message }, 'bus error'));
@@ -141,6 +179,8 @@ export class BusService implements LiveSource {
     this.listeners.clear();
     this.alertListeners.clear();
     this.reportListeners.clear();
+    this.readingListeners.clear();
+    this.gapListeners.clear();
     await client?.endAsync(true);
   }
 
@@ -208,6 +248,7 @@ export class BusService implements LiveSource {
       this.counters.count('foreign');
       return;
     }
+    if (this.readingListeners.size > 0) this.toView(msg);
     // The stream is live only, by the reading's own time: a replay, a history upload or a stale
     // reading is data for charts, never "now" (@cnx/domain freshness.ts).
     if (!isLive(msg.ts, this.clock())) {
@@ -256,6 +297,31 @@ export class BusService implements LiveSource {
         l(event);
       } catch (err) {
         this.logger.warn({ err }, 'live listener failed');
+      }
+    }
+  }
+
+  /** The reading as the gateway stored it, for the in-memory "now" view (every reading: history counts too). */
+  private toView(msg: BusReading): void {
+    const values: MetricValues = {};
+    for (const [k, v] of Object.entries(msg.values)) if (isMetricId(k)) values[k] = v;
+    const reading: Reading = {
+      city: msg.city,
+      stationId: msg.station,
+      deviceId: msg.device,
+      ts: msg.ts,
+      values,
+      corrections: msg.corrections.filter((c): c is Reading['corrections'][number] => isMetricId(c.metric)),
+      qc: msg.qc.filter((f): f is QcFlag => (QC_FLAG_LIST as readonly string[]).includes(f)),
+    };
+    const qcMetrics = msg.qcMetrics?.filter(isMetricId);
+    if (qcMetrics && qcMetrics.length > 0) reading.qcMetrics = qcMetrics;
+    if (msg.seq !== undefined) reading.seq = msg.seq;
+    for (const l of this.readingListeners) {
+      try {
+        l(reading);
+      } catch (err) {
+        this.logger.warn({ err }, 'reading listener failed');
       }
     }
   }

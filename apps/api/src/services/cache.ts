@@ -4,7 +4,7 @@
  * Concurrent misses for one key share one computation; failures are not cached.
  */
 export class ViewCache {
-  private readonly entries = new Map<string, { expires: number; value: Promise<unknown> }>();
+  private readonly entries = new Map<string, { expires: number; stamp?: string; value: Promise<unknown> }>();
 
   constructor(
     private readonly ttlMs: number,
@@ -13,14 +13,15 @@ export class ViewCache {
     private readonly maxEntries = Number.POSITIVE_INFINITY,
   ) {}
 
-  get<T>(key: string, compute: () => Promise<T>): Promise<T> {
+  /** With `stamp` (the in-memory view's version and second), an entry also expires when the stamp changes. */
+  get<T>(key: string, compute: () => Promise<T>, stamp?: string): Promise<T> {
     const t = this.now();
     const hit = this.entries.get(key);
-    if (hit && hit.expires > t) return hit.value as Promise<T>;
+    if (hit && hit.expires > t && hit.stamp === stamp) return hit.value as Promise<T>;
     const value = compute();
     this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, { expires: t + this.ttlMs, value });
+    this.entries.set(key, { expires: t + this.ttlMs, stamp, value });
     value.catch(() => {
       if (this.entries.get(key)?.value === value) this.entries.delete(key);
     });

@@ -12,7 +12,6 @@ import {
   SURFACE_WATER_CLASS_INFO,
   usableFor,
 } from '@cnx/domain';
-import type { ReadingStore } from '@cnx/store';
 import type { Static } from 'typebox';
 import type { CanalStatus } from '../schemas';
 import { HOUR_MS, iso } from '../util/time';
@@ -40,14 +39,12 @@ const RISE_MAX_SAMPLES = 100_000;
 export class CanalService {
   constructor(
     private readonly city: CityContext,
-    private readonly store: ReadingStore,
     private readonly now: NowService,
     private readonly cache: ViewCache,
-    private readonly clock: () => number,
   ) {}
 
   all(): Promise<Static<typeof CanalStatus>[]> {
-    return this.cache.get('canal', () => this.compute(this.clock()));
+    return this.cache.get('canal', () => this.compute(this.now.time()), this.now.stamp());
   }
 
   async one(stationId: string): Promise<Static<typeof CanalStatus>> {
@@ -123,7 +120,7 @@ export class CanalService {
       qc: { mode: 'exclude-flagged' as const, flags: QC_POLICY.now.exclude, metric: 'water_level' as const },
     };
     let seen = 0;
-    for await (const page of this.store.scan(query, RISE_PAGE)) {
+    for await (const page of this.now.source.scan(query, RISE_PAGE)) {
       seen += page.length;
       if (seen > RISE_MAX_SAMPLES) break; // a runaway device must not cost unbounded memory
       for (const r of page) {

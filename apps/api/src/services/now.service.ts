@@ -24,6 +24,8 @@ import type { AirNow, AqiIndex, LatestReading, PmState, StationLatest, StationSt
 import { HOUR_MS, iso } from '../util/time';
 import type { ViewCache } from './cache';
 import type { CityContext } from './city';
+import type { NowViewService } from './now-view.service';
+import type { NowSource } from './reading-window';
 
 /**
  * Readings with these flags are left out of the 1-hour, rolling 24-hour and NowCast values and of
@@ -39,6 +41,16 @@ const usable = (use: 'now' | 'latest' | 'official', metric?: MetricId) => ({
 
 /** What a station shows first: PM2.5 on an air station, the level on a canal station. */
 export const mainMetric = (kind: 'air' | 'canal'): MetricId => (kind === 'air' ? 'pm25' : 'water_level');
+
+/** The latestPerStation filters the views ask: any reading ("last seen"), and the usable main value of each kind. */
+export const LATEST_FILTERS = [undefined, usable('latest', mainMetric('air')), usable('latest', mainMetric('canal'))];
+
+/**
+ * With the in-memory view the "now" views are recomputed at most once per whole second (and when a
+ * reading changed them): ages and "live" are exact to the second, and a second's requests share one
+ * serialised body (docs/performance.md, "now" from memory).
+ */
+const TICK_MS = 1000;
 
 export interface NowSettings {
   offlineAfterMs: number;
@@ -74,14 +86,35 @@ export class NowService {
     private readonly cache: ViewCache,
     private readonly settings: NowSettings,
     private readonly now: () => number,
+    private readonly view?: NowViewService,
   ) {}
 
+  /** Where the views read: the in-memory window once built, else the store. */
+  get source(): NowSource {
+    return this.view?.window ?? this.store;
+  }
+
+  /**
+   * What the cached views and bodies are valid for: the window's version and the whole second, or
+   * undefined while the views read the store (then the TTL alone decides).
+   */
+  stamp(): string | undefined {
+    const w = this.view?.window;
+    return w ? `${w.version}@${Math.floor(this.now() / TICK_MS)}` : undefined;
+  }
+
+  /** The views' "now": the whole second with the in-memory view (see stamp), else the clock. */
+  time(): number {
+    const t = this.now();
+    return this.view?.window ? Math.floor(t / TICK_MS) * TICK_MS : t;
+  }
+
   snapshot(): Promise<Snapshot> {
-    return this.cache.get('snapshot', () => this.computeSnapshot(this.now()));
+    return this.cache.get('snapshot', () => this.computeSnapshot(this.time()), this.stamp());
   }
 
   air(): Promise<AirView> {
-    return this.cache.get('air', () => this.computeAir(this.now()));
+    return this.cache.get('air', () => this.computeAir(this.time()), this.stamp());
   }
 
   /** When the cached snapshot was computed, as RFC 3339. */
@@ -117,13 +150,14 @@ export class NowService {
     const kinds = (['air', 'canal'] as const).filter((k) => byKind(k).length > 0);
     const perKind = <T>(q: (ids: string[], metric: MetricId) => Promise<T[]>) =>
       Promise.all(kinds.map((k) => q(byKind(k), mainMetric(k)))).then((parts) => parts.flat());
+    const source = this.source;
     const [seen, latest, all, flagged, excluded] = await Promise.all([
-      this.store.latestPerStation(since, ids),
-      perKind((s, metric) => this.store.latestPerStation(since, s, usable('latest', metric))),
-      this.store.countByStation(day),
-      this.store.countByStation({ ...day, qc: { mode: 'only-flagged' } }),
+      source.latestPerStation(since, ids),
+      perKind((s, metric) => source.latestPerStation(since, s, usable('latest', metric))),
+      source.countByStation(day),
+      source.countByStation({ ...day, qc: { mode: 'only-flagged' } }),
       perKind((s, metric) =>
-        this.store.countByStation({
+        source.countByStation({
           ...day,
           stationIds: s,
           qc: { mode: 'only-flagged', flags: QC_POLICY.latest.exclude, metric },
@@ -172,10 +206,11 @@ export class NowService {
       bucketMs: HOUR_MS,
       qc: usable('official'),
     };
+    const source = this.source;
     const [raw25, corrected25, raw10] = await Promise.all([
-      this.store.aggregate({ ...base, metric: 'pm25' }),
-      this.store.aggregate({ ...base, metric: 'pm25', corrected: true }),
-      this.store.aggregate({ ...base, metric: 'pm10' }),
+      source.aggregate({ ...base, metric: 'pm25' }),
+      source.aggregate({ ...base, metric: 'pm25', corrected: true }),
+      source.aggregate({ ...base, metric: 'pm10' }),
     ]);
     const by = (rows: AggregateBucket[]) => {
       const m = new Map<string, HourRow[]>();

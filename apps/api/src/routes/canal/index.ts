@@ -10,7 +10,7 @@ const DESCRIPTION =
 
 /** GET /v1/canal and GET /v1/canal/{stationId}. */
 export const canalRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { city, canal } = app.cnx;
+  const { city, canal, bodies } = app.cnx;
 
   app.get(
     '/canal',
@@ -24,11 +24,13 @@ export const canalRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ok(CanalList, 'Canal stations'), ...NotModified, ...errorResponses() },
       },
     },
-    async (_req, reply) => {
-      const data = await canal.all();
+    async (req, reply) => {
       cacheFor(reply, 15);
       licenceLinks(reply, city.licence);
-      return { meta: { city: city.id, count: data.length, generatedAt: await app.cnx.now.asOf() }, data };
+      return bodies.reply(req, reply, async () => {
+        const data = await canal.all();
+        return { meta: { city: city.id, count: data.length, generatedAt: await app.cnx.now.asOf() }, data };
+      });
     },
   );
 
@@ -46,10 +48,10 @@ export const canalRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const data = await canal.one(req.params.stationId);
+      const s = city.canalStation(req.params.stationId); // 404 before anything is cached
       cacheFor(reply, 15);
       licenceLinks(reply, city.licence);
-      return data;
+      return bodies.reply(req, reply, () => canal.one(s.id));
     },
   );
 };

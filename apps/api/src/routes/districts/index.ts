@@ -9,7 +9,7 @@ const SUMMARY =
 
 /** GET /v1/districts and GET /v1/districts/{districtId}. */
 export const districtRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { city, districts } = app.cnx;
+  const { city, districts, bodies } = app.cnx;
 
   app.get(
     '/districts',
@@ -23,11 +23,13 @@ export const districtRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ok(DistrictList, 'District summaries'), ...NotModified, ...errorResponses() },
       },
     },
-    async (_req, reply) => {
-      const data = await districts.summaries();
+    async (req, reply) => {
       cacheFor(reply, 15);
       licenceLinks(reply, city.licence);
-      return { meta: { city: city.id, count: data.length, generatedAt: await app.cnx.now.asOf() }, data };
+      return bodies.reply(req, reply, async () => {
+        const data = await districts.summaries();
+        return { meta: { city: city.id, count: data.length, generatedAt: await app.cnx.now.asOf() }, data };
+      });
     },
   );
 
@@ -45,10 +47,13 @@ export const districtRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const data = await districts.detail(req.params.districtId);
+      const d = city.district(req.params.districtId); // 404 before anything is cached
       cacheFor(reply, 15);
       licenceLinks(reply, city.licence);
-      return { meta: { city: city.id, generatedAt: await app.cnx.now.asOf() }, data };
+      return bodies.reply(req, reply, async () => {
+        const data = await districts.detail(d.id);
+        return { meta: { city: city.id, generatedAt: await app.cnx.now.asOf() }, data };
+      });
     },
   );
 };

@@ -27,7 +27,7 @@ const LATEST_DESCRIPTION =
 
 /** GET /v1/latest (all or filtered stations) and GET /v1/stations/{stationId}/latest. */
 export const latestRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { city, now } = app.cnx;
+  const { city, now, bodies } = app.cnx;
 
   app.get(
     '/latest',
@@ -42,19 +42,21 @@ export const latestRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const page = pageOf(nearestFirst(city, req.query), req.query);
-      const data = await now.latest(page.data);
       cacheFor(reply, 15);
       licenceLinks(reply, city.licence);
-      return {
-        meta: {
-          city: city.id,
-          ...page.meta,
-          generatedAt: await app.cnx.now.asOf(),
-          qcExcluded: QC_FLAG_LIST.filter((f) => NOW_EXCLUDED_FLAGS.includes(f)),
-        },
-        data,
-      };
+      return bodies.reply(req, reply, async () => {
+        const page = pageOf(nearestFirst(city, req.query), req.query);
+        const data = await now.latest(page.data);
+        return {
+          meta: {
+            city: city.id,
+            ...page.meta,
+            generatedAt: await app.cnx.now.asOf(),
+            qcExcluded: QC_FLAG_LIST.filter((f) => NOW_EXCLUDED_FLAGS.includes(f)),
+          },
+          data,
+        };
+      });
     },
   );
 
@@ -75,7 +77,7 @@ export const latestRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const s = city.station(req.params.stationId);
       cacheFor(reply, 15);
       licenceLinks(reply, city.licence);
-      return (await now.latest([s]))[0]!;
+      return bodies.reply(req, reply, async () => (await now.latest([s]))[0]!);
     },
   );
 };

@@ -1,0 +1,208 @@
+import { join } from 'node:path';
+import type { CityPack } from '@cnx/city-pack';
+import type { Reading } from '@cnx/domain';
+import { InfluxDbReadingStore, type ReadingStore, SqliteReadingStore } from '@cnx/store';
+import { type InfluxDBHandle, makeTempDir, removeDir, startInfluxDB } from '@cnx/testkit';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app';
+import { chiangMai, logger, ManualLive, MIN, NOW, seedReadings, testConfig } from './helpers';
+
+/** A bus the test drives: readings as BusService hands them to the "now" view, and gaps. */
+class FeedLive extends ManualLive {
+  readonly readingListeners = new Set<(r: Reading) => void>();
+  readonly gapListeners = new Set<(since: number) => void>();
+  subscribeReadings(l: (r: Reading) => void): () => void {
+    this.readingListeners.add(l);
+    return () => this.readingListeners.delete(l);
+  }
+  subscribeGaps(l: (since: number) => void): () => void {
+    this.gapListeners.add(l);
+    return () => this.gapListeners.delete(l);
+  }
+  publish(...readings: Reading[]): void {
+    for (const r of readings) for (const l of this.readingListeners) l(structuredClone(r));
+  }
+  gap(since: number): void {
+    for (const l of this.gapListeners) l(since);
+  }
+}
+
+/** The store with every read counted (what "no store query per request" means). */
+function counted(store: ReadingStore): { store: ReadingStore; reads: () => number } {
+  let reads = 0;
+  const wrapped = new Proxy(store, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        if (['latestPerStation', 'countByStation', 'aggregate', 'scan', 'query', 'count'].includes(String(prop)))
+          reads++;
+        return v.apply(target, args);
+      };
+    },
+  });
+  return { store: wrapped, reads: () => reads };
+}
+
+const AIR = 'cm-air-oldcity-01';
+const CANAL = 'cm-canal-sriphum';
+const PATHS = (pack: CityPack) => [
+  '/v1/latest',
+  '/v1/latest?kind=air',
+  `/v1/latest?station=${AIR},${CANAL}`,
+  `/v1/stations/${AIR}/latest`,
+  '/v1/stations',
+  '/v1/districts',
+  `/v1/districts/${pack.stationById.get(AIR)!.district}`,
+  '/v1/canal',
+  `/v1/canal/${CANAL}`,
+];
+
+async function bodies(app: FastifyInstance, paths: string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const url of paths) {
+    const res = await app.inject({ url });
+    expect(res.statusCode, url).toBe(200);
+    out[url] = res.body;
+  }
+  return out;
+}
+
+const reading = (
+  pack: CityPack,
+  stationId: string,
+  ts: number,
+  pm25: number,
+  extra: Partial<Reading> = {},
+): Reading => ({
+  city: 'chiang-mai',
+  stationId,
+  deviceId: pack.devices.find((d) => d.stationId === stationId)!.id,
+  ts,
+  values: { pm25, pm10: pm25 * 1.5, humidity: 70, pm1: pm25 * 0.6, temperature: 29.5 },
+  corrections: [{ metric: 'pm25', value: pm25 * 0.6, method: 'epa-barkjohn-2021-extended@1' }],
+  qc: [],
+  ...extra,
+});
+
+describe.each(['sqlite', 'influxdb'] as const)('the in-memory "now" view (%s)', (backend) => {
+  let dir: string;
+  let influx: InfluxDBHandle | undefined;
+  let raw: ReadingStore;
+  let pack: CityPack;
+  /** The store-based path (no bus): what the memory view must equal. */
+  let fromStore: FastifyInstance;
+  let feed: FeedLive;
+  let memory: FastifyInstance;
+  let reads: () => number;
+
+  const memoryApp = async () => {
+    feed = new FeedLive();
+    const c = counted(raw);
+    reads = c.reads;
+    const app = buildApp({ config: testConfig(), pack, store: c.store, logger, live: feed, now: () => NOW });
+    await app.ready(); // the view is built from the store in onReady
+    expect(app.cnx.now.stamp()).toBeDefined();
+    return app;
+  };
+
+  beforeAll(async () => {
+    dir = await makeTempDir('cnx-now-view-');
+    pack = await chiangMai();
+    if (backend === 'influxdb') {
+      influx = await startInfluxDB({ database: 'now_view' });
+      raw = new InfluxDbReadingStore({
+        url: influx.url,
+        database: 'now_view',
+        createDatabase: true,
+        timeoutMs: 15_000,
+      });
+    } else raw = new SqliteReadingStore({ path: join(dir, 'cnx.sqlite') });
+    await raw.start();
+    await raw.write(seedReadings(pack));
+    fromStore = buildApp({ config: testConfig(), pack, store: raw, logger, live: new ManualLive(), now: () => NOW });
+    await fromStore.ready();
+    memory = await memoryApp();
+  }, 120_000);
+
+  afterAll(async () => {
+    await memory?.close();
+    await fromStore?.close();
+    await raw?.stop();
+    await influx?.stop();
+    await removeDir(dir);
+  });
+
+  it('answers exactly what the store-based path answers over the same data', async () => {
+    const paths = PATHS(pack);
+    const mine = await bodies(memory, paths);
+    expect(mine).toEqual(await bodies(fromStore, paths));
+    // Not vacuous: the seed gives AQIs, QC counts and a canal level.
+    const latest = JSON.parse(mine['/v1/latest']!);
+    const air = latest.data.find((s: { station: { id: string } }) => s.station.id === AIR);
+    expect(air.air.aqi.th).not.toBeNull();
+    expect(air.status.qc.flagged).toBeGreaterThan(0);
+  });
+
+  it('updates from a bus reading without reading the store, and still equals the store path once stored', async () => {
+    const before = reads();
+    const clean = reading(pack, AIR, NOW - MIN, 88.8);
+    // A spike on PM2.5 only: not the latest, counted as flagged and excluded, left out of the means.
+    const spike = reading(pack, 'cm-air-oldcity-02', NOW - 2 * MIN, 480, { qc: ['spike'], qcMetrics: ['pm25'] });
+    // A history reading an hour old: counts in the hourly means, never "latest".
+    const history = reading(pack, 'cm-air-nimman-01', NOW - 61 * MIN, 150);
+    const level = {
+      ...reading(pack, CANAL, NOW - MIN, 0),
+      values: { water_level: 2.9, do: 1.5, ph: 7 },
+      corrections: [],
+    };
+    feed.publish(clean, spike, history, level);
+    const res = await memory.inject({ url: `/v1/stations/${AIR}/latest` });
+    expect(res.json().latest.values.pm25).toBe(88.8);
+    const paths = PATHS(pack);
+    const mine = await bodies(memory, paths);
+    expect(reads()).toBe(before);
+    await raw.write([clean, spike, history, level]);
+    expect(mine).toEqual(await bodies(fromStore, paths));
+    // A replay with new flags rewrites the reading, as in the store.
+    const reflagged = { ...clean, qc: ['range' as const], qcMetrics: ['pm25' as const] };
+    feed.publish(reflagged);
+    await raw.write([reflagged]);
+    expect(await bodies(memory, paths)).toEqual(await bodies(fromStore, paths));
+    expect(reads()).toBe(before);
+  });
+
+  it('serves one cached body per variant with an ETag, 304 on If-None-Match, a new ETag after a reading', async () => {
+    const first = await memory.inject({ url: '/v1/latest?kind=air' });
+    const tag = first.headers.etag as string;
+    expect(tag).toMatch(/^W\/"/);
+    const again = await memory.inject({ url: '/v1/latest?kind=air', headers: { 'if-none-match': tag } });
+    expect(again.statusCode).toBe(304);
+    expect(again.body).toBe('');
+    const other = await memory.inject({ url: '/v1/latest?kind=canal' });
+    expect(other.headers.etag).not.toBe(tag);
+    feed.publish(reading(pack, AIR, NOW - 30_000, 12.3));
+    const changed = await memory.inject({ url: '/v1/latest?kind=air', headers: { 'if-none-match': tag } });
+    expect(changed.statusCode).toBe(200);
+    expect(changed.headers.etag).not.toBe(tag);
+    expect(changed.headers['content-type']).toBe('application/json; charset=utf-8');
+  });
+
+  it('reads a bus gap from the store, and is rebuilt from the store after a restart', async () => {
+    const missed = reading(pack, 'cm-air-nimman-01', NOW - 20_000, 55.5);
+    await raw.write([missed, reading(pack, AIR, NOW - 30_000, 12.3)]);
+    const latestOf = async (id: string) => (await memory.inject({ url: `/v1/stations/${id}/latest` })).json();
+    expect((await latestOf('cm-air-nimman-01')).latest.ts).not.toBe(new Date(missed.ts).toISOString());
+    feed.gap(NOW - MIN);
+    for (;;) {
+      if ((await latestOf('cm-air-nimman-01')).latest.ts === new Date(missed.ts).toISOString()) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    const paths = PATHS(pack);
+    expect(await bodies(memory, paths)).toEqual(await bodies(fromStore, paths));
+    await memory.close();
+    memory = await memoryApp();
+    expect(await bodies(memory, paths)).toEqual(await bodies(fromStore, paths));
+  });
+});

@@ -44,11 +44,15 @@ export const handle: Handle = async ({ event, resolve }) => {
     response.headers.set('Referrer-Policy', 'strict-origin-when-cross-origin');
     return response;
   };
-  const { request, url } = event;
-  if (renders && request.method === 'GET' && SHARED_RENDERS.has(url.pathname)) {
+  const { request } = event;
+  // The URL as requested: SvelteKit's event.url names the page for a data request too ("/" for
+  // "/__data.json"), and the data answer also depends on which nodes the client asks again
+  // (x-sveltekit-invalidated), which event.url leaves out.
+  const raw = new URL(request.url);
+  if (renders && request.method === 'GET' && SHARED_RENDERS.has(raw.pathname)) {
     // The key holds everything the render depends on: nothing in these loads is personal (no
     // cookie but the language, no account, no location: "near me" runs in the browser).
-    const key = `${cityView().id}|${event.locals.lang}|${url.pathname}${url.search}`;
+    const key = `${cityView().id}|${event.locals.lang}|${raw.pathname}${raw.search}`;
     return renders.handle(key, request, render);
   }
   return compressResponse(request, await render());

@@ -187,11 +187,12 @@ describe('truth over the whole stack', () => {
     await page.context().close();
   }, 300_000);
 
-  it('a stale replay (readings 90 days old) is stored and flagged, and never shown as live', async () => {
+  it('a stale replay (readings 30 days old) is stored and flagged, and never shown as live', async () => {
     const page = await overviewWatching([REPLAYED.station]);
-    // As the old README's haze example did: readings of a smoky morning months ago (~220 µg/m³),
-    // published now on the telemetry topic.
-    const replayStart = Math.floor((Date.now() - 90 * 86_400_000) / MIN) * MIN;
+    // As the old README's haze example did: readings of a smoky morning a month ago (~220 µg/m³),
+    // published now on the telemetry topic. (Not 90 days: raw readings are kept 90 days, so the
+    // gateway's retention would rightly delete a replay that old once its day is rolled up.)
+    const replayStart = Math.floor((Date.now() - 30 * 86_400_000) / MIN) * MIN;
     for (let i = 0; i < 20; i++)
       await publish(REPLAYED.device, replayStart + i * MIN, { pm25: 220.3 + i / 10, pm10: 250 });
     // A live reading after them: when it shows, the replay has been through the whole path.

@@ -11,11 +11,12 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_CITY_ID, loadCityPackSync, resolveCityDir } from '@cnx/city-pack';
+import { dashboardBuildStale } from './dashboard-build';
 import { backfillHistory } from './start-backfill';
 import {
   cadenceText,
@@ -198,9 +199,10 @@ await waitForHealth(`http://127.0.0.1:${apiPort}/health`, 60_000).catch((error) 
   console.error(`[start] ${(error as Error).message}`);
   void shutdown(1);
 });
-// The dashboard is a SvelteKit app: built once (about half a minute), then served by Node.
-if (!existsSync(path.join(root, 'apps/dashboard/build/index.js'))) {
-  console.log('[start] building the dashboard (first start only) ...');
+// The dashboard is a SvelteKit app: built (about half a minute) on the first start and whenever its
+// sources changed since (a pull), then served by Node.
+if (dashboardBuildStale(root)) {
+  console.log('[start] building the dashboard ...');
   const built = spawnSync('npm', ['run', 'build', '-w', '@cnx/dashboard'], { cwd: root, stdio: 'inherit' });
   if (built.status !== 0) {
     console.error('[start] dashboard build failed');

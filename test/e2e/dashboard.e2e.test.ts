@@ -400,6 +400,40 @@ describe('dashboard in a real browser over the whole stack', () => {
     expect((await readCls(page)).value).toBeGreaterThan(MAX_CLS);
   });
 
+  it('a grid card keeps its width however many of its siblings have been parsed (no reflow while the page streams in)', async () => {
+    // The browser lays out and paints a page while its HTML is still arriving. An `auto-fit` grid
+    // collapses the tracks no card has reached yet, so the first card was drawn full width, then half,
+    // then a third: the canal page shifted by 0.086 on a loaded machine. Each grid of each page is
+    // measured whole, then with only its first child left: the first child's width must not change.
+    const changed: string[] = [];
+    for (const [name, url] of Object.entries(PAGES)) {
+      const page = await open(url, { lang: 'en', viewport: 'desktop' });
+      changed.push(
+        ...(await page.evaluate((pageName) => {
+          const out: string[] = [];
+          const grids = [...document.querySelectorAll('main *')].filter(
+            (el) => getComputedStyle(el).display === 'grid' && el.children.length > 1,
+          );
+          for (const grid of grids) {
+            const first = grid.children[0] as HTMLElement;
+            const whole = first.getBoundingClientRect().width;
+            const rest = [...grid.children].slice(1);
+            for (const el of rest) el.remove();
+            const alone = first.getBoundingClientRect().width;
+            grid.append(...rest);
+            if (Math.abs(alone - whole) > 0.5)
+              out.push(
+                `${pageName}: ${grid.tagName.toLowerCase()}.${grid.className} first child ${whole} px wide, ${alone} px alone`,
+              );
+          }
+          return out;
+        }, name)),
+      );
+      await page.context().close();
+    }
+    expect(changed).toEqual([]);
+  });
+
   // Last: it makes one more station smoky, which the tests above do not expect.
   it('a live change of ranking holds the list still until the reader re-sorts it', async () => {
     const page = await open('/', { lang: 'en', viewport: 'desktop', measureShifts: true });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCityPack } from '@cnx/city-pack';
@@ -14,6 +14,7 @@ import {
   utcOffsetMinutes,
 } from '@cnx/firmware-sim';
 import { freePort, ManagedProcess, type MosquittoHandle, makeTempDir, removeDir, startMosquitto } from '@cnx/testkit';
+import { dashboardBuildStale } from '../../scripts/dashboard-build';
 import { GatewayProcess } from '../src/gateway-process';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -26,15 +27,7 @@ export const HOSTILE_NAME = '<script>window.__xss=1</script><img src=x onerror="
 
 /** Builds the dashboard when build/ is missing or older than any of its sources. */
 export function ensureDashboardBuild(): void {
-  const built = path.join(dashboardDir, 'build/handler.js');
-  const newest = (p: string): number => {
-    const st = statSync(p);
-    if (!st.isDirectory()) return st.mtimeMs;
-    return Math.max(st.mtimeMs, ...readdirSync(p).map((f) => newest(path.join(p, f))));
-  };
-  const sources = ['src', 'package.json', 'svelte.config.js', 'vite.config.ts'].map((f) => path.join(dashboardDir, f));
-  const srcTime = Math.max(...sources.map(newest), newest(path.join(repoRoot, 'packages/api-client/src')));
-  if (existsSync(built) && statSync(built).mtimeMs >= srcTime) return;
+  if (!dashboardBuildStale(repoRoot)) return;
   execFileSync('npm', ['run', 'build', '-w', '@cnx/dashboard'], { cwd: repoRoot, stdio: 'pipe', timeout: 300_000 });
 }
 

@@ -149,8 +149,10 @@ describe('two gateways in one shared subscription group (real Mosquitto)', () =>
     const p = pair;
     let bDuring = 0;
     let aAfter = 0;
+    let aAtKill = 0;
     const { keys, simStart } = await runFleet(p.broker, '20s', async () => {
       await until(async () => (await accepted(p.a)) > 100, 20_000, 'gateway a under load');
+      aAtKill = await accepted(p.a);
       await p.a.kill();
       const bAtKill = await accepted(p.b);
       // The other one carries on with its share.
@@ -162,22 +164,23 @@ describe('two gateways in one shared subscription group (real Mosquitto)', () =>
     });
     const rows = await stored(p, simStart, keys.length);
     aAfter = await accepted(p.a);
-    // The store has every reading (below). The bus may lack the few that gateway a had committed
-    // but not yet published when it was killed: the republisher's batch (GATEWAY_BUS_BATCH_MS) is
-    // in memory, and a restart does not publish the spool again (a known gap: docs/architecture.md).
-    await until(async () => p.seen.size >= keys.length - 20, 10_000, 'the readings on the bus');
+    // The bus has every reading too: those gateway a had committed but not yet published when it
+    // was killed (its bus batch is in memory) stay after its spool checkpoint, which waits for the
+    // bus, and are published again when it restarts.
+    await until(async () => keys.every((k) => p.seen.has(k)), 60_000, 'every reading on the bus');
     const notOnBus = keys.filter((k) => !p.seen.has(k)).length;
     const duplicated = [...p.seen.values()].filter((n) => n > 1).length;
     const missing = keys.filter((k) => !new Set(rows).has(k));
     console.info(
       `[share:sigkill] acked=${keys.length} stored=${rows.length} missing=${missing.length} b-while-a-dead=${bDuring} a-after-restart=${aAfter} bus-duplicates=${duplicated} not-on-bus=${notOnBus}`,
     );
-    expect(notOnBus).toBeLessThanOrEqual(20);
+    expect(notOnBus).toBe(0);
     expect(missing).toEqual([]);
     expect(rows.length).toBe(keys.length);
     expect(new Set(rows).size).toBe(rows.length);
-    // At-least-once: only a reading a was handling at the kill (spooled, its PUBACK not yet out)
-    // can come round again, within the broker's in-flight window (20).
-    expect(duplicated).toBeLessThanOrEqual(20);
+    // At-least-once on the bus (consumers deduplicate on device and time): only readings gateway a
+    // had taken before the kill come round again (its replay after the checkpoint, and what the
+    // broker redelivers from its in-flight window of 20).
+    expect(duplicated).toBeLessThanOrEqual(aAtKill + 20);
   }, 180_000);
 });

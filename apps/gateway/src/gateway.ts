@@ -37,7 +37,9 @@ const MAX_PUBLISH_HEADER = 5 + 2 + 65_535 + 2;
  *   -> IngestStep (pure: validate, QC, correct)
  *   -> SpoolSink.commit (durable; the transport acknowledges after it)
  *   -> "committed" listeners: Republisher (bus batches) and StoreWriter (in-memory window)
- *   StoreWriter: spool -> store in batches, checkpoint after the store confirmed.
+ *   StoreWriter: spool -> store in batches; the spool checkpoint moves once the store confirmed
+ *   a record and the Republisher reports the bus done with it (at start the records after the
+ *   checkpoint are published again).
  */
 export class Gateway {
   readonly stats = new GatewayStats();
@@ -91,6 +93,8 @@ export class Gateway {
       ...config.spool,
       logger: spoolLogger,
       beforeCheckpoint: (end, must) => qc.save(end, must),
+      // The checkpoint waits for the bus too: what a crash kept off the bus is replayed at start.
+      busGate: true,
     });
     await this.spool.start();
     qc.restore();
@@ -175,7 +179,10 @@ export class Gateway {
     });
     const sink = new SpoolSink(this.spool, this.stats, logger.child({ component: 'ingest' }));
     const deadLetters = new DeadLetters(city, this.connection, this.stats, logger.child({ component: 'ingest' }));
-    this.republisher = new Republisher(topics.readings(city), this.connection, config.busBatchMs);
+    const spool = this.spool;
+    this.republisher = new Republisher(topics.readings(city), this.connection, config.busBatchMs, (index) =>
+      spool.busPublished(index),
+    );
     sink.onCommitted(this.writer.onCommitted);
     sink.onCommitted(this.republisher.onCommitted);
     this.mqtt = new MqttTransport(
@@ -224,6 +231,11 @@ export class Gateway {
     // Connecting starts now (the bus is there for HTTP push and Modbus); a broker that is not up yet
     // (a reboot) is not fatal: MQTT.js keeps reconnecting, /health says so meanwhile.
     const connected = this.mqtt.start();
+    // Before any new reading is committed: the readings after the checkpoint go on the bus again
+    // (those a crash kept off it among them; consumers deduplicate on device and time).
+    const replay = spool.nextIndex;
+    if (replay > 0) logger.info({ readings: replay }, 'bus: publishing the spooled readings again after a restart');
+    this.republisher.replay(spool.replayReader(), replay);
     await this.http.listen({ host: config.http.host, port: config.http.port });
     await connected.catch((error) =>
       logger.warn({ err: error }, 'mqtt broker not reachable at start-up; still connecting'),
@@ -270,8 +282,9 @@ export class Gateway {
     await this.modbus?.stop();
     this.mqtt?.stop();
     await this.http?.close();
-    // The readings committed last go on the bus before the connection closes.
-    this.republisher?.flush();
+    // The readings committed last go on the bus before the connection closes (those the broker does
+    // not acknowledge by then stay after the spool checkpoint for the next start).
+    this.republisher?.close();
     await this.connection?.stop();
     await this.rollup?.stop();
     if (this.writer) {

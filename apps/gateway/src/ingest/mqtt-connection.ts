@@ -181,21 +181,25 @@ export class MqttConnection implements BusPublisher {
    * after a reconnect); beyond `maxInflight` new ones are dropped, counted and logged: the bus is
    * not the durable path (the readings are in the spool and reach the store).
    */
-  publish(topic: string, payload: string): void {
+  publish(topic: string, payload: string, done?: (published: boolean) => void): void {
     const client = this.client;
     const qos = this.opts.busQos;
     if (!client || (qos === 1 && this.inflight >= (this.opts.maxInflight ?? 1000))) {
       this.dropped();
+      done?.(false);
       return;
     }
     if (qos === 0) {
       if (client.connected) client.publish(topic, payload, { qos: 0 });
+      else this.dropped();
+      done?.(client.connected);
       return;
     }
     this.inflight++;
     client.publish(topic, payload, { qos: 1 }, (error) => {
       this.inflight--;
       if (error) this.dropped();
+      done?.(!error);
     });
   }
 

@@ -34,6 +34,11 @@ export interface SpoolOptions {
    * written and the commit fails as a whole.
    */
   beforeCheckpoint?: (appendEnd: Checkpoint, must: boolean) => void;
+  /**
+   * Hold the checkpoint back until the bus is done with the records too (`busPublished`), so what a
+   * crash kept off the bus is replayed at the next start (`replayReader`). Default false.
+   */
+  busGate?: boolean;
 }
 
 /** Options accepted by the constructor: everything but `dir` has a default. */

@@ -31,13 +31,23 @@
  *
  * The parts, by concern: spool-recovery.ts (start: disk back to a consistent state), segment-writer.ts
  * (appends, rotation, fsync, back-pressure), segment-reader.ts (batches after the read cursor), and
- * this file (lifecycle, commit and the checkpoint). Why segment files and not a SQLite table in WAL
+ * this file (lifecycle, commit and the checkpoint).
+ *
+ * The bus gate (`busGate`): the gateway also publishes every record on the bus, from memory, a
+ * moment after it is durable. With the gate on, the checkpoint file never passes a record the bus
+ * has not finished with (`busPublished(index)`), whatever the store confirmed: a process killed
+ * between the spool write and the bus acknowledgement finds those records after the checkpoint at
+ * the next start, where `replayReader()` hands them out to be published again (and the store gets
+ * them again, idempotently). `commit()`, `rewind()` and `pendingRecords` keep meaning "what the
+ * store confirmed"; only the checkpoint file and segment deletion wait for the bus.
+ *
+ * Why segment files and not a SQLite table in WAL
  * mode: measured in spool.bench.ts, one INSERT transaction per record cost 6 × the CPU of a
  * write(2) per record (docs/architecture.md, decision "The spool is append-only segment files").
  */
 import { writeCheckpoint } from './checkpoint';
 import { stripUndefined } from './segment-files';
-import { type Pos, SegmentReader } from './segment-reader';
+import { type Pos, type ReadResult, SegmentReader } from './segment-reader';
 import { SegmentWriter, type SpoolDisk } from './segment-writer';
 import {
   SPOOL_DEFAULTS,
@@ -76,8 +86,16 @@ export class Spool {
   private writer?: SegmentWriter;
   private reader?: SegmentReader;
   private committedCount = 0;
-  /** The committed checkpoint (index = records since session start). */
+  /** What the store confirmed (index = records since session start): rewind() goes back to it. */
   private cp: Pos = { segment: 0, offset: 0, index: 0 };
+  /** The checkpoint kept on disk: `cp`, or less while the bus gate holds it back. */
+  private durable: Pos = { segment: 0, offset: 0, index: 0 };
+  /** Store-confirmed positions past `durable`, oldest first (bus gate only). */
+  private held: Pos[] = [];
+  /** Records before this index are done with on the bus (bus gate); infinite without the gate. */
+  private busIndex = Number.POSITIVE_INFINITY;
+  /** The bus held half the spool: the checkpoint follows the store alone meanwhile (logged once). */
+  private busBypass = false;
   /** Furthest position handed out by readBatch this session (commit may not go beyond it). */
   private delivered: Pos = { segment: 0, offset: 0, index: 0 };
 
@@ -108,6 +126,9 @@ export class Spool {
     this.disk = { dir, segments: r.segments, active: r.active, bytes: r.bytes, appended: 0, pending: r.pending };
     this.committedCount = 0;
     this.cp = { ...r.checkpoint, index: 0 };
+    this.durable = { ...this.cp };
+    this.held = [];
+    this.busIndex = this.opts.busGate ? 0 : Number.POSITIVE_INFINITY;
     this.delivered = { ...this.cp };
     this.writer = new SegmentWriter(this.disk, r.wfd, this.opts, this.log);
     this.reader = new SegmentReader(this.disk, r.scratch, this.log);
@@ -191,30 +212,101 @@ export class Spool {
    */
   commit(end: SpoolPosition): void {
     if (!this.started || !this.writer || !this.reader) throw new Error('spool: not started');
-    const { disk, writer, reader } = this;
     if (end.session !== this.session) throw new Error('spool: position is from another spool session');
     if (end.index <= this.cp.index) return;
     if (end.index > this.delivered.index) throw new RangeError('spool: cannot commit beyond what was read');
-
-    let seg = disk.segments.find((s) => s.seq === end.segment);
+    const seg = this.disk.segments.find((s) => s.seq === end.segment);
     if (!seg) throw new Error(`spool: segment ${end.segment} of commit position is gone`);
-    let offset = end.offset;
+    const pos: Pos = { segment: end.segment, offset: end.offset, index: end.index };
+    this.held.push(pos);
+    try {
+      this.advance();
+    } catch (error) {
+      this.held.pop(); // the checkpoint could not be written: the commit fails as a whole
+      throw error;
+    }
+    const n = end.index - this.cp.index;
+    this.committedCount += n;
+    this.disk.pending -= n;
+    // After advance() the checkpoint may have rotated past `pos` (then both are at the same record).
+    this.cp = this.durable.index === pos.index ? { ...this.durable } : this.normalised(pos);
+    const { reader } = this;
+    if (reader.segment < this.durable.segment || reader.index < this.cp.index) {
+      reader.closeFd(this.durable.segment);
+      reader.reset(this.cp);
+    }
+  }
+
+  /**
+   * The bus is done with every record before `index` (published and acknowledged, or given up on
+   * and counted): the checkpoint may move up to there. A checkpoint write that fails is logged and
+   * tried again at the next commit or acknowledgement (a crash meanwhile only replays more).
+   */
+  busPublished(index: number): void {
+    if (!this.started || index <= this.busIndex) return;
+    this.busIndex = index;
+    try {
+      this.advance();
+    } catch (error) {
+      this.log.error({ err: String(error) }, 'spool: could not write the checkpoint, will retry');
+    }
+  }
+
+  /**
+   * Move the checkpoint to the newest held position the bus is done with. The bus may hold at most
+   * half the spool: past that (a long broker outage while Modbus and HTTP push go on, or intake
+   * paused because the spool is full, which also stops the bus) the checkpoint follows the store
+   * alone, so the bus can never keep the spool full. The readings passed over are still in MQTT.js's
+   * queue and go out when the broker is back; only a crash before then keeps them off the bus.
+   */
+  private advance(): void {
+    const overBudget = this.disk.bytes >= this.opts.maxBytes / 2;
+    const gate = overBudget ? Number.POSITIVE_INFINITY : this.busIndex;
+    let i = -1;
+    while (i + 1 < this.held.length && (this.held[i + 1] as Pos).index <= gate) i++;
+    if (i < 0) return;
+    if (overBudget && !this.busBypass && (this.held[i] as Pos).index > this.busIndex) {
+      this.busBypass = true;
+      this.log.warn(
+        { behind: (this.held[i] as Pos).index - this.busIndex, bytes: this.disk.bytes, maxBytes: this.opts.maxBytes },
+        'spool: the bus is behind by half the spool; the checkpoint follows the store alone until it catches up',
+      );
+    } else if (!overBudget && this.busBypass) {
+      this.busBypass = false;
+      this.log.info({ bytes: this.disk.bytes }, 'spool: the checkpoint waits for the bus again');
+    }
+    this.checkpointAt(this.held[i] as Pos);
+    this.held.splice(0, i + 1);
+  }
+
+  /** Where a position points once the end of a sealed segment is the start of the next one. */
+  private normalised(p: Pos): Pos {
+    const { disk } = this;
+    let seg = disk.segments.find((s) => s.seq === p.segment);
+    if (!seg) throw new Error(`spool: segment ${p.segment} of commit position is gone`);
+    let offset = p.offset;
     while (offset === seg.size && seg !== disk.active) {
       seg = disk.segments[disk.segments.indexOf(seg) + 1]!;
       offset = 0;
     }
+    return { segment: seg.seq, offset, index: p.index };
+  }
+
+  /** Persist `end` as the checkpoint and delete the segments wholly before it. */
+  private checkpointAt(end: Pos): void {
+    const { disk, writer } = this;
+    if (!writer) throw new Error('spool: not started');
+    let { segment, offset } = this.normalised(end);
     // The write segment is fully consumed but the spool is full: rotate it out so its space can be freed.
-    if (seg === disk.active && offset === seg.size && seg.size > 0 && writer.atBound) {
+    if (segment === disk.active.seq && offset === disk.active.size && offset > 0 && writer.atBound) {
       writer.rotate();
-      seg = disk.active;
+      segment = disk.active.seq;
       offset = 0;
     }
-
-    const n = end.index - this.cp.index;
-    const cp: Pos = { segment: seg.seq, offset, index: end.index };
+    const cp: Pos = { segment, offset, index: end.index };
     // Segments are deleted only behind a checkpoint on disk; otherwise the file may lag (see options).
-    // Written before anything changes in memory: if that fails, the commit fails as a whole.
-    const frees = (disk.segments[0]?.seq ?? seg.seq) < seg.seq;
+    // Written before anything changes in memory: if that fails, nothing changed.
+    const frees = (disk.segments[0]?.seq ?? segment) < segment;
     if (frees || this.opts.checkpointIntervalMs === 0) this.persistCheckpoint(cp, frees);
     else {
       this.cpUnwritten = true;
@@ -223,24 +315,40 @@ export class Spool {
         this.cpTimer.unref();
       }
     }
-    this.committedCount += n;
-    disk.pending -= n;
-    this.cp = cp;
-
+    this.durable = cp;
     // Deleting after the checkpoint is written: a crash in between only leaves garbage start() removes.
-    const readerGone = reader.segment < seg.seq;
-    disk.segments = deleteSegmentsBefore(disk.dir, disk.segments, seg.seq, this.log, 'committed', true, (s) => {
+    disk.segments = deleteSegmentsBefore(disk.dir, disk.segments, segment, this.log, 'committed', true, (s) => {
       disk.bytes -= s.size;
     });
-    if (readerGone || reader.index < this.cp.index) {
-      reader.closeFd(seg.seq);
-      reader.reset(this.cp);
-    }
     writer.freed();
   }
 
+  /**
+   * A reader of the records after the checkpoint as the spool was started (the bus gate's replay:
+   * records the bus may not have carried before a crash). Its own cursor; the bus gate keeps its
+   * segments until `busPublished` passes them. Close it when done.
+   */
+  replayReader(): { read(maxRecords: number, maxBytes: number): ReadResult | undefined; close(): void } {
+    if (!this.started) throw new Error('spool: not started');
+    const reader = new SegmentReader(this.disk, Buffer.allocUnsafe(64 * 1024), this.log);
+    reader.reset({ ...this.durable, index: this.durable.index });
+    const endIndex = this.cp.index + this.disk.pending; // only what was there at the start
+    let done = false;
+    return {
+      read: (maxRecords, maxBytes) => {
+        const left = endIndex - reader.index;
+        if (done || left <= 0) return undefined;
+        return reader.read(Math.min(maxRecords, left), maxBytes, true);
+      },
+      close: () => {
+        done = true;
+        reader.closeFd();
+      },
+    };
+  }
+
   /** Write checkpoint `cp` to its file (durably with fsync 'always'); throws if that failed. */
-  private persistCheckpoint(cp: Pos = this.cp, mustSaveState = false): void {
+  private persistCheckpoint(cp: Pos = this.durable, mustSaveState = false): void {
     this.opts.beforeCheckpoint?.({ segment: this.disk.active.seq, offset: this.disk.active.size }, mustSaveState);
     writeCheckpoint(this.opts.dir, { segment: cp.segment, offset: cp.offset }, this.opts.fsync === 'always');
     clearTimeout(this.cpTimer);
@@ -254,7 +362,7 @@ export class Spool {
     this.cpTimer = undefined;
     if (!this.cpUnwritten) return;
     try {
-      this.persistCheckpoint(this.cp, stopping);
+      this.persistCheckpoint(this.durable, stopping);
     } catch (err) {
       // The file lags (a crash now replays a little more, idempotently); nothing is lost.
       this.log.error({ err: String(err) }, 'spool: could not write the checkpoint, will retry');

@@ -123,11 +123,12 @@ describe('Modbus TCP polling (real ServerTCP on loopback)', () => {
         expect(Number.isInteger(r.ts)).toBe(true);
         expect(r.receivedAt).toBeGreaterThanOrEqual(r.ts);
       }
-      // Polls are one interval apart on average (fixed-rate slots), give or take timer jitter.
+      // At most one poll per fixed-rate slot: never faster than the interval on average. (How late
+      // a poll may be depends on the machine's load; the slot timing itself is tested with fake
+      // timers in scheduler.test.ts.)
       const first = mine[0] as { ts: number };
       const meanGap = ((mine.at(-1) as { ts: number }).ts - first.ts) / (mine.length - 1);
       expect(meanGap).toBeGreaterThan(INTERVAL * 0.75);
-      expect(meanGap).toBeLessThan(INTERVAL * 1.5);
     }
     // The bus carries the same records (the spool record is the bus payload).
     const republished = f.h.readings();

@@ -8,18 +8,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Spool } from '../../src/spool/spool';
-import { collectingLogger, drain, openSpool, range, rec, removeTempDirs, segmentFiles, tempDir } from './helpers';
+import {
+  collectingLogger,
+  drain,
+  forgetTracked,
+  range,
+  rec,
+  segmentFiles,
+  spoolAt,
+  stopTracked,
+  tempDir,
+} from './helpers';
 
-const open: Spool[] = [];
-async function spoolAt(...args: Parameters<typeof openSpool>): Promise<Spool> {
-  const s = await openSpool(...args);
-  open.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.stop();
-  removeTempDirs();
-});
+afterEach(stopTracked);
 
 const checkpointFile = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint.json'), 'utf8'));
 
@@ -45,7 +46,7 @@ describe('Spool bus gate', () => {
     const at6 = checkpointFile(dir);
     expect(at6.offset).toBe(range(0, 6).reduce((n, i) => n + Buffer.byteLength(rec(i)) + 1, 0));
     // Crash: no stop(), a new spool on the same directory.
-    open.splice(0);
+    forgetTracked();
     const again = await spoolAt(dir, { busGate: true });
     expect(replayAll(again)).toEqual(range(6, 10).map((i) => rec(i)));
     // The store gets them again too (idempotent writes), and nothing else.
@@ -97,7 +98,7 @@ describe('Spool bus gate', () => {
     spool.append(rec(n));
     expect(drain(spool)).toEqual([rec(n)]);
     const cp = checkpointFile(dir);
-    open.splice(0);
+    forgetTracked();
     const again = await spoolAt(dir, { busGate: true });
     expect(replayAll(again)).toEqual([rec(n)]);
     expect(cp).toEqual(checkpointFile(dir));
@@ -109,7 +110,7 @@ describe('Spool bus gate', () => {
     spool.appendMany(range(0, 3).map((i) => rec(i)));
     drain(spool);
     expect(checkpointFile(dir).offset).toBeGreaterThan(0);
-    open.splice(0);
+    forgetTracked();
     const again = await spoolAt(dir);
     expect(replayAll(again)).toEqual([]);
   });

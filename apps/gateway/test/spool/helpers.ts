@@ -42,6 +42,23 @@ export async function openSpool(dir: string, opts: Partial<SpoolInit> = {}): Pro
   return spool;
 }
 
+const opened: Spool[] = [];
+/** openSpool, remembered so that stopTracked() (afterEach) stops it. */
+export async function spoolAt(...args: Parameters<typeof openSpool>): Promise<Spool> {
+  const s = await openSpool(...args);
+  opened.push(s);
+  return s;
+}
+/** Forget the open spools without stopping them: what a killed process leaves behind. */
+export function forgetTracked(): void {
+  opened.splice(0);
+}
+/** afterEach: stop the spools spoolAt opened and remove the temp dirs. */
+export async function stopTracked(): Promise<void> {
+  for (const s of opened.splice(0)) await s.stop();
+  removeTempDirs();
+}
+
 /** Read batches until caught up, optionally committing each one. */
 export function drain(spool: Spool, batchSize = 1000, commit = true): string[] {
   const out: string[] = [];

@@ -1,19 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Spool } from '../../src/spool/spool';
-import { collectingLogger, drain, openSpool, range, rec, removeTempDirs, segmentFiles, tempDir } from './helpers';
+import { collectingLogger, drain, openSpool, range, rec, segmentFiles, spoolAt, stopTracked, tempDir } from './helpers';
 
-const open: Spool[] = [];
-async function spoolAt(...args: Parameters<typeof openSpool>): Promise<Spool> {
-  const s = await openSpool(...args);
-  open.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.stop();
-  removeTempDirs();
-});
+afterEach(stopTracked);
 
 const ids = (records: string[]) => records.map((r) => JSON.parse(r).i as number);
 

@@ -2,19 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Spool, type SpoolPosition } from '../../src/spool/spool';
-import { collectingLogger, drain, openSpool, range, rec, removeTempDirs, segmentFiles, tempDir } from './helpers';
+import { collectingLogger, drain, openSpool, range, rec, segmentFiles, spoolAt, stopTracked, tempDir } from './helpers';
 
-const open: Spool[] = [];
-async function spoolAt(...args: Parameters<typeof openSpool>): Promise<Spool> {
-  const s = await openSpool(...args);
-  open.push(s);
-  return s;
-}
-
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.stop();
-  removeTempDirs();
-});
+afterEach(stopTracked);
 
 function readCheckpoint(dir: string): { segment: number; offset: number } {
   return JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint.json'), 'utf8'));

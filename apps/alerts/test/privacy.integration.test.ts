@@ -208,3 +208,25 @@ describe('export and erase with the token of a manage link', () => {
     expect(all).toContain('nok@example.org');
   });
 });
+
+describe('citizen reports: no account, no client address', () => {
+  it('stores nothing that names the client: its address is used by the in-memory rate limit only', async () => {
+    const client = '203.0.113.77';
+    const res = await fetch(`${base}/v1/reports`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': client },
+      body: JSON.stringify({ lat: 18.79, lon: 98.99, category: 'smoke', text: 'Smoke by the moat' }),
+    });
+    expect(res.status).toBe(202);
+    // The limit counted this client (the address reached the service) ...
+    expect(Number(res.headers.get('x-ratelimit-remaining'))).toBeGreaterThanOrEqual(0);
+    // ... and no table holds it, nor has a column for a client identifier.
+    const all = everything();
+    expect(all).toContain('Smoke by the moat');
+    expect(all).not.toContain(client);
+    const columns = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[])
+      .flatMap((t) => (db.prepare(`PRAGMA table_info("${t.name}")`).all() as { name: string }[]).map((c) => c.name))
+      .filter((c) => /ip|client|agent|ua_|fingerprint/i.test(c));
+    expect(columns).toEqual([]);
+  });
+});

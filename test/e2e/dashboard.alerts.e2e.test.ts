@@ -6,7 +6,7 @@
  * dashboard ("near me" with a fake geolocation, email), confirms from the mail, manages and
  * unsubscribes from the alert mail; a public alert banner appears on open pages without a reload.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createClient } from '@cnx/api-client';
 import { readingsBatchJson } from '@cnx/protocol';
@@ -169,5 +169,37 @@ describe('alerts on the dashboard in a real browser', () => {
     const token = new URL(unsub!).searchParams.get('token')!;
     const gone = await fetch(`${stack.apiUrl}/v1/subscription`, { headers: { authorization: `Bearer ${token}` } });
     expect(gone.status).toBe(404);
+  }, 120_000);
+
+  it("the manage page downloads everything held about the address, then erases it after a confirmation (Thailand's PDPA)", async () => {
+    const api = createClient({ baseUrl: stack.apiUrl });
+    const who = 'pdpa@example.org';
+    await api.createSubscription({ channel: 'email', address: who, district: DISTRICT, lang: 'en' });
+    await api.createSubscription({ channel: 'email', address: who });
+    await waitFor(() => mailsTo(who).length >= 2, 'two confirmations', 30_000);
+    const tokens = mailsTo(who).map((m) => /alerts\/confirm\?token=([\w-]+)/.exec(m.text)![1]!);
+    await api.confirmSubscription(tokens[0]!);
+    const page = await open(`/alerts/manage?token=${tokens[0]}`, { lang: 'en' });
+    await page.waitForSelector('[data-testid="manage"][data-state="ready"]');
+    expect(await page.textContent('[data-testid="my-data"] h2')).toBe('Your data');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="data-download"]')]);
+    expect(download.suggestedFilename()).toBe('cnx-sense-my-data.json');
+    const doc = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+    expect(doc.contact.address).toBe(who);
+    expect(doc.subscriptions.map((s: { status: string }) => s.status)).toEqual(['active', 'pending']);
+    expect(JSON.stringify(doc)).not.toContain(RESIDENT);
+    await page.waitForSelector('[data-testid="data-downloaded"]');
+    // Erasing asks first; the question takes the focus.
+    await page.click('[data-testid="data-erase"]');
+    await page.waitForSelector('[data-testid="erase-confirm"]');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('erase-yes');
+    await expectAccessible(page, 'manage page, erase confirmation');
+    await page.screenshot({ path: path.join(SHOTS, 'alerts-manage-erase.png'), fullPage: true });
+    await page.click('[data-testid="erase-yes"]');
+    await page.waitForSelector('[data-testid="manage"][data-state="erased"]');
+    for (const t of tokens) {
+      const res = await fetch(`${stack.apiUrl}/v1/subscription/data`, { headers: { authorization: `Bearer ${t}` } });
+      expect(res.status).toBe(404);
+    }
   }, 120_000);
 });

@@ -22,6 +22,7 @@ import type { AlertsConfig } from './config';
 import { Dispatcher } from './dispatcher';
 import { type CityInfo, Evaluator } from './evaluator';
 import { buildHttp } from './http/app';
+import { PrivacyService } from './privacy';
 import { ReportStore } from './reports/report.store';
 import { ReportsService } from './reports/reports.service';
 import { loadRuleSet } from './rules.config';
@@ -52,6 +53,7 @@ export class AlertsService {
   private http?: FastifyInstance;
   private dispatcher?: Dispatcher;
   private subscriptions?: SubscriptionService;
+  private privacy?: PrivacyService;
   private reports?: ReportsService;
   private evaluator?: Evaluator;
   private tickTimer?: NodeJS.Timeout;
@@ -129,6 +131,13 @@ export class AlertsService {
       this.now,
       () => dispatcher.kick(),
     );
+    this.privacy = new PrivacyService(
+      store,
+      this.subscriptions,
+      cfg,
+      this.logger.child({ component: 'privacy' }),
+      this.now,
+    );
     const reportCity = {
       id: pack.value.city.id,
       bbox: pack.value.city.bbox,
@@ -157,6 +166,7 @@ export class AlertsService {
       evaluator,
       cfg,
       subscriptions: this.subscriptions,
+      privacy: this.privacy,
       now: this.now,
       health: async () => ({
         status: this.mqttConnected ? 'ok' : 'degraded',
@@ -234,7 +244,7 @@ export class AlertsService {
   tick(): number {
     try {
       const now = this.now();
-      this.subscriptions?.purge();
+      this.privacy?.purgeIfDue();
       this.reports?.purge(this.cfg.reportRetentionDays);
       let queued = this.evaluator!.tick(now);
       queued += this.escalate(now);
@@ -346,6 +356,17 @@ export class AlertsService {
     );
     // Failed outbox rows are final (never retried or deleted), so their count only grows: a counter.
     c('alerts_deliveries_failed_total', 'Deliveries given up', () => store.outboxCount('failed'));
+    const purged = (): Record<string, number> => this.privacy?.stats ?? {};
+    new Counter({
+      name: 'alerts_subscriptions_purged_total',
+      help: 'Subscriptions deleted with their personal data: unconfirmed, unsubscribed (after the retention), erased on request',
+      labelNames: ['reason'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [reason, n] of Object.entries(purged())) this.inc({ reason }, n);
+      },
+    });
     g('alerts_mqtt_connected', '1 when connected to the bus', () => (this.mqttConnected ? 1 : 0));
     return registry;
   }

@@ -48,6 +48,11 @@ export interface AlertsConfig {
   confirmationsPerAddressDay: number;
   /** A subscription not confirmed within this is deleted, with its contact details. */
   confirmTtlMs: number;
+  /**
+   * An ended subscription (unsubscribed, or its recipient gone; its contact details were erased at
+   * once) is deleted this long after it ended, with the link from its deliveries (privacy.ts).
+   */
+  unsubscribedRetentionMs: number;
   /** Accept webhook URLs on loopback and private networks (tests only: server-side request forgery). */
   webhookAllowPrivate: boolean;
   /** GET /v1/alerts lists alerts that ended within this many hours as `recent`. */
@@ -133,6 +138,7 @@ export function loadAlertsConfig(env: Record<string, string | undefined> = proce
     reportRetentionDays: r.int('ALERTS_REPORT_RETENTION_D', 30, 1, 3650),
     confirmationsPerAddressDay: r.int('ALERTS_CONFIRMATIONS_PER_ADDRESS_DAY', 3, 1, 100),
     confirmTtlMs: r.int('ALERTS_CONFIRM_TTL_H', 48, 1, 720) * 3_600_000,
+    unsubscribedRetentionMs: r.int('ALERTS_UNSUBSCRIBED_RETENTION_D', 30, 0, 365) * 86_400_000,
     webhookAllowPrivate: r.bool('ALERTS_WEBHOOK_ALLOW_PRIVATE', false),
     recentAlertsHours: r.int('ALERTS_RECENT_HOURS', 24, 1, 720),
     smtpUrl,

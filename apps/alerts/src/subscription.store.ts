@@ -24,12 +24,24 @@ export interface SubscriptionRow {
   address_key: string;
   created_at: number;
   confirmed_at: number | null;
+  /** When it was unsubscribed (or its recipient was gone); the row is purged a set time after (privacy.ts). */
+  ended_at: number | null;
 }
 
 export class SubscriptionStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    now: () => number = Date.now,
+  ) {
+    // Files from before the PDPA purge: add ended_at; rows ended before it count from the upgrade.
+    const cols = this.db.prepare('PRAGMA table_info(subscriptions)').all() as { name: string }[];
+    if (!cols.some((c) => c.name === 'ended_at')) {
+      this.db.exec('ALTER TABLE subscriptions ADD COLUMN ended_at INTEGER');
+      this.db.prepare("UPDATE subscriptions SET ended_at = ? WHERE status = 'unsubscribed'").run(now());
+    }
+  }
 
-  insert(s: Omit<SubscriptionRow, 'id' | 'confirmed_at'>): number {
+  insert(s: Omit<SubscriptionRow, 'id' | 'confirmed_at' | 'ended_at'>): number {
     return Number(
       this.db
         .prepare(
@@ -56,18 +68,45 @@ export class SubscriptionStore {
   /**
    * Unsubscribed (by the person, or the recipient is gone): the contact details are erased at once
    * (data minimisation: nothing is ever sent to it again); the row stays for the delivery audit.
-   * Deliveries still waiting for it are suppressed.
+   * Deliveries still waiting for it are suppressed. The rest of the row (settings, the address's
+   * HMAC) is deleted `ALERTS_UNSUBSCRIBED_RETENTION_D` days after `at` (purgeEnded).
    */
-  end(id: number, why = 'unsubscribed'): void {
+  end(id: number, why = 'unsubscribed', at = Date.now()): void {
     this.db
-      .prepare(`UPDATE subscriptions SET status = 'unsubscribed', address = '{"address":""}', token = ? WHERE id = ?`)
-      .run(`ended-${id}`, id);
+      .prepare(
+        `UPDATE subscriptions SET status = 'unsubscribed', address = '{"address":""}', token = ?, ended_at = ? WHERE id = ?`,
+      )
+      .run(`ended-${id}`, at, id);
     this.suppressPending(id, why);
   }
-  /** Deleted by its owner: the row and its personal data are gone; waiting deliveries are suppressed. */
-  delete(id: number): void {
+  /**
+   * Deleted (by its owner, an erasure, or a purge): the row and its personal data are gone; waiting
+   * deliveries are suppressed and every delivery to it is anonymised (anonymiseDeliveries).
+   */
+  delete(id: number, why = 'subscription_deleted'): void {
     this.db.prepare('DELETE FROM subscriptions WHERE id = ?').run(id);
-    this.suppressPending(id, 'subscription_deleted');
+    this.suppressPending(id, why);
+    this.anonymiseDeliveries(id);
+  }
+  /**
+   * The deliveries to a deleted subscription keep what staff count (channel, event, status, attempts,
+   * times) and lose what can name the person: the link to the subscription (`target_id`, which a
+   * later subscription could reuse) and the channel's error texts (an SMTP or HTTP error can quote the
+   * address). A suppression reason is a fixed word and stays.
+   */
+  private anonymiseDeliveries(id: number): void {
+    this.db
+      .prepare(
+        `UPDATE delivery_attempts SET detail = NULL WHERE outbox_id IN
+           (SELECT id FROM outbox WHERE target_kind = 'subscriber' AND target_id = ?)`,
+      )
+      .run(String(id));
+    this.db
+      .prepare(
+        `UPDATE outbox SET target_id = 'erased', last_error = CASE WHEN status = 'suppressed' THEN last_error END
+         WHERE target_kind = 'subscriber' AND target_id = ?`,
+      )
+      .run(String(id));
   }
   private suppressPending(id: number, why: string): void {
     this.db
@@ -105,8 +144,22 @@ export class SubscriptionStore {
     const ids = this.db
       .prepare("SELECT id FROM subscriptions WHERE status = 'pending' AND created_at < ?")
       .all(before) as { id: number }[];
-    for (const { id } of ids) this.delete(id);
+    for (const { id } of ids) this.delete(id, 'unconfirmed');
     return ids.length;
+  }
+  /** Subscriptions ended before `before` are deleted, what is left of their personal data with them. */
+  purgeEnded(before: number): number {
+    const ids = this.db
+      .prepare("SELECT id FROM subscriptions WHERE status = 'unsubscribed' AND ended_at < ?")
+      .all(before) as { id: number }[];
+    for (const { id } of ids) this.delete(id, 'unsubscribed');
+    return ids.length;
+  }
+  /** Every subscription of one contact: the same address key (HMAC), or only `id` when it has none. */
+  ofContact(s: Pick<SubscriptionRow, 'id' | 'address_key'>): SubscriptionRow[] {
+    return this.db
+      .prepare("SELECT * FROM subscriptions WHERE id = ? OR (address_key != '' AND address_key = ?) ORDER BY id")
+      .all(s.id, s.address_key) as SubscriptionRow[];
   }
 
   // per-address confirmations (no message storm to someone else's address) --------------------

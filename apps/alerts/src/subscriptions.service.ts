@@ -211,7 +211,7 @@ export class SubscriptionService {
   }
 
   /** The live (pending or active, not expired) subscription of a token, or the one 404 for all else. */
-  private byToken(token: string): SubscriptionRow {
+  byToken(token: string): SubscriptionRow {
     const sub = this.store.subs.byToken(token);
     const expired = sub?.status === 'pending' && sub.created_at < this.now() - this.cfg.confirmTtlMs;
     if (!sub || sub.status === 'unsubscribed' || expired) throw new AlertsError('subscription_not_found');
@@ -225,7 +225,7 @@ export class SubscriptionService {
       const t = this.now();
       this.store.tx(() => {
         this.store.subs.setStatus(sub.id, 'active', t);
-        for (const twin of this.store.subs.activeTwins(sub)) this.store.subs.end(twin.id, 'replaced');
+        for (const twin of this.store.subs.activeTwins(sub)) this.store.subs.end(twin.id, 'replaced', t);
       });
     }
     return this.view(token);
@@ -286,17 +286,7 @@ export class SubscriptionService {
   /** One-click unsubscribe (RFC 8058): ended, contact details erased. */
   unsubscribe(token: string): void {
     const s = this.byToken(token);
-    this.store.tx(() => this.store.subs.end(s.id));
+    this.store.tx(() => this.store.subs.end(s.id, 'unsubscribed', this.now()));
     this.logger.info({ subscription: s.id }, 'unsubscribed');
-  }
-
-  /** Housekeeping on the wall-clock tick: unconfirmed subscriptions and old confirmation counts go. */
-  purge(): void {
-    const t = this.now();
-    const n = this.store.tx(() => {
-      this.store.subs.pruneConfirmations(t - DAY_MS);
-      return this.store.subs.purgePending(t - this.cfg.confirmTtlMs);
-    });
-    if (n > 0) this.logger.info({ deleted: n }, 'unconfirmed subscriptions deleted');
   }
 }

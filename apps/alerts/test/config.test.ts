@@ -20,6 +20,19 @@ describe('config', () => {
     expect(c.dbFile).toMatch(/data\/alerts\.sqlite$/);
     expect(c.rulesFile).toMatch(/cities\/chiang-mai\/alert-rules\.json$/);
     expect(c.mqttUsername).toBeUndefined();
+    // Personal data (docs/privacy.md): unconfirmed 48 h, ended subscriptions 30 days.
+    expect(c).toMatchObject({ confirmTtlMs: 48 * 3_600_000, unsubscribedRetentionMs: 30 * 86_400_000 });
+  });
+  it('refuses a retention out of range, naming it', () => {
+    expect(loadAlertsConfig({ ALERTS_UNSUBSCRIBED_RETENTION_D: '0' }).unsubscribedRetentionMs).toBe(0);
+    for (const bad of ['-1', '366', 'month']) {
+      try {
+        loadAlertsConfig({ ALERTS_UNSUBSCRIBED_RETENTION_D: bad });
+        expect.unreachable();
+      } catch (e) {
+        expect((e as ConfigError).problems.join('\n')).toContain('ALERTS_UNSUBSCRIBED_RETENTION_D');
+      }
+    }
   });
   it('takes its broker account (infra/mosquitto: cnx-alerts)', () => {
     const c = loadAlertsConfig({ ALERTS_MQTT_USERNAME: 'cnx-alerts', ALERTS_MQTT_PASSWORD: 'secret' });

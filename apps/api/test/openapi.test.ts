@@ -69,6 +69,7 @@ describe('the OpenAPI document', () => {
       'PublicAlert',
       'SubscriptionRequest',
       'Subscription',
+      'PersonalDataExport',
     ]) {
       expect(names).toContain(n);
     }
@@ -103,6 +104,7 @@ describe('the OpenAPI document', () => {
         '/v1/subscriptions/confirm',
         '/v1/subscriptions/webpush-key',
         '/v1/subscription',
+        '/v1/subscription/data',
         '/v1/unsubscribe',
         '/v1/reports',
         '/v1/reports/{reportId}/photo',

@@ -15,6 +15,8 @@ import {
   type Meta,
   operationRoutes,
   type operations,
+  type PersonalDataErased,
+  type PersonalDataExport,
   type PublicAlertList,
   type ReadingsPage,
   type ReportAccepted,
@@ -316,6 +318,16 @@ export class CnxApiClient implements OperationMethods {
   /** Delete the subscription and its contact details. */
   deleteSubscription(token: string, options?: RequestOptions): Promise<SubscriptionEnded> {
     return this.json('deleteSubscription', {}, withToken(token, options));
+  }
+
+  /** Everything held about the contact of a token (Thailand's PDPA): the address unmasked, every subscription, the deliveries. */
+  exportSubscriptionData(token: string, options?: RequestOptions): Promise<PersonalDataExport> {
+    return this.json('exportSubscriptionData', {}, withToken(token, options));
+  }
+
+  /** Erase every subscription of the contact of a token, at once; `{status: 'erased'}` whatever was held. */
+  eraseSubscriptionData(token: string, options?: RequestOptions): Promise<PersonalDataErased> {
+    return this.json('eraseSubscriptionData', {}, withToken(token, options));
   }
 
   /** One-click unsubscribe (the List-Unsubscribe link's POST, RFC 8058). */

@@ -102,6 +102,8 @@ const METHOD_CALLS: Record<string, { operation: string; call: (c: CnxApiClient) 
   getSubscription: { operation: 'getSubscription', call: (c) => c.getSubscription(TOKEN) },
   updateSubscription: { operation: 'updateSubscription', call: (c) => c.updateSubscription(TOKEN, { lang: 'en' }) },
   deleteSubscription: { operation: 'deleteSubscription', call: (c) => c.deleteSubscription(TOKEN) },
+  exportSubscriptionData: { operation: 'exportSubscriptionData', call: (c) => c.exportSubscriptionData(TOKEN) },
+  eraseSubscriptionData: { operation: 'eraseSubscriptionData', call: (c) => c.eraseSubscriptionData(TOKEN) },
   unsubscribe: { operation: 'unsubscribe', call: (c) => c.unsubscribe(TOKEN) },
   getWebPushKey: { operation: 'getWebPushKey', call: (c) => c.getWebPushKey() },
   createReport: {

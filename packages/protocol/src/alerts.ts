@@ -179,3 +179,60 @@ export const SubscriptionView = Type.Object({
 export type SubscriptionView = Static<typeof SubscriptionView>;
 
 export const SubscriptionEnded = Type.Object({ status: Type.Enum(['unsubscribed', 'deleted']) });
+
+// --- personal data (Thailand's PDPA): export and erase with the token of a manage link --------------
+
+const ExportedSubscription = Type.Object({
+  ref: Type.Integer({ minimum: 1, description: 'Numbers the subscriptions of this document (deliveries name it)' }),
+  thisLink: Type.Boolean({ description: 'The subscription of the token used for this export' }),
+  status: Type.Enum(['pending', 'active', 'unsubscribed']),
+  channel: Type.Enum([...SUBSCRIPTION_CHANNELS]),
+  scope: Type.Object({ type: Type.Enum(['station', 'district', 'city']), id: Type.String() }),
+  lang: Type.Enum(['th', 'en']),
+  pm25Threshold: Nullable(Type.Number()),
+  quietHours: Nullable(QuietHours),
+  dailyCap: Type.Integer(),
+  rules: Nullable(Type.Array(Type.String())),
+  createdAt: Rfc3339,
+  confirmedAt: Nullable(Rfc3339),
+  endedAt: Nullable(Rfc3339),
+});
+
+const ExportedDelivery = Type.Object({
+  subscription: Type.Integer({ minimum: 1, description: '`ref` of the subscription it went to' }),
+  kind: Type.Enum(['confirm', 'alert']),
+  channel: Type.String(),
+  alert: Nullable(Type.Object({ event: Type.String(), rule: Type.String(), subject: Type.String(), at: Rfc3339 })),
+  status: Type.Enum(['pending', 'sent', 'failed', 'suppressed']),
+  attempts: Type.Integer(),
+  createdAt: Rfc3339,
+  sentAt: Nullable(Rfc3339),
+  lastError: Nullable(Type.String()),
+});
+
+/** Everything the alerts service holds about one contact (the one of the token), as JSON. */
+export const PersonalDataExport = Type.Object({
+  exportedAt: Rfc3339,
+  contact: Type.Object({
+    channel: Type.Enum([...SUBSCRIPTION_CHANNELS]),
+    address: Nullable(
+      Type.Union([Type.String(), PushSubscriptionJson], {
+        description: 'The contact as held, unmasked (email, LINE user id, webhook URL or push subscription)',
+      }),
+    ),
+    webhookSecretHeld: Type.Boolean({
+      description: 'webhook: a signing secret is held (not shown: it was given once, at subscription)',
+    }),
+  }),
+  subscriptions: Type.Array(ExportedSubscription),
+  deliveries: Type.Array(ExportedDelivery),
+  confirmationsLast24h: Type.Integer({
+    description: 'Confirmation messages sent to this address in the last 24 hours (kept 24 h: abuse limit)',
+  }),
+  retention: Type.String({ description: 'How long each part is kept (docs/privacy.md)' }),
+});
+export type PersonalDataExport = Static<typeof PersonalDataExport>;
+
+/** The answer to an erasure: the same whatever was held (no count: nothing to learn from it). */
+export const PersonalDataErased = Type.Object({ status: Type.Literal('erased') });
+export type PersonalDataErased = Static<typeof PersonalDataErased>;

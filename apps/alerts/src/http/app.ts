@@ -14,10 +14,12 @@ import type { Registry } from 'prom-client';
 import type { AlertsConfig } from '../config';
 import { AlertsError } from '../errors';
 import type { Evaluator } from '../evaluator';
+import type { PrivacyService } from '../privacy';
 import type { ReportsService } from '../reports/reports.service';
 import type { AlertStore } from '../store';
 import type { SubscriptionService } from '../subscriptions.service';
 import { errorsPlugin } from './errors.plugin';
+import { privacyRoutes } from './privacy.routes';
 import { publicRoutes } from './public.routes';
 import { publicReportRoutes, staffReportRoutes } from './reports.routes';
 import { staffRoutes } from './staff.routes';
@@ -36,6 +38,7 @@ export interface HttpDeps {
   evaluator: Evaluator;
   cfg: AlertsConfig;
   subscriptions: SubscriptionService;
+  privacy: PrivacyService;
   reports: ReportsService;
   now?: () => number;
 }
@@ -97,6 +100,7 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
 
   app.register(publicRoutes, { store, evaluator, cfg, now });
   app.register(subscriptionRoutes, { subscriptions: deps.subscriptions, cfg });
+  app.register(privacyRoutes, { privacy: deps.privacy });
   app.register(staffRoutes, { store, evaluator, staff: cfg.staff, now });
   app.register(publicReportRoutes, { reports: deps.reports, cfg });
   app.register(staffReportRoutes, { reports: deps.reports, cfg });

@@ -28,6 +28,17 @@ export const ACCEPTED_MESSAGE =
   'If this address can receive our messages, a confirmation is on its way; alerts start once it is confirmed.';
 const TOKEN = /^Bearer ([A-Za-z0-9_-]{16,128})$/;
 
+/** The subscription token of `Authorization: Bearer <token>`, or the one 404. */
+export const tokenOf = (req: FastifyRequest): string => {
+  const m = TOKEN.exec(req.headers.authorization ?? '');
+  if (!m)
+    throw new AlertsError(
+      'subscription_not_found',
+      'send the token of the subscription as Authorization: Bearer <token>',
+    );
+  return m[1]!;
+};
+
 export const subscriptionRoutes: FastifyPluginAsyncTypebox<{
   subscriptions: SubscriptionService;
   cfg: AlertsConfig;
@@ -35,16 +46,6 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<{
   app.addHook('onSend', async (_req, reply) => {
     reply.header('cache-control', 'no-store');
   });
-  const tokenOf = (req: FastifyRequest): string => {
-    const m = TOKEN.exec(req.headers.authorization ?? '');
-    if (!m)
-      throw new AlertsError(
-        'subscription_not_found',
-        'send the token of the subscription as Authorization: Bearer <token>',
-      );
-    return m[1]!;
-  };
-
   app.post(
     '/v1/subscriptions',
     {

@@ -29,7 +29,7 @@ const EXPOSED = [
  * a page can only send a credential it already has.
  */
 export const CITIZEN_WRITE_PATHS =
-  /^\/v1\/(subscriptions(\/confirm)?|subscription|unsubscribe|reports|staff\/reports(\/\d+\/(approve|reject|merge))?)(\?|$)/;
+  /^\/v1\/(subscriptions(\/confirm)?|subscription(\/data)?|unsubscribe|reports|staff\/reports(\/\d+\/(approve|reject|merge))?)(\?|$)/;
 
 /**
  * Open reads, guarded: CORS allows any origin for GET/HEAD, and POST/PATCH/DELETE only on the citizen

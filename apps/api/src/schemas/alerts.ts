@@ -3,6 +3,8 @@
  * alerts service, which this API forwards to), titled here so they become named OpenAPI components.
  */
 import {
+  PersonalDataErased as PersonalDataErasedCore,
+  PersonalDataExport as PersonalDataExportCore,
   PublicAlertCore,
   SubscriptionAccepted as SubscriptionAcceptedCore,
   SubscriptionEnded as SubscriptionEndedCore,
@@ -79,6 +81,8 @@ export const SubscriptionAccepted = Type.Object(SubscriptionAcceptedCore.propert
 });
 export const SubscriptionView = Type.Object(SubscriptionViewCore.properties, { title: 'Subscription' });
 export const SubscriptionEnded = Type.Object(SubscriptionEndedCore.properties, { title: 'SubscriptionEnded' });
+export const PersonalDataExport = Type.Object(PersonalDataExportCore.properties, { title: 'PersonalDataExport' });
+export const PersonalDataErased = Type.Object(PersonalDataErasedCore.properties, { title: 'PersonalDataErased' });
 export const ConfirmBody = Type.Object(TokenBody.properties, {
   additionalProperties: false,
   title: 'SubscriptionConfirm',

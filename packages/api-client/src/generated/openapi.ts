@@ -478,6 +478,30 @@ export interface paths {
         patch: operations["updateSubscription"];
         trace?: never;
     };
+    "/v1/subscription/data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything held about the contact of this token, as JSON (all its subscriptions and deliveries)
+         * @description The contact unmasked, every subscription of that address (any status), the deliveries sent to them and the retention periods. An unknown, expired or ended token: 404 `subscription_not_found`.
+         */
+        get: operations["exportSubscriptionData"];
+        put?: never;
+        post?: never;
+        /**
+         * Erase everything held about the contact of this token: every subscription of that address
+         * @description Answers `{status: "erased"}` whatever was held (it never says how many subscriptions there were); the token stops working. Deliveries stay only as counts, linked to nobody.
+         */
+        delete: operations["eraseSubscriptionData"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/unsubscribe": {
         parameters: {
             query?: never;
@@ -1741,6 +1765,97 @@ export interface components {
             /** @enum {unknown} */
             status: "unsubscribed" | "deleted";
         };
+        /** PersonalDataExport */
+        PersonalDataExport: {
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             */
+            exportedAt: string;
+            contact: {
+                /** @enum {unknown} */
+                channel: "email" | "line" | "webhook" | "webpush";
+                address: (string | {
+                    endpoint: string;
+                    expirationTime?: number | null;
+                    keys: {
+                        p256dh: string;
+                        auth: string;
+                    };
+                }) | null;
+                /** @description webhook: a signing secret is held (not shown: it was given once, at subscription) */
+                webhookSecretHeld: boolean;
+            };
+            subscriptions: {
+                /** @description Numbers the subscriptions of this document (deliveries name it) */
+                ref: number;
+                /** @description The subscription of the token used for this export */
+                thisLink: boolean;
+                /** @enum {unknown} */
+                status: "pending" | "active" | "unsubscribed";
+                /** @enum {unknown} */
+                channel: "email" | "line" | "webhook" | "webpush";
+                scope: {
+                    /** @enum {unknown} */
+                    type: "station" | "district" | "city";
+                    id: string;
+                };
+                /** @enum {unknown} */
+                lang: "th" | "en";
+                pm25Threshold: number | null;
+                quietHours: {
+                    /** @description HH:MM, Thai time */
+                    start: string;
+                    /** @description HH:MM, Thai time */
+                    end: string;
+                } | null;
+                dailyCap: number;
+                rules: string[] | null;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339, UTC
+                 */
+                createdAt: string;
+                confirmedAt: string | null;
+                endedAt: string | null;
+            }[];
+            deliveries: {
+                /** @description `ref` of the subscription it went to */
+                subscription: number;
+                /** @enum {unknown} */
+                kind: "confirm" | "alert";
+                channel: string;
+                alert: {
+                    event: string;
+                    rule: string;
+                    subject: string;
+                    /**
+                     * Format: date-time
+                     * @description RFC 3339, UTC
+                     */
+                    at: string;
+                } | null;
+                /** @enum {unknown} */
+                status: "pending" | "sent" | "failed" | "suppressed";
+                attempts: number;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339, UTC
+                 */
+                createdAt: string;
+                sentAt: string | null;
+                lastError: string | null;
+            }[];
+            /** @description Confirmation messages sent to this address in the last 24 hours (kept 24 h: abuse limit) */
+            confirmationsLast24h: number;
+            /** @description How long each part is kept (docs/privacy.md) */
+            retention: string;
+        };
+        /** PersonalDataErased */
+        PersonalDataErased: {
+            /** @enum {string} */
+            status: "erased";
+        };
         /** WebPushKey */
         WebPushKey: {
             /** @description The VAPID public key (applicationServerKey), base64url */
@@ -2031,6 +2146,8 @@ export type SubscriptionConfirm = components['schemas']['SubscriptionConfirm'];
 export type Subscription = components['schemas']['Subscription'];
 export type SubscriptionUpdate = components['schemas']['SubscriptionUpdate'];
 export type SubscriptionEnded = components['schemas']['SubscriptionEnded'];
+export type PersonalDataExport = components['schemas']['PersonalDataExport'];
+export type PersonalDataErased = components['schemas']['PersonalDataErased'];
 export type WebPushKey = components['schemas']['WebPushKey'];
 export type ReportRequest = components['schemas']['ReportRequest'];
 export type ReportAccepted = components['schemas']['ReportAccepted'];
@@ -4580,6 +4697,172 @@ export interface operations {
             };
         };
     };
+    exportSubscriptionData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The data held */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonalDataExport"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown station, district, alert, report or route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    eraseSubscriptionData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Erased */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonalDataErased"];
+                };
+            };
+            /** @description Invalid request: `details` names each bad parameter and what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown station, district, alert, report or route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A path parameter is too long */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Store, bus or alerts service unavailable, or the server is overloaded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The store (or, for staff routes, the alerts service) did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     unsubscribe: {
         parameters: {
             query: {
@@ -5816,6 +6099,8 @@ export const operationRoutes = {
   getSubscription: { method: "GET", path: "/v1/subscription" },
   deleteSubscription: { method: "DELETE", path: "/v1/subscription" },
   updateSubscription: { method: "PATCH", path: "/v1/subscription" },
+  exportSubscriptionData: { method: "GET", path: "/v1/subscription/data" },
+  eraseSubscriptionData: { method: "DELETE", path: "/v1/subscription/data" },
   unsubscribe: { method: "POST", path: "/v1/unsubscribe" },
   getWebPushKey: { method: "GET", path: "/v1/subscriptions/webpush-key" },
   listReports: { method: "GET", path: "/v1/reports" },

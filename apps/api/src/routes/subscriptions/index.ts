@@ -6,6 +6,8 @@ import {
   errorResponses,
   NoQuery,
   ok,
+  PersonalDataErased,
+  PersonalDataExport,
   SubscriptionAccepted,
   SubscriptionEnded,
   SubscriptionHeaders,
@@ -130,6 +132,38 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => forward(request, 'DELETE', '/v1/subscription'),
+  );
+
+  // Thailand's PDPA: a person's own data, with the token of their manage link (docs/privacy.md).
+  app.get(
+    '/subscription/data',
+    {
+      schema: {
+        ...manage,
+        operationId: 'exportSubscriptionData',
+        summary: 'Everything held about the contact of this token, as JSON (all its subscriptions and deliveries)',
+        description:
+          'The contact unmasked, every subscription of that address (any status), the deliveries sent to them and ' +
+          'the retention periods. An unknown, expired or ended token: 404 `subscription_not_found`.',
+        response: { 200: ok(PersonalDataExport, 'The data held'), ...errorResponses(404) },
+      },
+    },
+    async (request) => forward(request, 'GET', '/v1/subscription/data'),
+  );
+  app.delete(
+    '/subscription/data',
+    {
+      schema: {
+        ...manage,
+        operationId: 'eraseSubscriptionData',
+        summary: 'Erase everything held about the contact of this token: every subscription of that address',
+        description:
+          'Answers `{status: "erased"}` whatever was held (it never says how many subscriptions there were); ' +
+          'the token stops working. Deliveries stay only as counts, linked to nobody.',
+        response: { 200: ok(PersonalDataErased, 'Erased'), ...errorResponses(404) },
+      },
+    },
+    async (request) => forward(request, 'DELETE', '/v1/subscription/data'),
   );
 
   app.post(

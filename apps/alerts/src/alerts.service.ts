@@ -22,6 +22,7 @@ import type { AlertsConfig } from './config';
 import { Dispatcher } from './dispatcher';
 import { type CityInfo, Evaluator } from './evaluator';
 import { buildHttp } from './http/app';
+import { LeaseLostError, SenderLease } from './lease';
 import { ReportStore } from './reports/report.store';
 import { ReportsService } from './reports/reports.service';
 import { loadRuleSet } from './rules.config';
@@ -55,6 +56,7 @@ export class AlertsService {
   private reports?: ReportsService;
   private evaluator?: Evaluator;
   private tickTimer?: NodeJS.Timeout;
+  private lease?: SenderLease;
   private readonly channels = new Map<string, Channel>();
   private mqttConnected = false;
   private badMessages = 0;
@@ -83,6 +85,14 @@ export class AlertsService {
     );
     this.evaluator = evaluator;
     evaluator.restore(this.now());
+    // One sender per store (lease.ts): the holder evaluates and sends; another process answers HTTP.
+    const lease = new SenderLease(
+      store.db,
+      { holder: cfg.instanceId, ttlMs: cfg.leaseTtlMs, renewMs: cfg.leaseRenewMs },
+      this.logger.child({ component: 'lease' }),
+      { lead: () => this.lead(), stepDown: () => this.stepDown() },
+    );
+    this.lease = lease;
 
     this.channels.set('mqtt', new MqttAlertChannel(() => this.client));
     this.channels.set('webhook', new WebhookChannel({ timeoutMs: cfg.sendTimeoutMs, now: this.now }));
@@ -117,6 +127,7 @@ export class AlertsService {
       cfg,
       this.logger.child({ component: 'dispatcher' }),
       this.now,
+      lease,
     );
     this.dispatcher = dispatcher;
     const registry = this.metrics();
@@ -158,24 +169,46 @@ export class AlertsService {
       cfg,
       subscriptions: this.subscriptions,
       now: this.now,
-      health: async () => ({
-        status: this.mqttConnected ? 'ok' : 'degraded',
-        checks: {
-          mqtt: { ok: this.mqttConnected },
-          outbox: { ok: true, detail: { pending: store.outboxCount('pending') } },
-        },
-      }),
+      // A standby is ready (it serves the HTTP API from the shared store); it holds no bus session.
+      health: async () => {
+        const sender = lease.state();
+        const leads = sender.role === 'leader';
+        return {
+          status: !leads || this.mqttConnected ? 'ok' : 'degraded',
+          role: sender.role,
+          checks: {
+            sender: { ok: true, detail: sender },
+            mqtt: { ok: this.mqttConnected || !leads, detail: leads ? undefined : 'standby: not connected' },
+            outbox: { ok: true, detail: { pending: store.outboxCount('pending') } },
+          },
+        };
+      },
     });
     await this.http.listen({ host: cfg.httpHost, port: cfg.httpPort });
     const addr = this.http.server.address();
     this.port = typeof addr === 'object' && addr ? addr.port : cfg.httpPort;
-    dispatcher.start();
-    await this.connectBus();
-    this.tickTimer = setInterval(() => this.tick(), cfg.tickMs);
+    await lease.start(); // leads at once when no other process holds the lease
     this.logger.info(
-      { port: this.port, rules: rules.value.rules.length, channels: [...this.channels.keys()] },
+      { port: this.port, rules: rules.value.rules.length, channels: [...this.channels.keys()], ...lease.state() },
       'alerts started',
     );
+  }
+
+  /** This process took the sender lease: reload the state the previous sender left, then evaluate and send. */
+  private async lead(): Promise<void> {
+    this.evaluator!.restore(this.now());
+    this.dispatcher!.start();
+    this.tickTimer = setInterval(() => this.tick(), this.cfg.tickMs);
+    await this.connectBus();
+  }
+
+  /** The lease is lost (lease.ts logged why): stop at once; un-acknowledged bus messages go to the new sender. */
+  private stepDown(): void {
+    clearInterval(this.tickTimer);
+    void this.dispatcher?.stop();
+    this.client?.end(true);
+    this.client = undefined;
+    this.mqttConnected = false;
   }
 
   private async connectBus(): Promise<void> {
@@ -191,10 +224,12 @@ export class AlertsService {
     // PUBACK only after the evaluation transaction committed (MQTT.js sends it when the callback runs).
     client.handleMessage = (packet, callback) => {
       try {
-        this.onMessage(packet as IPublishPacket);
+        // Fenced: a replaced sender writes nothing and does not acknowledge (the new one gets it again).
+        const queued = this.lease!.fenced(() => this.onMessage(packet as IPublishPacket));
         callback();
+        if (queued > 0) this.dispatcher!.kick();
       } catch (e) {
-        this.logger.error({ err: e }, 'evaluation failed; not acknowledging');
+        if (!(e instanceof LeaseLostError)) this.logger.error({ err: e }, 'evaluation failed; not acknowledging');
         client.end(true);
       }
     };
@@ -216,14 +251,15 @@ export class AlertsService {
     });
   }
 
-  private onMessage(packet: IPublishPacket): void {
+  /** Returns the number of deliveries queued. */
+  private onMessage(packet: IPublishPacket): number {
     const parsed = parseReadingsMessage(packet.topic, packet.payload as Buffer);
     if (!parsed.ok) {
       this.badMessages++;
       this.logger.debug({ topic: packet.topic, error: parsed.error }, 'ignored bus message');
-      return;
+      return 0;
     }
-    if (this.evaluator!.onReadings(parsed.readings, this.now()) > 0) this.dispatcher!.kick();
+    return this.evaluator!.onReadings(parsed.readings, this.now());
   }
 
   /**
@@ -233,15 +269,16 @@ export class AlertsService {
    */
   tick(): number {
     try {
-      const now = this.now();
-      this.subscriptions?.purge();
-      this.reports?.purge(this.cfg.reportRetentionDays);
-      let queued = this.evaluator!.tick(now);
-      queued += this.escalate(now);
+      const queued = this.lease!.fenced(() => {
+        const now = this.now();
+        this.subscriptions?.purge();
+        this.reports?.purge(this.cfg.reportRetentionDays);
+        return this.evaluator!.tick(now) + this.escalate(now);
+      });
       if (queued > 0) this.dispatcher!.kick();
       return queued;
     } catch (e) {
-      this.logger.error({ err: e }, 'tick failed');
+      if (!(e instanceof LeaseLostError)) this.logger.error({ err: e }, 'tick failed');
       return 0;
     }
   }
@@ -347,6 +384,12 @@ export class AlertsService {
     // Failed outbox rows are final (never retried or deleted), so their count only grows: a counter.
     c('alerts_deliveries_failed_total', 'Deliveries given up', () => store.outboxCount('failed'));
     g('alerts_mqtt_connected', '1 when connected to the bus', () => (this.mqttConnected ? 1 : 0));
+    g('alerts_sender_leader', '1 while this process holds the sender lease', () => (this.lease?.isLeader() ? 1 : 0));
+    c(
+      'alerts_sender_takeovers_total',
+      'Times this process took the sender lease (a new epoch): 1 after a start, more after failovers',
+      () => this.lease?.takeovers ?? 0,
+    );
     return registry;
   }
 
@@ -355,6 +398,7 @@ export class AlertsService {
     await this.http?.close();
     await this.dispatcher?.stop();
     await this.client?.endAsync().catch(() => undefined);
+    this.lease?.stop(); // released: a standby takes over within one renew interval
     for (const c of this.channels.values()) await c.close?.();
     this.store?.close();
     this.store = undefined;

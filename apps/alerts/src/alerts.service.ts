@@ -20,6 +20,7 @@ import { WebhookChannel } from './channels/webhook.adapter';
 import { WebPushChannel } from './channels/webpush.adapter';
 import type { AlertsConfig } from './config';
 import { Dispatcher } from './dispatcher';
+import { escalate } from './escalation';
 import { type CityInfo, Evaluator } from './evaluator';
 import { buildHttp } from './http/app';
 import { LeaseLostError, SenderLease } from './lease';
@@ -153,6 +154,8 @@ export class AlertsService {
       new Map(cfg.staff.map((s) => [s.id, s.name ?? s.id])),
       (id, payload) => {
         // QoS 1, not retained: GET /v1/reports is the state; MQTT.js queues it while the bus is down.
+        // A standby holds no bus session: an approval made through it is not announced.
+        if (!this.client) this.logger.warn({ report: id }, 'report event not published: standby, not on the bus');
         this.client?.publish(topics.report(cfg.city, id), JSON.stringify(payload), { qos: 1 }, (e) => {
           if (e) this.logger.warn({ err: e.message, report: id }, 'report event not published');
         });
@@ -283,46 +286,9 @@ export class AlertsService {
     }
   }
 
-  /** Tell the next on-call tier about alerts nobody acknowledged in time. */
+  /** Tell the next on-call tier about alerts nobody acknowledged in time (escalation.ts). */
   escalate(now: number): number {
-    const store = this.store!;
-    let queued = 0;
-    store.tx(() => {
-      for (const a of store.dueEscalations(now)) {
-        // The next tier that has someone in it (tiers may have gaps).
-        const tier = Math.min(...this.cfg.staff.filter((s) => s.tier > a.escalation_tier).map((s) => s.tier));
-        if (!Number.isFinite(tier)) {
-          store.updateAlert(a.id, { next_escalation_at: null });
-          continue;
-        }
-        store.updateAlert(a.id, {
-          escalation_tier: tier,
-          next_escalation_at: now + this.cfg.escalateAfterMin * 60_000,
-        });
-        store.audit(now, 'system', 'escalated_to_tier', a.id, { tier });
-        // The newest raise/escalation: the next tier hears the alert as it stands now.
-        const ev = store
-          .eventsOfAlert(a.id)
-          .filter((e) => e.type === 'raised' || e.type === 'escalated')
-          .at(-1);
-        if (!ev) continue;
-        for (const s of this.cfg.staff.filter((x) => x.tier === tier)) {
-          store.enqueue({
-            event_id: ev.id,
-            kind: 'alert',
-            channel: s.channel,
-            target_kind: 'staff',
-            target_id: s.id,
-            retry_key: crypto.randomUUID(),
-            status: 'pending',
-            next_attempt_at: now,
-            created_at: now,
-          });
-          queued++;
-        }
-      }
-    });
-    return queued;
+    return escalate(this.store!, this.cfg, now);
   }
 
   private metrics(): Registry {

@@ -20,8 +20,10 @@ import { WebhookChannel } from './channels/webhook.adapter';
 import { WebPushChannel } from './channels/webpush.adapter';
 import type { AlertsConfig } from './config';
 import { Dispatcher } from './dispatcher';
+import { escalate } from './escalation';
 import { type CityInfo, Evaluator } from './evaluator';
 import { buildHttp } from './http/app';
+import { LeaseLostError, SenderLease } from './lease';
 import { PrivacyService } from './privacy';
 import { ReportStore } from './reports/report.store';
 import { ReportsService } from './reports/reports.service';
@@ -57,6 +59,7 @@ export class AlertsService {
   private reports?: ReportsService;
   private evaluator?: Evaluator;
   private tickTimer?: NodeJS.Timeout;
+  private lease?: SenderLease;
   private readonly channels = new Map<string, Channel>();
   private mqttConnected = false;
   private badMessages = 0;
@@ -85,6 +88,14 @@ export class AlertsService {
     );
     this.evaluator = evaluator;
     evaluator.restore(this.now());
+    // One sender per store (lease.ts): the holder evaluates and sends; another process answers HTTP.
+    const lease = new SenderLease(
+      store.db,
+      { holder: cfg.instanceId, ttlMs: cfg.leaseTtlMs, renewMs: cfg.leaseRenewMs },
+      this.logger.child({ component: 'lease' }),
+      { lead: () => this.lead(), stepDown: () => this.stepDown() },
+    );
+    this.lease = lease;
 
     this.channels.set('mqtt', new MqttAlertChannel(() => this.client));
     this.channels.set('webhook', new WebhookChannel({ timeoutMs: cfg.sendTimeoutMs, now: this.now }));
@@ -119,6 +130,7 @@ export class AlertsService {
       cfg,
       this.logger.child({ component: 'dispatcher' }),
       this.now,
+      lease,
     );
     this.dispatcher = dispatcher;
     const registry = this.metrics();
@@ -151,6 +163,8 @@ export class AlertsService {
       new Map(cfg.staff.map((s) => [s.id, s.name ?? s.id])),
       (id, payload) => {
         // QoS 1, not retained: GET /v1/reports is the state; MQTT.js queues it while the bus is down.
+        // A standby holds no bus session: an approval made through it is not announced.
+        if (!this.client) this.logger.warn({ report: id }, 'report event not published: standby, not on the bus');
         this.client?.publish(topics.report(cfg.city, id), JSON.stringify(payload), { qos: 1 }, (e) => {
           if (e) this.logger.warn({ err: e.message, report: id }, 'report event not published');
         });
@@ -168,24 +182,46 @@ export class AlertsService {
       subscriptions: this.subscriptions,
       privacy: this.privacy,
       now: this.now,
-      health: async () => ({
-        status: this.mqttConnected ? 'ok' : 'degraded',
-        checks: {
-          mqtt: { ok: this.mqttConnected },
-          outbox: { ok: true, detail: { pending: store.outboxCount('pending') } },
-        },
-      }),
+      // A standby is ready (it serves the HTTP API from the shared store); it holds no bus session.
+      health: async () => {
+        const sender = lease.state();
+        const leads = sender.role === 'leader';
+        return {
+          status: !leads || this.mqttConnected ? 'ok' : 'degraded',
+          role: sender.role,
+          checks: {
+            sender: { ok: true, detail: sender },
+            mqtt: { ok: this.mqttConnected || !leads, detail: leads ? undefined : 'standby: not connected' },
+            outbox: { ok: true, detail: { pending: store.outboxCount('pending') } },
+          },
+        };
+      },
     });
     await this.http.listen({ host: cfg.httpHost, port: cfg.httpPort });
     const addr = this.http.server.address();
     this.port = typeof addr === 'object' && addr ? addr.port : cfg.httpPort;
-    dispatcher.start();
-    await this.connectBus();
-    this.tickTimer = setInterval(() => this.tick(), cfg.tickMs);
+    await lease.start(); // leads at once when no other process holds the lease
     this.logger.info(
-      { port: this.port, rules: rules.value.rules.length, channels: [...this.channels.keys()] },
+      { port: this.port, rules: rules.value.rules.length, channels: [...this.channels.keys()], ...lease.state() },
       'alerts started',
     );
+  }
+
+  /** This process took the sender lease: reload the state the previous sender left, then evaluate and send. */
+  private async lead(): Promise<void> {
+    this.evaluator!.restore(this.now());
+    this.dispatcher!.start();
+    this.tickTimer = setInterval(() => this.tick(), this.cfg.tickMs);
+    await this.connectBus();
+  }
+
+  /** The lease is lost (lease.ts logged why): stop at once; un-acknowledged bus messages go to the new sender. */
+  private stepDown(): void {
+    clearInterval(this.tickTimer);
+    void this.dispatcher?.stop();
+    this.client?.end(true);
+    this.client = undefined;
+    this.mqttConnected = false;
   }
 
   private async connectBus(): Promise<void> {
@@ -201,10 +237,12 @@ export class AlertsService {
     // PUBACK only after the evaluation transaction committed (MQTT.js sends it when the callback runs).
     client.handleMessage = (packet, callback) => {
       try {
-        this.onMessage(packet as IPublishPacket);
+        // Fenced: a replaced sender writes nothing and does not acknowledge (the new one gets it again).
+        const queued = this.lease!.fenced(() => this.onMessage(packet as IPublishPacket));
         callback();
+        if (queued > 0) this.dispatcher!.kick();
       } catch (e) {
-        this.logger.error({ err: e }, 'evaluation failed; not acknowledging');
+        if (!(e instanceof LeaseLostError)) this.logger.error({ err: e }, 'evaluation failed; not acknowledging');
         client.end(true);
       }
     };
@@ -226,14 +264,15 @@ export class AlertsService {
     });
   }
 
-  private onMessage(packet: IPublishPacket): void {
+  /** Returns the number of deliveries queued. */
+  private onMessage(packet: IPublishPacket): number {
     const parsed = parseReadingsMessage(packet.topic, packet.payload as Buffer);
     if (!parsed.ok) {
       this.badMessages++;
       this.logger.debug({ topic: packet.topic, error: parsed.error }, 'ignored bus message');
-      return;
+      return 0;
     }
-    if (this.evaluator!.onReadings(parsed.readings, this.now()) > 0) this.dispatcher!.kick();
+    return this.evaluator!.onReadings(parsed.readings, this.now());
   }
 
   /**
@@ -243,59 +282,23 @@ export class AlertsService {
    */
   tick(): number {
     try {
-      const now = this.now();
-      this.privacy?.purgeIfDue();
-      this.reports?.purge(this.cfg.reportRetentionDays);
-      let queued = this.evaluator!.tick(now);
-      queued += this.escalate(now);
+      const queued = this.lease!.fenced(() => {
+        const now = this.now();
+        this.privacy?.purgeIfDue();
+        this.reports?.purge(this.cfg.reportRetentionDays);
+        return this.evaluator!.tick(now) + this.escalate(now);
+      });
       if (queued > 0) this.dispatcher!.kick();
       return queued;
     } catch (e) {
-      this.logger.error({ err: e }, 'tick failed');
+      if (!(e instanceof LeaseLostError)) this.logger.error({ err: e }, 'tick failed');
       return 0;
     }
   }
 
-  /** Tell the next on-call tier about alerts nobody acknowledged in time. */
+  /** Tell the next on-call tier about alerts nobody acknowledged in time (escalation.ts). */
   escalate(now: number): number {
-    const store = this.store!;
-    let queued = 0;
-    store.tx(() => {
-      for (const a of store.dueEscalations(now)) {
-        // The next tier that has someone in it (tiers may have gaps).
-        const tier = Math.min(...this.cfg.staff.filter((s) => s.tier > a.escalation_tier).map((s) => s.tier));
-        if (!Number.isFinite(tier)) {
-          store.updateAlert(a.id, { next_escalation_at: null });
-          continue;
-        }
-        store.updateAlert(a.id, {
-          escalation_tier: tier,
-          next_escalation_at: now + this.cfg.escalateAfterMin * 60_000,
-        });
-        store.audit(now, 'system', 'escalated_to_tier', a.id, { tier });
-        // The newest raise/escalation: the next tier hears the alert as it stands now.
-        const ev = store
-          .eventsOfAlert(a.id)
-          .filter((e) => e.type === 'raised' || e.type === 'escalated')
-          .at(-1);
-        if (!ev) continue;
-        for (const s of this.cfg.staff.filter((x) => x.tier === tier)) {
-          store.enqueue({
-            event_id: ev.id,
-            kind: 'alert',
-            channel: s.channel,
-            target_kind: 'staff',
-            target_id: s.id,
-            retry_key: crypto.randomUUID(),
-            status: 'pending',
-            next_attempt_at: now,
-            created_at: now,
-          });
-          queued++;
-        }
-      }
-    });
-    return queued;
+    return escalate(this.store!, this.cfg, now);
   }
 
   private metrics(): Registry {
@@ -368,6 +371,12 @@ export class AlertsService {
       },
     });
     g('alerts_mqtt_connected', '1 when connected to the bus', () => (this.mqttConnected ? 1 : 0));
+    g('alerts_sender_leader', '1 while this process holds the sender lease', () => (this.lease?.isLeader() ? 1 : 0));
+    c(
+      'alerts_sender_takeovers_total',
+      'Times this process took the sender lease (a new epoch): 1 after a start, more after failovers',
+      () => this.lease?.takeovers ?? 0,
+    );
     return registry;
   }
 
@@ -376,6 +385,7 @@ export class AlertsService {
     await this.http?.close();
     await this.dispatcher?.stop();
     await this.client?.endAsync().catch(() => undefined);
+    this.lease?.stop(); // released: a standby takes over within one renew interval
     for (const c of this.channels.values()) await c.close?.();
     this.store?.close();
     this.store = undefined;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_CITY_ID, resolveCityDir } from '@cnx/city-pack';
 import { LIVE_MAX_AGE_MS } from '@cnx/domain';
@@ -80,6 +81,13 @@ export interface AlertsConfig {
    * after an outage) only become samples.
    */
   liveWindowMs: number;
+  /**
+   * The sender lease (lease.ts): this process's name in it, how long a lease lasts unrenewed (a
+   * standby takes over this long after the sender died or froze) and how often the sender renews.
+   */
+  instanceId: string;
+  leaseTtlMs: number;
+  leaseRenewMs: number;
 }
 
 export function loadAlertsConfig(env: Record<string, string | undefined> = process.env): AlertsConfig {
@@ -158,7 +166,15 @@ export function loadAlertsConfig(env: Record<string, string | undefined> = proce
     tickMs: r.int('ALERTS_TICK_MS', 60_000, 50, 3_600_000),
     dispatchPollMs: r.int('ALERTS_DISPATCH_POLL_MS', 500, 10, 60_000),
     liveWindowMs: r.int('ALERTS_LIVE_WINDOW_MIN', LIVE_MAX_AGE_MS / 60_000, 1, 10_080) * 60_000,
+    instanceId: r.string('ALERTS_INSTANCE_ID', `${hostname()}-${process.pid}`),
+    leaseTtlMs: r.int('ALERTS_LEASE_TTL_MS', 10_000, 1000, 600_000),
+    leaseRenewMs: r.int('ALERTS_LEASE_RENEW_MS', 2000, 100, 300_000),
   };
+  // At least two renewals per lease: one late renewal (a busy disk, a GC pause) must not cost the lease.
+  if (cfg.leaseRenewMs * 2 > cfg.leaseTtlMs)
+    r.problem(
+      `ALERTS_LEASE_RENEW_MS=${cfg.leaseRenewMs} must be at most half of ALERTS_LEASE_TTL_MS=${cfg.leaseTtlMs}`,
+    );
   r.finish();
   return cfg;
 }

@@ -10,6 +10,7 @@ import { alertTopic } from './bus';
 import type { Channel, OutgoingMessage } from './channels/types';
 import type { AlertsConfig } from './config';
 import type { Evaluator } from './evaluator';
+import { LeaseLostError, type SenderFence, UNFENCED } from './lease';
 import type { AlertStore, EventRow, OutboxRow } from './store';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -36,6 +37,8 @@ export class Dispatcher {
     private readonly cfg: AlertsConfig,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    /** The sender lease (lease.ts): only its holder claims and settles rows, each write fenced by its epoch. */
+    private readonly fence: SenderFence = UNFENCED,
   ) {}
 
   start(): void {
@@ -58,7 +61,10 @@ export class Dispatcher {
     }
     this.running = true;
     const p = this.drain()
-      .catch((e) => this.logger.error({ err: e }, 'dispatch failed'))
+      .catch((e) => {
+        // A lost lease was logged where it was found (lease.ts); the service has stepped down.
+        if (!(e instanceof LeaseLostError)) this.logger.error({ err: e }, 'dispatch failed');
+      })
       .finally(() => {
         this.running = false;
         this.inFlight.delete(p);
@@ -72,13 +78,21 @@ export class Dispatcher {
 
   private async drain(): Promise<void> {
     for (;;) {
+      if (!this.fence.isLeader()) return; // a standby never sends
       const rows = this.store.dueOutbox(this.now(), 16);
       if (!rows.length || this.stopped) return;
       await Promise.all(rows.map((r) => this.deliver(r)));
     }
   }
 
+  /** Settle a row: a write only the sender of the current epoch can make (else LeaseLostError). */
+  private settle(fn: () => void): void {
+    this.fence.fenced(fn);
+  }
+
   private async deliver(row: OutboxRow): Promise<void> {
+    // Claimed under a live lease: a leader frozen past its expiry and replaced cannot start a send.
+    if (!this.fence.fenced((epoch) => this.store.claim(row.id, row.attempts, epoch), { live: true })) return;
     const ch = this.channels.get(row.channel);
     const at = this.now();
     const log = this.logger.child({ outbox: row.id, channel: row.channel, target: row.target_kind });
@@ -89,11 +103,13 @@ export class Dispatcher {
       log.error({ err: e }, 'cannot render message');
     }
     if (!ch || !msg) {
-      this.store.recordAttempt(row.id, at, false, ch ? 'target or event missing' : 'channel not configured', {
-        status: 'failed',
-        attempts: row.attempts + 1,
-        last_error: ch ? 'target_missing' : 'channel_not_configured',
-      });
+      this.settle(() =>
+        this.store.recordAttempt(row.id, at, false, ch ? 'target or event missing' : 'channel not configured', {
+          status: 'failed',
+          attempts: row.attempts + 1,
+          last_error: ch ? 'target_missing' : 'channel_not_configured',
+        }),
+      );
       this.stats.gaveUp++;
       log.warn({}, 'delivery dropped');
       return;
@@ -119,12 +135,15 @@ export class Dispatcher {
     const attempts = row.attempts + 1;
     const done = this.now();
     if (result.ok) {
-      this.store.recordAttempt(row.id, done, true, result.detail, {
-        status: 'sent',
-        attempts,
-        sent_at: done,
-        last_error: null,
-      });
+      // A replaced leader fails here: the row stays pending and the new one re-sends it with the same key.
+      this.settle(() =>
+        this.store.recordAttempt(row.id, done, true, result.detail, {
+          status: 'sent',
+          attempts,
+          sent_at: done,
+          last_error: null,
+        }),
+      );
       this.stats.sent++;
       if (row.kind === 'alert') this.stats.latencyMs.push(done - row.created_at);
       log.debug({ attempts }, 'delivered');
@@ -134,7 +153,7 @@ export class Dispatcher {
     if (result.gone) {
       // RFC 8030 §7.3 (push 404/410), webhook 410: the recipient is gone; never send to it again.
       if (row.target_kind === 'subscriber') {
-        this.store.tx(() => {
+        this.settle(() => {
           this.store.subs.end(Number(row.target_id), 'subscription_gone');
           this.store.audit(done, 'system', 'subscription_gone', null, {
             subscription: Number(row.target_id),
@@ -146,11 +165,13 @@ export class Dispatcher {
         log.error({ staff: row.target_id }, 'staff contact is gone: update ALERTS_STAFF_FILE');
     }
     if (result.gone || !result.retryable || attempts >= this.cfg.maxAttempts) {
-      this.store.recordAttempt(row.id, done, false, result.detail, {
-        status: 'failed',
-        attempts,
-        last_error: result.detail,
-      });
+      this.settle(() =>
+        this.store.recordAttempt(row.id, done, false, result.detail, {
+          status: 'failed',
+          attempts,
+          last_error: result.detail,
+        }),
+      );
       this.stats.gaveUp++;
       log.warn({ attempts, detail: result.detail }, 'delivery failed for good');
       return;
@@ -159,11 +180,13 @@ export class Dispatcher {
     // Never sooner than the server asked (Retry-After on 429/503), never later than the cap.
     const wait = Math.max(Math.round(backoff * (0.8 + Math.random() * 0.4)), result.retryAfterMs ?? 0);
     const next = done + Math.min(wait, this.cfg.retryMaxMs);
-    this.store.recordAttempt(row.id, done, false, result.detail, {
-      attempts,
-      next_attempt_at: next,
-      last_error: result.detail,
-    });
+    this.settle(() =>
+      this.store.recordAttempt(row.id, done, false, result.detail, {
+        attempts,
+        next_attempt_at: next,
+        last_error: result.detail,
+      }),
+    );
     log.info({ attempts, retryInMs: next - done, detail: result.detail }, 'delivery failed, will retry');
   }
 

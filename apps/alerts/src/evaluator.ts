@@ -74,8 +74,10 @@ export class Evaluator {
     readonly logger: Logger,
   ) {}
 
-  /** Restore samples and rule states after a restart. */
+  /** Restore samples and rule states after a restart, or when this process takes over as the sender. */
   restore(now = Date.now()): void {
+    this.series.clear();
+    this.states.clear();
     for (const s of this.store.allSamples())
       if (s.ts <= now + LIVE_MAX_FUTURE_MS) this.addToSeries(s.station, s.metric, s.ts, s.value, s.suspect === 1);
     for (const r of this.store.allRuleStates()) this.states.set(`${r.rule_id}|${r.subject}`, JSON.parse(r.state));

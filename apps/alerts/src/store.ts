@@ -94,7 +94,7 @@ CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, alert_id INTEGER NOT 
 CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, event_id INTEGER, kind TEXT NOT NULL, channel TEXT NOT NULL,
   target_kind TEXT NOT NULL, target_id TEXT NOT NULL, retry_key TEXT NOT NULL UNIQUE, status TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, last_error TEXT, created_at INTEGER NOT NULL,
-  sent_at INTEGER);
+  sent_at INTEGER, claim_epoch INTEGER);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at) WHERE status = 'pending';
 CREATE TABLE IF NOT EXISTS delivery_attempts (id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL, at INTEGER NOT NULL,
   ok INTEGER NOT NULL, detail TEXT);
@@ -129,6 +129,10 @@ export class AlertStore {
     const subCols = this.db.prepare('PRAGMA table_info(subscriptions)').all() as { name: string }[];
     if (!subCols.some((c) => c.name === 'address_key'))
       this.db.exec("ALTER TABLE subscriptions ADD COLUMN address_key TEXT NOT NULL DEFAULT ''");
+    // Files from before the sender lease: outbox rows get the epoch of the sender that claimed them.
+    const outboxCols = this.db.prepare('PRAGMA table_info(outbox)').all() as { name: string }[];
+    if (!outboxCols.some((c) => c.name === 'claim_epoch'))
+      this.db.exec('ALTER TABLE outbox ADD COLUMN claim_epoch INTEGER');
     this.db.exec('CREATE INDEX IF NOT EXISTS subscriptions_key ON subscriptions (address_key, status)');
     this.subs = new SubscriptionStore(this.db);
   }
@@ -137,8 +141,12 @@ export class AlertStore {
     this.db.close();
   }
 
+  /**
+   * BEGIN IMMEDIATE: with a hot standby on the same file, a deferred transaction that read before
+   * the other process wrote could not upgrade to a write (SQLITE_BUSY); an immediate one waits.
+   */
   tx<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.db.transaction(fn).immediate();
   }
 
   kvGet(key: string): string | undefined {
@@ -275,6 +283,17 @@ export class AlertStore {
           t: number | null;
         }
       ).t ?? undefined
+    );
+  }
+  /**
+   * Claim a due row for a send by the sender of `epoch` (run inside the lease's fenced transaction):
+   * false when the row is no longer pending or another attempt was recorded since it was read.
+   */
+  claim(id: number, attempts: number, epoch: number): boolean {
+    return (
+      this.db
+        .prepare("UPDATE outbox SET claim_epoch = ? WHERE id = ? AND status = 'pending' AND attempts = ?")
+        .run(epoch, id, attempts).changes > 0
     );
   }
   recordAttempt(id: number, at: number, ok: boolean, detail: string, patch: Partial<OutboxRow>): void {

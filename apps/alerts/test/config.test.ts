@@ -51,6 +51,26 @@ describe('config', () => {
       expect((e as ConfigError).problems).toHaveLength(4);
     }
   });
+  it('checks the sender lease settings (at least two renewals per lease)', () => {
+    const c = loadAlertsConfig({});
+    expect(c).toMatchObject({ leaseTtlMs: 10_000, leaseRenewMs: 2000 });
+    expect(c.instanceId).toMatch(new RegExp(`-${process.pid}$`));
+    expect(loadAlertsConfig({ ALERTS_INSTANCE_ID: 'alerts-b' }).instanceId).toBe('alerts-b');
+    try {
+      loadAlertsConfig({ ALERTS_LEASE_TTL_MS: '3000', ALERTS_LEASE_RENEW_MS: '2000' });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ConfigError).problems).toEqual([
+        'ALERTS_LEASE_RENEW_MS=2000 must be at most half of ALERTS_LEASE_TTL_MS=3000',
+      ]);
+    }
+    try {
+      loadAlertsConfig({ ALERTS_LEASE_TTL_MS: '500' });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ConfigError).problems.join('\n')).toMatch(/ALERTS_LEASE_TTL_MS/);
+    }
+  });
 });
 
 describe('alert-rules.json', () => {

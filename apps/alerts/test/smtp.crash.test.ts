@@ -71,6 +71,10 @@ it('a crash between "message sent" and "250 OK" repeats the email once, with the
     ALERTS_STAFF_FILE: staffFile,
     ALERTS_DISPATCH_POLL_MS: '50',
     ALERTS_SEND_TIMEOUT_MS: '60000', // the service waits for the 250 until it is killed
+    // The restarted process sends once the killed one's sender lease has run out (src/lease.ts): as a
+    // hot standby taking over would, with the same outbox row and Message-ID.
+    ALERTS_LEASE_TTL_MS: '3000',
+    ALERTS_LEASE_RENEW_MS: '500',
   };
   alerts = await startAlertsProcess(env);
   const pub = await mqtt.connectAsync(broker.url, { clientId: 'smtp-crash-pub' });

@@ -27,6 +27,8 @@ import { subscriptionRoutes } from './subscriptions.routes';
 
 export interface HealthReport {
   status: 'ok' | 'degraded' | 'down';
+  /** The sender lease (lease.ts): the leader evaluates and sends; a standby answers HTTP only. */
+  role?: 'leader' | 'standby';
   checks: Record<string, { ok: boolean; detail?: unknown }>;
 }
 

@@ -3,6 +3,7 @@
  * jitter, capped), gives up after maxAttempts. A row is marked sent only after the channel confirmed;
  * a crash in between leaves it pending and it is re-sent with the same retry key after a restart.
  */
+
 import { type AlertCity, type AlertLang, type AlertRule, alertText, formatAlertValue, localIsoTime } from '@cnx/domain';
 import type { AlertEventPayload } from '@cnx/protocol';
 import type { Logger } from '@cnx/runtime';
@@ -11,6 +12,7 @@ import type { Channel, OutgoingMessage } from './channels/types';
 import type { AlertsConfig } from './config';
 import type { Evaluator } from './evaluator';
 import { LeaseLostError, type SenderFence, UNFENCED } from './lease';
+import { redactContacts } from './privacy';
 import type { AlertStore, EventRow, OutboxRow } from './store';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -173,7 +175,7 @@ export class Dispatcher {
         }),
       );
       this.stats.gaveUp++;
-      log.warn({ attempts, detail: result.detail }, 'delivery failed for good');
+      log.warn({ attempts, detail: redactContacts(result.detail) }, 'delivery failed for good');
       return;
     }
     const backoff = Math.min(this.cfg.retryMaxMs, this.cfg.retryBaseMs * 2 ** (attempts - 1));
@@ -187,7 +189,10 @@ export class Dispatcher {
         last_error: result.detail,
       }),
     );
-    log.info({ attempts, retryInMs: next - done, detail: result.detail }, 'delivery failed, will retry');
+    log.info(
+      { attempts, retryInMs: next - done, detail: redactContacts(result.detail) },
+      'delivery failed, will retry',
+    );
   }
 
   /** Build the message for one outbox row; undefined when its target no longer exists. */

@@ -159,3 +159,14 @@ export class PrivacyService {
       .all(...ids) as DeliveryJoin[];
   }
 }
+
+/**
+ * A channel's error text without the contact details it may quote (an SMTP server's "550 <a@b.c>:
+ * recipient rejected", a LINE user id, a push endpoint URL): what goes into the service's log.
+ */
+export function redactContacts(text: string | undefined): string | undefined {
+  return text
+    ?.replace(/[^\s<>"'(),;:]+@[^\s<>"'(),;:]+\.[A-Za-z]{2,}/g, '<email>')
+    .replace(/\bU[0-9a-f]{32}\b/g, '<line-user>')
+    .replace(/https?:\/\/[^\s"'<>]+/g, '<url>');
+}

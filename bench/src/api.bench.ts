@@ -45,6 +45,7 @@ const T0 = Date.now();
 const TARGETS = [
   'hello',
   'latest-memory',
+  'latest-memory-br',
   'overview',
   'overview-identity',
   'overview-uncached',
@@ -54,6 +55,7 @@ const TARGETS = [
   'series',
   'series-seq',
   'series-year',
+  'series-year-br',
   'series-year-uncached',
 ] as const;
 type Target = (typeof TARGETS)[number];
@@ -63,6 +65,8 @@ const DESCRIPTIONS: Record<Target, string> = {
   'latest-memory':
     'GET /v1/latest from the in-memory "now" view (API_LIVE=true on a Mosquitto; one air reading published every ' +
     '2 s, each invalidating the view; bodies rebuilt at most once per second)',
+  'latest-memory-br':
+    'the same with Accept-Encoding: gzip, deflate, br (as browsers and fetch send): the body brotli-encoded once per change',
   overview:
     'the dashboard overview GET / from its server (node apps/dashboard/build; render shared 5 s), ' +
     'Accept-Encoding: gzip, deflate, br (as browsers send), over the memory-view API',
@@ -77,6 +81,8 @@ const DESCRIPTIONS: Record<Target, string> = {
   'series-seq': 'the same series requests one at a time (--slow-connections): service time without queueing',
   'series-year':
     'GET /v1/stations/cm-air-oldcity-01/series?metric=pm25&interval=1h over 365 days (8760 buckets, one station; --year: from rollups)',
+  'series-year-br':
+    'the same with Accept-Encoding: gzip, deflate, br (as browsers and fetch send): the cached body brotli-encoded once',
   'series-year-uncached': 'the same with API_CACHE_TTL_S=0: every request reads the rollups and serialises 1.7 MB',
 };
 
@@ -93,9 +99,15 @@ const DASHBOARD_OF: Partial<Record<Target, DashboardTarget>> = {
   'overview-uncached': { renderCacheS: 0, headers: BROWSER_HEADERS },
 };
 
+/** API targets asked as a browser or fetch() asks: compressed answers accepted. */
+const API_BROWSER_HEADERS = { Accept: 'application/json', 'Accept-Encoding': 'gzip, deflate, br' };
+const headersOf = (t: Target): Record<string, string> | undefined =>
+  DASHBOARD_OF[t]?.headers ?? (t === 'latest-memory-br' || t === 'series-year-br' ? API_BROWSER_HEADERS : undefined);
+
 const SERVER_OF: Record<Target, { name: string; cacheTtlS?: number; bus?: boolean }> = {
   hello: { name: 'hello' },
   'latest-memory': { name: 'api (memory view, bus)', cacheTtlS: 15, bus: true },
+  'latest-memory-br': { name: 'api (memory view, bus)', cacheTtlS: 15, bus: true },
   overview: { name: 'api (memory view, bus)', cacheTtlS: 15, bus: true },
   'overview-identity': { name: 'api (memory view, bus)', cacheTtlS: 15, bus: true },
   'overview-uncached': { name: 'api (memory view, bus)', cacheTtlS: 15, bus: true },
@@ -104,6 +116,7 @@ const SERVER_OF: Record<Target, { name: string; cacheTtlS?: number; bus?: boolea
   series: { name: 'api (cache 3600 s)', cacheTtlS: 3600 },
   'series-seq': { name: 'api (cache 3600 s)', cacheTtlS: 3600 },
   'series-year': { name: 'api (cache 3600 s)', cacheTtlS: 3600 },
+  'series-year-br': { name: 'api (cache 3600 s)', cacheTtlS: 3600 },
   'series-year-uncached': { name: 'api (cache 0)', cacheTtlS: 0 },
   latest: { name: 'api (cache 15 s)', cacheTtlS: 15 },
   'latest-uncached': { name: 'api (cache 0)', cacheTtlS: 0 },
@@ -353,7 +366,7 @@ async function measure(target: Target, server: Server, paths: string[], opts: Op
   const deadline = Date.now() + 30_000;
   for (;;) {
     const check = await fetch(`http://127.0.0.1:${server.port}${paths[0]}`, {
-      headers: DASHBOARD_OF[target]?.headers ?? {},
+      headers: headersOf(target) ?? {},
     });
     const body = await check.text();
     if (check.status === 200) break;
@@ -373,7 +386,7 @@ async function measure(target: Target, server: Server, paths: string[], opts: Op
         connections: connectionsOf(target, opts),
         durationS: opts.durationS,
         warmupS: opts.warmupS,
-        ...(DASHBOARD_OF[target] ? { headers: DASHBOARD_OF[target].headers } : {}),
+        ...(headersOf(target) ? { headers: headersOf(target) } : {}),
       },
       { onWindowStart: () => sampler.mark('start'), onWindowEnd: () => sampler.mark('end') },
     );
@@ -511,7 +524,7 @@ async function main(): Promise<void> {
         ? ['/']
         : t === 'series' || t === 'series-seq'
           ? airIds.map((id) => `/v1/stations/${id}/series?metric=pm25&interval=1h&${seriesRange}`)
-          : t === 'series-year' || t === 'series-year-uncached'
+          : t === 'series-year' || t === 'series-year-br' || t === 'series-year-uncached'
             ? [
                 `/v1/stations/cm-air-oldcity-01/series?metric=pm25&interval=1h&from=${new Date(hourEnd - 365 * DAY).toISOString()}&to=${new Date(hourEnd).toISOString()}`,
               ]

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { CityPack } from '@cnx/city-pack';
 import type { Reading } from '@cnx/domain';
 import { InfluxDbReadingStore, type ReadingStore, SqliteReadingStore } from '@cnx/store';
@@ -187,6 +188,29 @@ describe.each(['sqlite', 'influxdb'] as const)('the in-memory "now" view (%s)', 
     expect(changed.statusCode).toBe(200);
     expect(changed.headers.etag).not.toBe(tag);
     expect(changed.headers['content-type']).toBe('application/json; charset=utf-8');
+  });
+
+  it('sends the cached body brotli- or gzip-encoded to a client that accepts it, made once, the same JSON and ETag', async () => {
+    const url = '/v1/latest?kind=air';
+    const plain = await memory.inject({ url });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.vary).toMatch(/Accept-Encoding/i);
+    const br = await memory.inject({ url, headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(brotliDecompressSync(br.rawPayload).equals(plain.rawPayload)).toBe(true);
+    expect(br.rawPayload.length).toBeLessThan(plain.rawPayload.length / 5);
+    expect(br.headers.etag).toBe(plain.headers.etag);
+    const gz = await memory.inject({ url, headers: { 'accept-encoding': 'br;q=0, gzip' } });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gz.rawPayload).equals(plain.rawPayload)).toBe(true);
+    const none = await memory.inject({ url, headers: { 'accept-encoding': 'identity' } });
+    expect(none.headers['content-encoding']).toBeUndefined();
+    expect(none.rawPayload.equals(plain.rawPayload)).toBe(true);
+    const notModified = await memory.inject({
+      url,
+      headers: { 'accept-encoding': 'br', 'if-none-match': String(plain.headers.etag) },
+    });
+    expect(notModified.statusCode).toBe(304);
   });
 
   it('reads a bus gap from the store, and is rebuilt from the store after a restart', async () => {

@@ -1,3 +1,4 @@
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { deviceIntervalMs } from '@cnx/domain';
 import { type AggregateQuery, ROLLUP_METRICS, RollupRunner } from '@cnx/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,6 +106,14 @@ describe('series answers with from and to are cached serialised (API_CACHE_TTL_S
       expect(JSON.parse(second.body)).toEqual(await body(url)); // the uncached app (TTL 0) answers the same
       const again = await cached.app.inject({ url, headers: { 'if-none-match': String(first.headers.etag) } });
       expect(again.statusCode).toBe(304);
+      // A browser's request: the same bytes brotli-encoded (made once, not per request), same ETag.
+      const br = await cached.app.inject({ url, headers: { 'accept-encoding': 'gzip, deflate, br, zstd' } });
+      expect(br.headers['content-encoding']).toBe('br');
+      expect(brotliDecompressSync(br.rawPayload).toString()).toBe(first.body);
+      expect(br.headers.etag).toBe(first.headers.etag);
+      const gz = await cached.app.inject({ url, headers: { 'accept-encoding': 'gzip' } });
+      expect(gunzipSync(gz.rawPayload).toString()).toBe(first.body);
+      expect(reads).toBe(1);
     } finally {
       await cached.close();
     }

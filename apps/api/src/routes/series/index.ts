@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   errorResponses,
@@ -11,6 +10,7 @@ import {
   seriesQuery,
 } from '../../schemas';
 import { ViewCache } from '../../services/cache';
+import { EncodedBody } from '../../util/encoded-body';
 import { cacheFor, licenceLinks } from '../../util/http';
 
 /** Series answers kept (serialised, with their ETag): a year of hours is ~1.7 MB. */
@@ -54,19 +54,15 @@ export const seriesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const key = JSON.stringify([req.params.stationId, q.metric, q.interval, q.from, q.to, q.qc]);
       const hit = await bodies.get(key, async () => {
         const body = await series.series(req.params.stationId, q);
-        // Bytes, not a string: nothing is encoded again per request (a year of hours is ~1.8 MB).
-        const json = Buffer.from(String(reply.serialize(body)));
-        const etag = `W/"${createHash('sha1').update(json).digest('base64')}"`;
-        return { json, etag, to: Date.parse(body.meta.to) };
+        // Bytes, not a string: nothing is encoded again per request (a year of hours is ~1.8 MB),
+        // and its brotli/gzip encodings are made once (encoded-body.ts).
+        return { body: new EncodedBody(Buffer.from(String(reply.serialize(body)))), to: Date.parse(body.meta.to) };
       });
       cacheFor(reply, series.settled(hit.to) ? 3600 : 60);
       licenceLinks(reply, city.licence);
       // Bytes with a JSON content type are sent as they are (no second serialisation); @fastify/etag
-      // keeps the ETag set here and answers If-None-Match with 304.
-      return reply
-        .header('etag', hit.etag)
-        .type('application/json; charset=utf-8')
-        .send(hit.json as never); // the typed send wants the object; these are its bytes
+      // keeps the ETag set here.
+      return hit.body.send(req, reply);
     },
   );
 

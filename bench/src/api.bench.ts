@@ -276,7 +276,8 @@ async function startServer(
   const proc = ManagedProcess.spawn({
     name,
     command: process.execPath,
-    args: [bundleFile],
+    // BENCH_SUT_NODE_ARGS="--cpu-prof --cpu-prof-dir=<dir>" profiles the servers (as bench:ingest).
+    args: [...(process.env.BENCH_SUT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), bundleFile],
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', LOG_LEVEL: 'warn', API_PORT: String(port), ...env },
   });

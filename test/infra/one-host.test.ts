@@ -196,12 +196,13 @@ describe('one host with containers: infra/compose, infra/caddy, infra/docker', (
       );
     try {
       const p = String(port);
-      for (const env of [
+      const cases: Record<string, string>[] = [
         { CNX_APP: 'gateway', GATEWAY_HTTP_PORT: p },
         { CNX_APP: 'api', API_PORT: p },
         { CNX_APP: 'alerts', ALERTS_HTTP_PORT: p },
         { CNX_APP: 'dashboard', PORT: p },
-      ]) {
+      ];
+      for (const env of cases) {
         expect(await check(env), env.CNX_APP).toBe(0);
       }
       status = 503;

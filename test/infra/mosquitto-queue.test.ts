@@ -73,5 +73,7 @@ describe('past max_queued_messages, on a real Mosquitto with the shipped file', 
     await gateway.waitFor((m) => m.payload === 'marker');
     const queued = gateway.received.map((m) => m.payload).filter((p) => p !== 'marker');
     expect(queued).toEqual(Array.from({ length: TEST_LIMIT }, (_, i) => `reading ${i}`));
+    // What the operator sees (log_type notice, docs/operations.md "spool growing / full").
+    expect(env.broker.output()).toContain('Outgoing messages are being dropped for client cnx-gateway');
   });
 });

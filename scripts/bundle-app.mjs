@@ -10,10 +10,10 @@
 //                            and what they load at run time, copied from the installed tree
 //   root/cities, root/packages/device-models/maps
 //                            the data files the code finds relative to its own source file
-// Start it with `node dist/main.mjs` (the app's `npm start`); the folder can be copied anywhere
-// (the Dockerfiles copy it alone into the runtime image). The dashboard's dist/ is adapter-node's
-// build/ (index.js) plus the packages its server imports (cookie, d3-geo, ...) and cities/, which it
-// finds above its working directory.
+// Start it with `node dist/main.mjs` (the app's `npm start`) or `node .` inside it (dist/package.json
+// names the entry); the folder can be copied anywhere (infra/docker/Dockerfile copies it alone into
+// the runtime image). The dashboard's dist/ is adapter-node's build/ (index.js) plus the packages
+// its server imports (cookie, d3-geo, ...) and cities/, which it finds above its working directory.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
@@ -158,8 +158,10 @@ const imported = app === 'dashboard' ? packageDashboard() : await bundleNodeApp(
 // The dashboard's server imports are its package.json dependencies that Vite left external.
 for (const spec of imported)
   copyPackage(packageName(spec), appDir, app !== 'dashboard' && !isNative(packageName(spec)));
+// "main" is the entry, so `node .` in dist/ starts any app (the image's CMD, infra/docker/Dockerfile).
+const main = app === 'dashboard' ? 'index.js' : 'main.mjs';
 writeFileSync(
   path.join(dist, 'package.json'),
-  `${JSON.stringify({ name: `cnx-${app}-bundle`, private: true, type: 'module', dependencies: Object.fromEntries(copied) }, null, 2)}\n`,
+  `${JSON.stringify({ name: `cnx-${app}-bundle`, private: true, type: 'module', main, dependencies: Object.fromEntries(copied) }, null, 2)}\n`,
 );
 console.log(`[bundle] apps/${app}/dist; node_modules: ${[...copied.keys()].join(', ') || 'none'}`);

@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { filters, topics } from '@cnx/protocol';
-import { type MosquittoHandle, makeTempDir, removeDir, requireBinary, startMosquitto } from '@cnx/testkit';
+import { type MosquittoHandle, makeTempDir, removeDir, startMosquitto } from '@cnx/testkit';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { infraMosquittoDir, password, type Recorder, recordMessages, writeBrokerAccounts } from '../src/broker-probe';
 
 /**
  * The shipped broker ACL (infra/mosquitto/acl), read verbatim, enforced by a real Mosquitto 2.x with
@@ -27,17 +26,12 @@ const DEVICE_B = 'cm-air-oldcity-02-pms';
 const _STATION_A = 'cm-air-oldcity-01';
 const USERS = [DEVICE_A, DEVICE_B, 'cnx-gateway', 'cnx-api', 'cnx-ops'] as const;
 type User = (typeof USERS)[number];
-const password = (user: string) => `pw-${user}-${user.length}`;
-
-const infraDir = fileURLToPath(new URL('../../infra/mosquitto/', import.meta.url));
-/** Wait for a message that must arrive (generous: a slow CI machine is not a failure). */
-const ARRIVAL_TIMEOUT_MS = 10_000;
 /** Where no later allowed message can prove non-delivery: how long a routed message would have had. */
 const NON_DELIVERY_WAIT_MS = 500;
 
 /** The authentication lines of the shipped mosquitto.conf, so this test also proves those settings. */
 function shippedAuthSettings(): string[] {
-  const conf = readFileSync(join(infraDir, 'mosquitto.conf'), 'utf8');
+  const conf = readFileSync(join(infraMosquittoDir, 'mosquitto.conf'), 'utf8');
   const wanted = ['per_listener_settings', 'allow_anonymous', 'use_username_as_clientid'];
   // use_username_as_clientid is written once per listener: keep one of each line.
   const lines = [...new Set(conf.split('\n').filter((l) => wanted.some((k) => l.startsWith(`${k} `))))];
@@ -47,21 +41,6 @@ function shippedAuthSettings(): string[] {
   return lines;
 }
 
-interface Received {
-  topic: string;
-  payload: string;
-  /** Delivered from the broker's retained store (on subscribe), not live. */
-  retain: boolean;
-}
-
-/** A connected client that records every message it receives. */
-interface Probe {
-  client: MqttClient;
-  received: Received[];
-  /** Resolves with the first received message matching `pred` (already received or future). */
-  waitFor(pred: (m: Received) => boolean): Promise<Received>;
-}
-
 describe('broker ACL (infra/mosquitto/acl on a real Mosquitto)', () => {
   let broker: MosquittoHandle;
   let dir: string;
@@ -69,12 +48,7 @@ describe('broker ACL (infra/mosquitto/acl on a real Mosquitto)', () => {
 
   beforeAll(async () => {
     dir = await makeTempDir('cnx-acl-');
-    const passwd = requireBinary('mosquitto_passwd', 'mosquitto');
-    const passwordFile = join(dir, 'passwd');
-    writeFileSync(passwordFile, '', { mode: 0o600 });
-    for (const user of USERS) execFileSync(passwd, ['-b', passwordFile, user, password(user)]);
-    const aclFile = join(dir, 'acl');
-    writeFileSync(aclFile, readFileSync(join(infraDir, 'acl')), { mode: 0o600 });
+    const { passwordFile, aclFile } = writeBrokerAccounts(dir, USERS);
     // extraConfig is appended after the testkit's `listener` line, so the listener option
     // use_username_as_clientid applies to that listener; the global `allow_anonymous false` overrides
     // the testkit's `allow_anonymous true` (Mosquitto keeps the last occurrence; checked by hand on 2.0.11).
@@ -92,7 +66,7 @@ describe('broker ACL (infra/mosquitto/acl on a real Mosquitto)', () => {
     if (dir) await removeDir(dir);
   });
 
-  async function connect(user: User, opts: mqtt.IClientOptions = {}): Promise<Probe> {
+  async function connect(user: User, opts: mqtt.IClientOptions = {}): Promise<Recorder> {
     const client = await mqtt.connectAsync(broker.url, {
       username: user,
       password: password(user),
@@ -102,31 +76,7 @@ describe('broker ACL (infra/mosquitto/acl on a real Mosquitto)', () => {
       ...opts,
     });
     open.push(client);
-    const received: Received[] = [];
-    const waiters: Array<{ pred: (m: Received) => boolean; resolve: (m: Received) => void }> = [];
-    client.on('message', (topic, payload, packet) => {
-      const m = { topic, payload: payload.toString('utf8'), retain: packet.retain };
-      received.push(m);
-      for (const w of waiters.filter((x) => x.pred(m))) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(m);
-      }
-    });
-    const waitFor = (pred: (m: Received) => boolean) => {
-      const seen = received.find(pred);
-      if (seen) return Promise.resolve(seen);
-      return new Promise<Received>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${user}: expected message not received`)), ARRIVAL_TIMEOUT_MS);
-        waiters.push({
-          pred,
-          resolve: (m) => {
-            clearTimeout(timer);
-            resolve(m);
-          },
-        });
-      });
-    };
-    return { client, received, waitFor };
+    return recordMessages(client, user);
   }
 
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -172,7 +122,7 @@ describe('broker ACL (infra/mosquitto/acl on a real Mosquitto)', () => {
     await device.client.publishAsync(topics.readings(CITY), '{"forged":true}', { qos: 1 });
     await device.client.publishAsync(topics.telemetry(CITY, DEVICE_A), '{"real":true}', { qos: 1 });
     await gateway.waitFor((m) => m.topic === topics.telemetry(CITY, DEVICE_A));
-    const live = (p: Probe) => p.received.filter((m) => !m.retain).map(({ topic, payload }) => ({ topic, payload }));
+    const live = (p: Recorder) => p.received.filter((m) => !m.retain).map(({ topic, payload }) => ({ topic, payload }));
     expect(live(gateway)).toEqual([{ topic: topics.telemetry(CITY, DEVICE_A), payload: '{"real":true}' }]);
 
     // The bus: only the gateway user may publish readings. A sentinel from the gateway proves the

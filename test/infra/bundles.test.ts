@@ -1,10 +1,11 @@
 // The production bundles (scripts/bundle-app.mjs, `npm run build -w @cnx/<app>`) are what the
-// Dockerfiles and systemd units run. This builds each, copies its dist/ folder alone to a temp
-// directory (as the images do: no sources, no repository node_modules), starts it with `node
-// main.mjs` on loopback against a real Mosquitto and a real InfluxDB 1.x, and waits for /health;
-// then SIGTERM must end it with exit code 0 (what Docker, systemd and Kubernetes send). The
-// dashboard (vite build + `npm run bundle`) has no /health yet: its overview page must render 200
-// from the API bundle.
+// image (infra/docker/Dockerfile) and the systemd units run. This builds each, copies its dist/
+// folder alone to a temp directory (as the image does: no sources, no repository node_modules),
+// starts it with `node .` (the image's command: dist/package.json names the entry) on loopback
+// against a real Mosquitto and a real InfluxDB 1.x, and waits for /health; the image's healthcheck
+// script must then pass; SIGTERM must end it with exit code 0 (what Docker, systemd and Kubernetes
+// send). The dashboard (vite build + `npm run bundle`) has no /health: its overview page must
+// render 200 from the API bundle.
 import { execFile } from 'node:child_process';
 import { cpSync } from 'node:fs';
 import path from 'node:path';
@@ -59,23 +60,27 @@ describe('production bundles start from a copied dist/ folder against real servi
     app: string,
     env: Record<string, string>,
     ready: () => Promise<boolean>,
-    entry = 'main.mjs',
   ): Promise<ManagedProcess> {
     // The same freshness check the dashboard e2e suites use: vite build only when build/ is stale.
     if (app === 'dashboard') ensureDashboardBuild();
     await run(process.execPath, [path.join(repoRoot, 'scripts/bundle-app.mjs'), app], { cwd: repoRoot });
     const dir = path.join(work, app);
     cpSync(path.join(repoRoot, 'apps', app, 'dist'), dir, { recursive: true });
+    const baseEnv = { PATH: process.env.PATH ?? '/usr/bin', LOG_LEVEL: 'warn', CNX_DATA_DIR: path.join(work, 'data') };
     const proc = ManagedProcess.spawn({
       name: app,
       command: process.execPath,
-      args: [entry],
+      args: ['.'],
       cwd: dir,
       // Only what a unit file or compose service would set: no inherited CNX_* or tsx loader.
-      env: { PATH: process.env.PATH ?? '/usr/bin', LOG_LEVEL: 'warn', CNX_DATA_DIR: path.join(work, 'data'), ...env },
+      env: { ...baseEnv, ...env },
     });
     running.push(proc);
     await proc.waitUntilReady(ready, { timeoutMs: 60_000, what: `the ${app} bundle to answer` });
+    // What Docker runs to call the container healthy (rejects on a non-zero exit).
+    await run(process.execPath, [path.join(repoRoot, 'infra/docker/healthcheck.mjs')], {
+      env: { ...baseEnv, ...env, CNX_APP: app },
+    });
     return proc;
   }
 
@@ -100,7 +105,6 @@ describe('production bundles start from a copied dist/ folder against real servi
         'dashboard',
         { HOST: '127.0.0.1', PORT: String(web), DASHBOARD_API_URL: `http://127.0.0.1:${api}` },
         async () => (await fetch(`http://127.0.0.1:${web}/`).catch(() => undefined))?.status === 200,
-        'index.js',
       ),
     ];
     // The gateway found its city pack and the store through the bundle's own copies.

@@ -1,17 +1,19 @@
 // Static validation of the one-host deployment artefacts, with the real tools (no Docker engine or
 // systemd runs here): `docker-compose config` (Debian docker-compose 1.29: the Compose file schema,
 // interpolation, env files, secrets) on a copy of infra/compose with the example .env and secrets;
-// yamllint; `caddy validate` on infra/caddy/Caddyfile; every Dockerfile parsed and linted by
-// dockerfile-utils (the Docker language server's validator); `systemd-analyze verify` on every unit
+// yamllint; `caddy validate` on infra/caddy/Caddyfile; the apps' one Dockerfile (infra/docker)
+// parsed and linted by dockerfile-utils (the Docker language server's validator), its healthcheck
+// script run against a local HTTP server; `systemd-analyze verify` on every unit
 // in infra/systemd. Each tool missing is a failure naming the package (scripts/system-deps.sh).
 import { execFile } from 'node:child_process';
-import { cpSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadApiConfig } from '@cnx/api';
 import { loadGatewayConfig } from '@cnx/gateway';
-import { makeTempDir, removeDir, requireBinary } from '@cnx/testkit';
+import { freePort, makeTempDir, removeDir, requireBinary } from '@cnx/testkit';
 import { validate as lintDockerfile } from 'dockerfile-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -39,7 +41,7 @@ async function tool(bin: string, args: string[], opts: { cwd?: string; env?: Nod
 
 interface ComposeService {
   image?: string;
-  build?: { dockerfile: string };
+  build?: { dockerfile: string; args?: Record<string, string> };
   environment?: Record<string, string>;
   healthcheck?: { test: string[] };
   restart?: string;
@@ -49,7 +51,7 @@ interface ComposeService {
   ports?: unknown[];
 }
 
-describe('one host with containers: infra/compose, infra/caddy, the Dockerfiles', () => {
+describe('one host with containers: infra/compose, infra/caddy, infra/docker', () => {
   let work: string;
   let resolved: { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
   /** One resolved service; a missing one fails the test that asks. */
@@ -161,16 +163,53 @@ describe('one host with containers: infra/compose, infra/caddy, the Dockerfiles'
     expect(host.stdout + host.stderr).toContain('Valid configuration');
   });
 
-  it('each app has a Dockerfile that parses and lints clean, multi-stage, non-root, starting the bundle', () => {
+  it('one Dockerfile for the four apps parses and lints clean, multi-stage, non-root, starting the bundle', () => {
+    const file = path.join(repoRoot, 'infra/docker/Dockerfile');
+    const text = readFileSync(file, 'utf8');
+    const problems = lintDockerfile(text).map((d) => `${file}:${d.range.start.line + 1}: ${d.message}`);
+    expect(problems).toEqual([]);
+    expect(text.match(/^FROM /gm)?.length, 'multi-stage').toBe(2);
+    expect(text.match(/^ARG APP$/gm)?.length, 'APP in both stages').toBe(2);
+    expect(text, 'runtime stage runs as the node user').toMatch(/^USER node$/m);
+    // `node .` starts dist/package.json's "main" (bundles.test.ts starts each bundle that way).
+    expect(text).toMatch(/^CMD \["node", "\."\]$/m);
+    expect(text).toMatch(/^ {2}CMD \["node", "\/usr\/local\/lib\/cnx\/healthcheck\.mjs"\]$/m);
     for (const app of ['gateway', 'api', 'alerts', 'dashboard']) {
-      const file = path.join(repoRoot, 'apps', app, 'Dockerfile');
-      const text = readFileSync(file, 'utf8');
-      const problems = lintDockerfile(text).map((d) => `${file}:${d.range.start.line + 1}: ${d.message}`);
-      expect(problems, app).toEqual([]);
-      expect(text.match(/^FROM /gm)?.length, `${app}: multi-stage`).toBe(2);
-      expect(text, `${app}: runtime stage runs as the node user`).toMatch(/^USER node$/m);
-      expect(text).toMatch(app === 'dashboard' ? /^CMD \["node", "index\.js"\]$/m : /^CMD \["node", "main\.mjs"\]$/m);
-      expect(service(app).build?.dockerfile).toBe(`apps/${app}/Dockerfile`);
+      expect(service(app).build, app).toMatchObject({ dockerfile: 'infra/docker/Dockerfile', args: { APP: app } });
+      expect(existsSync(path.join(repoRoot, 'apps', app, 'Dockerfile')), `apps/${app}/Dockerfile is gone`).toBe(false);
+    }
+  });
+
+  it("the image's healthcheck exits 0 only when the app's /readyz on its own port answers 2xx", async () => {
+    const script = path.join(repoRoot, 'infra/docker/healthcheck.mjs');
+    let status = 200;
+    const server = createServer((req, res) => {
+      res.statusCode = req.url === '/readyz' ? status : 404;
+      res.end();
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    const check = (env: Record<string, string>) =>
+      run(process.execPath, [script], { env: { PATH: process.env.PATH ?? '/usr/bin', ...env } }).then(
+        () => 0,
+        (e: { code?: number }) => e.code,
+      );
+    try {
+      const p = String(port);
+      const cases: Record<string, string>[] = [
+        { CNX_APP: 'gateway', GATEWAY_HTTP_PORT: p },
+        { CNX_APP: 'api', API_PORT: p },
+        { CNX_APP: 'alerts', ALERTS_HTTP_PORT: p },
+        { CNX_APP: 'dashboard', PORT: p },
+      ];
+      for (const env of cases) {
+        expect(await check(env), env.CNX_APP).toBe(0);
+      }
+      status = 503;
+      expect(await check({ CNX_APP: 'api', API_PORT: p })).toBe(1);
+      expect(await check({ CNX_APP: 'nope', API_PORT: p })).toBe(1);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });

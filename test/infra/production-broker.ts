@@ -1,18 +1,18 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   freePort,
   type MosquittoHandle,
   makeTempDir,
   makeTestCertificates,
   removeDir,
-  requireBinary,
   startMosquitto,
   type TestCertificates,
 } from '@cnx/testkit';
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
+import { infraMosquittoDir, password, type Recorder, recordMessages, writeBrokerAccounts } from '../src/broker-probe';
+
+export { infraMosquittoDir as infraDir } from '../src/broker-probe';
 
 /**
  * The shipped production broker (infra/mosquitto: mosquitto.conf, acl) on a real Mosquitto, for
@@ -20,11 +20,6 @@ import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 
  * paths, ports and log destination rewritten: every rewritten line must exist verbatim in the
  * shipped file, so a change there fails here instead of being tested around.
  */
-export const infraDir = fileURLToPath(new URL('../../infra/mosquitto/', import.meta.url));
-export const password = (user: string): string => `pw-${user}-${user.length}`;
-/** A message that must arrive: generous, a slow shared machine is not a failure. */
-const ARRIVAL_TIMEOUT_MS = 10_000;
-
 export interface ProductionBroker {
   broker: MosquittoHandle;
   /** Loopback listener of the apps: `mqtt://127.0.0.1:<port>`. */
@@ -49,16 +44,18 @@ function replaceLines(text: string, replacements: Record<string, string>): strin
   return lines.join('\n');
 }
 
-export async function startProductionBroker(users: readonly string[]): Promise<ProductionBroker> {
+/**
+ * Starts it with accounts for `users`. `overrides` replaces further whole lines of the shipped file
+ * (a test that needs a smaller limit), under the same rule: each line must be there verbatim.
+ */
+export async function startProductionBroker(
+  users: readonly string[],
+  overrides: Record<string, string> = {},
+): Promise<ProductionBroker> {
   const dir = await makeTempDir('cnx-prod-broker-');
   const certs = makeTestCertificates(dir);
-  const passwordFile = join(dir, 'passwd');
-  writeFileSync(passwordFile, '', { mode: 0o600 });
-  const passwd = requireBinary('mosquitto_passwd', 'mosquitto');
-  for (const user of users) execFileSync(passwd, ['-b', passwordFile, user, password(user)]);
-  const aclFile = join(dir, 'acl');
-  writeFileSync(aclFile, readFileSync(join(infraDir, 'acl')), { mode: 0o600 });
-  const shipped = readFileSync(join(infraDir, 'mosquitto.conf'), 'utf8');
+  const { passwordFile, aclFile } = writeBrokerAccounts(dir, users);
+  const shipped = readFileSync(join(infraMosquittoDir, 'mosquitto.conf'), 'utf8');
   const tlsPort = await freePort();
   const broker = await startMosquitto({
     config: ({ port, dataDir }) =>
@@ -72,6 +69,7 @@ export async function startProductionBroker(users: readonly string[]): Promise<P
         'certfile /etc/mosquitto/certs/server.crt': `certfile ${certs.serverCert}`,
         'keyfile /etc/mosquitto/certs/server.key': `keyfile ${certs.serverKey}`,
         'cafile /etc/mosquitto/certs/ca.crt': `cafile ${certs.caFile}`,
+        ...overrides,
       })}\n${process.getuid?.() === 0 ? 'user root\n' : ''}`,
   });
   return {
@@ -89,49 +87,10 @@ export async function startProductionBroker(users: readonly string[]): Promise<P
   };
 }
 
-export interface Received {
-  topic: string;
-  payload: string;
-  retain: boolean;
-}
-
-/** A connected client that records every message it receives. */
-export interface Probe {
-  client: MqttClient;
-  /** The broker's CONNACK (sessionPresent: the client was handed an existing session). */
+/** A connected client that records every message it receives, with the broker's CONNACK. */
+export interface Probe extends Recorder {
+  /** sessionPresent: the client was handed an existing session. */
   connack: IConnackPacket;
-  received: Received[];
-  /** Resolves with the first message matching `pred`, already received or future. */
-  waitFor(pred: (m: Received) => boolean): Promise<Received>;
-}
-
-/** Records from the start: a persistent session's queued messages arrive right behind the CONNACK. */
-function probe(client: MqttClient, name: string): Omit<Probe, 'connack'> {
-  const received: Received[] = [];
-  const waiters: Array<{ pred: (m: Received) => boolean; resolve: (m: Received) => void }> = [];
-  client.on('message', (topic, payload, packet) => {
-    const m = { topic, payload: payload.toString('utf8'), retain: packet.retain };
-    received.push(m);
-    for (const w of waiters.filter((x) => x.pred(m))) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(m);
-    }
-  });
-  const waitFor = (pred: (m: Received) => boolean) => {
-    const seen = received.find(pred);
-    if (seen) return Promise.resolve(seen);
-    return new Promise<Received>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name}: expected message not received`)), ARRIVAL_TIMEOUT_MS);
-      waiters.push({
-        pred,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-      });
-    });
-  };
-  return { client, received, waitFor };
 }
 
 /** Connects and resolves with the CONNACK, or rejects with the connection's error (CONNACK 5: code 5). */
@@ -160,12 +119,12 @@ export class Clients {
   /** `user` with its password on the apps' loopback listener (or `url`), MQTT 3.1.1, no reconnects. */
   async connect(user: string, opts: IClientOptions & { url?: string } = {}): Promise<Probe> {
     const { url, ...rest } = opts;
-    let recorder: Omit<Probe, 'connack'> | undefined;
+    let recorder: Recorder | undefined;
     const { client, connack } = await connectWithConnack(
       url ?? this.env().appsUrl,
       { username: user, password: password(user), clientId: user, protocolVersion: 4, reconnectPeriod: 0, ...rest },
       (c) => {
-        recorder = probe(c, user);
+        recorder = recordMessages(c, user);
       },
     );
     this.open.push(client);

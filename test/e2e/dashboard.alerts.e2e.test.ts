@@ -6,77 +6,37 @@
  * dashboard ("near me" with a fake geolocation, email), confirms from the mail, manages and
  * unsubscribes from the alert mail; a public alert banner appears on open pages without a reload.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createClient } from '@cnx/api-client';
 import { readingsBatchJson } from '@cnx/protocol';
 import mqtt from 'mqtt';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startSmtp, waitFor } from '../../apps/alerts/test/helpers';
-import { axeAudit, formatViolations } from './dashboard.measure';
-import { CITY, type DashboardStack, ensureDashboardBuild, repoRoot, startDashboardStack } from './dashboard.stack';
+import { SHOTS, useCivicBrowser } from './civic.stack';
+import { CITY } from './dashboard.stack';
 
-const SHOTS = path.join(repoRoot, 'test-results/screenshots');
 const STATION = 'cm-air-oldcity-01';
 const DISTRICT = 'old-city';
 const RESIDENT = 'resident@example.org';
 
 describe('alerts on the dashboard in a real browser', () => {
-  let stack: DashboardStack;
   let smtp: Awaited<ReturnType<typeof startSmtp>>;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const errors: string[] = [];
-
-  async function open(
-    url: string,
-    opts: { lang?: 'th' | 'en'; geolocation?: { latitude: number; longitude: number } } = {},
-  ): Promise<Page> {
-    const context = await browser.newContext({
-      viewport: { width: 1280, height: 900 },
-      ...(opts.geolocation ? { geolocation: opts.geolocation, permissions: ['geolocation'] } : {}),
-    });
-    contexts.push(context);
-    if (opts.lang) await context.addCookies([{ name: 'lang', value: opts.lang, url: stack.dashboardUrl }]);
-    const page = await context.newPage();
-    page.on('pageerror', (e) => errors.push(`${url}: ${e.message}`));
-    await page.goto(`${stack.dashboardUrl}${url}`, { waitUntil: 'load' });
-    return page;
-  }
+  const web = useCivicBrowser({
+    alerts: async () => {
+      smtp = await startSmtp();
+      // Readings replayed below are up to 3 hours old: they still step the rules (not the API stream).
+      return { ALERTS_SMTP_URL: smtp.url, ALERTS_LIVE_WINDOW_MIN: '600' };
+    },
+    cleanup: async () => {
+      await smtp?.close();
+    },
+  });
+  const { open, expectAccessible } = web;
   const mailsTo = (to: string) => smtp.mails.filter((m) => m.to === to);
-  /** axe-core: no serious or critical violation (as the other pages, dashboard.e2e.test.ts). */
-  const expectAccessible = async (page: Page, where: string) => {
-    const bad = (await axeAudit(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    expect(bad, formatViolations(where, bad)).toEqual([]);
-  };
-
-  beforeAll(async () => {
-    ensureDashboardBuild();
-    smtp = await startSmtp();
-    // Readings replayed below are up to 3 hours old: they still step the rules (not the API stream).
-    stack = await startDashboardStack({ alerts: { ALERTS_SMTP_URL: smtp.url, ALERTS_LIVE_WINDOW_MIN: '600' } });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-    mkdirSync(SHOTS, { recursive: true });
-  }, 300_000);
-
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close().catch(() => {});
-    const seen = errors.splice(0);
-    expect(seen, `script errors:\n${seen.join('\n')}`).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-    await smtp?.close();
-  });
 
   it('subscribe "near me" by email in Thai, confirm from the mail, manage the settings', async () => {
-    const api = createClient({ baseUrl: stack.apiUrl });
+    const api = createClient({ baseUrl: web.stack.apiUrl });
     const here = (await api.getStation(STATION)).location;
     const page = await open('/alerts/subscribe', { geolocation: { latitude: here.lat, longitude: here.lon } });
     expect(await page.textContent('h1')).toContain('รับการแจ้งเตือน');
@@ -94,9 +54,9 @@ describe('alerts on the dashboard in a real browser', () => {
 
     const mail = await waitFor(() => mailsTo(RESIDENT)[0], 'the confirmation mail', 30_000);
     expect(mail.subject).toBe('ยืนยันการรับการแจ้งเตือน / Confirm your alert subscription');
-    const link = new RegExp(`${stack.dashboardUrl}/alerts/confirm\\?token=[\\w-]+`).exec(mail.text)?.[0];
+    const link = new RegExp(`${web.stack.dashboardUrl}/alerts/confirm\\?token=[\\w-]+`).exec(mail.text)?.[0];
     expect(link, mail.text).toBeDefined();
-    const confirm = await open(link!.slice(stack.dashboardUrl.length));
+    const confirm = await open(link!.slice(web.stack.dashboardUrl.length));
     // Opening the link alone confirms nothing (mail scanners open links): the button does.
     expect(await confirm.getAttribute('[data-testid="confirm"]', 'data-state')).toBe('ready');
     await confirm.click('[data-testid="confirm-button"]');
@@ -122,7 +82,7 @@ describe('alerts on the dashboard in a real browser', () => {
     }
     // Smoke at the Old City station: 1 h clean, then 2 h in the orange band (PCD 2023: 37.6 µg/m³),
     // as normalised readings on the bus (the alerts service's input), ending a minute ago.
-    const bus = await mqtt.connectAsync(stack.broker.url, { clientId: 'e2e-alerts-smoke' });
+    const bus = await mqtt.connectAsync(web.stack.broker.url, { clientId: 'e2e-alerts-smoke' });
     const t0 = Date.now() - 60_000 - 35 * 300_000;
     const readings = Array.from({ length: 36 }, (_, i) => {
       const ts = t0 + i * 300_000;
@@ -162,17 +122,17 @@ describe('alerts on the dashboard in a real browser', () => {
       30_000,
     );
     expect(alert.headers).toContain('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
-    const unsub = new RegExp(`${stack.dashboardUrl}/alerts/unsubscribe\\?token=[\\w-]+`).exec(alert.text)?.[0];
+    const unsub = new RegExp(`${web.stack.dashboardUrl}/alerts/unsubscribe\\?token=[\\w-]+`).exec(alert.text)?.[0];
     expect(unsub, alert.text).toBeDefined();
-    const page = await open(unsub!.slice(stack.dashboardUrl.length));
+    const page = await open(unsub!.slice(web.stack.dashboardUrl.length));
     await page.waitForSelector('[data-testid="unsubscribe"][data-state="done"]');
     const token = new URL(unsub!).searchParams.get('token')!;
-    const gone = await fetch(`${stack.apiUrl}/v1/subscription`, { headers: { authorization: `Bearer ${token}` } });
+    const gone = await fetch(`${web.stack.apiUrl}/v1/subscription`, { headers: { authorization: `Bearer ${token}` } });
     expect(gone.status).toBe(404);
   }, 120_000);
 
   it("the manage page downloads everything held about the address, then erases it after a confirmation (Thailand's PDPA)", async () => {
-    const api = createClient({ baseUrl: stack.apiUrl });
+    const api = createClient({ baseUrl: web.stack.apiUrl });
     const who = 'pdpa@example.org';
     await api.createSubscription({ channel: 'email', address: who, district: DISTRICT, lang: 'en' });
     await api.createSubscription({ channel: 'email', address: who });
@@ -198,7 +158,9 @@ describe('alerts on the dashboard in a real browser', () => {
     await page.click('[data-testid="erase-yes"]');
     await page.waitForSelector('[data-testid="manage"][data-state="erased"]');
     for (const t of tokens) {
-      const res = await fetch(`${stack.apiUrl}/v1/subscription/data`, { headers: { authorization: `Bearer ${t}` } });
+      const res = await fetch(`${web.stack.apiUrl}/v1/subscription/data`, {
+        headers: { authorization: `Bearer ${t}` },
+      });
       expect(res.status).toBe(404);
     }
   }, 120_000);

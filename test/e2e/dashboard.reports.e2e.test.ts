@@ -8,87 +8,41 @@
  * reload (the stream's `event: report`), on a fresh one, in the legend's terms, and in the GeoJSON; its
  * published photo carries no metadata.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createClient } from '@cnx/api-client';
-import { makeTempDir, removeDir } from '@cnx/testkit';
 import exifReader from 'exif-reader';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { axeAudit, formatViolations } from './dashboard.measure';
-import { type DashboardStack, ensureDashboardBuild, repoRoot, startDashboardStack } from './dashboard.stack';
+import { describe, expect, it } from 'vitest';
+import { SHOTS, useCivicBrowser } from './civic.stack';
 
-const SHOTS = path.join(repoRoot, 'test-results/screenshots');
 const STATION = 'cm-air-oldcity-01';
 const STAFF_TOKEN = 'malee-staff-token-abcdefghijkl';
 
 describe('citizen reports on the dashboard in a real browser', () => {
-  let stack: DashboardStack;
-  let browser: Browser;
-  let dir: string;
-  const contexts: BrowserContext[] = [];
-  const errors: string[] = [];
-
-  async function open(
-    url: string,
-    opts: { lang?: 'th' | 'en'; geolocation?: { latitude: number; longitude: number } } = {},
-  ): Promise<Page> {
-    const context = await browser.newContext({
-      viewport: { width: 1280, height: 900 },
-      ...(opts.geolocation ? { geolocation: opts.geolocation, permissions: ['geolocation'] } : {}),
-    });
-    contexts.push(context);
-    if (opts.lang) await context.addCookies([{ name: 'lang', value: opts.lang, url: stack.dashboardUrl }]);
-    const page = await context.newPage();
-    page.on('pageerror', (e) => errors.push(`${url}: ${e.message}`));
-    await page.goto(`${stack.dashboardUrl}${url}`, { waitUntil: 'load' });
-    return page;
-  }
-  const expectAccessible = async (page: Page, where: string) => {
-    const bad = (await axeAudit(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    expect(bad, formatViolations(where, bad)).toEqual([]);
-  };
-
-  beforeAll(async () => {
-    ensureDashboardBuild();
-    dir = await makeTempDir('cnx-e2e-reports-');
-    const staffFile = path.join(dir, 'staff.json');
-    writeFileSync(
-      staffFile,
-      JSON.stringify([
-        {
-          id: 'malee',
-          name: 'Malee Srisuk',
-          token: STAFF_TOKEN,
-          tier: 0,
-          channel: 'webhook',
-          address: 'http://127.0.0.1:9/malee',
-        },
-      ]),
-    );
-    stack = await startDashboardStack({ alerts: { ALERTS_STAFF_FILE: staffFile } });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-    mkdirSync(SHOTS, { recursive: true });
-  }, 300_000);
-
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close().catch(() => {});
-    const seen = errors.splice(0);
-    expect(seen, `script errors:\n${seen.join('\n')}`).toEqual([]);
+  const web = useCivicBrowser({
+    alerts: async (dir) => {
+      const staffFile = path.join(dir, 'staff.json');
+      writeFileSync(
+        staffFile,
+        JSON.stringify([
+          {
+            id: 'malee',
+            name: 'Malee Srisuk',
+            token: STAFF_TOKEN,
+            tier: 0,
+            channel: 'webhook',
+            address: 'http://127.0.0.1:9/malee',
+          },
+        ]),
+      );
+      return { ALERTS_STAFF_FILE: staffFile };
+    },
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-    if (dir) await removeDir(dir);
-  });
+  const { open, expectAccessible } = web;
 
   it('report with my location and a photo, approve as staff, see it on the map and in the GeoJSON', async () => {
-    const api = createClient({ baseUrl: stack.apiUrl });
+    const api = createClient({ baseUrl: web.stack.apiUrl });
     const here = (await api.getStation(STATION)).location;
     // A phone photo: JPEG with the camera's position in its EXIF.
     const photo = await sharp({ create: { width: 2000, height: 1500, channels: 3, background: '#7a7a86' } })

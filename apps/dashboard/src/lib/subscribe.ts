@@ -1,35 +1,9 @@
 /**
- * Browser helpers of the subscription pages (issue 12): the nearest station to a position ("near me")
- * and a Web Push subscription of this browser (service worker + PushManager, VAPID key from the API).
+ * Browser helpers of the subscription pages (issue 12): the browser's position (for "near me", with
+ * `nearest` of $lib/nearest) and a Web Push subscription of this browser (service worker + PushManager,
+ * VAPID key from the API).
  */
 import type { CnxApiClient } from '@cnx/api-client';
-
-export interface Located {
-  id: string;
-  location: { lat: number; lon: number };
-}
-
-/** Great-circle distance in km (haversine; the Earth's mean radius 6371.0088 km, IUGG). */
-export function distanceKm(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
-  const rad = Math.PI / 180;
-  const dLat = (b.lat - a.lat) * rad;
-  const dLon = (b.lon - a.lon) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * 6371.0088 * Math.asin(Math.min(1, Math.sqrt(h)));
-}
-
-/** The station closest to `here`, with its distance; undefined when there are none. */
-export function nearestStation<T extends Located>(
-  stations: readonly T[],
-  here: { lat: number; lon: number },
-): { station: T; km: number } | undefined {
-  let best: { station: T; km: number } | undefined;
-  for (const s of stations) {
-    const km = distanceKm(here, s.location);
-    if (!best || km < best.km) best = { station: s, km };
-  }
-  return best;
-}
 
 /** The browser's position, or undefined when it is unavailable or refused. */
 export function currentPosition(timeoutMs = 10_000): Promise<{ lat: number; lon: number } | undefined> {

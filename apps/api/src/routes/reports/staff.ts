@@ -1,7 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { ApiError, staffUnauthorized } from '../../errors';
 import {
   errorResponses,
   NoQuery,
@@ -16,46 +14,20 @@ import {
   StaffReportList,
   StaffReportQuery,
 } from '../../schemas';
-
-const BEARER = /^Bearer [\x21-\x7e]{1,500}$/i;
+import { staffForwarding } from '../staff/forward';
 
 /**
  * Staff moderation of citizen reports (issue 12 item 3), authenticated as the staff alert routes are:
  * the staff member's own `Authorization: Bearer <token>` (ALERTS_STAFF_FILE) is forwarded, never
- * logged; the alerts service checks it and records every action under its owner in the report's audit
- * trail. For each report staff also see the sensor alerts and other reports near it.
+ * logged (staffForwarding, ../staff/forward.ts); the alerts service checks it and records every action
+ * under its owner in the report's audit trail. For each report staff also see the sensor alerts and
+ * other reports near it.
  */
 export const staffReportRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const alerts = app.cnx.alerts;
   const security = [{ staffToken: [] }];
   const tags = ['staff'];
-
-  app.addHook('onRequest', async (request) => {
-    if (!alerts)
-      throw new ApiError('alerts_unavailable', 'staff routes are disabled: API_ALERTS_URL is not set on this API');
-    const auth = request.headers.authorization;
-    if (!auth) throw staffUnauthorized('missing');
-    if (!BEARER.test(auth)) throw staffUnauthorized('not_bearer');
-  });
-  app.addHook('preValidation', async (request) => {
-    if (request.method === 'POST' && (request.body === undefined || request.body === null)) request.body = {};
-  });
-  app.addHook('onSend', async (_req, reply) => {
-    reply.header('cache-control', 'no-store');
-  });
-
-  const forward = async (request: FastifyRequest, method: 'GET' | 'POST', path: string) =>
-    (await alerts!.forward(
-      {
-        method,
-        path,
-        authorization: request.headers.authorization!,
-        body: method === 'POST' ? request.body : undefined,
-        requestId: request.id,
-        clientIp: request.ip,
-      },
-      request.log,
-    )) as never;
+  const staff = staffForwarding(app, app.cnx.alerts);
+  const forward = staff.json;
   const base = { tags, security, headers: StaffHeaders };
 
   app.get(
@@ -108,16 +80,7 @@ export const staffReportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const jpeg = await alerts!.forwardJpeg(
-        {
-          method: 'GET',
-          path: `/v1/staff/reports/${request.params.reportId}/photo`,
-          authorization: request.headers.authorization!,
-          requestId: request.id,
-          clientIp: request.ip,
-        },
-        request.log,
-      );
+      const jpeg = await staff.jpeg(request, `/v1/staff/reports/${request.params.reportId}/photo`);
       return reply
         .type('image/jpeg')
         .header('x-content-type-options', 'nosniff')

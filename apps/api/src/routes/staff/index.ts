@@ -1,6 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
-import { ApiError, staffUnauthorized } from '../../errors';
 import {
   AlertAction,
   AlertActionBody,
@@ -12,49 +10,19 @@ import {
   StaffAlertList,
   StaffHeaders,
 } from '../../schemas';
-
-const BEARER = /^Bearer [\x21-\x7e]{1,500}$/i;
+import { staffForwarding } from './forward';
 
 /**
  * Staff routes (issue 6): municipal on-call staff list, acknowledge and resolve alerts with their own
  * credential. The alerts service (apps/alerts, API_ALERTS_URL) owns alert state and the audit trail
- * and checks the credential; this plugin validates the request, forwards it with the staff member's
- * `Authorization` header (never logged), and answers with the alerts service's result in the API's
- * shapes and error catalogue. Without API_ALERTS_URL every staff route answers 503.
+ * and checks the credential; this plugin validates the request and forwards it with the staff
+ * member's `Authorization` header (staffForwarding, ./forward.ts), answering with the alerts service's
+ * result in the API's shapes and error catalogue. Without API_ALERTS_URL every staff route answers 503.
  */
 export const staffRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const alerts = app.cnx.alerts;
   const security = [{ staffToken: [] }];
   const tags = ['staff'];
-
-  // onRequest: refused before the body is read when the feature is off or no credential is given.
-  app.addHook('onRequest', async (request) => {
-    if (!alerts)
-      throw new ApiError('alerts_unavailable', 'staff routes are disabled: API_ALERTS_URL is not set on this API');
-    const auth = request.headers.authorization;
-    if (!auth) throw staffUnauthorized('missing');
-    if (!BEARER.test(auth)) throw staffUnauthorized('not_bearer');
-  });
-  // An action without a body (curl -X POST) is an action without a note.
-  app.addHook('preValidation', async (request) => {
-    if (request.body === undefined || request.body === null) request.body = {};
-  });
-  app.addHook('onSend', async (_req, reply) => {
-    reply.header('cache-control', 'no-store');
-  });
-
-  const forward = (request: FastifyRequest, method: 'GET' | 'POST', path: string) =>
-    alerts!.forward(
-      {
-        method,
-        path,
-        authorization: request.headers.authorization!,
-        body: method === 'POST' ? request.body : undefined,
-        requestId: request.id,
-        clientIp: request.ip,
-      },
-      request.log,
-    );
+  const forward = staffForwarding(app, app.cnx.alerts).json;
 
   app.get(
     '/staff/alerts',
@@ -69,7 +37,7 @@ export const staffRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ok(StaffAlertList, 'Active alerts'), ...errorResponses(401) },
       },
     },
-    async (request) => (await forward(request, 'GET', '/v1/staff/alerts')) as never,
+    async (request) => forward(request, 'GET', '/v1/staff/alerts'),
   );
 
   app.post(
@@ -88,7 +56,7 @@ export const staffRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ok(AlertAction, 'Acknowledged'), ...errorResponses(401, 404, 409) },
       },
     },
-    async (request) => (await forward(request, 'POST', `/v1/staff/alerts/${request.params.alertId}/ack`)) as never,
+    async (request) => forward(request, 'POST', `/v1/staff/alerts/${request.params.alertId}/ack`),
   );
 
   app.post(
@@ -106,7 +74,7 @@ export const staffRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ok(AlertAction, 'Resolved'), ...errorResponses(401, 404, 409) },
       },
     },
-    async (request) => (await forward(request, 'POST', `/v1/staff/alerts/${request.params.alertId}/resolve`)) as never,
+    async (request) => forward(request, 'POST', `/v1/staff/alerts/${request.params.alertId}/resolve`),
   );
 
   app.get(
@@ -123,6 +91,6 @@ export const staffRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ok(AlertAudit, 'Audit trail'), ...errorResponses(401, 404) },
       },
     },
-    async (request) => (await forward(request, 'GET', `/v1/staff/alerts/${request.params.alertId}/audit`)) as never,
+    async (request) => forward(request, 'GET', `/v1/staff/alerts/${request.params.alertId}/audit`),
   );
 };

@@ -87,6 +87,9 @@ export function useCivicBrowser(setup: {
       const page = await context.newPage();
       page.on('pageerror', (e) => errors.push(`${url}: ${e.message}`));
       await page.goto(`${started().dashboardUrl}${url}`, { waitUntil: 'load' });
+      // Hydrated (the root layout's onMount): forms and buttons answer; on a busy machine the load
+      // event can come well before.
+      await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 60_000 });
       return page;
     },
     async expectAccessible(page, where) {

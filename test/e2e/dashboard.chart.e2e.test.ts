@@ -101,6 +101,7 @@ describe('station trend chart in a real browser: time axis, reference lines, gap
     await context.addInitScript({ content: RECORD_TEXT });
     const page = await context.newPage();
     await page.goto(`${stack.dashboardUrl}${url}`, { waitUntil: 'load' });
+    await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 60_000 }); // interactive
     await page.locator('[data-testid="trend-chart"][data-ready="true"]').waitFor({ timeout: 15_000 });
     // The first paint of uPlot may come a frame after its constructor.
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));

@@ -56,6 +56,7 @@ describe('a second city (Lampang) as data alone, in a real browser', () => {
       if (m.type() === 'error') errors.push(`${url}: ${m.text()}`);
     });
     await page.goto(`${base}${url}`, { waitUntil: 'load' });
+    await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 60_000 }); // interactive
     return page;
   }
 

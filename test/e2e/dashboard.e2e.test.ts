@@ -69,6 +69,7 @@ describe('dashboard in a real browser over the whole stack', () => {
       if (m.type() === 'error') errors.push(`${url}: ${m.text()}`);
     });
     await page.goto(`${stack.dashboardUrl}${url}`, { waitUntil: 'load' });
+    await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 60_000 }); // interactive
     return page;
   }
 

@@ -7,6 +7,7 @@ import { type InfluxDBHandle, makeTempDir, removeDir, startInfluxDB } from '@cnx
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app';
+import type { ReadingWindow } from '../src/services/reading-window';
 import { chiangMai, logger, ManualLive, MIN, NOW, seedReadings, testConfig } from './helpers';
 
 /** A bus the test drives: readings as BusService hands them to the "now" view, and gaps. */
@@ -211,6 +212,53 @@ describe.each(['sqlite', 'influxdb'] as const)('the in-memory "now" view (%s)', 
       headers: { 'accept-encoding': 'br', 'if-none-match': String(plain.headers.etag) },
     });
     expect(notModified.statusCode).toBe(304);
+  });
+
+  it('computes the air view once per reading or clock hour, not at every tick, and answers as the store path does later in the hour', async () => {
+    let t = NOW; // 05:30:00: the hour ends in 30 minutes
+    const clock = () => t;
+    const live = new FeedLive();
+    // A cache TTL longer than the test's hour (the default 15 s would recompute every 15 s as well).
+    const config = testConfig({ API_CACHE_TTL_S: '3600' });
+    const app = buildApp({ config, pack, store: raw, logger, live, now: clock });
+    const store = buildApp({ config, pack, store: raw, logger, live: new ManualLive(), now: clock });
+    await Promise.all([app.ready(), store.ready()]);
+    try {
+      const window = app.cnx.now.source as ReadingWindow;
+      const aggregate = window.aggregate.bind(window);
+      let aggregates = 0;
+      window.aggregate = (q) => {
+        aggregates++;
+        return aggregate(q);
+      };
+      const latest = async () => (await app.inject({ url: '/v1/latest' })).body;
+      await latest();
+      const perView = aggregates;
+      expect(perView).toBeGreaterThan(0);
+      t = NOW + 1000;
+      await latest();
+      t = NOW + 29 * MIN;
+      const late = await latest();
+      expect(aggregates).toBe(perView); // same hour, no new reading: no recomputation
+      expect(late).toBe((await store.inject({ url: '/v1/latest' })).body);
+      t = NOW + 30 * MIN; // 06:00: a new hour
+      await latest();
+      expect(aggregates).toBe(2 * perView);
+      // A reading 5 s ahead of the clock: the view follows the second until the clock reaches it.
+      live.publish(reading(pack, AIR, t + 5000, 41.2));
+      await latest();
+      t += 1000;
+      await latest();
+      expect(aggregates).toBe(4 * perView);
+      t += 5000;
+      await latest();
+      t += 1000;
+      await latest();
+      expect(aggregates).toBe(5 * perView);
+    } finally {
+      await app.close();
+      await store.close();
+    }
   });
 
   it('reads a bus gap from the store, and is rebuilt from the store after a restart', async () => {

@@ -113,6 +113,8 @@ export class ReadingWindow implements NowSource {
   coverageFrom: number;
   /** Bumped on every change a reading makes: what the caches of views and bodies key on. */
   version = 0;
+  /** The newest reading's time ever put (a reading ahead of the clock makes it exceed "now"). */
+  maxTs = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly city: string,
@@ -151,6 +153,7 @@ export class ReadingWindow implements NowSource {
       else s.dirty = true;
     }
     this.version++;
+    if (r.ts > this.maxTs) this.maxTs = r.ts;
     return true;
   }
 

@@ -231,6 +231,14 @@ describe.each(['sqlite', 'influxdb'] as const)('the in-memory "now" view (%s)', 
         aggregates++;
         return aggregate(q);
       };
+      // Per station, inside the window: only stations whose readings changed are aggregated again.
+      const perStation = window as unknown as { aggregateStation: (...a: unknown[]) => unknown };
+      const aggregateStation = perStation.aggregateStation.bind(window);
+      const stationsDone: string[] = [];
+      perStation.aggregateStation = (id, ...rest) => {
+        stationsDone.push(id as string);
+        return aggregateStation(id, ...rest);
+      };
       const latest = async () => (await app.inject({ url: '/v1/latest' })).body;
       await latest();
       const perView = aggregates;
@@ -244,17 +252,23 @@ describe.each(['sqlite', 'influxdb'] as const)('the in-memory "now" view (%s)', 
       t = NOW + 30 * MIN; // 06:00: a new hour
       await latest();
       expect(aggregates).toBe(2 * perView);
+      // A reading recomputes the view, aggregating its own station again and no other.
+      stationsDone.length = 0;
+      live.publish(reading(pack, AIR, t - 1000, 40.1));
+      await latest();
+      expect(aggregates).toBe(3 * perView);
+      expect(new Set(stationsDone)).toEqual(new Set([AIR]));
       // A reading 5 s ahead of the clock: the view follows the second until the clock reaches it.
       live.publish(reading(pack, AIR, t + 5000, 41.2));
       await latest();
       t += 1000;
       await latest();
-      expect(aggregates).toBe(4 * perView);
+      expect(aggregates).toBe(5 * perView);
       t += 5000;
       await latest();
       t += 1000;
       await latest();
-      expect(aggregates).toBe(5 * perView);
+      expect(aggregates).toBe(6 * perView);
     } finally {
       await app.close();
       await store.close();

@@ -96,7 +96,16 @@ interface StationReadings {
   /** byKey's readings by (ts, device); rebuilt lazily after an out-of-order insert. */
   sorted: StoredReading[];
   dirty: boolean;
+  /** Bumped when this station's readings change (a reading put, readings pruned). */
+  version: number;
+  /** The newest reading's time. */
+  maxTs: number;
+  /** aggregate() answers for this station, by query, while its readings are unchanged (see there). */
+  aggregates: Map<string, { version: number; buckets: AggregateBucket[] }>;
 }
+
+/** Aggregate answers kept per station (the views ask three; more means arbitrary queries). */
+const MAX_AGGREGATES = 16;
 
 /**
  * Every reading of the city's stations from `coverageFrom` on, in memory, answering the queries
@@ -123,7 +132,15 @@ export class ReadingWindow implements NowSource {
     private readonly clock: () => number,
     coverageFrom: number,
   ) {
-    for (const id of stationIds) this.stations.set(id, { byKey: new Map(), sorted: [], dirty: false });
+    for (const id of stationIds)
+      this.stations.set(id, {
+        byKey: new Map(),
+        sorted: [],
+        dirty: false,
+        version: 0,
+        maxTs: Number.NEGATIVE_INFINITY,
+        aggregates: new Map(),
+      });
     this.coverageFrom = coverageFrom;
   }
 
@@ -153,7 +170,9 @@ export class ReadingWindow implements NowSource {
       else s.dirty = true;
     }
     this.version++;
+    s.version++;
     if (r.ts > this.maxTs) this.maxTs = r.ts;
+    if (r.ts > s.maxTs) s.maxTs = r.ts;
     return true;
   }
 
@@ -172,6 +191,7 @@ export class ReadingWindow implements NowSource {
         for (const f of this.before.values()) if (passes(r, f.qc)) f.by.set(stationId, r);
       }
       s.sorted = rows.slice(cut);
+      s.version++;
     }
     this.coverageFrom = from;
   }
@@ -233,49 +253,73 @@ export class ReadingWindow implements NowSource {
     return out;
   }
 
+  /**
+   * Buckets per station as the store computes them. A station's answer is kept while its readings
+   * are unchanged and all of them fall before `to`: the "now" views ask the same hours again with
+   * a later `to` each time another station's reading arrives, and only that station is recomputed.
+   */
   async aggregate(q: AggregateQuery): Promise<AggregateBucket[]> {
     const b = q.bucketMs;
     const off = (((q.offsetMs ?? 0) % b) + b) % b;
     const qc: QcFilter = { mode: 'include', ...q.qc, metric: q.qc?.metric ?? q.metric };
+    const key = [q.metric, q.corrected ?? false, filterKey(qc), b, off, q.from, q.deviceIds?.join(',') ?? ''].join('|');
+    const out: AggregateBucket[] = [];
+    for (const id of this.ids(q.stationIds)) {
+      const s = this.stations.get(id)!;
+      const whole = q.to > s.maxTs; // every reading of the station from q.from on is in range
+      const kept = whole ? s.aggregates.get(key) : undefined;
+      if (kept && kept.version === s.version) {
+        out.push(...kept.buckets);
+        continue;
+      }
+      const buckets = this.aggregateStation(id, q, qc, b, off);
+      if (whole) {
+        if (s.aggregates.size >= MAX_AGGREGATES) s.aggregates.clear();
+        s.aggregates.set(key, { version: s.version, buckets });
+      }
+      out.push(...buckets);
+    }
+    return out;
+  }
+
+  private aggregateStation(id: string, q: AggregateQuery, qc: QcFilter, b: number, off: number): AggregateBucket[] {
     const value = (r: StoredReading): number | undefined =>
       q.corrected ? r.corrections.find((c) => c.metric === q.metric)?.value : r.values[q.metric];
     const out: AggregateBucket[] = [];
-    for (const id of this.ids(q.stationIds)) {
-      let cur: (AggregateBucket & { sum: Sum }) | undefined;
-      const close = () => {
-        if (cur && cur.count > 0) {
-          const { sum, ...bucket } = cur;
-          out.push({ ...bucket, mean: sum.total() / cur.count });
-        }
-      };
-      for (const r of this.range(id, q.from, q.to)) {
-        const v = value(r);
-        if (v === undefined || !device(r, q.deviceIds)) continue;
-        const start = Math.trunc((r.ts - off) / b) * b + off;
-        if (cur?.start !== start) {
-          close();
-          const sum = new Sum(this.summation);
-          cur = {
-            city: this.city,
-            stationId: id,
-            start,
-            mean: 0,
-            min: Infinity,
-            max: -Infinity,
-            count: 0,
-            flagged: 0,
-            sum,
-          };
-        }
-        if (isFlagged(r, qc)) cur.flagged++;
-        if (!passes(r, qc)) continue;
-        cur.sum.add(v);
-        cur.count++;
-        cur.min = Math.min(cur.min, v);
-        cur.max = Math.max(cur.max, v);
+    let cur: (AggregateBucket & { sum: Sum }) | undefined;
+    const close = () => {
+      if (cur && cur.count > 0) {
+        const { sum, ...bucket } = cur;
+        out.push({ ...bucket, mean: sum.total() / cur.count });
       }
-      close();
+    };
+    for (const r of this.range(id, q.from, q.to)) {
+      const v = value(r);
+      if (v === undefined || !device(r, q.deviceIds)) continue;
+      const start = Math.trunc((r.ts - off) / b) * b + off;
+      if (cur?.start !== start) {
+        close();
+        const sum = new Sum(this.summation);
+        cur = {
+          city: this.city,
+          stationId: id,
+          start,
+          mean: 0,
+          min: Infinity,
+          max: -Infinity,
+          count: 0,
+          flagged: 0,
+          sum,
+        };
+      }
+      if (isFlagged(r, qc)) cur.flagged++;
+      if (!passes(r, qc)) continue;
+      cur.sum.add(v);
+      cur.count++;
+      cur.min = Math.min(cur.min, v);
+      cur.max = Math.max(cur.max, v);
     }
+    close();
     return out;
   }
 

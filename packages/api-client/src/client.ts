@@ -206,22 +206,15 @@ export class CnxApiClient implements OperationMethods {
    * `response.body` (a ReadableStream) or `await response.text()`. Errors throw before the body.
    */
   exportReadings(query: ExportQuery, options?: RequestOptions): Promise<Response> {
-    const accept = {
-      csv: 'text/csv',
-      json: 'application/json',
-      ndjson: 'application/x-ndjson',
-      geojson: 'application/geo+json',
-    }[query.format ?? 'csv'];
-    return this.ok('exportReadings', { query }, options, accept);
+    return this.ok('exportReadings', { query }, options, EXPORT_ACCEPT[query.format ?? 'csv']);
   }
 
   /**
-   * Hourly or daily aggregates over long ranges from the stored rollups (json by default, or ndjson),
-   * as the streamed Response.
+   * Hourly or daily aggregates over long ranges from the stored rollups (json by default, ndjson or
+   * csv), as the streamed Response.
    */
   exportRollups(query: RollupExportQuery, options?: RequestOptions): Promise<Response> {
-    const accept = { json: 'application/json', ndjson: 'application/x-ndjson' }[query.format ?? 'json'];
-    return this.ok('exportRollups', { query }, options, accept);
+    return this.ok('exportRollups', { query }, options, EXPORT_ACCEPT[query.format ?? 'json']);
   }
 
   /** The URL of an export, for a download link (`<a href download>`) or pandas.read_csv. */
@@ -531,3 +524,11 @@ export async function allPages<
   }
   return { ...first, meta: { ...first.meta, count: data.length }, data } as L;
 }
+
+/** The media type asked for each export format (the readings and the rollup export). */
+const EXPORT_ACCEPT = {
+  csv: 'text/csv',
+  json: 'application/json',
+  ndjson: 'application/x-ndjson',
+  geojson: 'application/geo+json',
+} as const;

@@ -148,6 +148,14 @@ describe('exports', () => {
     expect((await res.text()).trimEnd().split('\r\n')).toHaveLength(1 + 24);
   });
 
+  it('exportRollups as CSV asks for text/csv and gets the header first', async () => {
+    const res = await client.exportRollups({ ...range(), interval: '1h', format: 'csv', metrics: 'pm25' });
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(res.headers.get('x-data-licence')).toBe('CC-BY-4.0');
+    const header = 'start,end,station,pm25_mean_ugm3,pm25_min_ugm3,pm25_max_ugm3,pm25_count,pm25_flagged,';
+    expect((await res.text()).startsWith(header)).toBe(true);
+  });
+
   it('a bad export throws before any body', async () => {
     const err = await apiError(client.exportReadings({ from: '2025-03-02', to: '2025-03-01' }));
     expect(err.status).toBe(400);

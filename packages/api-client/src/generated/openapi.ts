@@ -282,8 +282,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Download hourly or daily aggregates over long ranges as JSON or NDJSON
-         * @description mean/min/max/count/flagged and coverage of the usable readings (the quality policy) per station, metric and local hour or day, read from the stored rollups (kept for good; raw readings are kept a limited time), streamed station by station. At most 3660 days per export. Buckets not rolled up yet (the last minutes) are not included: `meta.rolledUpUntil` says up to where the file is complete. Licence and attribution in `meta`.
+         * Download hourly or daily aggregates over long ranges as JSON, NDJSON or CSV
+         * @description mean/min/max/count/flagged and coverage of the usable readings (the quality policy) per station, metric and local hour or day, read from the stored rollups (kept for good; raw readings are kept a limited time), streamed station by station. At most 3660 days per export. Buckets not rolled up yet (the last minutes) are not included: `meta.rolledUpUntil` and the `X-Rolled-Up-Until` header say up to where the file is complete. CSV is RFC 4180 (CRLF line ends), the header first and no comment lines, one line per station and bucket with the unit in the column names (`pm25_mean_ugm3`, `pm25_complete_pct`). Licence and attribution in the response headers (`Link: <…>; rel="license"`, `X-Data-Licence`, `X-Data-Attribution`) and in `meta`.
          */
         get: operations["exportRollups"];
         put?: never;
@@ -3464,7 +3464,7 @@ export interface operations {
             query: {
                 /** @description Hourly or daily buckets (local hours and days of the city) */
                 interval: "1h" | "1d";
-                format?: "json" | "ndjson";
+                format?: "json" | "ndjson" | "csv";
                 /**
                  * @description Start (inclusive): buckets starting at or after it; required
                  * @example 2025-03-01T13:00:00+07:00
@@ -3564,6 +3564,7 @@ export interface operations {
                         rows: number;
                     };
                     "application/x-ndjson": string;
+                    "text/csv": string;
                 };
             };
             /** @description Not modified (ETag matched) */

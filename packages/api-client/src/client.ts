@@ -49,6 +49,7 @@ import type {
   ExportQuery,
   LatestQuery,
   OperationId,
+  PageQuery,
   QueryInput,
   ReadingsQuery,
   RequestOptions,
@@ -179,9 +180,14 @@ export class CnxApiClient implements OperationMethods {
 
   // --- districts and canal ------------------------------------------------------------------------
 
-  /** Per innovation district: worst station, AQI, trend, canal state. */
-  listDistricts(options?: RequestOptions): Promise<DistrictList> {
-    return this.json('listDistricts', {}, options);
+  /** Per innovation district: worst station, AQI, trend, canal state; one page (`limit`, default 100, `page`). */
+  listDistricts(query?: PageQuery, options?: RequestOptions): Promise<DistrictList> {
+    return this.json('listDistricts', { query }, options);
+  }
+
+  /** Every district: listDistricts page after page until `meta.found` are in. */
+  allDistricts(options?: RequestOptions): Promise<DistrictList> {
+    return allPages((page) => this.listDistricts({ limit: PAGE_LIMIT, page }, options));
   }
 
   /** One district and the latest state of its stations (404 `district_not_found`). */
@@ -189,9 +195,14 @@ export class CnxApiClient implements OperationMethods {
     return this.json('getDistrict', { path: { districtId } }, options);
   }
 
-  /** Canal stations: level against bank/warning/critical, rate of rise, water-quality class. */
-  listCanalStations(options?: RequestOptions): Promise<CanalList> {
-    return this.json('listCanalStations', {}, options);
+  /** Canal stations: level against bank/warning/critical, rate of rise, water-quality class; one page. */
+  listCanalStations(query?: PageQuery, options?: RequestOptions): Promise<CanalList> {
+    return this.json('listCanalStations', { query }, options);
+  }
+
+  /** Every canal station: listCanalStations page after page until `meta.found` are in. */
+  allCanalStations(options?: RequestOptions): Promise<CanalList> {
+    return allPages((page) => this.listCanalStations({ limit: PAGE_LIMIT, page }, options));
   }
 
   /** One canal station. */

@@ -105,6 +105,13 @@ describe('JSON operations', () => {
     expect(oldCity.data.stations.map((s) => s.station.id)).toContain('cm-air-oldcity-01');
     const canal = await client.listCanalStations();
     expect(canal.data.map((c) => c.station.id)).toContain('cm-canal-sriphum');
+    // One page, or every page (allPages until meta.found), as for stations.
+    const page2 = await client.listDistricts({ limit: 2, page: 2 });
+    expect(page2.meta).toMatchObject({ found: districts.meta.found, limit: 2, page: 2, count: 2 });
+    expect(page2.data).toEqual(districts.data.slice(2, 4));
+    expect((await client.allDistricts()).data).toEqual(districts.data);
+    expect((await client.listCanalStations({ limit: 1 })).data).toEqual(canal.data.slice(0, 1));
+    expect((await client.allCanalStations()).meta).toMatchObject({ found: canal.meta.found, count: canal.meta.found });
     const sriphum = await client.getCanalStation('cm-canal-sriphum');
     expect(sriphum.station.id).toBe('cm-canal-sriphum');
     expect(sriphum.level?.valueM).toBeGreaterThan(1);

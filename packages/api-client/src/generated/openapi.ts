@@ -183,7 +183,7 @@ export interface paths {
         };
         /**
          * Summaries of every district
-         * @description Per innovation district: the worst air station (highest AQI, Thai first), both AQIs, the mean PM2.5 of its stations, the trend (slope of the district mean over the last three hourly means; steady within ±2 µg/m³ per hour) and the worst canal state.
+         * @description Per innovation district: the worst air station (highest AQI, Thai first), both AQIs, the mean PM2.5 of its stations, the trend (slope of the district mean over the last three hourly means; steady within ±2 µg/m³ per hour) and the worst canal state. In pages (`limit`, `page`; `meta.found` counts every district).
          */
         get: operations["listDistricts"];
         put?: never;
@@ -223,7 +223,7 @@ export interface paths {
         };
         /**
          * Status of every canal station
-         * @description Water level against the bank, warning and critical levels of the city pack (placeholders until surveyed: levels.source), the rate of rise over the last hour with its 95 % uncertainty (null until 10 readings span 15 minutes; risingFast only when the rise minus its uncertainty is above the city pack threshold) and the Thai surface-water class from DO and pH (partial: BOD and NH3-N are not measured, so the class may be optimistic).
+         * @description Water level against the bank, warning and critical levels of the city pack (placeholders until surveyed: levels.source), the rate of rise over the last hour with its 95 % uncertainty (null until 10 readings span 15 minutes; risingFast only when the rise minus its uncertainty is above the city pack threshold) and the Thai surface-water class from DO and pH (partial: BOD and NH3-N are not measured, so the class may be optimistic). In pages (`limit`, `page`; `meta.found` counts every canal station).
          */
         get: operations["listCanalStations"];
         put?: never;
@@ -1350,6 +1350,13 @@ export interface components {
         DistrictList: {
             meta: {
                 city: string;
+                /** @description Items matching the filters, on all pages */
+                found: number;
+                /** @description Items per page */
+                limit: number;
+                /** @description This page, from 1 */
+                page: number;
+                /** @description Items on this page */
                 count: number;
                 /**
                  * Format: date-time
@@ -1441,6 +1448,13 @@ export interface components {
         CanalList: {
             meta: {
                 city: string;
+                /** @description Items matching the filters, on all pages */
+                found: number;
+                /** @description Items per page */
+                limit: number;
+                /** @description This page, from 1 */
+                page: number;
+                /** @description Items on this page */
                 count: number;
                 /**
                  * Format: date-time
@@ -2975,7 +2989,12 @@ export interface operations {
     };
     listDistricts: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1 to 1000 (default 100) */
+                limit?: number;
+                /** @description Page, from 1 */
+                page?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3152,7 +3171,12 @@ export interface operations {
     };
     listCanalStations: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1 to 1000 (default 100) */
+                limit?: number;
+                /** @description Page, from 1 */
+                page?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;

@@ -78,6 +78,30 @@ export function* canalReadings(pack: CityPack, from: number, to: number, stepMs:
   }
 }
 
+/** Writes the generated readings in batches of 20,000, calling `progress` every `every` readings. */
+async function writeReadings(
+  store: SqliteReadingStore,
+  gens: Iterable<Reading>[],
+  every: number,
+  progress: (written: number) => void,
+): Promise<number> {
+  let readings = 0;
+  let batch: Reading[] = [];
+  for (const gen of gens) {
+    for (const r of gen) {
+      batch.push(r);
+      if (batch.length === 20_000) {
+        await store.write(batch);
+        readings += batch.length;
+        batch = [];
+        if (readings % every === 0) progress(readings);
+      }
+    }
+  }
+  await store.write(batch);
+  return readings + batch.length;
+}
+
 /** What `seedDays` wrote. */
 export interface SeedSummary {
   airStations: number;
@@ -107,20 +131,12 @@ export async function seedDays(
   await store.start();
   let readings = 0;
   try {
-    let batch: Reading[] = [];
-    for (const gen of [airReadings(pack, from, to, opts.stepMin * MIN), canalReadings(pack, from, to, 5 * MIN)]) {
-      for (const r of gen) {
-        batch.push(r);
-        if (batch.length === 20_000) {
-          await store.write(batch);
-          readings += batch.length;
-          batch = [];
-          if (readings % 200_000 === 0) log(`  seeded ${readings} readings`);
-        }
-      }
-    }
-    await store.write(batch);
-    readings += batch.length;
+    readings = await writeReadings(
+      store,
+      [airReadings(pack, from, to, opts.stepMin * MIN), canalReadings(pack, from, to, 5 * MIN)],
+      200_000,
+      (n) => log(`  seeded ${n} readings`),
+    );
   } finally {
     await store.stop();
   }
@@ -168,20 +184,12 @@ export async function seedYear(
   let readings = 0;
   let rollupRows = 0;
   try {
-    let batch: Reading[] = [];
-    for (const gen of [airReadings(pack, rawFrom, to, stepMin * MIN), canalReadings(pack, rawFrom, to, 5 * MIN)]) {
-      for (const r of gen) {
-        batch.push(r);
-        if (batch.length === 20_000) {
-          await store.write(batch);
-          readings += batch.length;
-          batch = [];
-          if (readings % 500_000 === 0) log(`  seeded ${readings} raw readings`);
-        }
-      }
-    }
-    await store.write(batch);
-    readings += batch.length;
+    readings = await writeReadings(
+      store,
+      [airReadings(pack, rawFrom, to, stepMin * MIN), canalReadings(pack, rawFrom, to, 5 * MIN)],
+      500_000,
+      (n) => log(`  seeded ${n} raw readings`),
+    );
     const t1 = Date.now();
     log(`  ${readings} raw readings in ${((t1 - t0) / 1000).toFixed(1)} s; rolling them up (RollupRunner)`);
     const run = await new RollupRunner(store, {

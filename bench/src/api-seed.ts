@@ -1,10 +1,11 @@
 /**
  * Seed data for the API bench (api.bench.ts): deterministic readings for every station of a city
- * pack, and `seedYear`, a store as the real system holds a year: raw readings for the retention
+ * pack, `seedDays` (the last days of them in a SQLite store), and `seedYear`, a store as the real system holds a year: raw readings for the retention
  * (90 days), written through the store's write() as the gateway does and rolled up by the store's
  * RollupRunner, and hourly and daily rollups for the nine months before, aggregated here from the same
  * generated readings (whose raw readings retention would have deleted).
  */
+import { statSync } from 'node:fs';
 import type { CityPack } from '@cnx/city-pack';
 import { deviceIntervalMs, expectedSamples, type Reading } from '@cnx/domain';
 import {
@@ -77,6 +78,82 @@ export function* canalReadings(pack: CityPack, from: number, to: number, stepMs:
   }
 }
 
+/** Writes the generated readings in batches of 20,000, calling `progress` every `every` readings. */
+async function writeReadings(
+  store: SqliteReadingStore,
+  gens: Iterable<Reading>[],
+  every: number,
+  progress: (written: number) => void,
+): Promise<number> {
+  let readings = 0;
+  let batch: Reading[] = [];
+  for (const gen of gens) {
+    for (const r of gen) {
+      batch.push(r);
+      if (batch.length === 20_000) {
+        await store.write(batch);
+        readings += batch.length;
+        batch = [];
+        if (readings % every === 0) progress(readings);
+      }
+    }
+  }
+  await store.write(batch);
+  return readings + batch.length;
+}
+
+/** What `seedDays` wrote. */
+export interface SeedSummary {
+  airStations: number;
+  canalStations: number;
+  readings: number;
+  airStepMin: number;
+  canalStepMin: number;
+  days: number;
+  from: string;
+  to: string;
+  seconds: number;
+  fileMb: number;
+}
+
+/** `opts.days` ending now for every station: air every `opts.stepMin` minutes, canal every 5 minutes. */
+export async function seedDays(
+  path: string,
+  pack: CityPack,
+  opts: { days: number; stepMin: number },
+  now: number,
+  log: (msg: string) => void,
+): Promise<SeedSummary> {
+  const started = Date.now();
+  const to = Math.floor(now / MIN) * MIN;
+  const from = to - opts.days * DAY;
+  const store = new SqliteReadingStore({ path });
+  await store.start();
+  let readings = 0;
+  try {
+    readings = await writeReadings(
+      store,
+      [airReadings(pack, from, to, opts.stepMin * MIN), canalReadings(pack, from, to, 5 * MIN)],
+      200_000,
+      (n) => log(`  seeded ${n} readings`),
+    );
+  } finally {
+    await store.stop();
+  }
+  return {
+    airStations: pack.stations.filter((s) => s.kind === 'air').length,
+    canalStations: pack.stations.filter((s) => s.kind === 'canal').length,
+    readings,
+    airStepMin: opts.stepMin,
+    canalStepMin: 5,
+    days: opts.days,
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+    fileMb: Math.round(statSync(path).size / 2 ** 20),
+  };
+}
+
 export interface YearSeed {
   readings: number;
   rollupRows: number;
@@ -107,20 +184,12 @@ export async function seedYear(
   let readings = 0;
   let rollupRows = 0;
   try {
-    let batch: Reading[] = [];
-    for (const gen of [airReadings(pack, rawFrom, to, stepMin * MIN), canalReadings(pack, rawFrom, to, 5 * MIN)]) {
-      for (const r of gen) {
-        batch.push(r);
-        if (batch.length === 20_000) {
-          await store.write(batch);
-          readings += batch.length;
-          batch = [];
-          if (readings % 500_000 === 0) log(`  seeded ${readings} raw readings`);
-        }
-      }
-    }
-    await store.write(batch);
-    readings += batch.length;
+    readings = await writeReadings(
+      store,
+      [airReadings(pack, rawFrom, to, stepMin * MIN), canalReadings(pack, rawFrom, to, 5 * MIN)],
+      500_000,
+      (n) => log(`  seeded ${n} raw readings`),
+    );
     const t1 = Date.now();
     log(`  ${readings} raw readings in ${((t1 - t0) / 1000).toFixed(1)} s; rolling them up (RollupRunner)`);
     const run = await new RollupRunner(store, {

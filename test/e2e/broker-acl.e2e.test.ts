@@ -19,6 +19,9 @@ import { infraMosquittoDir, password, type Recorder, recordMessages, writeBroker
  *   already be there.
  * - Mosquitto's acl_file never refuses a SUBSCRIBE (it grants it and filters every message at
  *   delivery time against `read` access), so "cannot read dead letters" is asserted as non-delivery.
+ *   A device may read nothing, so no allowed message can follow the denied one to it: there the
+ *   sentinel is a SUBSCRIBE/SUBACK round trip on its own connection (`roundTrip`), checked against a
+ *   subscriber that does get the message. No test waits a fixed time.
  */
 const CITY = 'chiang-mai';
 const DEVICE_A = 'cm-air-oldcity-01-pms';
@@ -26,8 +29,6 @@ const DEVICE_B = 'cm-air-oldcity-02-pms';
 const _STATION_A = 'cm-air-oldcity-01';
 const USERS = [DEVICE_A, DEVICE_B, 'cnx-gateway', 'cnx-api', 'cnx-ops'] as const;
 type User = (typeof USERS)[number];
-/** Where no later allowed message can prove non-delivery: how long a routed message would have had. */
-const NON_DELIVERY_WAIT_MS = 500;
 
 /** The authentication lines of the shipped mosquitto.conf, so this test also proves those settings. */
 function shippedAuthSettings(): string[] {
@@ -79,7 +80,15 @@ describe('broker ACL (infra/mosquitto/acl on a real Mosquitto)', () => {
     return recordMessages(client, user);
   }
 
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /**
+   * A broker round trip on `r`'s own connection: a SUBSCRIBE (to a topic nothing is published on) and
+   * its SUBACK. Mosquitto routes a PUBLISH into every subscriber's outgoing queue before it sends the
+   * publisher's PUBACK, and writes each connection's packets in order; mqtt.js emits a QoS 1 message
+   * as it reads it. So once the SUBACK is back, every message a publisher had acknowledged before the
+   * SUBSCRIBE was sent is already in `r.received` if the broker routed it to `r`. For a subscriber
+   * that may read nothing (a device), this is the sentinel no allowed message can be.
+   */
+  const roundTrip = (r: Recorder) => r.client.subscribeAsync(`cnx/v1/${CITY}/acl-test/round-trip`, { qos: 1 });
 
   it('a device publishes its own telemetry, history and status; the gateway user receives them', async () => {
     const gateway = await connect('cnx-gateway');
@@ -166,14 +175,17 @@ describe('broker ACL (infra/mosquitto/acl on a real Mosquitto)', () => {
     await gateway.client.publishAsync(topics.deadletter(CITY, DEVICE_B), dead, { qos: 1 });
     await gateway.client.publishAsync(topics.readings(CITY), '{"v":1}', { qos: 1 });
 
-    expect((await ops.waitFor((m) => m.topic === topics.deadletter(CITY, DEVICE_B))).payload).toBe(dead);
+    // Devices may read nothing, so no published sentinel can follow the dead letter to one: the round
+    // trip on its own connection is the sentinel, made at once on the ops connection too, whose copy
+    // must already be there when its SUBACK is back (read without waiting).
+    await Promise.all([roundTrip(ops), roundTrip(device)]);
+    expect(ops.received.filter((m) => m.topic === topics.deadletter(CITY, DEVICE_B)).map((m) => m.payload)).toEqual([
+      dead,
+    ]);
+    expect(device.received).toEqual([]);
     // The API's sentinel (a later reading on the same gateway connection) proves non-delivery to it.
     await api.waitFor((m) => m.topic === topics.readings(CITY));
     expect(api.received.map((m) => m.topic)).toEqual([topics.readings(CITY)]);
-    // Devices may read nothing, so no sentinel can reach one: a bounded wait after ops got the same
-    // message. (A late delivery could only make this pass wrongly, never fail wrongly.)
-    await sleep(NON_DELIVERY_WAIT_MS);
-    expect(device.received).toEqual([]);
   });
 
   it('the client id is the username: a device cannot take over another device by its client id', async () => {

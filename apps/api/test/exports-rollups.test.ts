@@ -1,5 +1,6 @@
 import { deviceIntervalMs } from '@cnx/domain';
 import { RollupRunner } from '@cnx/store';
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CITY, HOUR, NOW, type TestApp, testApp } from './helpers';
 
@@ -83,6 +84,80 @@ describe('GET /v1/exports/rollups (long ranges from the rollups)', () => {
     ).toEqual(['do 03:00', 'do 04:00', 'ph 03:00', 'ph 04:00', 'water_level 03:00', 'water_level 04:00']);
     const again = await t.app.inject({ url, headers: { 'if-none-match': String(res.headers.etag) } });
     expect(again.statusCode).toBe(304);
+  });
+
+  it('CSV: RFC 4180, the header first, one line per station and hour, units in the column names, licence in headers', async () => {
+    const q = `interval=1h&${range}&station=cm-air-oldcity-01,cm-air-nimman-01&metrics=pm25,pm25_corrected`;
+    rawReads = 0;
+    const res = await t.app.inject({ url: `/v1/exports/rollups?format=csv&${q}` });
+    expect(res.statusCode).toBe(200);
+    expect(rawReads).toBe(0);
+    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(res.headers['content-disposition']).toBe('attachment; filename="cnx-chiang-mai-1h-20250309-20250310.csv"');
+    expect(res.headers.link).toContain('<https://creativecommons.org/licenses/by/4.0/>; rel="license"');
+    expect(res.headers['x-data-licence']).toBe('CC-BY-4.0');
+    expect(res.headers['x-data-attribution']).toBe('cnx-sense contributors, Chiang Mai city pack');
+    expect(res.headers['x-rolled-up-until']).toBe('2025-03-10T05:00:00.000Z');
+    const header = ['start', 'end', 'station'];
+    for (const [m, unit] of [
+      ['pm25', 'pm25'],
+      ['pm25_corrected', 'pm25_corrected'],
+    ]) {
+      header.push(`${unit}_mean_ugm3`, `${unit}_min_ugm3`, `${unit}_max_ugm3`);
+      header.push(`${m}_count`, `${m}_flagged`, `${m}_expected`, `${m}_complete_pct`);
+    }
+    expect(res.body.slice(0, res.body.indexOf('\r\n'))).toBe(header.join(','));
+    expect(res.body.endsWith('\r\n')).toBe(true);
+    expect(res.body.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/);
+    // Read strictly by a real RFC 4180 parser: equal column counts, CRLF only, no stray quotes.
+    const rows: string[][] = parse(res.body, {
+      record_delimiter: '\r\n',
+      relax_quotes: false,
+      relax_column_count: false,
+    });
+    expect(rows[0]).toEqual(header);
+    expect(rows).toHaveLength(29 * 2 + 1);
+    // The same numbers as the JSON export, as a spreadsheet reads them (columns by name).
+    const csv: Record<string, string>[] = parse(res.body, { columns: true, record_delimiter: '\r\n' });
+    const json = (await t.app.inject({ url: `/v1/exports/rollups?${q}` })).json();
+    for (const r of json.data) {
+      const line = csv.find((c) => c.station === r.station && c.start === r.start);
+      expect(line, `${r.station} ${r.start}`).toBeDefined();
+      expect([
+        line?.end,
+        line?.[`${r.metric}_mean_ugm3`],
+        line?.[`${r.metric}_min_ugm3`],
+        line?.[`${r.metric}_max_ugm3`],
+        line?.[`${r.metric}_count`],
+        line?.[`${r.metric}_flagged`],
+        line?.[`${r.metric}_expected`],
+        line?.[`${r.metric}_complete_pct`],
+      ]).toEqual(
+        [r.end, r.mean, r.min, r.max, r.count, r.flagged, r.coverage.expectedCount, r.coverage.percentComplete].map(
+          String,
+        ),
+      );
+    }
+    expect(csv.map((c) => `${c.station} ${c.start?.slice(0, 13)}`).slice(0, 2)).toEqual([
+      'cm-air-nimman-01 2025-03-09T00',
+      'cm-air-nimman-01 2025-03-09T01',
+    ]);
+  });
+
+  it('CSV: a metric without a bucket where another has one gets empty fields; pH has no unit', async () => {
+    const url = '/v1/exports/rollups?interval=1h&format=csv&from=2025-03-10T00:00:00Z&to=2025-03-11&kind=canal';
+    const res = await t.app.inject({ url });
+    expect(res.statusCode).toBe(200);
+    const csv: Record<string, string>[] = parse(res.body, { columns: true, record_delimiter: '\r\n' });
+    expect(Object.keys(csv[0] ?? {})).toContain('ph_mean');
+    expect(Object.keys(csv[0] ?? {})).toContain('water_level_mean_m');
+    expect(csv.map((c) => c.start?.slice(11, 16))).toEqual(['03:00', '04:00']);
+    // The probe does not measure turbidity: the columns are there, empty.
+    expect(csv.map((c) => [c.turbidity_mean_ntu, c.turbidity_count])).toEqual([
+      ['', ''],
+      ['', ''],
+    ]);
+    expect(csv.every((c) => c.do_mean_mgl !== '' && c.ph_mean !== '')).toBe(true);
   });
 
   it('refuses unknown metrics and ranges past API_SERIES_MAX_DAYS', async () => {

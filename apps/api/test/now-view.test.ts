@@ -56,8 +56,10 @@ const PATHS = (pack: CityPack) => [
   `/v1/stations/${AIR}/latest`,
   '/v1/stations',
   '/v1/districts',
+  '/v1/districts?limit=2&page=2',
   `/v1/districts/${pack.stationById.get(AIR)!.district}`,
   '/v1/canal',
+  '/v1/canal?limit=2',
   `/v1/canal/${CANAL}`,
 ];
 

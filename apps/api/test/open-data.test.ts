@@ -67,6 +67,37 @@ describe('open-data metadata', () => {
     }
   });
 
+  it('pages the district and canal lists as it pages stations (limit, page, meta.found)', async () => {
+    const lists: [string, number, (x: Record<string, { id: string }>) => string][] = [
+      ['/v1/districts', t.pack.districtById.size, (d) => d.district!.id],
+      ['/v1/canal', t.pack.stations.filter((s) => s.kind === 'canal').length, (c) => c.station!.id],
+    ];
+    for (const [url, found, id] of lists) {
+      expect(found, url).toBeGreaterThan(4);
+      const all = (await get(url)).body;
+      expect(all.meta, url).toMatchObject({ city: 'chiang-mai', found, limit: 100, page: 1, count: found });
+      expect(all.data).toHaveLength(found);
+      const p2 = (await get(`${url}?limit=2&page=2`)).body;
+      expect(p2.meta, url).toMatchObject({ found, limit: 2, page: 2, count: 2 });
+      expect(p2.data.map(id)).toEqual(all.data.slice(2, 4).map(id));
+      const last = Math.ceil(found / 2);
+      const end = (await get(`${url}?limit=2&page=${last}`)).body;
+      expect(end.data.map(id)).toEqual(all.data.slice((last - 1) * 2).map(id));
+      expect((await get(`${url}?limit=2&page=${last + 1}`)).body).toMatchObject({
+        meta: { found, count: 0 },
+        data: [],
+      });
+      for (const bad of ['limit=0', 'limit=1001', 'page=0', 'limit=2.5', 'kind=air']) {
+        const res = await get(`${url}?${bad}`);
+        expect([res.status, res.body.error.code, res.body.error.details[0].parameter], `${url}?${bad}`).toEqual([
+          400,
+          'invalid_request',
+          bad.split('=')[0],
+        ]);
+      }
+    }
+  });
+
   it('finds the stations within a radius of a point, nearest first, with their distance', async () => {
     const centre = { lat: 18.7904, lon: 98.9874 }; // cm-air-oldcity-01
     for (const radius of [1, 800, 2500, 25_000]) {

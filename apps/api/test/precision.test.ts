@@ -3,6 +3,7 @@ import type { CityPack } from '@cnx/city-pack';
 import { DECIMALS, deviceIntervalMs, METRICS, metricDecimals, timeZoneOffsetMs } from '@cnx/domain';
 import { InfluxDbReadingStore, type ReadingStore, RollupRunner, SqliteReadingStore } from '@cnx/store';
 import { type InfluxDBHandle, makeTempDir, removeDir, startInfluxDB } from '@cnx/testkit';
+import { parse } from 'csv-parse/sync';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app';
@@ -90,6 +91,31 @@ function tooPrecise(doc: unknown): string[] {
   return bad;
 }
 
+/**
+ * The CSV exports' numbers, placed by their column: `lat`/`lon`, a metric's columns (`pm25_ugm3`,
+ * `pm25_corrected_mean_ugm3`, `ph_mean`) at its decimals, `*_complete_pct` a percentage, counts and
+ * anything else whole.
+ */
+function csvTooPrecise(line: Record<string, string>): string[] {
+  const metrics = Object.keys(METRICS).sort((a, b) => b.length - a.length);
+  const bad: string[] = [];
+  for (const [column, text] of Object.entries(line)) {
+    const v = Number(text);
+    if (text === '' || !Number.isFinite(v)) continue;
+    const metric = metrics.find((m) => column === m || column.startsWith(`${m}_`));
+    const max =
+      column === 'lat' || column === 'lon'
+        ? DECIMALS.coordinate
+        : column.endsWith('_complete_pct')
+          ? DECIMALS.percent
+          : /_(count|flagged|expected)$/.test(column) || !metric
+            ? 0
+            : (metricDecimals(metric) ?? 0);
+    if (decimalsOf(v) > max || text !== String(v)) bad.push(`${column} = ${text} (at most ${max} decimals)`);
+  }
+  return bad;
+}
+
 /** Every URL to fetch: each GET path of the document, with each station, district and metric. */
 function urls(doc: { paths: Record<string, { get?: unknown }> }, pack: CityPack): string[] {
   const range = 'from=2025-03-08T00:00:00Z&to=2025-03-10T06:00:00Z';
@@ -109,9 +135,9 @@ function urls(doc: { paths: Record<string, { get?: unknown }> }, pack: CityPack)
           for (const interval of ['5m', '1h', '1d']) out.push(`${url}?metric=${m}&interval=${interval}&${range}`);
       } else if (url.endsWith('/readings') && url.startsWith('/v1/stations/')) out.push(`${url}?${range}`);
       else if (url === '/v1/exports/readings') {
-        for (const format of ['json', 'ndjson', 'geojson']) out.push(`${url}?format=${format}&${range}`);
+        for (const format of ['csv', 'json', 'ndjson', 'geojson']) out.push(`${url}?format=${format}&${range}`);
       } else if (url === '/v1/exports/rollups') {
-        for (const format of ['json', 'ndjson'])
+        for (const format of ['csv', 'json', 'ndjson'])
           for (const interval of ['1h', '1d']) out.push(`${url}?format=${format}&interval=${interval}&${range}`);
       } else out.push(url);
     }
@@ -128,6 +154,13 @@ async function check(app: FastifyInstance, pack: CityPack): Promise<void> {
   for (const url of list) {
     const res = await app.inject({ url });
     expect(res.statusCode, `${url}: ${res.body.slice(0, 300)}`).toBe(200);
+    if (url.includes('format=csv')) {
+      const lines = parse(res.body, { columns: true, record_delimiter: '\r\n' }) as Record<string, string>[];
+      for (const [i, line] of lines.entries())
+        for (const b of csvTooPrecise(line)) bad.push(`${url} line ${i + 2} ${b}`);
+      numbers += res.body.match(/\d\.\d/g)?.length ?? 0;
+      continue;
+    }
     const bodies = url.includes('format=ndjson')
       ? res.body
           .trimEnd()
@@ -195,6 +228,13 @@ describe.each(['sqlite', 'influxdb'] as const)('published precision (%s)', (back
 });
 
 describe('the walker', () => {
+  it('catches an unrounded number in a CSV column', () => {
+    expect(
+      csvTooPrecise({ pm25_mean_ugm3: '7.2384515', pm25_count: '12', ph_mean: '7.12', lat: '18.7904123' }),
+    ).toEqual(['pm25_mean_ugm3 = 7.2384515 (at most 1 decimals)', 'lat = 18.7904123 (at most 6 decimals)']);
+    expect(csvTooPrecise({ pm25_complete_pct: '66.67', seq: '1.5' })).toHaveLength(2);
+  });
+
   it('catches an unrounded metric value, share or unplaced fraction', () => {
     expect(tooPrecise({ values: { pm25: 15.736923076923079, water_level: 1.767 } })).toEqual([
       '.values.pm25 = 15.736923076923079 (at most 1 decimals)',

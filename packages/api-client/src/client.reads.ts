@@ -18,6 +18,7 @@ import { ClientTransport } from './transport';
 import type {
   ExportQuery,
   LatestQuery,
+  PageQuery,
   ReadingsQuery,
   RequestOptions,
   RollupExportQuery,
@@ -115,9 +116,14 @@ export class PublicReadsClient extends ClientTransport {
 
   // --- districts and canal ------------------------------------------------------------------------
 
-  /** Per innovation district: worst station, AQI, trend, canal state. */
-  listDistricts(options?: RequestOptions): Promise<DistrictList> {
-    return this.json('listDistricts', {}, options);
+  /** Per innovation district: worst station, AQI, trend, canal state; one page (`limit`, default 100, `page`). */
+  listDistricts(query?: PageQuery, options?: RequestOptions): Promise<DistrictList> {
+    return this.json('listDistricts', { query }, options);
+  }
+
+  /** Every district: listDistricts page after page until `meta.found` are in. */
+  allDistricts(options?: RequestOptions): Promise<DistrictList> {
+    return allPages((page) => this.listDistricts({ limit: PAGE_LIMIT, page }, options));
   }
 
   /** One district and the latest state of its stations (404 `district_not_found`). */
@@ -125,9 +131,14 @@ export class PublicReadsClient extends ClientTransport {
     return this.json('getDistrict', { path: { districtId } }, options);
   }
 
-  /** Canal stations: level against bank/warning/critical, rate of rise, water-quality class. */
-  listCanalStations(options?: RequestOptions): Promise<CanalList> {
-    return this.json('listCanalStations', {}, options);
+  /** Canal stations: level against bank/warning/critical, rate of rise, water-quality class; one page. */
+  listCanalStations(query?: PageQuery, options?: RequestOptions): Promise<CanalList> {
+    return this.json('listCanalStations', { query }, options);
+  }
+
+  /** Every canal station: listCanalStations page after page until `meta.found` are in. */
+  allCanalStations(options?: RequestOptions): Promise<CanalList> {
+    return allPages((page) => this.listCanalStations({ limit: PAGE_LIMIT, page }, options));
   }
 
   /** One canal station. */
@@ -142,22 +153,15 @@ export class PublicReadsClient extends ClientTransport {
    * `response.body` (a ReadableStream) or `await response.text()`. Errors throw before the body.
    */
   exportReadings(query: ExportQuery, options?: RequestOptions): Promise<Response> {
-    const accept = {
-      csv: 'text/csv',
-      json: 'application/json',
-      ndjson: 'application/x-ndjson',
-      geojson: 'application/geo+json',
-    }[query.format ?? 'csv'];
-    return this.ok('exportReadings', { query }, options, accept);
+    return this.ok('exportReadings', { query }, options, EXPORT_ACCEPT[query.format ?? 'csv']);
   }
 
   /**
-   * Hourly or daily aggregates over long ranges from the stored rollups (json by default, or ndjson),
-   * as the streamed Response.
+   * Hourly or daily aggregates over long ranges from the stored rollups (json by default, ndjson or
+   * csv), as the streamed Response.
    */
   exportRollups(query: RollupExportQuery, options?: RequestOptions): Promise<Response> {
-    const accept = { json: 'application/json', ndjson: 'application/x-ndjson' }[query.format ?? 'json'];
-    return this.ok('exportRollups', { query }, options, accept);
+    return this.ok('exportRollups', { query }, options, EXPORT_ACCEPT[query.format ?? 'json']);
   }
 
   /** The URL of an export, for a download link (`<a href download>`) or pandas.read_csv. */
@@ -202,3 +206,11 @@ export async function allPages<
   }
   return { ...first, meta: { ...first.meta, count: data.length }, data } as L;
 }
+
+/** The media type asked for each export format (the readings and the rollup export). */
+const EXPORT_ACCEPT = {
+  csv: 'text/csv',
+  json: 'application/json',
+  ndjson: 'application/x-ndjson',
+  geojson: 'application/geo+json',
+} as const;

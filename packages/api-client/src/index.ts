@@ -22,6 +22,7 @@ export type {
   ExportQuery,
   LatestQuery,
   OperationId,
+  PageQuery,
   QueryInput,
   ReadingsQuery,
   RequestOptions,

@@ -19,6 +19,8 @@ export type QueryInput<K extends OperationId> = { [P in keyof QueryOf<K>]: Query
 
 export type StationsQuery = QueryInput<'listStations'>;
 export type LatestQuery = QueryInput<'listLatest'>;
+/** The page of a list without filters (districts, canal stations). */
+export type PageQuery = QueryInput<'listDistricts'>;
 export type SeriesQuery = QueryInput<'getStationSeries'>;
 export type ReadingsQuery = QueryInput<'listStationReadings'>;
 export type ExportQuery = QueryInput<'exportReadings'>;

@@ -105,6 +105,13 @@ describe('JSON operations', () => {
     expect(oldCity.data.stations.map((s) => s.station.id)).toContain('cm-air-oldcity-01');
     const canal = await client.listCanalStations();
     expect(canal.data.map((c) => c.station.id)).toContain('cm-canal-sriphum');
+    // One page, or every page (allPages until meta.found), as for stations.
+    const page2 = await client.listDistricts({ limit: 2, page: 2 });
+    expect(page2.meta).toMatchObject({ found: districts.meta.found, limit: 2, page: 2, count: 2 });
+    expect(page2.data).toEqual(districts.data.slice(2, 4));
+    expect((await client.allDistricts()).data).toEqual(districts.data);
+    expect((await client.listCanalStations({ limit: 1 })).data).toEqual(canal.data.slice(0, 1));
+    expect((await client.allCanalStations()).meta).toMatchObject({ found: canal.meta.found, count: canal.meta.found });
     const sriphum = await client.getCanalStation('cm-canal-sriphum');
     expect(sriphum.station.id).toBe('cm-canal-sriphum');
     expect(sriphum.level?.valueM).toBeGreaterThan(1);
@@ -146,6 +153,14 @@ describe('exports', () => {
     const res = await fetch(url);
     expect(res.status).toBe(200);
     expect((await res.text()).trimEnd().split('\r\n')).toHaveLength(1 + 24);
+  });
+
+  it('exportRollups as CSV asks for text/csv and gets the header first', async () => {
+    const res = await client.exportRollups({ ...range(), interval: '1h', format: 'csv', metrics: 'pm25' });
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(res.headers.get('x-data-licence')).toBe('CC-BY-4.0');
+    const header = 'start,end,station,pm25_mean_ugm3,pm25_min_ugm3,pm25_max_ugm3,pm25_count,pm25_flagged,';
+    expect((await res.text()).startsWith(header)).toBe(true);
   });
 
   it('a bad export throws before any body', async () => {

@@ -68,9 +68,11 @@ const METHOD_CALLS: Record<string, { operation: string; call: (c: CnxApiClient) 
       for await (const _ of c.stationReadingPages(P)) break;
     },
   },
-  listDistricts: { operation: 'listDistricts', call: (c) => c.listDistricts() },
+  listDistricts: { operation: 'listDistricts', call: (c) => c.listDistricts({ limit: 2, page: 2 }) },
+  allDistricts: { operation: 'listDistricts', call: (c) => c.allDistricts() },
   getDistrict: { operation: 'getDistrict', call: (c) => c.getDistrict(P) },
-  listCanalStations: { operation: 'listCanalStations', call: (c) => c.listCanalStations() },
+  listCanalStations: { operation: 'listCanalStations', call: (c) => c.listCanalStations({ limit: 2 }) },
+  allCanalStations: { operation: 'listCanalStations', call: (c) => c.allCanalStations() },
   getCanalStation: { operation: 'getCanalStation', call: (c) => c.getCanalStation(P) },
   exportReadings: {
     operation: 'exportReadings',

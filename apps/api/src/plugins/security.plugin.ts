@@ -16,6 +16,7 @@ const EXPOSED = [
   'x-data-attribution',
   'retry-after',
   'content-disposition',
+  'x-rolled-up-until',
   'x-request-id',
   'x-ratelimit-limit',
   'x-ratelimit-remaining',

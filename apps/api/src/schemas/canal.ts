@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { LocalizedText, Timestamp } from './common';
+import { LocalizedText, PageMeta, Timestamp } from './common';
 import { CanalLevels, StationRef, StationStatus } from './station';
 
 export const WaterQuality = Type.Object(
@@ -81,7 +81,7 @@ export const CanalStatus = Type.Object(
 
 export const CanalList = Type.Object(
   {
-    meta: Type.Object({ city: Type.String(), count: Type.Integer(), generatedAt: Timestamp }),
+    meta: Type.Object({ city: Type.String(), ...PageMeta, generatedAt: Timestamp }),
     data: Type.Array(CanalStatus),
   },
   { title: 'CanalList' },

@@ -181,3 +181,9 @@ export const Licence = Type.Object(
 
 /** For routes without query parameters: an unknown one (a typo) is a clear 400, not silently ignored. */
 export const NoQuery = Type.Object({}, { additionalProperties: false });
+
+/** The query of a list without filters: only its page (`limit`, `page`; `meta.found` counts every item). */
+export const PageQuery = Type.Object(
+  { limit: Type.Optional(PageLimit), page: Type.Optional(PageNumber) },
+  { additionalProperties: false },
+);

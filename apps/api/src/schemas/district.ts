@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { AqiIndex, StationLatest } from './air';
-import { LocalizedText, Timestamp } from './common';
+import { LocalizedText, PageMeta, Timestamp } from './common';
 
 export const DistrictRef = Type.Object(
   { id: Type.String(), name: LocalizedText, kind: Type.String() },
@@ -56,7 +56,7 @@ export const DistrictSummary = Type.Object(
 
 export const DistrictList = Type.Object(
   {
-    meta: Type.Object({ city: Type.String(), count: Type.Integer(), generatedAt: Timestamp }),
+    meta: Type.Object({ city: Type.String(), ...PageMeta, generatedAt: Timestamp }),
     data: Type.Array(DistrictSummary),
   },
   { title: 'DistrictList' },

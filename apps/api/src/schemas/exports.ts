@@ -40,7 +40,7 @@ export const ExportBody = Type.String({ description: 'The export file (streamed)
 
 export { StationKind };
 
-export const ROLLUP_EXPORT_FORMATS = ['json', 'ndjson'] as const;
+export const ROLLUP_EXPORT_FORMATS = ['json', 'ndjson', 'csv'] as const;
 export type RollupExportFormat = (typeof ROLLUP_EXPORT_FORMATS)[number];
 
 export const RollupExportQuery = Type.Object(

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { METRICS, type MetricId, roundCorrections, roundMetric, roundValues, type Station } from '@cnx/domain';
+import { type MetricId, roundCorrections, roundMetric, roundValues, type Station } from '@cnx/domain';
 import type { ReadingStore, ScanQuery, StoredReading } from '@cnx/store';
-import { stringify } from 'csv-stringify/sync';
 import type { ApiLimits } from '../config';
 import { badParameter } from '../errors';
 import { CORRECTED_METRICS, type ExportFormat } from '../schemas';
 import { DAY_MS, describeDuration, iso } from '../util/time';
 import type { CityContext, StationFilter } from './city';
+import { csvColumn, csvLine, csvNumber as num } from './csv';
 import { type ApiQcMode, qcFilter } from './qc';
 import { parseMetrics, readingRecord, type SeriesService } from './series.service';
 
@@ -171,36 +171,8 @@ interface Writer {
   end(rows: number): string;
 }
 
-/**
- * CSV column names carry the unit (issue 14: `pm25_ugm3`), from the registry's canonical unit, so a
- * spreadsheet or pandas user reads the unit where the number is. One entry per unit of the registry.
- */
-const UNIT_SLUGS: Record<string, string> = {
-  'ug/m3': 'ugm3',
-  Cel: 'degc',
-  '%RH': 'pct',
-  m: 'm',
-  'mg/L': 'mgl',
-  pH: '',
-  NTU: 'ntu',
-  'uS/cm': 'uscm',
-  '%EL': 'pct',
-};
-
-/** `pm25_ugm3`, `temperature_degc`, `ph` (pH has no unit); `pm25_corrected_ugm3` for corrected. */
-export function csvColumn(metric: MetricId, suffix = ''): string {
-  const slug = UNIT_SLUGS[METRICS[metric].unit];
-  return `${metric}${suffix}${slug ? `_${slug}` : ''}`;
-}
-
-/** RFC 4180 (csv-stringify): CRLF line ends, fields quoted only when they hold a comma, quote or line end. */
-const CSV_OPTIONS = { record_delimiter: 'windows', eof: true } as const;
-const num = (v: number | undefined): number | '' => (v === undefined ? '' : v);
-
 const WRITERS: Record<ExportFormat, (plan: ExportPlan, h: ExportHeader, byId: Map<string, Station>) => Writer> = {
-  // No comment lines: the first line is the header and every other line a reading, so the file
-  // opens as it is in any spreadsheet or CSV reader; the licence travels in the HTTP headers (Link
-  // rel=license, X-Data-Attribution), the other formats' meta and GET /v1/meta (docs/api.md).
+  // No comment lines: the header, then one line per reading (./csv.ts).
   csv: (plan, _h, byId) => {
     const corrected = plan.metrics.filter((m) => (CORRECTED_METRICS as readonly string[]).includes(m));
     const columns = [
@@ -218,7 +190,7 @@ const WRITERS: Record<ExportFormat, (plan: ExportPlan, h: ExportHeader, byId: Ma
       'seq',
     ];
     return {
-      start: () => stringify([columns], CSV_OPTIONS),
+      start: () => csvLine(columns),
       row: (r) => {
         const s = byId.get(r.stationId);
         const fields = [
@@ -241,7 +213,7 @@ const WRITERS: Record<ExportFormat, (plan: ExportPlan, h: ExportHeader, byId: Ma
           (r.qcMetrics ?? []).join('|'),
           num(r.seq),
         ];
-        return stringify([fields], CSV_OPTIONS);
+        return csvLine(fields);
       },
       separator: '',
       end: () => '',

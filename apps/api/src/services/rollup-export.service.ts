@@ -6,6 +6,7 @@ import { badParameter } from '../errors';
 import type { RollupExportFormat } from '../schemas';
 import { DAY_MS, describeDuration, iso } from '../util/time';
 import type { CityContext, StationFilter } from './city';
+import { type CsvField, csvColumn, csvLine } from './csv';
 import { KIND_METRICS } from './export.service';
 import type { SeriesService } from './series.service';
 
@@ -126,35 +127,102 @@ export class RollupExportService {
       qc: 'usable',
       stations: plan.stations.map((s) => s.id),
       metrics: plan.metrics,
-      units: Object.fromEntries(plan.metrics.map((m) => [m, METRICS[m.replace(/_corrected$/, '') as MetricId].unit])),
+      units: Object.fromEntries(plan.metrics.map((m) => [m, METRICS[baseMetric(m)].unit])),
       generatedAt: iso(Date.now()),
     };
     const json = plan.format === 'json';
-    yield json ? `{"meta":${JSON.stringify(meta)},"data":[\n` : `${JSON.stringify({ meta })}\n`;
+    const csv = plan.format === 'csv';
+    if (csv) yield csvLine(rollupCsvColumns(plan.metrics));
+    else yield json ? `{"meta":${JSON.stringify(meta)},"data":[\n` : `${JSON.stringify({ meta })}\n`;
     let rows = 0;
     for (const [i, s] of plan.stations.entries()) {
-      const page = i === 0 ? first : await read(s);
+      const page = (i === 0 ? first : await read(s)).map(rollupRecord);
       let chunk = '';
-      for (const r of page) {
-        // Each number at its metric's precision (a corrected series has its metric's).
-        const m = r.metric.replace(/_corrected$/, '') as MetricId;
-        const record = {
-          start: iso(r.start),
-          end: iso(r.start + ROLLUP_BUCKET_MS[r.level]),
-          station: r.stationId,
-          metric: r.metric,
-          mean: roundMetric(m, r.mean),
-          min: roundMetric(m, r.min),
-          max: roundMetric(m, r.max),
-          count: r.count,
-          flagged: r.flagged,
-          coverage: coverageOf(r.count, r.expected),
-        };
-        chunk += json ? `${rows > 0 ? ',\n' : ''}${JSON.stringify(record)}` : `${JSON.stringify(record)}\n`;
-        rows++;
+      if (csv) {
+        for (const fields of rollupCsvRows(page, plan.metrics)) {
+          chunk += csvLine(fields);
+          rows++;
+        }
+      } else {
+        for (const record of page) {
+          chunk += json ? `${rows > 0 ? ',\n' : ''}${JSON.stringify(record)}` : `${JSON.stringify(record)}\n`;
+          rows++;
+        }
       }
       if (chunk) yield chunk;
     }
     yield json ? `\n],"rows":${rows}}\n` : '';
   }
+}
+
+type RollupRecord = ReturnType<typeof rollupRecord>;
+
+/** One bucket of one station and series metric, each number at its metric's precision (a corrected series has its metric's). */
+function rollupRecord(r: RollupRow) {
+  const m = baseMetric(r.metric);
+  return {
+    start: iso(r.start),
+    end: iso(r.start + ROLLUP_BUCKET_MS[r.level]),
+    station: r.stationId,
+    metric: r.metric,
+    mean: roundMetric(m, r.mean),
+    min: roundMetric(m, r.min),
+    max: roundMetric(m, r.max),
+    count: r.count,
+    flagged: r.flagged,
+    coverage: coverageOf(r.count, r.expected),
+  };
+}
+
+const baseMetric = (series: string): MetricId => series.replace(/_corrected$/, '') as MetricId;
+
+/**
+ * CSV is wide, so the unit can be in the column name (issue 14): one line per station and bucket,
+ * and per series metric `pm25_mean_ugm3`, `pm25_min_ugm3`, `pm25_max_ugm3`, `pm25_count`,
+ * `pm25_flagged`, `pm25_expected`, `pm25_complete_pct` (`pm25_corrected_mean_ugm3` for corrected).
+ */
+function rollupCsvColumns(metrics: readonly string[]): string[] {
+  return [
+    'start',
+    'end',
+    'station',
+    ...metrics.flatMap((series) => {
+      const suffix = series.endsWith('_corrected') ? '_corrected' : '';
+      const unit = (stat: string) => csvColumn(baseMetric(series), `${suffix}_${stat}`);
+      return [
+        unit('mean'),
+        unit('min'),
+        unit('max'),
+        `${series}_count`,
+        `${series}_flagged`,
+        `${series}_expected`,
+        `${series}_complete_pct`,
+      ];
+    }),
+  ];
+}
+
+/** One station's records as CSV lines, by bucket start; a metric without a record there has empty fields. */
+function rollupCsvRows(records: RollupRecord[], metrics: readonly string[]): CsvField[][] {
+  const buckets = new Map<string, Map<string, RollupRecord>>();
+  for (const r of records) {
+    const bucket = buckets.get(r.start) ?? new Map<string, RollupRecord>();
+    bucket.set(r.metric, r);
+    buckets.set(r.start, bucket);
+  }
+  return [...buckets.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, bucket]) => {
+      const any = bucket.values().next().value as RollupRecord;
+      return [
+        any.start,
+        any.end,
+        any.station,
+        ...metrics.flatMap((m): CsvField[] => {
+          const r = bucket.get(m);
+          if (!r) return ['', '', '', '', '', '', ''];
+          return [r.mean, r.min, r.max, r.count, r.flagged, r.coverage.expectedCount, r.coverage.percentComplete];
+        }),
+      ];
+    });
 }

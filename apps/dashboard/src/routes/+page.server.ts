@@ -7,7 +7,7 @@ import type { PageServerLoad } from './$types';
 export const load: PageServerLoad = async ({ depends, locals }) => {
   depends('cnx:now');
   const client = api();
-  const [latest, districts] = await fromApi(Promise.all([client.allLatest(), client.listDistricts()]));
+  const [latest, districts] = await fromApi(Promise.all([client.allLatest(), client.allDistricts()]));
   const map = overviewMap(
     latest.data.map((s) => ({ id: s.station.id, location: s.station.location })),
     locals.lang,

@@ -183,7 +183,7 @@ export interface paths {
         };
         /**
          * Summaries of every district
-         * @description Per innovation district: the worst air station (highest AQI, Thai first), both AQIs, the mean PM2.5 of its stations, the trend (slope of the district mean over the last three hourly means; steady within ±2 µg/m³ per hour) and the worst canal state.
+         * @description Per innovation district: the worst air station (highest AQI, Thai first), both AQIs, the mean PM2.5 of its stations, the trend (slope of the district mean over the last three hourly means; steady within ±2 µg/m³ per hour) and the worst canal state. In pages (`limit`, `page`; `meta.found` counts every district).
          */
         get: operations["listDistricts"];
         put?: never;
@@ -223,7 +223,7 @@ export interface paths {
         };
         /**
          * Status of every canal station
-         * @description Water level against the bank, warning and critical levels of the city pack (placeholders until surveyed: levels.source), the rate of rise over the last hour with its 95 % uncertainty (null until 10 readings span 15 minutes; risingFast only when the rise minus its uncertainty is above the city pack threshold) and the Thai surface-water class from DO and pH (partial: BOD and NH3-N are not measured, so the class may be optimistic).
+         * @description Water level against the bank, warning and critical levels of the city pack (placeholders until surveyed: levels.source), the rate of rise over the last hour with its 95 % uncertainty (null until 10 readings span 15 minutes; risingFast only when the rise minus its uncertainty is above the city pack threshold) and the Thai surface-water class from DO and pH (partial: BOD and NH3-N are not measured, so the class may be optimistic). In pages (`limit`, `page`; `meta.found` counts every canal station).
          */
         get: operations["listCanalStations"];
         put?: never;
@@ -282,8 +282,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Download hourly or daily aggregates over long ranges as JSON or NDJSON
-         * @description mean/min/max/count/flagged and coverage of the usable readings (the quality policy) per station, metric and local hour or day, read from the stored rollups (kept for good; raw readings are kept a limited time), streamed station by station. At most 3660 days per export. Buckets not rolled up yet (the last minutes) are not included: `meta.rolledUpUntil` says up to where the file is complete. Licence and attribution in `meta`.
+         * Download hourly or daily aggregates over long ranges as JSON, NDJSON or CSV
+         * @description mean/min/max/count/flagged and coverage of the usable readings (the quality policy) per station, metric and local hour or day, read from the stored rollups (kept for good; raw readings are kept a limited time), streamed station by station. At most 3660 days per export. Buckets not rolled up yet (the last minutes) are not included: `meta.rolledUpUntil` and the `X-Rolled-Up-Until` header say up to where the file is complete. CSV is RFC 4180 (CRLF line ends), the header first and no comment lines, one line per station and bucket with the unit in the column names (`pm25_mean_ugm3`, `pm25_complete_pct`). Licence and attribution in the response headers (`Link: <…>; rel="license"`, `X-Data-Licence`, `X-Data-Attribution`) and in `meta`.
          */
         get: operations["exportRollups"];
         put?: never;
@@ -1350,6 +1350,13 @@ export interface components {
         DistrictList: {
             meta: {
                 city: string;
+                /** @description Items matching the filters, on all pages */
+                found: number;
+                /** @description Items per page */
+                limit: number;
+                /** @description This page, from 1 */
+                page: number;
+                /** @description Items on this page */
                 count: number;
                 /**
                  * Format: date-time
@@ -1441,6 +1448,13 @@ export interface components {
         CanalList: {
             meta: {
                 city: string;
+                /** @description Items matching the filters, on all pages */
+                found: number;
+                /** @description Items per page */
+                limit: number;
+                /** @description This page, from 1 */
+                page: number;
+                /** @description Items on this page */
                 count: number;
                 /**
                  * Format: date-time
@@ -2975,7 +2989,12 @@ export interface operations {
     };
     listDistricts: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1 to 1000 (default 100) */
+                limit?: number;
+                /** @description Page, from 1 */
+                page?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3152,7 +3171,12 @@ export interface operations {
     };
     listCanalStations: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1 to 1000 (default 100) */
+                limit?: number;
+                /** @description Page, from 1 */
+                page?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3464,7 +3488,7 @@ export interface operations {
             query: {
                 /** @description Hourly or daily buckets (local hours and days of the city) */
                 interval: "1h" | "1d";
-                format?: "json" | "ndjson";
+                format?: "json" | "ndjson" | "csv";
                 /**
                  * @description Start (inclusive): buckets starting at or after it; required
                  * @example 2025-03-01T13:00:00+07:00
@@ -3564,6 +3588,7 @@ export interface operations {
                         rows: number;
                     };
                     "application/x-ndjson": string;
+                    "text/csv": string;
                 };
             };
             /** @description Not modified (ETag matched) */

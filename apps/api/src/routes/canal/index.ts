@@ -1,5 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { CanalList, CanalParams, CanalStatus, errorResponses, NoQuery, NotModified, ok } from '../../schemas';
+import {
+  CanalList,
+  CanalParams,
+  CanalStatus,
+  errorResponses,
+  NoQuery,
+  NotModified,
+  ok,
+  PageQuery,
+} from '../../schemas';
+import { pageOf } from '../../services/city';
 import { cacheFor, licenceLinks } from '../../util/http';
 
 const DESCRIPTION =
@@ -19,8 +29,8 @@ export const canalRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['canal'],
         operationId: 'listCanalStations',
         summary: 'Status of every canal station',
-        description: DESCRIPTION,
-        querystring: NoQuery,
+        description: `${DESCRIPTION} In pages (\`limit\`, \`page\`; \`meta.found\` counts every canal station).`,
+        querystring: PageQuery,
         response: { 200: ok(CanalList, 'Canal stations'), ...NotModified, ...errorResponses() },
       },
     },
@@ -28,8 +38,8 @@ export const canalRoutes: FastifyPluginAsyncTypebox = async (app) => {
       cacheFor(reply, 15);
       licenceLinks(reply, city.licence);
       return bodies.reply(req, reply, async () => {
-        const data = await canal.all();
-        return { meta: { city: city.id, count: data.length, generatedAt: await app.cnx.now.asOf() }, data };
+        const page = pageOf(await canal.all(), req.query);
+        return { meta: { city: city.id, ...page.meta, generatedAt: await app.cnx.now.asOf() }, data: page.data };
       });
     },
   );

@@ -1,5 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { DistrictDetail, DistrictList, DistrictParams, errorResponses, NoQuery, NotModified, ok } from '../../schemas';
+import {
+  DistrictDetail,
+  DistrictList,
+  DistrictParams,
+  errorResponses,
+  NoQuery,
+  NotModified,
+  ok,
+  PageQuery,
+} from '../../schemas';
+import { pageOf } from '../../services/city';
 import { cacheFor, licenceLinks } from '../../util/http';
 
 const SUMMARY =
@@ -18,8 +28,8 @@ export const districtRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['districts'],
         operationId: 'listDistricts',
         summary: 'Summaries of every district',
-        description: SUMMARY,
-        querystring: NoQuery,
+        description: `${SUMMARY} In pages (\`limit\`, \`page\`; \`meta.found\` counts every district).`,
+        querystring: PageQuery,
         response: { 200: ok(DistrictList, 'District summaries'), ...NotModified, ...errorResponses() },
       },
     },
@@ -27,8 +37,8 @@ export const districtRoutes: FastifyPluginAsyncTypebox = async (app) => {
       cacheFor(reply, 15);
       licenceLinks(reply, city.licence);
       return bodies.reply(req, reply, async () => {
-        const data = await districts.summaries();
-        return { meta: { city: city.id, count: data.length, generatedAt: await app.cnx.now.asOf() }, data };
+        const page = pageOf(await districts.summaries(), req.query);
+        return { meta: { city: city.id, ...page.meta, generatedAt: await app.cnx.now.asOf() }, data: page.data };
       });
     },
   );

@@ -77,18 +77,25 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['exports'],
         operationId: 'exportRollups',
-        summary: 'Download hourly or daily aggregates over long ranges as JSON or NDJSON',
+        summary: 'Download hourly or daily aggregates over long ranges as JSON, NDJSON or CSV',
         description:
           'mean/min/max/count/flagged and coverage of the usable readings (the quality policy) per station, metric and ' +
           'local hour or day, read from the stored rollups (kept for good; raw readings are kept a limited time), ' +
           `streamed station by station. At most ${config.limits.seriesMaxDays} days per export. Buckets not rolled up ` +
-          'yet (the last minutes) are not included: `meta.rolledUpUntil` says up to where the file is complete. ' +
-          'Licence and attribution in `meta`.',
+          'yet (the last minutes) are not included: `meta.rolledUpUntil` and the `X-Rolled-Up-Until` header say up ' +
+          'to where the file is complete. CSV is RFC 4180 (CRLF line ends), the header first and no comment lines, ' +
+          'one line per station and bucket with the unit in the column names (`pm25_mean_ugm3`, `pm25_complete_pct`). ' +
+          'Licence and attribution in the response headers (`Link: <…>; rel="license"`, `X-Data-Licence`, ' +
+          '`X-Data-Attribution`) and in `meta`.',
         querystring: RollupExportQuery,
         response: {
           200: {
             description: 'The export file, streamed (Content-Disposition: attachment)',
-            content: { 'application/json': { schema: RollupExportFile }, 'application/x-ndjson': body },
+            content: {
+              'application/json': { schema: RollupExportFile },
+              'application/x-ndjson': body,
+              'text/csv': body,
+            },
           },
           ...NotModified,
           ...errorResponses(404),
@@ -100,6 +107,8 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const until = await rollupExports.rolledUpUntil(plan);
       reply.header('content-disposition', `attachment; filename="${plan.filename}"`);
       licenceLinks(reply, city.licence);
+      // A CSV file has no meta: where the rollups are complete travels in a header, as the licence does.
+      if (until > 0) reply.header('x-rolled-up-until', new Date(until).toISOString());
       // The rows change when the rollup moves on or recomputes late hours: the state is the detector.
       const tag = `W/"${plan.fingerprint}-${until}"`;
       reply.header('etag', tag).header('cache-control', 'public, max-age=300');

@@ -12,7 +12,7 @@ export const load: PageServerLoad = async ({ depends }) => {
   if (flowOrder.length === 0) error(404, 'not_found');
   depends('cnx:now');
   const client = api();
-  const canal = await fromApi(client.listCanalStations());
+  const canal = await fromApi(client.allCanalStations());
   // Upstream to downstream along each waterway, as the pack orders them (flowOrder).
   const rank = new Map(flowOrder.map((f, i) => [f.stationId, i]));
   const at = (id: string) => rank.get(id) ?? flowOrder.length;

@@ -5,7 +5,7 @@ import type { PageServerLoad } from './$types';
 /** The choices of the subscription form: stations (with locations, for "near me"), districts, rules. */
 export const load: PageServerLoad = async () => {
   const client = api();
-  const [stations, districts] = await fromApi(Promise.all([client.allStations(), client.listDistricts()]));
+  const [stations, districts] = await fromApi(Promise.all([client.allStations(), client.allDistricts()]));
   const rules = await client
     .listAlertRules()
     .then((r) => r.rules)

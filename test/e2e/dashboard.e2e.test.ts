@@ -435,6 +435,33 @@ describe('dashboard in a real browser over the whole stack', () => {
     expect(changed).toEqual([]);
   });
 
+  it('the station page keeps room for what live data brings: no box grows when a value arrives (phone, Thai)', async () => {
+    // A half-width card on a phone: "–" fitted on one line where "12.9 µg/m³" took two, and a Thai
+    // note of three rows overflowed the room kept for it (the audit saw 0.018 when the first reading
+    // of a clock hour arrived).
+    const page = await open('/station/cm-air-oldcity-01', { lang: 'th', viewport: 'phone' });
+    const grew = await page.evaluate(() => {
+      const out: string[] = [];
+      for (const el of document.querySelectorAll<HTMLElement>('.big .small, .aqi .live, .status .line')) {
+        const kept = Number.parseFloat(getComputedStyle(el).minHeight);
+        const h = el.getBoundingClientRect().height;
+        if (!(h <= kept + 0.5)) out.push(`${el.className}: ${h} px in ${kept} px kept: "${el.textContent?.trim()}"`);
+      }
+      for (const v of document.querySelectorAll<HTMLElement>('.big .value')) {
+        const text = v.firstChild as Text;
+        const shown = text.data;
+        const heights = ['–', '888.8'].map((x) => {
+          text.data = `${x} `;
+          return v.getBoundingClientRect().height;
+        });
+        text.data = shown;
+        if (heights[0] !== heights[1]) out.push(`.big .value: ${heights.join(' px with "–", ')} px with a number`);
+      }
+      return out;
+    });
+    expect(grew).toEqual([]);
+  });
+
   // Last: it makes one more station smoky, which the tests above do not expect.
   it('a live change of ranking holds the list still until the reader re-sorts it', async () => {
     const page = await open('/', { lang: 'en', viewport: 'desktop', measureShifts: true });

@@ -38,4 +38,28 @@ describe('report store', () => {
     expect(store.purgeModerated(t0 + 60 * DAY, t0 + 60 * DAY), 'purged once').toBe(0);
     alerts.close();
   });
+  it('lists the newest approved reports when there are more than the limit, oldest first among them', () => {
+    const alerts = new AlertStore(':memory:');
+    const store = new ReportStore(alerts.db);
+    const t0 = Date.UTC(2026, 0, 1);
+    const ids: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const id = store.insert({
+        category: 'smoke',
+        lat: 18.79,
+        lon: 98.98,
+        reported_at: t0 + i * 60_000,
+        has_photo: 0,
+        status: 'pending',
+        text: `r${i}`,
+      });
+      store.update(id, { status: 'approved', moderated_by: 'malee', moderated_at: t0 + i * 60_000 });
+      ids.push(id);
+    }
+    // The open data must keep showing what was approved last: a cap that kept the oldest would hide
+    // every new report once the city had that many.
+    expect(store.approved(5).map((r) => r.id)).toEqual(ids.slice(2));
+    expect(store.approved(10).map((r) => r.id)).toEqual(ids);
+    alerts.close();
+  });
 });

@@ -80,11 +80,13 @@ export class ReportStore {
     ) as ReportRow[];
   }
 
-  /** Approved reports, oldest first (the open data). */
+  /** The newest `limit` approved reports, oldest first among them (the open data). */
   approved(limit: number): ReportRow[] {
-    return this.db
-      .prepare("SELECT * FROM reports WHERE status = 'approved' ORDER BY id LIMIT ?")
-      .all(limit) as ReportRow[];
+    return (
+      this.db
+        .prepare("SELECT * FROM reports WHERE status = 'approved' ORDER BY id DESC LIMIT ?")
+        .all(limit) as ReportRow[]
+    ).reverse();
   }
 
   /** Reports made between two times (for "near each other"; the distance is checked by the caller). */

@@ -548,7 +548,7 @@ export interface paths {
         };
         /**
          * Approved citizen reports as GeoJSON (open data, no personal data)
-         * @description A FeatureCollection of points ([lon, lat], 4 decimals), oldest first (at most 1000): category with its Thai and English name, the approved text, when it was reported and approved, the photo URL (re-encoded JPEG) and how many duplicate reports were merged into it. Follow GET /v1/stream (event: report) for new ones.
+         * @description A FeatureCollection of points ([lon, lat], 4 decimals): the newest 1000 approved reports, oldest first: category with its Thai and English name, the approved text, when it was reported and approved, the photo URL (re-encoded JPEG) and how many duplicate reports were merged into it. Follow GET /v1/stream (event: report) for new ones.
          */
         get: operations["listReports"];
         put?: never;

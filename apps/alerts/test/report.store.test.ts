@@ -60,6 +60,11 @@ describe('report store', () => {
     // every new report once the city had that many.
     expect(store.approved(5).map((r) => r.id)).toEqual(ids.slice(2));
     expect(store.approved(10).map((r) => r.id)).toEqual(ids);
+    expect(
+      store.approved(3, 3).map((r) => r.id),
+      'the three before the three newest',
+    ).toEqual(ids.slice(1, 4));
+    expect(store.approvedCount()).toBe(7);
     alerts.close();
   });
 });

@@ -306,6 +306,30 @@ describe('citizen reports through the public API', () => {
     expect(rejectedAudit.at(-1)).toMatchObject({ action: 'rejected', detail: { reason: 'advertising' } });
   });
 
+  it('lists the open data in pages counted back from the newest approval', async () => {
+    const c = await call('POST', '/v1/reports', { ...here, category: 'canal_flooding', text: 'water over the path' });
+    expect(c.status).toBe(202);
+    expect((await call('POST', `/v1/staff/reports/${c.body.id}/approve`, {}, MALEE)).status).toBe(200);
+
+    const all = (await call('GET', '/v1/reports')).body;
+    expectDeclared('/v1/reports', 'get', 200, all, 'application/geo+json');
+    expect(all.features.map((f: { id: number }) => f.id)).toEqual([ids[0], c.body.id]);
+    expect(all.meta).toEqual({ found: 2, limit: 1000, page: 1, count: 2 });
+    const newest = (await call('GET', '/v1/reports?limit=1')).body;
+    expect([newest.features.map((f: { id: number }) => f.id), newest.meta]).toEqual([
+      [c.body.id],
+      { found: 2, limit: 1, page: 1, count: 1 },
+    ]);
+    const before = (await call('GET', '/v1/reports?limit=1&page=2')).body;
+    expect(before.features.map((f: { id: number }) => f.id)).toEqual([ids[0]]);
+    const past = (await call('GET', '/v1/reports?limit=1&page=3')).body;
+    expect([past.features, past.meta.found]).toEqual([[], 2]);
+    for (const q of ['limit=0', 'limit=1001', 'page=0', 'size=5']) {
+      const bad = await call('GET', `/v1/reports?${q}`);
+      expect([q, bad.status, bad.body.error.code]).toEqual([q, 400, 'invalid_request']);
+    }
+  });
+
   it('refuses photos by their bytes, oversize bodies, long texts, points outside the city; limits per client', async () => {
     const base = { ...here, category: 'polluted_water', text: 'black water in the canal' };
     const gif = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } })

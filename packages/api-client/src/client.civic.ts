@@ -15,7 +15,7 @@ import type {
   WebPushKey,
 } from './generated/openapi';
 import { withToken } from './request';
-import type { RequestOptions } from './types';
+import type { PageQuery, RequestOptions } from './types';
 
 /**
  * The citizen side of the client (part of CnxApiClient): public alerts, subscriptions with their token
@@ -86,9 +86,9 @@ export class CivicClient extends PublicReadsClient {
     return this.json('createReport', { body }, options) as Promise<never>;
   }
 
-  /** Approved reports as a GeoJSON FeatureCollection (open data). */
-  async listReports(options?: RequestOptions): Promise<ReportFeatureCollection> {
-    const res = await this.ok('listReports', {}, options, 'application/geo+json');
+  /** Approved reports as a GeoJSON FeatureCollection (open data): one page counted back from the newest (default the newest 1000). */
+  async listReports(query?: PageQuery, options?: RequestOptions): Promise<ReportFeatureCollection> {
+    const res = await this.ok('listReports', { query }, options, 'application/geo+json');
     return (await this.parseJson(res, 'listReports')) as ReportFeatureCollection;
   }
 

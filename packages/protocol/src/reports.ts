@@ -90,10 +90,43 @@ export const ReportFeature = Type.Object(
 );
 export type ReportFeature = Static<typeof ReportFeature>;
 
+/** Approved reports listed at most per page (GET /v1/reports `limit`). */
+export const MAX_REPORTS_PAGE = 1000;
+
+/** GET /v1/reports: pages count back from the newest approval. */
+export const ReportListQuery = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_REPORTS_PAGE,
+        default: MAX_REPORTS_PAGE,
+        description: `Reports per page (at most ${MAX_REPORTS_PAGE})`,
+      }),
+    ),
+    page: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        default: 1,
+        description: 'Page 1 holds the newest approvals, page 2 those before, ...',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ReportListQuery = Static<typeof ReportListQuery>;
+
 export const ReportFeatureCollection = Type.Object(
   {
     type: Type.Literal('FeatureCollection'),
     features: Type.Array(ReportFeature),
+    // A foreign member (RFC 7946 6.1): GeoJSON readers ignore it.
+    meta: Type.Object({
+      found: Type.Integer({ description: 'Approved reports, on all pages' }),
+      limit: Type.Integer({ description: 'Reports per page' }),
+      page: Type.Integer({ description: 'This page, from 1 (the newest approvals)' }),
+      count: Type.Integer({ description: 'Reports on this page' }),
+    }),
   },
   { title: 'ReportFeatureCollection' },
 );

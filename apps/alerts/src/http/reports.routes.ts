@@ -15,6 +15,7 @@ import {
   ReportAccepted,
   ReportApproveBody,
   ReportFeatureCollection,
+  ReportListQuery,
   ReportMergeBody,
   ReportModerated,
   ReportRejectBody,
@@ -63,7 +64,11 @@ export const publicReportRoutes: FastifyPluginAsyncTypebox<{ reports: ReportsSer
         .send({ id, status: 'pending', message: REPORT_ACCEPTED_MESSAGE });
     },
   );
-  app.get('/v1/reports', { schema: { response: { 200: ReportFeatureCollection } } }, async () => reports.geojson());
+  app.get(
+    '/v1/reports',
+    { schema: { querystring: ReportListQuery, response: { 200: ReportFeatureCollection } } },
+    async (req) => reports.geojson(req.query),
+  );
   app.get('/v1/reports/:id/photo', { schema: { params: IdParams } }, async (req, reply) =>
     sendJpeg(reply, reports.photo(req.params.id, false), 'public, max-age=3600'),
   );

@@ -80,13 +80,20 @@ export class ReportStore {
     ) as ReportRow[];
   }
 
-  /** The newest `limit` approved reports, oldest first among them (the open data). */
-  approved(limit: number): ReportRow[] {
+  /**
+   * Approved reports (the open data), counted back from the newest: the `limit` after skipping the
+   * `offset` newest, oldest first among them.
+   */
+  approved(limit: number, offset = 0): ReportRow[] {
     return (
       this.db
-        .prepare("SELECT * FROM reports WHERE status = 'approved' ORDER BY id DESC LIMIT ?")
-        .all(limit) as ReportRow[]
+        .prepare("SELECT * FROM reports WHERE status = 'approved' ORDER BY id DESC LIMIT ? OFFSET ?")
+        .all(limit, offset) as ReportRow[]
     ).reverse();
+  }
+
+  approvedCount(): number {
+    return (this.db.prepare("SELECT count(*) AS n FROM reports WHERE status = 'approved'").get() as { n: number }).n;
   }
 
   /** Reports made between two times (for "near each other"; the distance is checked by the caller). */

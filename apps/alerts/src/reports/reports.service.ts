@@ -8,10 +8,12 @@
 import { type BBox, distanceM, pointInBBox } from '@cnx/city-pack';
 import type { GeoPoint } from '@cnx/domain';
 import {
+  MAX_REPORTS_PAGE,
   REPORT_CATEGORY_NAMES,
   type ReportEventPayload,
   type ReportFeature,
   type ReportFeatureCollection,
+  type ReportListQuery,
   type ReportRequest,
   type ReportStatus,
   type StaffReport,
@@ -209,11 +211,16 @@ export class ReportsService {
 
   // --- open data -----------------------------------------------------------------------------------
 
-  geojson(): ReportFeatureCollection {
+  /** One page of the approved reports: page 1 the newest `limit`, oldest first among them. */
+  geojson(q: ReportListQuery = {}): ReportFeatureCollection {
+    const limit = q.limit ?? MAX_REPORTS_PAGE;
+    const page = q.page ?? 1;
     const dups = this.reports.duplicateCounts();
+    const features = this.reports.approved(limit, (page - 1) * limit).map((r) => this.feature(r, dups.get(r.id) ?? 0));
     return {
       type: 'FeatureCollection',
-      features: this.reports.approved(MAX_LISTED).map((r) => this.feature(r, dups.get(r.id) ?? 0)),
+      features,
+      meta: { found: this.reports.approvedCount(), limit, page, count: features.length },
     };
   }
 

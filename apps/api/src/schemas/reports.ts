@@ -12,6 +12,7 @@ import {
   ReportAuditEntry as ReportAuditEntryCore,
   ReportFeature,
   ReportFeatureCollection,
+  ReportListQuery,
   ReportMergeBody as ReportMergeBodyCore,
   ReportModerated as ReportModeratedCore,
   ReportRejectBody as ReportRejectBodyCore,
@@ -20,7 +21,7 @@ import {
 } from '@cnx/protocol';
 import Type from 'typebox';
 
-export { ReportFeature, ReportFeatureCollection };
+export { ReportFeature, ReportFeatureCollection, ReportListQuery };
 
 export const ReportRequest = Type.Object(ReportRequestCore.properties, {
   additionalProperties: false,

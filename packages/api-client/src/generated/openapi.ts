@@ -548,7 +548,7 @@ export interface paths {
         };
         /**
          * Approved citizen reports as GeoJSON (open data, no personal data)
-         * @description A FeatureCollection of points ([lon, lat], 4 decimals): the newest 1000 approved reports, oldest first: category with its Thai and English name, the approved text, when it was reported and approved, the photo URL (re-encoded JPEG) and how many duplicate reports were merged into it. Follow GET /v1/stream (event: report) for new ones.
+         * @description A FeatureCollection of points ([lon, lat], 4 decimals): category with its Thai and English name, the approved text, when it was reported and approved, the photo URL (re-encoded JPEG) and how many duplicate reports were merged into it. In pages counted back from the newest approval (`limit`, at most 1000, and `page`; `meta.found` counts all), oldest first within a page. Follow GET /v1/stream (event: report) for new ones.
          */
         get: operations["listReports"];
         put?: never;
@@ -1943,6 +1943,16 @@ export interface components {
             /** @enum {string} */
             type: "FeatureCollection";
             features: components["schemas"]["ReportFeature"][];
+            meta: {
+                /** @description Approved reports, on all pages */
+                found: number;
+                /** @description Reports per page */
+                limit: number;
+                /** @description This page, from 1 (the newest approvals) */
+                page: number;
+                /** @description Reports on this page */
+                count: number;
+            };
         };
         /** StaffReport */
         StaffReport: {
@@ -5049,7 +5059,12 @@ export interface operations {
     };
     listReports: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Reports per page (at most 1000) */
+                limit?: number;
+                /** @description Page 1 holds the newest approvals, page 2 those before, ... */
+                page?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;

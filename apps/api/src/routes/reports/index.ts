@@ -9,6 +9,7 @@ import {
   ReportAccepted,
   ReportFeatureCollection,
   ReportIdParams,
+  ReportListQuery,
   ReportRequest,
 } from '../../schemas';
 import { cacheFor } from '../../util/http';
@@ -70,10 +71,11 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'listReports',
         summary: 'Approved citizen reports as GeoJSON (open data, no personal data)',
         description:
-          'A FeatureCollection of points ([lon, lat], 4 decimals): the newest 1000 approved reports, oldest first: category with its ' +
-          'Thai and English name, the approved text, when it was reported and approved, the photo URL (re-encoded ' +
-          'JPEG) and how many duplicate reports were merged into it. Follow GET /v1/stream (event: report) for new ones.',
-        querystring: NoQuery,
+          'A FeatureCollection of points ([lon, lat], 4 decimals): category with its Thai and English name, the ' +
+          'approved text, when it was reported and approved, the photo URL (re-encoded JPEG) and how many duplicate ' +
+          'reports were merged into it. In pages counted back from the newest approval (`limit`, at most 1000, and ' +
+          '`page`; `meta.found` counts all), oldest first within a page. Follow GET /v1/stream (event: report) for new ones.',
+        querystring: ReportListQuery,
         response: {
           200: {
             description: 'Approved reports',
@@ -84,7 +86,13 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const out = await alerts!.forward({ method: 'GET', path: '/v1/reports', requestId: request.id }, request.log);
+      const { limit, page } = request.query;
+      const query = new URLSearchParams({
+        ...(limit === undefined ? {} : { limit: String(limit) }),
+        ...(page === undefined ? {} : { page: String(page) }),
+      }).toString();
+      const path = query ? `/v1/reports?${query}` : '/v1/reports';
+      const out = await alerts!.forward({ method: 'GET', path, requestId: request.id }, request.log);
       cacheFor(reply, 10);
       return reply.type('application/geo+json').send(out as never);
     },

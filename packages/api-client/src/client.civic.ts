@@ -15,7 +15,7 @@ import type {
   WebPushKey,
 } from './generated/openapi';
 import { withToken } from './request';
-import type { PageQuery, RequestOptions } from './types';
+import type { ReportsQuery, RequestOptions } from './types';
 
 /**
  * The citizen side of the client (part of CnxApiClient): public alerts, subscriptions with their token
@@ -87,7 +87,7 @@ export class CivicClient extends PublicReadsClient {
   }
 
   /** Approved reports as a GeoJSON FeatureCollection (open data): one page counted back from the newest (default the newest 1000). */
-  async listReports(query?: PageQuery, options?: RequestOptions): Promise<ReportFeatureCollection> {
+  async listReports(query?: ReportsQuery, options?: RequestOptions): Promise<ReportFeatureCollection> {
     const res = await this.ok('listReports', { query }, options, 'application/geo+json');
     return (await this.parseJson(res, 'listReports')) as ReportFeatureCollection;
   }

@@ -25,6 +25,7 @@ export type {
   PageQuery,
   QueryInput,
   ReadingsQuery,
+  ReportsQuery,
   RequestOptions,
   RollupExportQuery,
   SeriesQuery,

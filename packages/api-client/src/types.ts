@@ -22,6 +22,7 @@ export type LatestQuery = QueryInput<'listLatest'>;
 /** The page of a list without filters (districts, canal stations). */
 export type PageQuery = QueryInput<'listDistricts'>;
 export type SeriesQuery = QueryInput<'getStationSeries'>;
+export type ReportsQuery = QueryInput<'listReports'>;
 export type ReadingsQuery = QueryInput<'listStationReadings'>;
 export type ExportQuery = QueryInput<'exportReadings'>;
 export type RollupExportQuery = QueryInput<'exportRollups'>;

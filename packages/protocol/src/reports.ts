@@ -90,6 +90,14 @@ export const ReportFeature = Type.Object(
 );
 export type ReportFeature = Static<typeof ReportFeature>;
 
+/** The page of a paged list (`meta` of the API's lists and of the reports GeoJSON). */
+export const PageMeta = {
+  found: Type.Integer({ description: 'Items matching the filters, on all pages' }),
+  limit: Type.Integer({ description: 'Items per page' }),
+  page: Type.Integer({ description: 'This page, from 1' }),
+  count: Type.Integer({ description: 'Items on this page' }),
+};
+
 /** Approved reports listed at most per page (GET /v1/reports `limit`). */
 export const MAX_REPORTS_PAGE = 1000;
 
@@ -121,12 +129,7 @@ export const ReportFeatureCollection = Type.Object(
     type: Type.Literal('FeatureCollection'),
     features: Type.Array(ReportFeature),
     // A foreign member (RFC 7946 6.1): GeoJSON readers ignore it.
-    meta: Type.Object({
-      found: Type.Integer({ description: 'Approved reports, on all pages' }),
-      limit: Type.Integer({ description: 'Reports per page' }),
-      page: Type.Integer({ description: 'This page, from 1 (the newest approvals)' }),
-      count: Type.Integer({ description: 'Reports on this page' }),
-    }),
+    meta: Type.Object(PageMeta),
   },
   { title: 'ReportFeatureCollection' },
 );

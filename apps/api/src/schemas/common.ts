@@ -105,12 +105,7 @@ export const PageLimit = Type.Integer({
 export const PageNumber = Type.Integer({ minimum: 1, maximum: 100_000, default: 1, description: 'Page, from 1' });
 
 /** The paging members of a list's `meta`, as OpenAQ v3 names them. */
-export const PageMeta = {
-  found: Type.Integer({ description: 'Items matching the filters, on all pages' }),
-  limit: Type.Integer({ description: 'Items per page' }),
-  page: Type.Integer({ description: 'This page, from 1' }),
-  count: Type.Integer({ description: 'Items on this page' }),
-};
+export { PageMeta } from '@cnx/protocol';
 
 export const LocalizedText = Type.Object({ th: Type.String(), en: Type.String() }, { title: 'LocalizedText' });
 

@@ -1944,13 +1944,13 @@ export interface components {
             type: "FeatureCollection";
             features: components["schemas"]["ReportFeature"][];
             meta: {
-                /** @description Approved reports, on all pages */
+                /** @description Items matching the filters, on all pages */
                 found: number;
-                /** @description Reports per page */
+                /** @description Items per page */
                 limit: number;
-                /** @description This page, from 1 (the newest approvals) */
+                /** @description This page, from 1 */
                 page: number;
-                /** @description Reports on this page */
+                /** @description Items on this page */
                 count: number;
             };
         };

@@ -86,12 +86,9 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
+      // Both are set: the validator applies the schema's defaults.
       const { limit, page } = request.query;
-      const query = new URLSearchParams({
-        ...(limit === undefined ? {} : { limit: String(limit) }),
-        ...(page === undefined ? {} : { page: String(page) }),
-      }).toString();
-      const path = query ? `/v1/reports?${query}` : '/v1/reports';
+      const path = `/v1/reports?limit=${limit}&page=${page}`;
       const out = await alerts!.forward({ method: 'GET', path, requestId: request.id }, request.log);
       cacheFor(reply, 10);
       return reply.type('application/geo+json').send(out as never);

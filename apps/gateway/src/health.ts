@@ -21,6 +21,7 @@ function writerProblem(
   starter: StoreStarterStatus | undefined,
   writer: WriterStatus | undefined,
   store: StoreHealth | undefined,
+  spool: SpoolStats | undefined,
 ): string | undefined {
   if (!starter?.started) {
     const why = starter?.lastError ? `: ${starter.lastError}` : '';
@@ -31,6 +32,8 @@ function writerProblem(
     const what = writer.filesystemError ? 'gateway filesystem error' : 'store writes failing';
     return `${what}: ${writer.lastError ?? 'unknown error'}; retrying in ${writer.retryInMs ?? 0} ms`;
   }
+  // The store has the readings but the spool cannot record that (a restart would write them again).
+  if (spool?.checkpointError) return `gateway filesystem error: spool checkpoint: ${spool.checkpointError}; retrying`;
   // Nothing failed yet (nothing to write, say), but the store does not answer: the next write would fail.
   if (store && !store.ok) return `store not reachable: ${store.detail ?? 'no answer'}; readings are kept in the spool`;
   return undefined;
@@ -48,7 +51,7 @@ export async function gatewayHealth(p: HealthParts): Promise<HealthReport> {
   } else if (p.store) {
     store = await p.store.health().catch((e: Error) => ({ ok: false, backend: '?', detail: e.message }));
   }
-  const reason = writerProblem(p.starter, p.writer, store);
+  const reason = writerProblem(p.starter, p.writer, store, p.spool);
   const checks: HealthReport['checks'] = {
     mqtt: {
       ok: p.stats.mqttConnected && !p.stats.subscriptionRefused,

@@ -84,4 +84,6 @@ export interface SpoolStats {
   appended: number;
   /** Records committed since start. */
   committed: number;
+  /** Why the last checkpoint write failed (the gateway's own disk); absent once one succeeds. */
+  checkpointError?: string;
 }

@@ -80,6 +80,10 @@ export class Spool {
   /** The in-memory checkpoint is ahead of the file (see checkpointIntervalMs). */
   private cpUnwritten = false;
   private cpTimer: NodeJS.Timeout | undefined;
+  /** The last checkpoint write failed with this (cleared by the next one that succeeds). */
+  private cpError: string | undefined;
+  /** Retries a checkpoint write that failed in busPublished(), where no caller backs off for it. */
+  private retryTimer: NodeJS.Timeout | undefined;
   private started = false;
   private session = 0;
   private disk: SpoolDisk = { dir: '', segments: [], active: { seq: 0, size: 0 }, bytes: 0, appended: 0, pending: 0 };
@@ -150,6 +154,8 @@ export class Spool {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     if (this.opts.beforeCheckpoint) this.cpUnwritten = true; // the state kept with it may have changed
     this.flushCheckpoint(true);
     await this.writer?.close();
@@ -239,16 +245,25 @@ export class Spool {
 
   /**
    * The bus is done with every record before `index` (published and acknowledged, or given up on
-   * and counted): the checkpoint may move up to there. A checkpoint write that fails is logged and
-   * tried again at the next commit or acknowledgement (a crash meanwhile only replays more).
+   * and counted): the checkpoint may move up to there. A checkpoint write that fails is logged,
+   * shown in stats() (the health endpoint) and tried again every second until it succeeds (a crash
+   * meanwhile only replays more).
    */
   busPublished(index: number): void {
     if (!this.started || index <= this.busIndex) return;
     this.busIndex = index;
+    this.tryAdvance();
+  }
+
+  private tryAdvance(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     try {
       this.advance();
-    } catch (error) {
-      this.log.error({ err: String(error) }, 'spool: could not write the checkpoint, will retry');
+    } catch {
+      if (!this.started) return;
+      this.retryTimer = setTimeout(() => this.tryAdvance(), Math.max(1000, this.opts.checkpointIntervalMs));
+      this.retryTimer.unref();
     }
   }
 
@@ -349,8 +364,19 @@ export class Spool {
 
   /** Write checkpoint `cp` to its file (durably with fsync 'always'); throws if that failed. */
   private persistCheckpoint(cp: Pos = this.durable, mustSaveState = false): void {
-    this.opts.beforeCheckpoint?.({ segment: this.disk.active.seq, offset: this.disk.active.size }, mustSaveState);
-    writeCheckpoint(this.opts.dir, { segment: cp.segment, offset: cp.offset }, this.opts.fsync === 'always');
+    try {
+      this.opts.beforeCheckpoint?.({ segment: this.disk.active.seq, offset: this.disk.active.size }, mustSaveState);
+      writeCheckpoint(this.opts.dir, { segment: cp.segment, offset: cp.offset }, this.opts.fsync === 'always');
+    } catch (error) {
+      const message = (error as Error)?.message ?? String(error);
+      // Logged once per distinct error, not at every retry.
+      if (message !== this.cpError)
+        this.log.error({ err: message }, 'spool: could not write the checkpoint, will retry');
+      this.cpError = message;
+      throw error;
+    }
+    if (this.cpError !== undefined) this.log.info({}, 'spool: the checkpoint is written again');
+    this.cpError = undefined;
     clearTimeout(this.cpTimer);
     this.cpTimer = undefined;
     this.cpUnwritten = false;
@@ -363,9 +389,8 @@ export class Spool {
     if (!this.cpUnwritten) return;
     try {
       this.persistCheckpoint(this.durable, stopping);
-    } catch (err) {
-      // The file lags (a crash now replays a little more, idempotently); nothing is lost.
-      this.log.error({ err: String(err) }, 'spool: could not write the checkpoint, will retry');
+    } catch {
+      // The file lags (a crash now replays a little more, idempotently); nothing is lost. Logged above.
       if (!this.started) return;
       this.cpTimer = setTimeout(() => this.flushCheckpoint(), Math.max(1000, this.opts.checkpointIntervalMs));
       this.cpTimer.unref();
@@ -401,6 +426,7 @@ export class Spool {
       full: this.disk.bytes >= this.opts.maxBytes,
       appended: this.disk.appended,
       committed: this.committedCount,
+      ...(this.cpError === undefined ? {} : { checkpointError: this.cpError }),
     };
   }
 }

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Spool } from '../../src/spool/spool';
+import { waitFor } from '../helpers';
 import {
   collectingLogger,
   drain,
@@ -102,6 +103,27 @@ describe('Spool bus gate', () => {
     const again = await spoolAt(dir, { busGate: true });
     expect(replayAll(again)).toEqual([rec(n)]);
     expect(cp).toEqual(checkpointFile(dir));
+  });
+
+  it('the bus acknowledgement meeting a disk that cannot take the checkpoint: reported in stats, tried again on its own, cleared once written', async () => {
+    // The store confirms first and the bus last (the order a slow broker acknowledgement gives), so
+    // the failing checkpoint write happens in busPublished(), where nobody backs off for it.
+    const dir = tempDir();
+    const log = collectingLogger();
+    const spool = await spoolAt(dir, { busGate: true, logger: log });
+    spool.appendMany(range(0, 5).map((i) => rec(i)));
+    const b = spool.readBatch(100);
+    spool.commit(b!.end);
+    const obstacle = path.join(dir, 'checkpoint.json.tmp');
+    fs.mkdirSync(obstacle);
+    spool.busPublished(5);
+    expect(log.count('error', /could not write the checkpoint/)).toBe(1);
+    expect(spool.stats().checkpointError).toMatch(/EISDIR/);
+    expect(checkpointFile(dir)).toEqual({ segment: 1, offset: 0 });
+    fs.rmSync(obstacle, { recursive: true });
+    // No more traffic: the spool retries by itself.
+    await waitFor(() => checkpointFile(dir).offset === b!.end.offset, 30_000, 'the checkpoint written again');
+    expect(spool.stats().checkpointError).toBeUndefined();
   });
 
   it('without the gate a commit moves the checkpoint at once, as before', async () => {

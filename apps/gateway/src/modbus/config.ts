@@ -109,8 +109,10 @@ class Fields {
     }
   }
 
-  problem(key: string, msg: string): void {
-    this.problems.push(`${this.at}.${key}: ${msg}, got ${show(this.obj[key])}`);
+  /** A problem with `key`; `value`: the value in effect when this object does not set it (inherited). */
+  problem(key: string, msg: string, value?: unknown): void {
+    const got = this.has(key) || value === undefined ? show(this.obj[key]) : `${show(value)} (from defaults)`;
+    this.problems.push(`${this.at}.${key}: ${msg}, got ${got}`);
   }
 
   has(key: string): boolean {
@@ -369,9 +371,11 @@ export function parseModbusConfig(json: unknown, ctx: ModbusConfigContext): Resu
         f.problem(
           'timeoutMs',
           `worst-case poll ${blocks} request(s) x ${retries + 1} attempt(s) x ${timeoutMs} ms = ${worst} ms is not below intervalMs ${intervalMs}`,
+          timeoutMs,
         );
-      if (cfg.maxBackoffMs < intervalMs) f.problem('maxBackoffMs', `must be at least intervalMs ${intervalMs}`);
-      if (cfg.offlineAfterMs < intervalMs) f.problem('offlineAfterMs', `must be at least intervalMs ${intervalMs}`);
+      const atLeast = `must be at least intervalMs ${intervalMs}`;
+      if (cfg.maxBackoffMs < intervalMs) f.problem('maxBackoffMs', atLeast, cfg.maxBackoffMs);
+      if (cfg.offlineAfterMs < intervalMs) f.problem('offlineAfterMs', atLeast, cfg.offlineAfterMs);
       if (problems.length === before) devices.push(cfg);
     });
 

@@ -105,6 +105,22 @@ describe('parseModbusConfig', () => {
       ).toBe(true);
   });
 
+  it('a timing inherited from the defaults is named with its value and where it came from', async () => {
+    const pack = await chiangMai();
+    const r = parseModbusConfig(
+      {
+        defaults: { maxBackoffMs: 600, offlineAfterMs: 900 },
+        buses: [{ id: 'a', transport: 'tcp', host: 'probe.local' }],
+        devices: [{ deviceId: 'cm-canal-sriphum-probe', bus: 'a', unitId: 1, intervalMs: 1000, timeoutMs: 400 }],
+      },
+      { pack },
+    );
+    expect(r.ok ? [] : r.error).toEqual([
+      '$.devices[0].maxBackoffMs: must be at least intervalMs 1000, got 600 (from defaults)',
+      '$.devices[0].offlineAfterMs: must be at least intervalMs 1000, got 900 (from defaults)',
+    ]);
+  });
+
   it('refuses a device listed twice and two devices at one address', async () => {
     const pack = await chiangMai();
     const r = parseModbusConfig(

@@ -19,8 +19,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { reading, startEndpoint, waitFor } from '../../apps/alerts/test/helpers';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const TTL_MS = 3000;
-const RENEW_MS = 500;
+// Long enough that a leader slowed by a busy machine (not stopped) keeps its lease.
+const TTL_MS = 6000;
+const RENEW_MS = 1000;
 
 interface Request {
   key: string;

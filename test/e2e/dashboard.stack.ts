@@ -245,8 +245,11 @@ export async function startDashboardStack(
           simStart: from,
           selection: { devices: chosen.map((d) => d.id) },
         });
+        // Counted on the history topic alone: Modbus polls go on meanwhile.
+        const counter = 'gateway_history_readings_accepted_total';
+        const before = (await gateway.metric(counter)) ?? 0;
         const result = await publishBackfill({ city, sources, from, until, seed, mqtt: { url: broker.url } });
-        await gateway.drained();
+        await gateway.drained({ [counter]: before + result.readings });
         return result.readings;
       },
       output: (name) => procs.find((p) => p.name === name)?.output() ?? '',

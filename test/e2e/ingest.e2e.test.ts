@@ -65,6 +65,7 @@ describe('end to end: simulator -> Mosquitto -> gateway -> InfluxDB', () => {
     const { devices } = await loadCityFleet(CITY, { limit: 8 });
     const ids = devices.map((d) => d.id);
     const simStart = Date.now() - 30 * 60_000;
+    const accepted0 = (await gateway.metric('gateway_readings_accepted_total')) ?? 0;
     const fleet: Fleet = createFleet({
       city: CITY,
       devices,
@@ -97,7 +98,8 @@ describe('end to end: simulator -> Mosquitto -> gateway -> InfluxDB', () => {
     expect(valid.length).toBeGreaterThan(300);
     expect(malformed.length).toBeGreaterThan(10);
 
-    await gateway.drained();
+    // Acknowledged by the broker is not yet received by the gateway: wait for every valid one.
+    await gateway.drained({ gateway_readings_accepted_total: accepted0 + valid.length });
     const rows = await storedRows(influx, simStart - 3_600_000, Date.now() + 3_600_000);
     // Nothing lost, nothing duplicated: exactly the valid readings, keyed by (device, device time).
     const key = (device: string, ts: number) => `${device}@${ts}`;

@@ -55,14 +55,27 @@ export class GatewayProcess {
     return line ? Number(line.slice(name.length + 1)) : undefined;
   }
 
-  /** Wait (bounded) until everything the gateway accepted is confirmed by the store. */
-  async drained(timeoutMs = 60_000): Promise<void> {
+  /**
+   * Wait (bounded) until everything the gateway accepted is confirmed by the store. A publisher's
+   * PUBACK only says the broker has a message, which may still be on its way to the gateway: pass
+   * `atLeast` (counter name → minimum) to wait for it to arrive as well, e.g.
+   * `{ gateway_messages_received_total: before + sent }`.
+   */
+  async drained(atLeast: Record<string, number> = {}, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    const short: Record<string, number | undefined> = {};
     while (Date.now() < deadline) {
-      if ((await this.metric('gateway_spool_pending_readings')) === 0) return;
+      for (const [name, min] of Object.entries(atLeast)) {
+        const v = await this.metric(name);
+        if ((v ?? 0) < min) short[name] = v;
+        else delete short[name];
+      }
+      if (!Object.keys(short).length && (await this.metric('gateway_spool_pending_readings')) === 0) return;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`gateway did not drain its spool within ${timeoutMs} ms\n${this.output()}`);
+    throw new Error(
+      `gateway did not drain its spool within ${timeoutMs} ms (short of ${JSON.stringify(atLeast)}: ${JSON.stringify(short)})\n${this.output()}`,
+    );
   }
 
   output(): string {

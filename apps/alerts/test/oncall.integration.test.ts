@@ -224,7 +224,12 @@ describe('on-call staff, daily cap and quiet hours (injected clock)', () => {
     const delivered = await waitFor(() => eventFor('/sub-night', 'cm-air-nimman-01'), 'deferred delivery');
     expect(delivered.alertId).toBe(alertN);
     expect(delivered.ts).toBeLessThan(DAY1_10H + 13 * HOUR + 1); // the 23:00 raise, as it was
-    const after = await audit(alertN);
+    // The endpoint sees the request before the dispatcher records its answer.
+    const after = await waitFor(async () => {
+      const x = await audit(alertN);
+      const d = x.deliveries.find((d: { target: string }) => d.target === 'subscriber');
+      return d?.status !== 'pending' && x;
+    }, 'the deferred delivery recorded');
     expect(after.deliveries.find((d: { target: string }) => d.target === 'subscriber')).toMatchObject({
       status: 'sent',
       attempts: 1,

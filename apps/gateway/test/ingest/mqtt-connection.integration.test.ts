@@ -178,7 +178,7 @@ describe('the gateway on MQTT.js against real Mosquitto', () => {
     await Promise.all(
       Array.from({ length: N }, (_, i) => publishQos1(device, topics.telemetry(CITY, deviceId), body(i))),
     );
-    await bus.waitForReadings(N, 30_000);
+    await bus.waitForReadings(N, 90_000);
     expect(bus.readings().map((r) => r.seq)).toEqual(Array.from({ length: N }, (_, i) => i));
     expect(first.gateway.stats.accepted).toBe(N);
     await stop(first.gateway);
@@ -190,7 +190,7 @@ describe('the gateway on MQTT.js against real Mosquitto', () => {
     expect(second.gateway.stats.received).toBe(1);
     observer.end(true);
     await stop(second.gateway);
-  });
+  }, 120_000); // 3,000 QoS 1 round trips: minutes on a busy machine, not the default 30 s
 });
 
 describe('a subscription the broker refuses (Mosquitto dynamic security: subscribe denied)', () => {

@@ -178,10 +178,18 @@ describe('Modbus RTU polling through a socat pty pair', () => {
     const f = await start();
     await waitFor(() => f.poller.healths().every((x) => x.polls.ok >= 1), 2000, 'first polls');
     await f.slave.stop();
-    const timeouts = totalTimeouts(f);
     await f.pty.kill(); // the USB-RS485 adapter is unplugged
     for (const end of ['a', 'b']) rmSync(path.join(f.pty.dir, end), { force: true });
     await waitFor(() => f.poller.healths().every((x) => x.errors.connection >= 1), 2000, 'connection errors');
+    // Counted from here: a request sent before the unplug may have timed out (the bus takes one
+    // request at a time, so none is in flight any more once every device has failed to connect).
+    const timeouts = totalTimeouts(f);
+    const failed = f.poller.healths().map((x) => x.errors.connection);
+    await waitFor(
+      () => f.poller.healths().every((x, i) => x.errors.connection >= (failed[i] as number) + 1),
+      5000,
+      'more connection errors',
+    );
     // Without a port, requests fail at once: no timeout is spent on a line that is not there.
     expect(totalTimeouts(f)).toBe(timeouts);
     // Plugged in again: a new pty pair at the same paths, the slaves answer again.

@@ -37,7 +37,15 @@ interface Fixture {
 
 let fx: Fixture | undefined;
 
-async function start(images?: { [unit: number]: RegisterImage }): Promise<Fixture> {
+/**
+ * `timing`: short by default so that the timeout tests are quick. A test that counts zero timeouts
+ * of healthy devices gives the timeout room, since a busy machine that holds the process past it
+ * runs the timer before it reads the answer already waiting.
+ */
+async function start(
+  images?: { [unit: number]: RegisterImage },
+  timing = { intervalMs: INTERVAL, timeoutMs: TIMEOUT, maxBackoffMs: MAX_BACKOFF, offlineAfterMs: OFFLINE_AFTER },
+): Promise<Fixture> {
   const imagesA = new Map([
     [1, images?.[1] ?? new RegisterImage()],
     [2, images?.[2] ?? new RegisterImage(DEFAULT_VALUES, 'CDAB')],
@@ -49,11 +57,8 @@ async function start(images?: { [unit: number]: RegisterImage }): Promise<Fixtur
   const h = await pipelineHarness();
   const config = modbusConfig(h.pack, {
     defaults: {
-      intervalMs: INTERVAL,
-      timeoutMs: TIMEOUT,
+      ...timing,
       retries: 1,
-      maxBackoffMs: MAX_BACKOFF,
-      offlineAfterMs: OFFLINE_AFTER,
     },
     buses: [
       { id: 'station-a', transport: 'tcp', host: '127.0.0.1', port: a.port, connectTimeoutMs: 500 },
@@ -241,12 +246,13 @@ describe('Modbus TCP polling (real ServerTCP on loopback)', () => {
   });
 
   it('status bits show in health and metrics; GET /modbus/status reports every device', async () => {
-    const f = await start({
-      1: new RegisterImage(DEFAULT_VALUES, undefined, undefined, { low_battery: true, service_due: true }),
-    });
+    const f = await start(
+      { 1: new RegisterImage(DEFAULT_VALUES, undefined, undefined, { low_battery: true, service_due: true }) },
+      { intervalMs: 1000, timeoutMs: 450, maxBackoffMs: 2000, offlineAfterMs: 3000 },
+    );
     const registry = new Registry();
     registerModbusMetrics(registry, f.poller);
-    await waitFor(() => f.poller.healths().every((x) => x.polls.ok >= 2), 3000, 'polls');
+    await waitFor(() => f.poller.healths().every((x) => x.polls.ok >= 2), 10_000, 'polls');
     expect(f.health(0).status).toMatchObject({ raw: 0b1010, active: ['low_battery', 'service_due'] });
 
     const text = await registry.metrics();

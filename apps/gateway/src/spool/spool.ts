@@ -260,7 +260,10 @@ export class Spool {
     this.retryTimer = undefined;
     try {
       this.advance();
-    } catch {
+    } catch (error) {
+      // A failed checkpoint write is logged where it happens; anything else is logged here.
+      if (this.cpError === undefined)
+        this.log.error({ err: String(error) }, 'spool: could not move the checkpoint, will retry');
       if (!this.started) return;
       this.retryTimer = setTimeout(() => this.tryAdvance(), Math.max(1000, this.opts.checkpointIntervalMs));
       this.retryTimer.unref();

@@ -7,6 +7,7 @@ import { overallAqi } from '@cnx/domain';
 import mqtt from 'mqtt';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../src/boot';
 import {
   type AxeViolation,
   axeAudit,
@@ -75,6 +76,16 @@ describe('dashboard in a real browser over the whole stack', () => {
 
   const latestById = async (): Promise<Map<string, StationLatest>> =>
     new Map((await api.listLatest()).data.map((s) => [s.station.id, s]));
+
+  /** One live reading of the device at `stationId`, published (QoS 1) as the device would. */
+  async function publishReading(stationId: string, ts: number, values: Record<string, number>): Promise<void> {
+    const device = stack.devices.find((d) => d.stationId === stationId)!;
+    const client = await mqtt.connectAsync(stack.broker.url, { clientId: `${device.id}-e2e` });
+    await client.publishAsync(`cnx/v1/${CITY}/devices/${device.id}/telemetry`, JSON.stringify({ ts, values }), {
+      qos: 1,
+    });
+    await client.endAsync();
+  }
 
   let stackStarted = 0;
 
@@ -163,23 +174,15 @@ describe('dashboard in a real browser over the whole stack', () => {
     const latestNow = await latestById();
     let id = nimman.find((n) => latestNow.get(n)?.air?.pm25.hour1?.value != null);
     if (!id) {
-      id = nimman[0]!;
-      const device = stack.devices.find((d) => d.stationId === id)!;
-      const pm25 = Math.round(latestNow.get(id)?.air?.pm25.rolling24h.value ?? 30);
-      const client = await mqtt.connectAsync(stack.broker.url, { clientId: `${device.id}-hour1-e2e` });
-      const values = { pm1: Math.round(pm25 * 0.7), pm25, pm10: Math.round(pm25 * 1.4) };
-      await client.publishAsync(
-        `cnx/v1/${CITY}/devices/${device.id}/telemetry`,
-        JSON.stringify({ ts: Date.now(), values }),
-        {
-          qos: 1,
-        },
+      const station = nimman[0]!;
+      const pm25 = Math.round(latestNow.get(station)?.air?.pm25.rolling24h.value ?? 30);
+      await publishReading(station, Date.now(), { pm1: Math.round(pm25 * 0.7), pm25, pm10: Math.round(pm25 * 1.4) });
+      await until(
+        'the reading of the current hour in the API',
+        () => api.getStationLatest(station),
+        (l) => l.air?.pm25.hour1?.value != null,
       );
-      await client.endAsync();
-      for (let seen = false; !seen; ) {
-        seen = (await api.getStationLatest(id)).air?.pm25.hour1?.value != null;
-        if (!seen) await new Promise((r) => setTimeout(r, 100)); // polled until the API has it; the test's timeout bounds it
-      }
+      id = station;
     }
     const page = await open(`/station/${id}`);
     const chart = page.locator('[data-testid="trend-chart"][data-ready="true"]');
@@ -226,17 +229,10 @@ describe('dashboard in a real browser over the whole stack', () => {
     await page.evaluate(() => {
       (window as unknown as { __sameDocument: boolean }).__sameDocument = true;
     });
-    const device = stack.devices.find((d) => d.stationId === 'cm-air-cmu-01')!;
     const ts = Date.now();
-    const client = await mqtt.connectAsync(stack.broker.url, { clientId: `${device.id}-e2e` });
-    await client.publishAsync(
-      `cnx/v1/${CITY}/devices/${device.id}/telemetry`,
-      // PM only: a temperature far from the station's own recent values would be flagged `spike`, and
-      // a flagged reading is never shown as live (docs/qc.md).
-      JSON.stringify({ ts, values: { pm1: 20, pm25: 42.4, pm10: 50 } }),
-      { qos: 1 },
-    );
-    await client.endAsync();
+    // PM only: a temperature far from the station's own recent values would be flagged `spike`, and
+    // a flagged reading is never shown as live (docs/qc.md).
+    await publishReading('cm-air-cmu-01', ts, { pm1: 20, pm25: 42.4, pm10: 50 });
     const cell = page.locator(
       `[data-testid="station-list"] li[data-station="cm-air-cmu-01"] [data-live-ts="${new Date(ts).toISOString()}"]`,
     );

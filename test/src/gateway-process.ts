@@ -59,16 +59,16 @@ export class GatewayProcess {
    * Wait (bounded) until everything the gateway accepted is confirmed by the store. A publisher's
    * PUBACK only says the broker has a message, which may still be on its way to the gateway: pass
    * `atLeast` (counter name → minimum) to wait for it to arrive as well, e.g.
-   * `{ gateway_messages_received_total: before + sent }`.
+   * `{ gateway_readings_accepted_total: before + sent }`.
    */
   async drained(atLeast: Record<string, number> = {}, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const short: Record<string, number | undefined> = {};
+    let short: Record<string, number | undefined> = {};
     while (Date.now() < deadline) {
+      short = {};
       for (const [name, min] of Object.entries(atLeast)) {
         const v = await this.metric(name);
         if ((v ?? 0) < min) short[name] = v;
-        else delete short[name];
       }
       if (!Object.keys(short).length && (await this.metric('gateway_spool_pending_readings')) === 0) return;
       await new Promise((r) => setTimeout(r, 100));
